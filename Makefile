@@ -1,0 +1,55 @@
+SHELL := /bin/bash
+# modelctl — build, test, demo and benchmark.
+# `make demo` and `make test` work on a fresh machine: `deps` installs libssl-dev when it is missing.
+
+SWIFT     ?= swift
+PREFIX    ?= /usr/local
+CONFIG    ?= release
+BIN_DIR    = .build/$(CONFIG)
+MODELCTL   = $(BIN_DIR)/modelctl
+SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all build test demo bench install clean deps
+
+all: build
+
+## deps: make sure libcrypto's headers are there (libssl-dev), and the bench peers.
+deps:
+	@if pkg-config --exists libcrypto 2>/dev/null; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && { [ "$$(id -u)" = 0 ] || sudo -n true 2>/dev/null; }; then \
+	  echo "installing libssl-dev (OpenSSL libcrypto headers) with apt-get"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libssl-dev pkg-config >/dev/null; \
+	else \
+	  echo "modelctl needs OpenSSL's libcrypto headers. Install them with:"; \
+	  echo "    sudo apt-get install -y libssl-dev pkg-config"; \
+	  exit 1; \
+	fi
+
+bench-deps: deps
+	@missing=""; for t in rhash sha256deep /usr/bin/time; do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  if command -v apt-get >/dev/null 2>&1 && { [ "$$(id -u)" = 0 ] || sudo -n true 2>/dev/null; }; then \
+	    echo "installing bench peers (rhash, hashdeep, time) with apt-get"; \
+	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq rhash hashdeep time >/dev/null || true; \
+	  else echo "missing bench peers:$$missing (sudo apt-get install -y rhash hashdeep time)"; fi; \
+	fi
+
+build: deps
+	$(SWIFT) build -c $(CONFIG) --product modelctl
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+demo: build
+	@bash scripts/demo.sh $(MODELCTL)
+
+bench: bench-deps build
+	@bash scripts/bench.sh $(MODELCTL)
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(MODELCTL) $(DESTDIR)$(PREFIX)/bin/modelctl
+
+clean:
+	rm -rf .build .build-bench

@@ -1,0 +1,123 @@
+/// One file of an artifact root: its path relative to the root (with `/` separators) and its digest.
+public struct ArtifactFile: Sendable, Hashable {
+    /// Path relative to the artifact root, `/`-separated.
+    public var path: String
+    /// Lowercase hex SHA-256 of the file's bytes.
+    public var sha256: String
+    /// Size in bytes, when known (recorded manifests from other tools may not carry it).
+    public var size: Int64?
+
+    public init(path: String, sha256: String, size: Int64? = nil) {
+        self.path = path
+        self.sha256 = sha256
+        self.size = size
+    }
+
+    /// The manifest line for this file: `<hex>  <path>`, as `sha256sum` prints it.
+    public var line: String { "\(sha256)  \(path)" }
+}
+
+/// The digests of every file under an artifact root, and their aggregate.
+public struct Manifest: Sendable, Hashable {
+    /// The root that was hashed, as given.
+    public var root: String
+    /// The files, ordered by the UTF-8 bytes of their paths.
+    public var files: [ArtifactFile]
+
+    public init(root: String, files: [ArtifactFile]) {
+        self.root = root
+        self.files = files.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+    }
+
+    /// Total bytes of all files whose size is known.
+    public var totalBytes: Int64 { files.reduce(0) { $0 + ($1.size ?? 0) } }
+
+    /// The manifest lines in aggregate order (sorted by their UTF-8 bytes), without newlines.
+    public var lines: [String] { Manifest.sortedLines(files) }
+
+    /// The aggregate digest of this manifest (see ``Manifest/aggregate(of:)``).
+    public var aggregate: String { Manifest.aggregate(of: files) }
+
+    /// The lines `<hex>  <path>` of `files`, sorted by their UTF-8 bytes.
+    public static func sortedLines(_ files: [ArtifactFile]) -> [String] {
+        files.map(\.line).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    /// The aggregate digest: the SHA-256 (lowercase hex) of the files' manifest lines sorted by
+    /// their UTF-8 bytes and joined with `\n`, with no trailing newline. No files give the
+    /// SHA-256 of the empty string. Byte-compatible with ImageWorks' full artifact hash.
+    public static func aggregate(of files: [ArtifactFile]) -> String {
+        SHA256Digest.hex(of: sortedLines(files).joined(separator: "\n"))
+    }
+}
+
+/// What differs between an expected manifest and the files found now.
+public struct ManifestDiff: Sendable, Hashable {
+    /// A file whose content changed.
+    public struct Change: Sendable, Hashable {
+        public var path: String
+        public var expected: String
+        public var actual: String
+
+        public init(path: String, expected: String, actual: String) {
+            self.path = path
+            self.expected = expected
+            self.actual = actual
+        }
+    }
+
+    /// A file whose content reappears under another path.
+    public struct Move: Sendable, Hashable {
+        public var from: String
+        public var to: String
+        public var sha256: String
+
+        public init(from: String, to: String, sha256: String) {
+            self.from = from
+            self.to = to
+            self.sha256 = sha256
+        }
+    }
+
+    /// Paths present in both with different digests.
+    public var changed: [Change]
+    /// Expected paths that are gone (and whose digest did not reappear elsewhere).
+    public var missing: [ArtifactFile]
+    /// New paths (whose digest was not an expected file that went missing).
+    public var added: [ArtifactFile]
+    /// Expected files that went missing while a new path holds the same digest.
+    public var moved: [Move]
+
+    /// Whether the two manifests list the same files with the same digests.
+    public var isEmpty: Bool { changed.isEmpty && missing.isEmpty && added.isEmpty && moved.isEmpty }
+
+    /// Compares `actual` against `expected`. Every list is ordered by path (UTF-8 bytes).
+    public init(expected: [ArtifactFile], actual: [ArtifactFile]) {
+        let before = Dictionary(expected.map { ($0.path, $0) }, uniquingKeysWith: { _, last in last })
+        let after = Dictionary(actual.map { ($0.path, $0) }, uniquingKeysWith: { _, last in last })
+        let byPath: (ArtifactFile, ArtifactFile) -> Bool = { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+
+        changed = before.values.sorted(by: byPath).compactMap { old in
+            guard let new = after[old.path], new.sha256 != old.sha256 else { return nil }
+            return Change(path: old.path, expected: old.sha256, actual: new.sha256)
+        }
+        var gone = before.values.filter { after[$0.path] == nil }.sorted(by: byPath)
+        var new = after.values.filter { before[$0.path] == nil }.sorted(by: byPath)
+
+        // Pair each vanished file with the first new path that holds the same bytes.
+        var moves: [Move] = []
+        var unmatchedGone: [ArtifactFile] = []
+        for old in gone {
+            if let i = new.firstIndex(where: { $0.sha256 == old.sha256 }) {
+                moves.append(Move(from: old.path, to: new[i].path, sha256: old.sha256))
+                new.remove(at: i)
+            } else {
+                unmatchedGone.append(old)
+            }
+        }
+        gone = unmatchedGone
+        missing = gone
+        added = new
+        moved = moves
+    }
+}

@@ -1,0 +1,396 @@
+/// Reading and writing JSON text with the fidelity registry files need.
+///
+/// `parse` reports syntax errors with the file, line and column; `serialize` writes the
+/// layout Python's `json.dumps(value, indent=2)` writes (ASCII only, `\uXXXX` escapes), so a
+/// file ImageWorks wrote and modelctl rewrote differs only where a value changed.
+public enum JSON {
+    /// Parses one JSON document.
+    ///
+    /// - Parameters:
+    ///   - bytes: UTF-8 text.
+    ///   - source: the name used in error messages, usually the file's path.
+    /// - Throws: ``JSONSyntaxError`` naming `source`, the line and the column.
+    public static func parse(_ bytes: some Collection<UInt8>, source: String) throws(JSONSyntaxError) -> JSONValue {
+        let array = Array(bytes)
+        var parser = Parser(bytes: array, source: source)
+        return try parser.parseDocument()
+    }
+
+    /// Parses one JSON document from a string.
+    public static func parse(_ text: String, source: String) throws(JSONSyntaxError) -> JSONValue {
+        try parse(Array(text.utf8), source: source)
+    }
+
+    /// Writes `value` with a 2-space indent, members in their stored order, and no trailing newline.
+    public static func serialize(_ value: JSONValue) -> String {
+        var out = ""
+        out.reserveCapacity(4096)
+        write(value, indent: 0, into: &out)
+        return out
+    }
+
+    /// Writes `value` on one line (`{"a": 1, "b": [true]}`), as Python's `json.dumps` does without indent.
+    public static func serializeCompact(_ value: JSONValue) -> String {
+        var out = ""
+        writeCompact(value, into: &out)
+        return out
+    }
+
+    private static func write(_ value: JSONValue, indent: Int, into out: inout String) {
+        switch value {
+        case .array(let items) where !items.isEmpty:
+            out += "[\n"
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += ",\n" }
+                pad(indent + 1, &out)
+                write(item, indent: indent + 1, into: &out)
+            }
+            out += "\n"
+            pad(indent, &out)
+            out += "]"
+        case .object(let object) where !object.isEmpty:
+            out += "{\n"
+            var first = true
+            for (key, member) in object {
+                if !first { out += ",\n" }
+                first = false
+                pad(indent + 1, &out)
+                writeString(key, into: &out)
+                out += ": "
+                write(member, indent: indent + 1, into: &out)
+            }
+            out += "\n"
+            pad(indent, &out)
+            out += "}"
+        default:
+            writeCompact(value, into: &out)
+        }
+    }
+
+    private static func writeCompact(_ value: JSONValue, into out: inout String) {
+        switch value {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .number(let n): out += n.literal
+        case .string(let s): writeString(s, into: &out)
+        case .array(let items):
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += ", " }
+                writeCompact(item, into: &out)
+            }
+            out += "]"
+        case .object(let object):
+            out += "{"
+            var first = true
+            for (key, member) in object {
+                if !first { out += ", " }
+                first = false
+                writeString(key, into: &out)
+                out += ": "
+                writeCompact(member, into: &out)
+            }
+            out += "}"
+        }
+    }
+
+    private static func pad(_ level: Int, _ out: inout String) {
+        out += String(repeating: "  ", count: level)
+    }
+
+    private static let hexDigits = Array("0123456789abcdef")
+
+    /// Escapes as Python's `ensure_ascii` does: printable ASCII as is, everything else `\uXXXX`
+    /// (UTF-16 code units, so characters outside the BMP become surrogate pairs).
+    private static func writeString(_ s: String, into out: inout String) {
+        out += "\""
+        for unit in s.utf16 {
+            switch unit {
+            case 0x22: out += "\\\""
+            case 0x5C: out += "\\\\"
+            case 0x0A: out += "\\n"
+            case 0x0D: out += "\\r"
+            case 0x09: out += "\\t"
+            case 0x08: out += "\\b"
+            case 0x0C: out += "\\f"
+            case 0x20...0x7E: out.unicodeScalars.append(Unicode.Scalar(UInt8(unit)))
+            default:
+                out += "\\u"
+                for shift in stride(from: 12, through: 0, by: -4) {
+                    out.append(hexDigits[Int((unit >> UInt16(shift)) & 0xF)])
+                }
+            }
+        }
+        out += "\""
+    }
+}
+
+/// A JSON syntax error, with the place it was found.
+public struct JSONSyntaxError: Error, Hashable, CustomStringConvertible {
+    /// The file (or other source) that was being read.
+    public let source: String
+    /// 1-based line.
+    public let line: Int
+    /// 1-based column, counted in characters.
+    public let column: Int
+    /// What was wrong.
+    public let reason: String
+
+    public var description: String { "\(source):\(line):\(column): \(reason)" }
+}
+
+private struct Parser {
+    let bytes: [UInt8]
+    let source: String
+    var index = 0
+    var depth = 0
+
+    init(bytes: [UInt8], source: String) {
+        self.bytes = bytes
+        self.source = source
+    }
+
+    mutating func parseDocument() throws(JSONSyntaxError) -> JSONValue {
+        // A UTF-8 byte order mark is tolerated, as Python's reader does with utf-8-sig.
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
+        skipWhitespace()
+        if index == bytes.count { throw error("the file is empty (expected a JSON value)") }
+        let value = try parseValue()
+        skipWhitespace()
+        if index != bytes.count { throw error("unexpected text after the JSON value") }
+        return value
+    }
+
+    func error(_ reason: String, at offset: Int? = nil) -> JSONSyntaxError {
+        let at = min(offset ?? index, bytes.count)
+        var line = 1
+        var lineStart = 0
+        for i in 0..<at where bytes[i] == 0x0A {
+            line += 1
+            lineStart = i + 1
+        }
+        // Count characters, not bytes: skip UTF-8 continuation bytes.
+        let column = bytes[lineStart..<at].reduce(1) { $1 & 0xC0 == 0x80 ? $0 : $0 + 1 }
+        return JSONSyntaxError(source: source, line: line, column: column, reason: reason)
+    }
+
+    mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x0A, 0x0D, 0x09: index += 1
+            default: return
+            }
+        }
+    }
+
+    func describeCurrent() -> String {
+        guard index < bytes.count else { return "end of file" }
+        let b = bytes[index]
+        if b >= 0x21 && b <= 0x7E { return "'\(Character(Unicode.Scalar(b)))'" }
+        return "byte 0x" + String(b, radix: 16)
+    }
+
+    mutating func parseValue() throws(JSONSyntaxError) -> JSONValue {
+        guard index < bytes.count else { throw error("unexpected end of file (expected a value)") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"): return try parseObject()
+        case UInt8(ascii: "["): return try parseArray()
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try expectWord("true"); return .bool(true)
+        case UInt8(ascii: "f"): try expectWord("false"); return .bool(false)
+        case UInt8(ascii: "n"): try expectWord("null"); return .null
+        case UInt8(ascii: "N"): try expectWord("NaN"); return .number(JSONNumber(literal: "NaN"))
+        case UInt8(ascii: "I"): try expectWord("Infinity"); return .number(JSONNumber(literal: "Infinity"))
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
+        default: throw error("unexpected \(describeCurrent()) (expected a value)")
+        }
+    }
+
+    mutating func expectWord(_ word: StaticString) throws(JSONSyntaxError) {
+        let start = index
+        for b in UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount) {
+            guard index < bytes.count, bytes[index] == b else {
+                throw error("invalid literal (expected '\(word)')", at: start)
+            }
+            index += 1
+        }
+    }
+
+    mutating func enter() throws(JSONSyntaxError) {
+        depth += 1
+        if depth > 512 { throw error("nesting deeper than 512 levels") }
+    }
+
+    mutating func parseObject() throws(JSONSyntaxError) -> JSONValue {
+        try enter()
+        defer { depth -= 1 }
+        index += 1
+        var object = JSONObject()
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+            index += 1
+            return .object(object)
+        }
+        while true {
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
+                throw error("unexpected \(describeCurrent()) (expected a member name in double quotes)")
+            }
+            let key = try parseString()
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
+                throw error("unexpected \(describeCurrent()) (expected ':' after member name)")
+            }
+            index += 1
+            skipWhitespace()
+            object[key] = try parseValue()
+            skipWhitespace()
+            guard index < bytes.count else { throw error("unexpected end of file (expected ',' or '}')") }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+                continue
+            }
+            if bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                return .object(object)
+            }
+            throw error("unexpected \(describeCurrent()) (expected ',' or '}')")
+        }
+    }
+
+    mutating func parseArray() throws(JSONSyntaxError) -> JSONValue {
+        try enter()
+        defer { depth -= 1 }
+        index += 1
+        var items: [JSONValue] = []
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+            index += 1
+            return .array(items)
+        }
+        while true {
+            skipWhitespace()
+            items.append(try parseValue())
+            skipWhitespace()
+            guard index < bytes.count else { throw error("unexpected end of file (expected ',' or ']')") }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+                continue
+            }
+            if bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                return .array(items)
+            }
+            throw error("unexpected \(describeCurrent()) (expected ',' or ']')")
+        }
+    }
+
+    mutating func parseNumber() throws(JSONSyntaxError) -> JSONNumber {
+        let start = index
+        if bytes[index] == UInt8(ascii: "-") {
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "I") {
+                try expectWord("Infinity")
+                return JSONNumber(literal: "-Infinity")
+            }
+        }
+        func digits(_ p: inout Parser) -> Int {
+            let s = p.index
+            while p.index < p.bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(p.bytes[p.index]) { p.index += 1 }
+            return p.index - s
+        }
+        guard index < bytes.count else { throw error("invalid number", at: start) }
+        if bytes[index] == UInt8(ascii: "0") {
+            index += 1
+        } else if digits(&self) == 0 {
+            throw error("invalid number", at: start)
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            if digits(&self) == 0 { throw error("invalid number (expected digits after '.')", at: start) }
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            if digits(&self) == 0 { throw error("invalid number (expected exponent digits)", at: start) }
+        }
+        return JSONNumber(literal: String(decoding: bytes[start..<index], as: UTF8.self))
+    }
+
+    mutating func parseString() throws(JSONSyntaxError) -> String {
+        let start = index
+        index += 1
+        var buffer: [UInt8] = []
+        var runStart = index
+        while true {
+            guard index < bytes.count else { throw error("unterminated string", at: start) }
+            let b = bytes[index]
+            if b == UInt8(ascii: "\"") {
+                buffer.append(contentsOf: bytes[runStart..<index])
+                index += 1
+                break
+            }
+            if b < 0x20 { throw error("control character in string (must be escaped)") }
+            if b != UInt8(ascii: "\\") {
+                index += 1
+                continue
+            }
+            buffer.append(contentsOf: bytes[runStart..<index])
+            index += 1
+            guard index < bytes.count else { throw error("unterminated string", at: start) }
+            let e = bytes[index]
+            index += 1
+            switch e {
+            case UInt8(ascii: "\""): buffer.append(0x22)
+            case UInt8(ascii: "\\"): buffer.append(0x5C)
+            case UInt8(ascii: "/"): buffer.append(0x2F)
+            case UInt8(ascii: "b"): buffer.append(0x08)
+            case UInt8(ascii: "f"): buffer.append(0x0C)
+            case UInt8(ascii: "n"): buffer.append(0x0A)
+            case UInt8(ascii: "r"): buffer.append(0x0D)
+            case UInt8(ascii: "t"): buffer.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = UInt32(try hex4())
+                if (0xD800...0xDBFF).contains(scalar) {
+                    // A high surrogate must be followed by an escaped low surrogate.
+                    if index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
+                        index += 2
+                        let low = UInt32(try hex4())
+                        guard (0xDC00...0xDFFF).contains(low) else { throw error("invalid surrogate pair in \\u escape") }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    } else {
+                        throw error("lone surrogate in \\u escape")
+                    }
+                } else if (0xDC00...0xDFFF).contains(scalar) {
+                    throw error("lone surrogate in \\u escape")
+                }
+                buffer.append(contentsOf: Array(String(Character(Unicode.Scalar(scalar)!)).utf8))
+            default:
+                throw error("invalid escape '\\\(Character(Unicode.Scalar(e)))' in string", at: index - 2)
+            }
+            runStart = index
+        }
+        guard let s = String(validating: buffer, as: UTF8.self) else {
+            throw error("string is not valid UTF-8", at: start)
+        }
+        return s
+    }
+
+    mutating func hex4() throws(JSONSyntaxError) -> UInt16 {
+        guard index + 4 <= bytes.count else { throw error("truncated \\u escape") }
+        var v: UInt16 = 0
+        for _ in 0..<4 {
+            let b = bytes[index]
+            let d: UInt8
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = b - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = b - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = b - UInt8(ascii: "A") + 10
+            default: throw error("invalid hex digit in \\u escape")
+            }
+            v = v << 4 | UInt16(d)
+            index += 1
+        }
+        return v
+    }
+}

@@ -1,0 +1,14 @@
+import ArgumentParser
+
+extension ModelCtl {
+    /// Every subcommand, in the order `--help` lists them.
+    static let commandList: [any ParsableCommand.Type] = [
+        HashCommand.self,
+        ListCommand.self,
+        ShowCommand.self,
+        VerifyCommand.self,
+        LockCommand.self,
+        UnlockCommand.self,
+        MetricsCommand.self,
+    ]
+}

@@ -1,0 +1,129 @@
+import ArgumentParser
+import ModelRegistry
+
+struct ListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List the registry's entries: name, backend, lock, vision, roles, aggregate."
+    )
+
+    @Option(name: .customLong("role"), help: "Only entries with this role.")
+    var role: String?
+
+    @Flag(name: .customLong("json"), help: "Print a JSON array.")
+    var json = false
+
+    @OptionGroup var registry: RegistryOptions
+
+    func run() throws {
+        var entries = try registry.load().entries
+        if let role { entries = entries.filter { $0.roles.contains(role) } }
+        if json {
+            print(JSON.serialize(.array(entries.map { entry in
+                .object(JSONObject([
+                    ("name", .string(entry.name)),
+                    ("backend", entry.backend.map(JSONValue.string) ?? .null),
+                    ("locked", .bool(entry.versionLock.locked)),
+                    ("vision", .bool(EntrySummary.vision(entry))),
+                    ("roles", .array(entry.roles.map(JSONValue.string))),
+                    ("aggregate_sha256", entry.artifacts.flatMap { $0.aggregateSHA256.isEmpty ? nil : JSONValue.string($0.aggregateSHA256) } ?? .null),
+                ]))
+            })))
+            return
+        }
+        let rows = entries.map { entry in
+            [entry.name, entry.backend ?? "-", entry.versionLock.locked ? "yes" : "no", EntrySummary.vision(entry) ? "yes" : "no",
+             entry.roles.isEmpty ? "-" : entry.roles.joined(separator: ","), Format.short(entry.artifacts?.aggregateSHA256)]
+        }
+        print(Table.render(["NAME", "BACKEND", "LOCKED", "VISION", "ROLES", "AGGREGATE"], rows))
+    }
+}
+
+struct ShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Print the merged entry (curated over discovered), every field, as JSON."
+    )
+
+    @Argument(help: "The entry's name.")
+    var name: String
+
+    @Flag(name: .customLong("json"), help: "Accepted for symmetry: the output is always JSON.")
+    var json = false
+
+    @OptionGroup var registry: RegistryOptions
+
+    func run() throws {
+        let snapshot = try registry.load()
+        let entry = try runReportingErrors { try snapshot.entry(named: name) }
+        print(JSON.serialize(.object(entry.json)))
+    }
+}
+
+struct MetricsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "metrics",
+        abstract: "Lock state and aggregate of every entry, or of one entry in full."
+    )
+
+    @Argument(help: "An entry's name (default: all entries).")
+    var name: String?
+
+    @Flag(name: .customLong("json"), help: "Print JSON.")
+    var json = false
+
+    @OptionGroup var registry: RegistryOptions
+
+    func run() throws {
+        let snapshot = try registry.load()
+        let entries = try name.map { n in [try runReportingErrors { try snapshot.entry(named: n) }] } ?? snapshot.entries
+        func object(_ e: RegistryEntry) -> JSONValue {
+            let lock = e.versionLock
+            return .object(JSONObject([
+                ("name", .string(e.name)),
+                ("locked", .bool(lock.locked)),
+                ("expected_aggregate_sha256", lock.expectedAggregateSHA256.map(JSONValue.string) ?? .null),
+                ("aggregate_sha256", e.artifacts.flatMap { $0.aggregateSHA256.isEmpty ? nil : JSONValue.string($0.aggregateSHA256) } ?? .null),
+                ("files", .number(JSONNumber(e.artifacts?.files.count ?? 0))),
+                ("last_verified", lock.lastVerified.map(JSONValue.string) ?? .null),
+            ]))
+        }
+        if json {
+            print(JSON.serialize(name == nil ? .array(entries.map(object)) : object(entries[0])))
+        } else if let e = entries.first, name != nil {
+            let lock = e.versionLock
+            print("""
+                name          \(e.name)
+                locked        \(lock.locked ? "yes" : "no")
+                expected      \(lock.expectedAggregateSHA256 ?? "-")
+                aggregate     \(e.artifacts.map { $0.aggregateSHA256.isEmpty ? "-" : $0.aggregateSHA256 } ?? "-")
+                files         \(e.artifacts?.files.count ?? 0)
+                last_verified \(lock.lastVerified ?? "-")
+                """)
+        } else {
+            print(Table.render(["NAME", "LOCKED", "EXPECTED", "AGGREGATE", "LAST VERIFIED"], entries.map { e in
+                [e.name, e.versionLock.locked ? "yes" : "no", Format.short(e.versionLock.expectedAggregateSHA256),
+                 Format.short(e.artifacts?.aggregateSHA256), e.versionLock.lastVerified ?? "-"]
+            }))
+        }
+    }
+}
+
+/// Small derived facts about an entry for listings.
+enum EntrySummary {
+    /// Whether the entry declares vision (or a synonym of it) among its capabilities.
+    static func vision(_ entry: RegistryEntry) -> Bool {
+        entry.capabilities.contains { ["vision", "vl", "mm", "multimodal", "image", "visual"].contains($0.key.lowercased()) && $0.value }
+    }
+}
+
+/// Runs `body`, turning library errors into exit 1 with their message.
+func runReportingErrors<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let failure as CommandFailure {
+        throw failure
+    } catch {
+        throw CommandFailure.error(String(describing: error))
+    }
+}

@@ -1,0 +1,10 @@
+/// An outcome that ends a command with a given exit code and message.
+struct CommandFailure: Error {
+    /// 1 for errors, 2 for lock violations.
+    let code: Int32
+    /// Printed on stderr as `modelctl: error: MESSAGE` (nothing when empty).
+    let message: String
+
+    static func error(_ message: String) -> CommandFailure { CommandFailure(code: 1, message: message) }
+    static func violation(_ message: String) -> CommandFailure { CommandFailure(code: 2, message: message) }
+}

@@ -1,0 +1,160 @@
+import ArtifactHashing
+import Foundation
+import ModelRegistry
+import Testing
+import TestSupport
+
+/// Copies the ImageWorks registry into a fresh, writable temporary directory.
+func imageWorksCopy() throws -> TemporaryDirectory {
+    let dir = TemporaryDirectory("imageworks")
+    for file in imageWorksFiles {
+        try dir.write(file, try Data(contentsOf: URL(fileURLWithPath: imageWorksDirectory + "/" + file)))
+    }
+    return dir
+}
+
+func contents(_ path: String) -> Data? { FileManager.default.contents(atPath: path) }
+
+struct RegistryTests {
+    @Test("the ImageWorks registry loads all 16 entries and merges to ImageWorks' own snapshot")
+    func imageWorksCompatibility() throws {
+        let dir = try imageWorksCopy()
+        let snapshot = try RegistryStore(directory: dir.path).load()
+        #expect(snapshot.entries.count == 16)
+        #expect(snapshot.curated.entries.count == 14)
+        #expect(snapshot.discovered.entries.count == 16)
+        let theirs = try String(contentsOfFile: dir.file("model_registry.json"), encoding: .utf8)
+        #expect(snapshot.snapshotText == theirs)
+        let florence = try snapshot.entry(named: "florence-2-large_(FP16)")
+        #expect(florence.backend == "vllm")
+        #expect(florence.roles == ["keywords", "caption", "object_detection"])
+    }
+
+    @Test("each recorded aggregate is the aggregate of the recorded files")
+    func recordedAggregates() throws {
+        let dir = try imageWorksCopy()
+        let snapshot = try RegistryStore(directory: dir.path).load()
+        var checked = 0
+        for entry in snapshot.entries {
+            guard let artifacts = entry.artifacts, !artifacts.files.isEmpty else { continue }
+            let files = artifacts.files.map { ArtifactFile(path: $0.path, sha256: $0.sha256) }
+            #expect(Manifest.aggregate(of: files) == artifacts.aggregateSHA256, "\(entry.name)")
+            checked += 1
+        }
+        #expect(checked == 6)
+    }
+
+    @Test("a lock/unlock cycle leaves the curated file byte-identical and changes only version_lock")
+    func lockCycleTouchesOnlyVersionLock() throws {
+        let dir = try imageWorksCopy()
+        let store = RegistryStore(directory: dir.path)
+        let curated = contents(dir.file("model_registry.curated.json"))
+        let before = try store.load()
+        let name = "qwen3-vl-8b-instruct_(FP8)"
+        try store.update { discovered, _ in
+            discovered.modify(name) { $0.versionLock.locked = true }
+        }
+        let locked = try store.load()
+        #expect(contents(dir.file("model_registry.curated.json")) == curated)
+        for (old, new) in zip(before.entries, locked.entries) {
+            if old.name == name {
+                var o = old.json, n = new.json
+                o["version_lock"] = nil
+                n["version_lock"] = nil
+                #expect(o == n)
+                #expect(new.versionLock.locked)
+            } else {
+                #expect(old == new)
+            }
+        }
+        try store.update { discovered, _ in
+            discovered.modify(name) { $0.versionLock.locked = false }
+        }
+        #expect(contents(dir.file("model_registry.curated.json")) == curated)
+        // Unlocking restores the original state, so both written files are as ImageWorks wrote them.
+        for file in ["model_registry.discovered.json", "model_registry.json"] {
+            #expect(contents(dir.file(file)) == contents(imageWorksDirectory + "/" + file), "\(file)")
+        }
+    }
+
+    @Test("an unknown name suggests the closest names")
+    func unknownName() throws {
+        let dir = try imageWorksCopy()
+        let snapshot = try RegistryStore(directory: dir.path).load()
+        let error = #expect(throws: RegistryError.self) { try snapshot.entry(named: "florence-2-large") }
+        #expect(error?.code == .unknownModel)
+        #expect(error?.suggestions.first == "florence-2-large_(FP16)")
+        #expect(error?.description.contains("florence-2-large_(FP16)") == true)
+    }
+
+    @Test("model paths: absolute, relative to the registry directory, or not local")
+    func modelPaths() throws {
+        let dir = TemporaryDirectory()
+        let store = RegistryStore(directory: dir.path)
+        func entry(_ path: String) throws -> RegistryEntry {
+            try RegistryEntry(JSONObject([("name", "m"), ("backend_config", ["model_path": .string(path)])]), source: "t")
+        }
+        #expect(store.location(of: try entry("/abs/model")) == .local("/abs/model"))
+        #expect(store.location(of: try entry("../fixtures/m")) == .local(dir.path + "/../fixtures/m"))
+        #expect(store.location(of: try entry("ollama:/qwen3:8b")) == .remote("ollama:/qwen3:8b"))
+        #expect(store.location(of: RegistryEntry(name: "x")) == .none)
+    }
+}
+
+struct MergeTests {
+    func entry(_ json: JSONValue) throws -> RegistryEntry { try RegistryEntry(json.objectValue!, source: "test") }
+
+    @Test("curated deep-merges over discovered; arrays and scalars replace; null erases nothing")
+    func deepMerge() throws {
+        let discovered = try entry([
+            "name": "m", "backend": "vllm", "roles": ["a", "b"],
+            "backend_config": ["port": 8000, "model_path": "/x", "extra_args": ["--a"]],
+            "metadata": ["keep": 1, "over": "old"], "display_name": "Discovered",
+        ])
+        let curated = try entry([
+            "name": "m", "roles": ["c"], "display_name": nil,
+            "backend_config": ["port": 9000, "extra_args": nil],
+            "metadata": ["over": "new", "added": true],
+        ])
+        let merged = RegistryMerge.merge(discovered: discovered, curated: curated)
+        #expect(merged.roles == ["c"])
+        #expect(merged.displayName == "Discovered")
+        #expect(merged.backendConfig.port == 9000)
+        #expect(merged.backendConfig.modelPath == "/x")
+        #expect(merged.backendConfig.extraArgs == ["--a"])
+        #expect(merged["metadata"] == ["keep": 1, "over": "new", "added": true])
+        #expect(merged.json.keys == ["name", "backend", "roles", "backend_config", "metadata", "display_name"])
+    }
+
+    @Test("dynamic keys keep their discovered value; curated only seeds them")
+    func dynamicKeys() throws {
+        let discovered = try entry([
+            "name": "m",
+            "version_lock": ["locked": true, "expected_aggregate_sha256": "aa", "last_verified": nil],
+            "artifacts": ["aggregate_sha256": "aa", "files": []],
+            "download_path": "/d", "probes": nil,
+        ])
+        let curated = try entry([
+            "name": "m",
+            "version_lock": ["locked": false],
+            "artifacts": ["aggregate_sha256": "bb", "files": []],
+            "download_path": "/curated", "probes": ["vision": ["vision_ok": true]], "last_accessed": "t",
+        ])
+        let merged = RegistryMerge.merge(discovered: discovered, curated: curated)
+        #expect(merged.versionLock == VersionLockState(locked: true, expectedAggregateSHA256: "aa"))
+        #expect(merged.artifacts?.aggregateSHA256 == "aa")
+        #expect(merged["download_path"] == "/d")
+        #expect(merged["probes"] == ["vision": ["vision_ok": true]])
+        #expect(merged["last_accessed"] == "t")
+        #expect(RegistryMerge.isDynamicKey("download_size_bytes") && RegistryMerge.isDynamicKey("downloaded_at"))
+    }
+
+    @Test("entries only in one layer appear as they are, discovered order first")
+    func layerOrder() throws {
+        let snapshot = RegistrySnapshot(
+            curated: RegistryLayer(entries: [try entry(["name": "c-only"]), try entry(["name": "both", "backend": "vllm"])]),
+            discovered: RegistryLayer(entries: [try entry(["name": "d-only"]), try entry(["name": "both"])]))
+        #expect(snapshot.entries.map(\.name) == ["d-only", "both", "c-only"])
+        #expect(snapshot["both"]?.backend == "vllm")
+    }
+}

@@ -1,0 +1,398 @@
+#!/usr/bin/env bash
+# Benchmark modelctl's hashing against common SHA-256 tools.
+#
+# usage: scripts/bench.sh BIN        (normally via `make bench`)
+#
+#   BIN                path to the (release-built) modelctl binary
+#
+# Environment:
+#   BENCH_RUNS=N       timed runs per measurement, median reported (default 5)
+#   BENCH_REGISTRY=1   force the verify/lock section even if `BIN verify --help`
+#                      does not exit 0
+#   BENCH_NO_INSTALL=1 never try to apt-get install missing peers
+#   BENCH_STRICT=1     exit 1 if any target FAILs (default: report only)
+#
+# Data is generated once into <repo>/.build-bench/data/ (git-ignored) and
+# reused on later runs; a per-set marker file is written last, so an
+# interrupted generation is redone. Delete .build-bench/ to reclaim ~2.1 GiB.
+#
+# Data sets:
+#   a/  4 files x 256 MiB random          target: >= 1.9x openssl dgst, RSS <= 48 MiB
+#   b/  1 file  x 1 GiB random            target: >= 1.0x openssl dgst, RSS <= 48 MiB
+#   c/  20,000 files x 4 KiB (20 x 1000)  target: >= 1.5x rhash
+# Plus (when available) verify of a/ vs hash of a/ (<= 1.05x) and lock of an
+# ImageWorks registry entry (< 50 ms).
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$SCRIPT_DIR/.." && pwd)
+TIMER=("python3" "$SCRIPT_DIR/bench_time.py")
+GEN=("python3" "$SCRIPT_DIR/bench_gen.py")
+
+die() { echo "bench: error: $*" >&2; exit 2; }
+note() { echo "bench: $*" >&2; }
+
+[[ $# -eq 1 ]] || die "usage: $0 BIN   (BIN = path to the modelctl binary)"
+BIN=$1
+if [[ $BIN != */* ]]; then
+    BIN=$(command -v -- "$BIN") || die "modelctl binary not found: $1"
+fi
+[[ -f $BIN && -x $BIN ]] || die "modelctl binary not found or not executable: $BIN (build it first, e.g. swift build -c release)"
+BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+
+RUNS=${BENCH_RUNS:-5}
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive integer (got '$RUNS')"
+
+command -v python3 >/dev/null || die "python3 is required"
+command -v openssl >/dev/null || die "openssl is required"
+
+BENCH_ROOT=$REPO/.build-bench
+DATA=$BENCH_ROOT/data
+MIB=1048576
+
+TMPROOT=$(mktemp -d "${TMPDIR:-/tmp}/modelctl-bench.XXXXXX")
+trap 'rm -rf "$TMPROOT"' EXIT
+
+# ---------------------------------------------------------------- helpers --
+
+# fcmp A OP B: float comparison via awk, e.g. `fcmp "$x" '>=' 1.9`
+fcmp() { awk -v a="$1" -v b="$3" "BEGIN { exit !(a $2 b) }"; }
+# first_line FILE: first non-blank line, trimmed (for short error messages)
+first_line() { grep -m1 -v '^[[:space:]]*$' "$1" 2>/dev/null | sed 's/^[[:space:]]*//' | cut -c1-100 || true; }
+# fdiv A B [FMT]
+fdiv() { awk -v a="$1" -v b="$2" -v f="${3:-%.2f}" 'BEGIN { if (b == 0) print "inf"; else printf f, a / b }'; }
+
+# ------------------------------------------------------------------ peers --
+
+ensure_peers() {
+    local -a missing=()
+    command -v rhash >/dev/null || missing+=(rhash)
+    command -v sha256deep >/dev/null || missing+=(hashdeep)
+    [[ -x /usr/bin/time ]] || missing+=(time)
+    ((${#missing[@]})) || return 0
+    if [[ ${BENCH_NO_INSTALL:-0} == 1 || $EUID -ne 0 ]] || ! command -v apt-get >/dev/null; then
+        note "missing optional tools (${missing[*]}); not installing (need root + apt-get); they will be skipped"
+        return 0
+    fi
+    note "installing missing peers: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1; then
+        { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1; } ||
+            note "apt-get install ${missing[*]} failed; those peers will be skipped"
+    fi
+}
+
+# ------------------------------------------------------------------- data --
+
+# gen_random FILE BYTES: fast pseudo-random bytes (AES-128-CTR keystream under a
+# fresh random key; ~0.5 GB/s here vs ~0.13 GB/s for /dev/urandom).
+gen_random() {
+    local key iv
+    key=$(openssl rand -hex 16)
+    iv=$(openssl rand -hex 16)
+    head -c "$2" /dev/zero | openssl enc -aes-128-ctr -nosalt -K "$key" -iv "$iv" >"$1"
+}
+
+gen_a() {
+    local -a pids=()
+    local i pid rc=0
+    for i in 0 1 2 3; do
+        gen_random "$1/shard-0000$i.safetensors" $((256 * MIB)) &
+        pids+=($!)
+    done
+    for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
+    return $rc
+}
+gen_b() { gen_random "$1/model.bin" $((1024 * MIB)); }
+gen_c() { "${GEN[@]}" small "$1" 20 1000 4096; }
+
+# set_stats DIR -> "FILES BYTES"
+set_stats() { find "$1" -type f -printf '%s\n' | awk '{ n++; s += $1 } END { printf "%d %d\n", n, s }'; }
+
+# ensure_set NAME FILES BYTES: reuse DATA/NAME if its marker is present and the
+# file count / total size match, otherwise (re)generate it.
+ensure_set() {
+    local name=$1 files=$2 bytes=$3
+    local dir=$DATA/$name marker=$DATA/.$name.complete spec="v1 $2 $3"
+    if [[ -f $marker && $(<"$marker") == "$spec" && -d $dir ]] &&
+        [[ $(set_stats "$dir") == "$files $bytes" ]]; then
+        return 0
+    fi
+    note "generating data set $name ($files files, $bytes bytes) in $dir ..."
+    local t0=$SECONDS
+    rm -rf -- "$dir" "$marker"
+    mkdir -p -- "$dir"
+    "gen_$name" "$dir"
+    [[ $(set_stats "$dir") == "$files $bytes" ]] || die "generated data set $name is incomplete"
+    sync
+    echo "$spec" >"$marker.tmp"
+    mv -f -- "$marker.tmp" "$marker"
+    note "  done in $((SECONDS - t0))s"
+}
+
+# -------------------------------------------------------------- measuring --
+
+declare -A MED=() MIN=()   # key "set:tool" -> seconds
+declare -A STATUS=()       # key "set:tool" -> ok | "not installed" | "FAILED ..."
+declare -a SUMMARY=()      # lines "PASS|FAIL|N/A  text"
+ANY_FAIL=0
+
+# measure KEY CMD...  -> fills MED/MIN/STATUS
+measure() {
+    local key=$1; shift
+    local out med min err=$TMPROOT/err
+    if out=$("${TIMER[@]}" time "$RUNS" "$@" 2>"$err"); then
+        read -r med min _ <<<"$out"
+        MED[$key]=$med
+        MIN[$key]=$min
+        STATUS[$key]=ok
+    else
+        STATUS[$key]="FAILED ($(tail -n 1 "$err" | cut -c1-100))"
+    fi
+}
+
+# peak_rss_kib CMD... -> prints KiB or nothing on failure
+peak_rss_kib() {
+    local f=$TMPROOT/rss
+    if [[ -x /usr/bin/time ]] && /usr/bin/time -f %M -o "$f" true 2>/dev/null; then
+        if /usr/bin/time -f %M -o "$f" "$@" >/dev/null 2>&1; then
+            tail -n 1 "$f"
+        fi
+    else
+        "${TIMER[@]}" rss "$@" 2>/dev/null || true
+    fi
+}
+
+target() { # target PASS|FAIL|N/A TEXT
+    SUMMARY+=("$(printf '%-4s  %s' "$1" "$2")")
+    [[ $1 != FAIL ]] || ANY_FAIL=1
+    printf '  target: %-70s %s\n' "$2" "$1"
+}
+
+# ratio_target SET PEER MIN_RATIO LABEL
+ratio_target() {
+    local set=$1 peer=$2 want=$3 label=$4 r
+    local mk=$set:modelctl pk=$set:$peer
+    if [[ ${STATUS[$mk]} != ok ]]; then
+        target FAIL "($set) $label: modelctl >= ${want}x $peer  [modelctl failed]"
+    elif [[ ${STATUS[$pk]} != ok ]]; then
+        target N/A "($set) $label: modelctl >= ${want}x $peer  [$peer ${STATUS[$pk]}]"
+    else
+        r=$(fdiv "${MED[$pk]}" "${MED[$mk]}")
+        if fcmp "${MED[$pk]}" '>=' "$(awk -v m="${MED[$mk]}" -v w="$want" 'BEGIN{print m*w}')"; then
+            target PASS "($set) $label: modelctl >= ${want}x $peer  [${r}x]"
+        else
+            target FAIL "($set) $label: modelctl >= ${want}x $peer  [${r}x]"
+        fi
+    fi
+}
+
+TOOLS=(modelctl "openssl dgst" sha256sum rhash sha256deep)
+
+tool_cmd() { # tool_cmd TOOL PATH -> sets CMD array; returns 1 if not installed
+    local tool=$1 path=$2
+    case $tool in
+        modelctl) CMD=("$BIN" hash "$path" --aggregate-only) ;;
+        "openssl dgst")
+            CMD=(bash -c 'set -o pipefail; find "$1" -type f -print0 | xargs -0 openssl dgst -sha256 >/dev/null' _ "$path") ;;
+        sha256sum)
+            command -v sha256sum >/dev/null || return 1
+            CMD=(bash -c 'set -o pipefail; find "$1" -type f -print0 | xargs -0 sha256sum >/dev/null' _ "$path") ;;
+        rhash)
+            command -v rhash >/dev/null || return 1
+            CMD=(rhash --sha256 -r "$path") ;;
+        sha256deep)
+            command -v sha256deep >/dev/null || return 1
+            CMD=(sha256deep -r "$path") ;;
+    esac
+}
+
+# bench_set SET PATH DESCRIPTION
+bench_set() {
+    local set=$1 path=$2 desc=$3 files bytes tool key
+    read -r files bytes < <(set_stats "$path")
+    echo
+    echo "== ($set) $desc -- $files files, $(awk -v b="$bytes" 'BEGIN{printf "%.3f", b/1e9}') GB"
+    echo "   $path"
+    printf '  %-4s %-13s %10s %10s %8s %15s\n' set tool median_s min_s GB/s peer/modelctl
+    for tool in "${TOOLS[@]}"; do
+        key=$set:$tool
+        if tool_cmd "$tool" "$path"; then
+            measure "$key" "${CMD[@]}"
+        else
+            STATUS[$key]="not installed"
+        fi
+        if [[ ${STATUS[$key]} == ok ]]; then
+            local gbs ratio=-
+            gbs=$(fdiv "$bytes" "$(awk -v m="${MED[$key]}" 'BEGIN{print m*1e9}')")
+            if [[ $tool != modelctl ]]; then
+                if [[ ${STATUS[$set:modelctl]} == ok ]]; then
+                    ratio=$(fdiv "${MED[$key]}" "${MED[$set:modelctl]}")x
+                else
+                    ratio=n/a
+                fi
+            fi
+            printf '  %-4s %-13s %10.4f %10.4f %8s %15s\n' "$set" "$tool" "${MED[$key]}" "${MIN[$key]}" "$gbs" "$ratio"
+        else
+            printf '  %-4s %-13s %s\n' "$set" "$tool" "${STATUS[$key]}"
+        fi
+    done
+
+    # Peak RSS of one more modelctl run.
+    local kib
+    kib=$(peak_rss_kib "$BIN" hash "$path" --aggregate-only)
+    if [[ -n $kib ]]; then
+        RSS_MIB[$set]=$(awk -v k="$kib" 'BEGIN{printf "%.1f", k/1024}')
+        echo "  modelctl peak RSS: ${RSS_MIB[$set]} MiB"
+    else
+        RSS_MIB[$set]=
+        echo "  modelctl peak RSS: unavailable (run failed)"
+    fi
+}
+declare -A RSS_MIB=()
+
+rss_target() { # rss_target SET
+    local set=$1
+    if [[ -z ${RSS_MIB[$set]} ]]; then
+        target FAIL "($set) modelctl peak RSS <= 48 MiB  [unavailable]"
+    elif fcmp "${RSS_MIB[$set]}" '<=' 48; then
+        target PASS "($set) modelctl peak RSS <= 48 MiB  [${RSS_MIB[$set]} MiB]"
+    else
+        target FAIL "($set) modelctl peak RSS <= 48 MiB  [${RSS_MIB[$set]} MiB]"
+    fi
+}
+
+# ------------------------------------------------------ registry commands --
+
+bench_registry() {
+    echo
+    echo "== registry commands (verify / lock)"
+    local reg=$TMPROOT/registry err=$TMPROOT/err
+    mkdir -p "$reg"
+    python3 - "$reg/model_registry.curated.json" "$DATA/a" <<'EOF'
+import json, sys
+entry = {"name": "bench-a", "backend": "vllm",
+         "backend_config": {"port": 24001, "model_path": sys.argv[2]}}
+with open(sys.argv[1], "w") as f:
+    json.dump([entry], f, indent=2)
+    f.write("\n")
+EOF
+    local vcmd=("$BIN" verify bench-a --registry-dir "$reg")
+    local verify_ok=0
+    if "${vcmd[@]}" >/dev/null 2>"$err"; then
+        verify_ok=1
+    elif "$BIN" lock bench-a --registry-dir "$reg" --set-expected >/dev/null 2>&1 &&
+        "${vcmd[@]}" >/dev/null 2>"$err"; then
+        # verify needed a recorded expected hash; lock --set-expected provided it.
+        echo "  (verify needed an expected hash: recorded one with 'lock bench-a --set-expected')"
+        verify_ok=1
+    fi
+    if ((verify_ok)); then
+        measure "reg:hash-a" "$BIN" hash "$DATA/a" --aggregate-only
+        measure "reg:verify-a" "${vcmd[@]}"
+        local k
+        for k in hash-a verify-a; do
+            if [[ ${STATUS[reg:$k]} == ok ]]; then
+                printf '  %-28s median %8.4f s  min %8.4f s\n' "$k" "${MED[reg:$k]}" "${MIN[reg:$k]}"
+            else
+                printf '  %-28s %s\n' "$k" "${STATUS[reg:$k]}"
+            fi
+        done
+        if [[ ${STATUS[reg:hash-a]} == ok && ${STATUS[reg:verify-a]} == ok ]]; then
+            local r
+            r=$(fdiv "${MED[reg:verify-a]}" "${MED[reg:hash-a]}" %.3f)
+            if fcmp "$r" '<=' 1.05; then
+                target PASS "(a) verify time <= 1.05x hash time  [${r}x]"
+            else
+                target FAIL "(a) verify time <= 1.05x hash time  [${r}x]"
+            fi
+        else
+            target FAIL "(a) verify time <= 1.05x hash time  [a run failed]"
+        fi
+    else
+        echo "  skipped: verify not available ($(first_line "$err"))"
+        target N/A "(a) verify time <= 1.05x hash time  [verify not available]"
+    fi
+
+    local src=$REPO/../shared/interop/imageworks entry='florence-2-large_(FP16)'
+    if [[ ! -d $src ]]; then
+        echo "  skipped: lock (no ImageWorks registry at $src)"
+        target N/A "lock '$entry' median < 50 ms  [no registry]"
+        return 0
+    fi
+    local reg2=$TMPROOT/imageworks
+    cp -r -- "$src" "$reg2"
+    local lcmd=("$BIN" lock "$entry" --registry-dir "$reg2")
+    if "${lcmd[@]}" >/dev/null 2>"$err"; then
+        measure "reg:lock" "${lcmd[@]}"
+        if [[ ${STATUS[reg:lock]} == ok ]]; then
+            local ms
+            ms=$(awk -v s="${MED[reg:lock]}" 'BEGIN{printf "%.1f", s*1000}')
+            printf '  %-28s median %8.1f ms min %8.1f ms\n' "lock $entry" "$ms" \
+                "$(awk -v s="${MIN[reg:lock]}" 'BEGIN{printf "%.1f", s*1000}')"
+            if fcmp "$ms" '<' 50; then
+                target PASS "lock '$entry' median < 50 ms  [$ms ms]"
+            else
+                target FAIL "lock '$entry' median < 50 ms  [$ms ms]"
+            fi
+        else
+            echo "  lock: ${STATUS[reg:lock]}"
+            target FAIL "lock '$entry' median < 50 ms  [run failed]"
+        fi
+    else
+        echo "  skipped: lock not available ($(first_line "$err"))"
+        target N/A "lock '$entry' median < 50 ms  [lock not available]"
+    fi
+}
+
+# ------------------------------------------------------------------- main --
+
+ensure_peers
+mkdir -p "$DATA"
+ensure_set a 4 $((4 * 256 * MIB))
+ensure_set b 1 $((1024 * MIB))
+ensure_set c 20000 $((20000 * 4096))
+
+note "warming page cache ..."
+find "$DATA/a" "$DATA/b" "$DATA/c" -type f -print0 | xargs -0 cat >/dev/null
+
+echo "modelctl benchmark  ($(date -u '+%Y-%m-%d %H:%M:%SZ'))"
+echo "  machine : $(nproc) CPUs, $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'),"\
+     "$(awk '/^MemTotal/ {printf "%.1f GiB RAM", $2/1048576}' /proc/meminfo), kernel $(uname -r)"
+echo "  openssl : $(openssl version)"
+echo "  peers   : $(for t in sha256sum rhash sha256deep; do
+                      if command -v $t >/dev/null; then printf '%s ' "$t"; else printf '%s(not installed) ' "$t"; fi
+                    done)"
+echo "  binary  : $BIN"
+echo "  runs    : $RUNS per measurement (median reported; GB/s = bytes / median / 1e9)"
+echo "  data    : $DATA"
+
+bench_set a "$DATA/a" "4 x 256 MiB"
+ratio_target a "openssl dgst" 1.9 "throughput"
+rss_target a
+
+bench_set b "$DATA/b/model.bin" "1 x 1 GiB (single file)"
+ratio_target b "openssl dgst" 1.0 "throughput"
+rss_target b
+
+bench_set c "$DATA/c" "20,000 x 4 KiB"
+ratio_target c rhash 1.5 "throughput"
+
+if [[ ${BENCH_REGISTRY:-0} == 1 ]] || timeout 30 "$BIN" verify --help >/dev/null 2>&1; then
+    bench_registry
+else
+    echo
+    echo "== registry commands (verify / lock)"
+    echo "  skipped: verify not available ('$BIN verify --help' failed; set BENCH_REGISTRY=1 to force)"
+    target N/A "(a) verify time <= 1.05x hash time  [verify not available]"
+    target N/A "lock 'florence-2-large_(FP16)' median < 50 ms  [verify not available]"
+fi
+
+echo
+echo "== summary"
+printf '  %s\n' "${SUMMARY[@]}"
+
+if [[ ${BENCH_STRICT:-0} == 1 && $ANY_FAIL == 1 ]]; then
+    exit 1
+fi
+exit 0
