@@ -189,6 +189,7 @@ public struct RegistryStore: Sendable {
     public func update<T>(_ change: (inout RegistryLayer, RegistrySnapshot) throws -> T) throws -> T {
         let lock = try FileLock(path: path(Self.lockFileName))
         defer { lock.unlock() }
+        removeAbandonedTemporaryFiles()
         let before = try load()
         var discovered = before.discovered
         let result = try change(&discovered, before)
@@ -198,6 +199,21 @@ public struct RegistryStore: Sendable {
             try AtomicFile.write(Array(after.snapshotText.utf8), to: path(Self.snapshotFileName))
         }
         return result
+    }
+
+    /// Deletes temporary files a killed writer left behind. Only the holder of the registry lock
+    /// writes, so while it is held every such file is abandoned.
+    private func removeAbandonedTemporaryFiles() {
+        guard let dir = opendir(directory) else { return }
+        defer { closedir(dir) }
+        var abandoned: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: &entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name.hasPrefix(".model_registry"), name.contains(".json.tmp-") { abandoned.append(name) }
+        }
+        for name in abandoned { unlink(path(name)) }
     }
 
     /// Where an entry's artifacts are.

@@ -7,6 +7,8 @@ enum Terminal {
 
     /// Writes raw text to stderr.
     static func writeError(_ text: String) {
+        // Results printed so far go out first, so stdout and stderr read in order on a terminal or a log.
+        fflush(nil)
         FileHandle.standardError.write(Data(text.utf8))
     }
 
