@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "ArtifactHashing", dependencies: ["CLibCrypto"], swiftSettings: strict),
         .target(name: "ModelRegistry", swiftSettings: strict),
         .target(name: "VersionLock", dependencies: ["ModelRegistry", "ArtifactHashing"], swiftSettings: strict),
-        .target(name: "ModelCatalog", swiftSettings: strict),
+        .target(name: "ModelCatalog", dependencies: ["ModelRegistry"], swiftSettings: strict),
         .target(name: "ModelRuntime", dependencies: ["ModelRegistry"], swiftSettings: strict),
         .executableTarget(
             name: "modelctl",

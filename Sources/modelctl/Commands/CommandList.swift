@@ -10,5 +10,6 @@ extension ModelCtl {
         LockCommand.self,
         UnlockCommand.self,
         MetricsCommand.self,
+        ModelsCommand.self,
     ]
 }

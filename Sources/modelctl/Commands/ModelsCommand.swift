@@ -1,0 +1,142 @@
+import ArgumentParser
+import Foundation
+import ModelCatalog
+import ModelRegistry
+
+/// `modelctl models`: the model catalog with availability and context limits.
+///
+/// Sources, in precedence order: the built-in list, the capabilities server
+/// (`--server` / `MODELCTL_CATALOG_SERVER`), on `--refresh` every backend in the registry, the
+/// catalog file (`--catalog` / `MODELCTL_CATALOG_PATH`), then `--override` specs. A failing
+/// source is reported on stderr and the others still apply.
+///
+/// With `--mode warn` or `--mode enforce` (or `MODELCTL_CATALOG_MODE`), the models that only a
+/// backend lists (no other source knows them) get the unknown-model treatment: one warning
+/// each, or exit 1 after the listing (unless `--allow-unknown-model`).
+struct ModelsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "models",
+        abstract: "Show the model catalog: traits, availability and context limits.",
+        discussion: """
+            Context limits are advisory. KIND says whether a limit is the context the model was \
+            trained for (model card) or the one a running server accepts; LIMIT SOURCE says \
+            where the number came from (docs, server, probe, manual).
+            """)
+
+    @Flag(help: "Ask the catalog server and every backend in the registry now.")
+    var refresh = false
+
+    @Flag(help: "Print a JSON array of model specs instead of the table.")
+    var json = false
+
+    @Option(help: "Unknown-model mode (default: MODELCTL_CATALOG_MODE, else off).")
+    var mode: CatalogModeOption?
+
+    @Option(name: .customLong("catalog"), help: ArgumentHelp("A catalog file: a JSON array of model specs (default: MODELCTL_CATALOG_PATH).", valueName: "file"))
+    var catalogFile: String?
+
+    @Option(help: ArgumentHelp("Base URL of the capabilities server (default: MODELCTL_CATALOG_SERVER).", valueName: "url"))
+    var server: String?
+
+    @Option(name: .customLong("override"), help: ArgumentHelp("A model spec as a JSON object, applied last; repeatable.", valueName: "json"))
+    var overrides: [String] = []
+
+    @Flag(name: .customLong("allow-unknown-model"), help: "With --mode enforce, warn about models only a backend lists instead of failing.")
+    var allowUnknownModel = false
+
+    @OptionGroup var registry: RegistryOptions
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let warnings = CatalogWarnings.shared
+        let mode = UnknownModelMode.resolve(option: mode?.mode, environment: environment, warnings: warnings)
+        var configuration = CatalogConfiguration.resolve(
+            server: server, catalogFile: catalogFile, environment: environment, warnings: warnings)
+        do {
+            configuration.overrides = try Catalog.parseOverrides(overrides)
+        } catch {
+            throw CommandFailure.error(error.description)
+        }
+        if refresh {
+            do {
+                configuration.backends = try registryBackends(registry.load(), environment: environment)
+            } catch {
+                // The registry is one more source: its failure never fails the catalog.
+                let reason = (error as? CommandFailure)?.message ?? String(describing: error)
+                warnings.warn("registry \(registry.directory): \(reason); backends not asked")
+            }
+        }
+
+        let catalog = await Catalog.load(configuration, warnings: warnings)
+        if json {
+            print(JSON.serialize(.array(catalog.specs.map(\.json))))
+        } else {
+            print(CatalogTable.render(catalog.specs), terminator: "")
+        }
+
+        let refused = catalog.checkBackendOnlyModels(mode: mode, allowUnknown: allowUnknownModel, warnings: warnings)
+        if !refused.isEmpty {
+            for error in refused { Terminal.error(error.description) }
+            throw CommandFailure.error("")
+        }
+    }
+}
+
+/// `--mode off|warn|enforce`. A wrapper rather than a conformance of `UnknownModelMode`, so
+/// every command can use it without a public import of ArgumentParser.
+struct CatalogModeOption: ExpressibleByArgument {
+    var mode: UnknownModelMode
+
+    init?(argument: String) {
+        guard let mode = UnknownModelMode(rawValue: argument.lowercased()) else { return nil }
+        self.mode = mode
+    }
+
+    static var allValueStrings: [String] { UnknownModelMode.allCases.map(\.rawValue) }
+}
+
+// MARK: - Registry backends
+
+/// The backends of the registry's entries, for `--refresh`; several entries behind the same
+/// address give one backend (the first entry's name).
+///
+/// `kind` is `.ollama` for `backend == "ollama"` and `.openAI` for every other backend (vLLM,
+/// LMDeploy, LM Studio and other OpenAI-compatible servers). `baseURL` is
+/// `backend_config.base_url` when set; else `backend_config.host` when it is a full URL;
+/// else `http://{host}:{port}` with `host` defaulting to `MODELCTL_OLLAMA_HOST` (Ollama) or
+/// 127.0.0.1, `port` to 11434 for Ollama; OpenAI-compatible addresses end in `/v1`. An entry
+/// with no address (no port, host or base URL) is skipped.
+///
+/// TODO(lead): switch to ModelRuntime's endpoint resolution once it exists, so `select` and
+/// `models --refresh` resolve addresses the same way.
+func registryBackends(_ snapshot: RegistrySnapshot, environment: [String: String]) -> [BackendEndpoint] {
+    var backends: [BackendEndpoint] = []
+    var seen = Set<String>()
+    for entry in snapshot.entries {
+        let config = entry.backendConfig
+        let isOllama = entry.backend?.lowercased() == "ollama"
+        var address: String?
+        if let base = config.baseURL, !base.isEmpty {
+            address = base
+        } else if let host = config.host, host.contains("://") {
+            address = host
+        } else {
+            let defaultHost = isOllama ? environment["MODELCTL_OLLAMA_HOST"].flatMap { $0.isEmpty ? nil : $0 } : nil
+            let host = config.host.flatMap { $0.isEmpty ? nil : $0 } ?? defaultHost ?? "127.0.0.1"
+            if host.contains("://") {
+                address = host
+            } else if let port = config.port, port > 0 {
+                address = "http://\(host):\(port)"
+            } else if isOllama {
+                address = "http://\(host):11434"
+            }
+        }
+        guard var text = address else { continue }
+        while text.hasSuffix("/") { text.removeLast() }
+        if !isOllama && !text.hasSuffix("/v1") { text += "/v1" }
+        guard let url = URL(string: text), url.host != nil else { continue }
+        let backend = BackendEndpoint(name: entry.name, kind: isOllama ? .ollama : .openAI, baseURL: url)
+        if seen.insert(backend.modelsURL.absoluteString).inserted { backends.append(backend) }
+    }
+    return backends
+}

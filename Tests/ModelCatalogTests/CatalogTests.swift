@@ -1,0 +1,177 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import ModelCatalog
+import ModelRegistry
+import Testing
+import TestSupport
+
+@Suite("Built-in list, matching, output")
+struct CatalogTests {
+    @Test func builtinListHasEveryTinkerModelWithTraitsAndDocsLimits() {
+        let names = [
+            "Qwen/Qwen3-235B-A22B-Instruct-2507", "Qwen/Qwen3-30B-A3B", "Qwen/Qwen3-30B-A3B-Base",
+            "Qwen/Qwen3-30B-A3B-Instruct-2507", "Qwen/Qwen3-32B", "Qwen/Qwen3-8B", "Qwen/Qwen3-8B-Base",
+            "Qwen/Qwen3-4B-Instruct-2507", "Qwen/Qwen3-VL-235B-A22B-Instruct", "Qwen/Qwen3-VL-30B-A3B-Instruct",
+            "meta-llama/Llama-3.1-70B", "meta-llama/Llama-3.1-8B", "meta-llama/Llama-3.1-8B-Instruct",
+            "meta-llama/Llama-3.2-1B", "meta-llama/Llama-3.2-3B", "meta-llama/Llama-3.3-70B-Instruct",
+            "deepseek-ai/DeepSeek-V3.1", "deepseek-ai/DeepSeek-V3.1-Base", "moonshotai/Kimi-K2-Thinking",
+            "openai/gpt-oss-120b", "openai/gpt-oss-20b",
+        ]
+        #expect(Set(BuiltinCatalog.specs.map(\.modelName)) == Set(names))
+        #expect(BuiltinCatalog.specs.count == names.count)
+        for spec in BuiltinCatalog.specs {
+            #expect(spec.source == .builtin)
+            #expect(spec.trainingType?.isKnown == true && spec.architecture?.isKnown == true && spec.size?.isKnown == true)
+            #expect(spec.contextLimitSource == .docs)
+            #expect(spec.contextLimitKind == .trained)
+            #expect(spec.maxContextLength == spec.trainedContextLength)
+            #expect(spec.servedContextLength == nil)
+            #expect(spec.metadata["reference"]?.stringValue?.hasPrefix("https://") == true)
+        }
+    }
+
+    @Test(arguments: [
+        ("Qwen/Qwen3-8B", 32768, "hybrid", "dense", "small"),
+        ("Qwen/Qwen3-235B-A22B-Instruct-2507", 262_144, "instruction", "moe", "large"),
+        ("Qwen/Qwen3-VL-30B-A3B-Instruct", 262_144, "vision", "moe", "medium"),
+        ("Qwen/Qwen3-4B-Instruct-2507", 262_144, "instruction", "dense", "compact"),
+        ("meta-llama/Llama-3.1-70B", 131_072, "base", "dense", "large"),
+        ("meta-llama/Llama-3.2-1B", 131_072, "base", "dense", "compact"),
+        ("deepseek-ai/DeepSeek-V3.1", 131_072, "hybrid", "moe", "large"),
+        ("moonshotai/Kimi-K2-Thinking", 262_144, "reasoning", "moe", "large"),
+        ("openai/gpt-oss-20b", 131_072, "reasoning", "moe", "small"),
+    ])
+    func builtinKnownAnswers(name: String, context: Int, training: String, architecture: String, size: String) throws {
+        let spec = try #require(Catalog(specs: BuiltinCatalog.specs).spec(for: name))
+        #expect(spec.trainedContextLength == context)
+        #expect(spec.trainingType?.rawValue == training)
+        #expect(spec.architecture?.rawValue == architecture)
+        #expect(spec.size?.rawValue == size)
+    }
+
+    @Test func yarnExtensionIsMetadataNotTheTrainedContext() throws {
+        let spec = try #require(Catalog(specs: BuiltinCatalog.specs).spec(for: "Qwen/Qwen3-32B"))
+        #expect(spec.trainedContextLength == 32768)
+        #expect(spec.metadata["context_length_extended"] == 131072)
+        #expect(spec.features?.contains("yarn") == true)
+    }
+
+    @Test func nameMatchingRules() {
+        let catalog = Catalog(specs: [
+            ModelSpec(modelName: "Qwen/Qwen3-8B", modelID: "qwen3-8b-served"),
+            ModelSpec(modelName: "org-a/Shared-Name"),
+            ModelSpec(modelName: "org-b/Shared-Name"),
+        ])
+        #expect(catalog.spec(for: "Qwen/Qwen3-8B")?.modelName == "Qwen/Qwen3-8B")      // exact
+        #expect(catalog.spec(for: "qwen3-8b-served")?.modelName == "Qwen/Qwen3-8B")    // model_id
+        #expect(catalog.spec(for: "qwen/qwen3-8b")?.modelName == "Qwen/Qwen3-8B")      // case
+        #expect(catalog.spec(for: "QWEN3-8B-SERVED")?.modelName == "Qwen/Qwen3-8B")    // model_id, case
+        #expect(catalog.spec(for: "Qwen3-8B")?.modelName == "Qwen/Qwen3-8B")           // short name
+        #expect(catalog.spec(for: "qwen3-8b")?.modelName == "Qwen/Qwen3-8B")           // short name, case
+        #expect(catalog.spec(for: "myorg/Qwen3-8B") == nil)                            // other organisation
+        #expect(catalog.spec(for: "Shared-Name") == nil)                               // ambiguous
+        #expect(catalog.spec(for: "org-b/Shared-Name")?.modelName == "org-b/Shared-Name")
+        #expect(catalog.spec(for: "Qwen3") == nil)                                     // no prefix matching
+    }
+
+    @Test func namesAreTakenLiterally() {
+        let catalog = Catalog(specs: [ModelSpec(modelName: "florence-2-large_(FP16)")])
+        #expect(catalog.spec(for: "florence-2-large_(FP16)") != nil)
+        #expect(catalog.spec(for: "florence-2-large_(fp16)") != nil)
+        #expect(catalog.spec(for: "florence-2-large") == nil)
+    }
+
+    @Test func tableShowsEveryColumnAligned() {
+        let specs = [
+            ModelSpec(modelName: "Qwen/Qwen3-8B", trainingType: .hybrid, architecture: .dense, size: .small,
+                      maxContextLength: 40960, contextLimitSource: .server, contextLimitKind: .served, available: true),
+            ModelSpec(modelName: "x", trainingType: TrainingType(rawValue: "distilled"), available: false),
+            ModelSpec(modelName: "unknown/avail"),
+        ]
+        let table = CatalogTable.render(specs)
+        let lines = table.split(separator: "\n").map(String.init)
+        #expect(lines.count == 4)
+        #expect(lines[0].hasPrefix("NAME           AVAILABLE  CONTEXT  KIND    LIMIT SOURCE  TRAINING   ARCH   SIZE"))
+        #expect(lines[1] == "Qwen/Qwen3-8B  yes        40960    served  server        hybrid     dense  small")
+        #expect(lines[2] == "x              no         -        -       -             distilled  -      -")
+        #expect(lines[3] == "unknown/avail  -          -        -       -             -          -      -")
+        #expect(table.hasSuffix("\n"))
+    }
+
+    @Test func backendModelsURLs() {
+        let openAI = BackendEndpoint(name: "a", kind: .openAI, baseURL: URL(string: "http://h:8000/v1/")!)
+        #expect(openAI.modelsURL.absoluteString == "http://h:8000/v1/models")
+        let ollama = BackendEndpoint(name: "b", kind: .ollama, baseURL: URL(string: "http://h:11434/v1")!)
+        #expect(ollama.modelsURL.absoluteString == "http://h:11434/api/tags")
+        let plain = BackendEndpoint(name: "c", kind: .ollama, baseURL: URL(string: "http://h:11434")!)
+        #expect(plain.modelsURL.absoluteString == "http://h:11434/api/tags")
+    }
+
+    @Test func serverBaseURLWithTrailingSlash() async throws {
+        let server = try Fixtures.server()
+        defer { server.stop() }
+        let base = URL(string: server.baseURL.absoluteString + "/")!
+        let catalog = await Catalog.load(CatalogConfiguration(serverURL: base), warnings: WarningLog().warnings)
+        #expect(catalog.spec(for: "acme/Brand-New-7B") != nil)
+        #expect(server.requests.map(\.target) == ["/api/v1/get_server_capabilities"])
+    }
+}
+
+@Suite("LoopbackHTTPServer")
+struct LoopbackHTTPServerTests {
+    @Test func recordsPostedBodiesAndHeaders() async throws {
+        let server = try LoopbackHTTPServer { request in
+            .json(#"{"echo": \#(request.body.count)}"#, status: request.method == "POST" ? 201 : 405)
+        }
+        defer { server.stop() }
+        var request = URLRequest(url: server.url("/v1/chat/completions?stream=false"))
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        let body = #"{"model": "m", "messages": [{"role": "user", "content": "\#(String(repeating: "x", count: 50_000))"}]}"#
+        request.httpBody = Data(body.utf8)
+        let (data, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 201)
+        #expect(String(decoding: data, as: UTF8.self) == #"{"echo": \#(body.utf8.count)}"#)
+        let received = try #require(server.requests.first)
+        #expect(received.method == "POST")
+        #expect(received.path == "/v1/chat/completions")
+        #expect(received.query == "stream=false")
+        #expect(received.header("content-type") == "application/json")
+        #expect(received.bodyText == body)
+    }
+
+    @Test func answersConcurrentRequestsIndependently() async throws {
+        let server = try LoopbackHTTPServer { request in
+            request.path == "/slow" ? .text("slow", delay: .milliseconds(800)) : .text("fast")
+        }
+        defer { server.stop() }
+        async let slow = URLSession.shared.data(from: server.url("/slow"))
+        try await Task.sleep(for: .milliseconds(50))
+        let clock = ContinuousClock()
+        let start = clock.now
+        let (fast, _) = try await URLSession.shared.data(from: server.url("/fast"))
+        #expect(clock.now - start < .milliseconds(700))
+        #expect(String(decoding: fast, as: UTF8.self) == "fast")
+        #expect(String(decoding: try await slow.0, as: UTF8.self) == "slow")
+        #expect(server.requests.count == 2)
+    }
+
+    @Test func stopRefusesNewConnections() async throws {
+        let server = try LoopbackHTTPServer { _ in .text("ok") }
+        let url = server.url("/")
+        _ = try await URLSession.shared.data(from: url)
+        server.stop()
+        server.stop()
+        // Another test's server may have taken the freed port; either way this one serves no more.
+        _ = try? await URLSession.shared.data(from: url)
+        #expect(server.requests.count == 1)
+    }
+
+    @Test func refusingPortRefuses() async throws {
+        let down = try RefusingLoopbackPort()
+        defer { down.close() }
+        await #expect(throws: (any Error).self) { _ = try await URLSession.shared.data(from: down.url("/api/tags")) }
+    }
+}
