@@ -39,7 +39,7 @@ build: deps
 
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --no-parallel
 
 demo: build
 	@bash scripts/demo.sh $(MODELCTL)

@@ -11,5 +11,9 @@ extension ModelCtl {
         UnlockCommand.self,
         MetricsCommand.self,
         ModelsCommand.self,
+        SelectCommand.self,
+        ProbeVisionCommand.self,
+        ActivateModelCommand.self,
+        CurrentModelCommand.self,
     ]
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ModelRegistry
+import ModelRuntime
 
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -111,9 +112,9 @@ struct MetricsCommand: ParsableCommand {
 
 /// Small derived facts about an entry for listings.
 enum EntrySummary {
-    /// Whether the entry declares vision (or a synonym of it) among its capabilities.
+    /// Whether the entry has vision, by the same normalisation `select` uses.
     static func vision(_ entry: RegistryEntry) -> Bool {
-        entry.capabilities.contains { ["vision", "vl", "mm", "multimodal", "image", "visual"].contains($0.key.lowercased()) && $0.value }
+        Capabilities(entry: entry)["vision"]
     }
 }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ModelCatalog
 import ModelRegistry
+import ModelRuntime
 
 /// `modelctl models`: the model catalog with availability and context limits.
 ///
@@ -97,44 +98,17 @@ struct CatalogModeOption: ExpressibleByArgument {
 
 // MARK: - Registry backends
 
-/// The backends of the registry's entries, for `--refresh`; several entries behind the same
-/// address give one backend (the first entry's name).
-///
-/// `kind` is `.ollama` for `backend == "ollama"` and `.openAI` for every other backend (vLLM,
-/// LMDeploy, LM Studio and other OpenAI-compatible servers). `baseURL` is
-/// `backend_config.base_url` when set; else `backend_config.host` when it is a full URL;
-/// else `http://{host}:{port}` with `host` defaulting to `MODELCTL_OLLAMA_HOST` (Ollama) or
-/// 127.0.0.1, `port` to 11434 for Ollama; OpenAI-compatible addresses end in `/v1`. An entry
-/// with no address (no port, host or base URL) is skipped.
-///
-/// TODO(lead): switch to ModelRuntime's endpoint resolution once it exists, so `select` and
-/// `models --refresh` resolve addresses the same way.
+/// The backends of the registry's entries, for `--refresh`, addressed exactly as `select`
+/// resolves them (``EndpointResolver``); several entries behind the same address give one
+/// backend (the first entry's name). `kind` is `.ollama` for `backend == "ollama"` and
+/// `.openAI` for every other backend (vLLM, LMDeploy, LM Studio, OpenAI-compatible servers).
 func registryBackends(_ snapshot: RegistrySnapshot, environment: [String: String]) -> [BackendEndpoint] {
+    let resolver = EndpointResolver(ollamaHost: environment["MODELCTL_OLLAMA_HOST"])
     var backends: [BackendEndpoint] = []
     var seen = Set<String>()
     for entry in snapshot.entries {
-        let config = entry.backendConfig
         let isOllama = entry.backend?.lowercased() == "ollama"
-        var address: String?
-        if let base = config.baseURL, !base.isEmpty {
-            address = base
-        } else if let host = config.host, host.contains("://") {
-            address = host
-        } else {
-            let defaultHost = isOllama ? environment["MODELCTL_OLLAMA_HOST"].flatMap { $0.isEmpty ? nil : $0 } : nil
-            let host = config.host.flatMap { $0.isEmpty ? nil : $0 } ?? defaultHost ?? "127.0.0.1"
-            if host.contains("://") {
-                address = host
-            } else if let port = config.port, port > 0 {
-                address = "http://\(host):\(port)"
-            } else if isOllama {
-                address = "http://\(host):11434"
-            }
-        }
-        guard var text = address else { continue }
-        while text.hasSuffix("/") { text.removeLast() }
-        if !isOllama && !text.hasSuffix("/v1") { text += "/v1" }
-        guard let url = URL(string: text), url.host != nil else { continue }
+        guard let url = URL(string: resolver.endpoint(for: entry)), url.host != nil else { continue }
         let backend = BackendEndpoint(name: entry.name, kind: isOllama ? .ollama : .openAI, baseURL: url)
         if seen.insert(backend.modelsURL.absoluteString).inserted { backends.append(backend) }
     }

@@ -1,0 +1,90 @@
+public import ModelRegistry
+
+/// Resolves the OpenAI-compatible base URL of a registry entry's backend.
+///
+/// The rules, first match wins:
+/// 1. `backend_config.base_url`, when set, with trailing `/` dropped.
+/// 2. `backend_config.host`, when it is an `http://` or `https://` URL, with trailing `/` dropped.
+/// 3. `http://{host}:{port}/v1`, where `host` is `backend_config.host`, else (Ollama only)
+///    ``ollamaHost``, else `localhost`; and `port` is `backend_config.port` when it is above 0,
+///    else the backend's default (``defaultPort(forBackend:)``).
+///
+/// An ``ollamaHost`` (from `MODELCTL_OLLAMA_HOST`) may itself be a URL, used like rule 2, or a
+/// `host:port` pair, whose port then wins over the default.
+///
+/// ```swift
+/// let resolver = EndpointResolver(ollamaHost: "gpu-box")
+/// resolver.endpoint(for: entry)   // "http://gpu-box:11434/v1" for an Ollama entry without host
+/// ```
+public struct EndpointResolver: Sendable, Hashable {
+    /// The host for Ollama entries that name none (`MODELCTL_OLLAMA_HOST`); `nil` means `localhost`.
+    public var ollamaHost: String?
+
+    /// A resolver; pass the value of `MODELCTL_OLLAMA_HOST` as `ollamaHost`.
+    public init(ollamaHost: String? = nil) {
+        let trimmed = ollamaHost?.trimmingWhitespace
+        self.ollamaHost = trimmed?.isEmpty == false ? trimmed : nil
+    }
+
+    /// The port a backend listens on when the entry gives none (or 0 or less): vLLM and
+    /// LMDeploy 24001, Ollama 11434, Triton 9000, anything else 8000.
+    public static func defaultPort(forBackend backend: String?) -> Int {
+        switch backend?.lowercased() {
+        case "vllm", "lmdeploy": 24001
+        case "ollama": 11434
+        case "triton": 9000
+        default: 8000
+        }
+    }
+
+    /// The base URL of `entry`'s backend, without a trailing `/`.
+    public func endpoint(for entry: RegistryEntry) -> String {
+        let config = entry.backendConfig
+        if let base = config.baseURL?.trimmingWhitespace, !base.isEmpty {
+            return Self.droppingTrailingSlashes(base)
+        }
+        var host = config.host?.trimmingWhitespace ?? ""
+        if Self.isHTTPURL(host) { return Self.droppingTrailingSlashes(host) }
+        var port = config.port.flatMap { $0 > 0 ? $0 : nil }
+        if host.isEmpty, entry.backend?.lowercased() == "ollama", let ollamaHost {
+            if Self.isHTTPURL(ollamaHost) { return Self.droppingTrailingSlashes(ollamaHost) }
+            let (name, explicitPort) = Self.splitHostPort(ollamaHost)
+            host = name
+            if port == nil { port = explicitPort }
+        }
+        if host.isEmpty { host = "localhost" }
+        return "http://\(Self.bracketed(host)):\(port ?? Self.defaultPort(forBackend: entry.backend))/v1"
+    }
+
+    static func isHTTPURL(_ text: String) -> Bool {
+        let lower = text.lowercased()
+        return lower.hasPrefix("http://") || lower.hasPrefix("https://")
+    }
+
+    static func droppingTrailingSlashes(_ text: String) -> String {
+        var out = Substring(text)
+        while out.hasSuffix("/") { out = out.dropLast() }
+        return String(out)
+    }
+
+    /// `gpu-box:11500` -> ("gpu-box", 11500); `gpu-box` -> ("gpu-box", nil); `[::1]:11434` -> ("::1", 11434).
+    /// A bare IPv6 address (more than one colon, no brackets) has no port.
+    static func splitHostPort(_ text: String) -> (host: String, port: Int?) {
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            let host = String(text[text.index(after: text.startIndex)..<close])
+            let rest = text[text.index(after: close)...]
+            let port = rest.hasPrefix(":") ? Int(rest.dropFirst()) : nil
+            return (host, port.flatMap { $0 > 0 ? $0 : nil })
+        }
+        let colons = text.filter { $0 == ":" }.count
+        if colons == 1, let colon = text.firstIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), port > 0 {
+            return (String(text[..<colon]), port)
+        }
+        return (text, nil)
+    }
+
+    /// An IPv6 literal goes in brackets inside a URL.
+    static func bracketed(_ host: String) -> String {
+        host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+    }
+}

@@ -1,0 +1,151 @@
+import ArgumentParser
+import Foundation
+import ModelRegistry
+import ModelRuntime
+
+/// The orchestrator's settings from the environment; a bad value exits 1 naming the variable.
+private func orchestratorFromEnvironment() throws -> Orchestrator {
+    try runReportingErrors { Orchestrator(configuration: try OrchestratorConfiguration(environment: ProcessInfo.processInfo.environment)) }
+}
+
+struct ActivateModelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "activate-model",
+        abstract: "Launch a vLLM entry on the canonical port, replacing the running one (or stop it).",
+        discussion: """
+            Needs MODELCTL_ORCHESTRATOR=1. Under an exclusive lock in the state directory \
+            ($MODELCTL_STATE_DIR, default ~/.local/state/modelctl), stops the running backend, \
+            launches $MODELCTL_LAUNCH_COMMAND (a JSON array; default python3 -m \
+            vllm.entrypoints.openai.api_server) with --model PATH --port PORT \
+            --served-model-name ID and the entry's extra_args on port $MODELCTL_VLLM_PORT \
+            (default 24001), waits until GET /health (or /v1/health) answers healthy, up to \
+            $MODELCTL_START_TIMEOUT seconds (default 180), and records it. The backend's output \
+            goes to backend.log in the state directory. When the backend exits or never turns \
+            healthy, it is killed, nothing is recorded, and the last lines of its log are shown.
+
+            --stop (or the name `none`) sends SIGTERM to the backend's process group, SIGKILL \
+            after a grace period, and clears the record. A recorded process that is gone, or \
+            whose pid now belongs to another program, is reported and cleared, never signalled.
+            """
+    )
+
+    @Argument(help: "The vLLM entry to activate, or `none` to stop.")
+    var name: String?
+
+    @Flag(name: .customLong("stop"), help: "Stop the running backend and clear the record.")
+    var stop = false
+
+    @Flag(name: .customLong("json"), help: "Print the recorded state as JSON (with --stop: what was stopped).")
+    var json = false
+
+    @OptionGroup var registry: RegistryOptions
+
+    @OptionGroup var catalog: CatalogCheckOptions
+
+    func validate() throws {
+        if stop, let name, name != "none" { throw ValidationError("give either a model NAME or --stop, not both") }
+        if !stop && name == nil { throw ValidationError("give a model NAME to activate, or --stop") }
+    }
+
+    func run() async throws {
+        let orchestrator = try orchestratorFromEnvironment()
+        if stop || name == "none" {
+            let outcome = try await runReportingErrors { try await orchestrator.stop() }
+            report(outcome)
+            return
+        }
+        let snapshot = try registry.load()
+        let entry = try runReportingErrors { try snapshot.entry(named: name ?? "") }
+        try await catalog.check(entry)
+        let settings = orchestrator.configuration
+        let activation = try await runReportingErrors {
+            try await orchestrator.activate(entry, registry: registry.store()) { event in
+                switch event {
+                case .previousCleared(let outcome):
+                    guard let summary = outcome.summary else { return }
+                    if case .stopped = outcome { Terminal.note(summary) } else { Terminal.warning(summary) }
+                case .launched(let state):
+                    Terminal.note("launched '\(state.logicalName)' (pid \(state.pid)) on port \(state.port); waiting up to \(Int(settings.startTimeout.rounded(.up))) s for it to turn healthy (log: \(settings.logFilePath))")
+                }
+            }
+        }
+        let state = activation.state
+        if json {
+            print(JSON.serialize(state.json))
+        } else {
+            let how = activation.alreadyActive ? "already active" : "active"
+            print("\(how): '\(state.logicalName)' served as '\(state.servedModelID)' at http://localhost:\(state.port)/v1 (pid \(state.pid))")
+        }
+    }
+
+    private func report(_ outcome: StopOutcome) {
+        var stopped: OrchestratorState?
+        var forced = false
+        var stale = false
+        switch outcome {
+        case .nothingActive:
+            break
+        case .stopped(let state, let wasForced):
+            stopped = state
+            forced = wasForced
+        case .stale, .discardedMalformedState:
+            stale = true
+        }
+        if stale, let summary = outcome.summary { Terminal.warning(summary) }
+        if json {
+            print(JSON.serialize(.object(JSONObject([
+                ("stopped", stopped.map { .string($0.logicalName) } ?? .null),
+                ("pid", stopped.map { .number(JSONNumber(Int($0.pid))) } ?? .null),
+                ("forced", .bool(forced)),
+                ("stale_record_cleared", .bool(stale)),
+            ]))))
+        } else if let summary = outcome.summary, !stale {
+            print(summary)
+        } else if case .nothingActive = outcome {
+            print("no model is active")
+        }
+    }
+}
+
+struct CurrentModelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "current-model",
+        abstract: "Show the backend the orchestrator launched, or null.",
+        discussion: """
+            Prints the recorded state {logical_name, served_model_id, port, pid, started_at, \
+            command, ...} with "running", or null when no model is active. Says so (on stderr) \
+            when the recorded process no longer runs; `activate-model --stop` clears such a record.
+            """
+    )
+
+    @Flag(name: .customLong("json"), help: "Print the state as JSON (null when none).")
+    var json = false
+
+    @OptionGroup var registry: RegistryOptions
+
+    func run() throws {
+        let orchestrator = try orchestratorFromEnvironment()
+        let current = try runReportingErrors { try orchestrator.current() }
+        if let current, let problem = current.problem {
+            Terminal.warning("the recorded backend of '\(current.state.logicalName)' is not running: \(problem); `modelctl activate-model --stop` clears the record")
+        }
+        if json {
+            print(JSON.serialize(current?.json ?? .null))
+            return
+        }
+        guard let current else {
+            print("null")
+            return
+        }
+        let state = current.state
+        let status = !current.isRunning ? "not running" : state.ready ? "running" : "starting"
+        print("""
+            logical_name:    \(state.logicalName)
+            served_model_id: \(state.servedModelID)
+            endpoint:        http://localhost:\(state.port)/v1
+            pid:             \(state.pid) (\(status))
+            started_at:      \(state.startedAt)
+            command:         \(state.command.joined(separator: " "))
+            """)
+    }
+}

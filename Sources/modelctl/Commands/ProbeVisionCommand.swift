@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import ModelRegistry
+import ModelRuntime
+
+struct ProbeVisionCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "probe-vision",
+        abstract: "Send an image to a model's backend, judge whether it sees it, and record the result.",
+        discussion: """
+            POSTs {endpoint}/chat/completions with the question "\(VisionProbe.prompt)" and \
+            the image as a base64 data URL (max_tokens 64, temperature 0). vision_ok is true \
+            when the reply names a colour (with --expect, that colour) and does not say that \
+            it cannot see the image. Probe with an image of one known colour and pass it with \
+            --expect for a conclusive answer.
+
+            Prints {model, vision_ok, latency_ms, notes, probe_version, timestamp, status_code} \
+            and records it under the entry's probes.vision in the discovered layer. A file that \
+            is not a PNG, JPEG, GIF, WebP or BMP image exits 1 before any request; an \
+            unreachable backend, a non-2xx answer, a timeout or a malformed answer exits 1 and \
+            is recorded too.
+            """
+    )
+
+    @Argument(help: "The entry's name.")
+    var name: String
+
+    @Argument(help: "The image file (PNG, JPEG, GIF, WebP or BMP).")
+    var image: String
+
+    @Option(name: .customLong("timeout"), help: ArgumentHelp("Seconds to wait for the answer.", valueName: "s"))
+    var timeout: Double = 60
+
+    @Option(name: .customLong("expect"), help: ArgumentHelp("The image's colour; vision_ok then requires the reply to name it.", valueName: "colour"))
+    var expect: String?
+
+    @OptionGroup var registry: RegistryOptions
+
+    func validate() throws {
+        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a number of seconds above 0") }
+    }
+
+    func run() async throws {
+        let store = registry.store()
+        let entry = try runReportingErrors { try registry.load().entry(named: name) }
+        let probe = VisionProbe(
+            timeout: timeout, expectedColour: expect,
+            endpoints: EndpointResolver(ollamaHost: ProcessInfo.processInfo.environment["MODELCTL_OLLAMA_HOST"]))
+        let result = try await runReportingErrors { try await probe.runAndRecord(entry: entry, imagePath: image, registry: store) }
+        print(JSON.serialize(result.json))
+        if let failure = result.failure { throw CommandFailure.error(failure.message) }
+    }
+}
