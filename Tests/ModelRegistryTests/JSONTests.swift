@@ -3,14 +3,19 @@ import ModelRegistry
 import Testing
 import TestSupport
 
-/// The ImageWorks registry shipped beside the project (shared/interop/imageworks).
+/// The real ImageWorks registry beside the project (shared/interop/imageworks), when present.
 let imageWorksDirectory = repositoryRoot + "/../shared/interop/imageworks"
+let imageWorksPresent = FileManager.default.fileExists(atPath: imageWorksDirectory + "/model_registry.json")
+/// The project's own registry of the same shape, written by Python's json.dumps(indent=2).
+let shapeFixtureDirectory = repositoryRoot + "/fixtures/registries/imageworks-shape"
 let imageWorksFiles = ["model_registry.curated.json", "model_registry.discovered.json", "model_registry.json"]
+/// Every ImageWorks-shaped registry available to this run.
+let imageWorksShapedDirectories = [shapeFixtureDirectory] + (imageWorksPresent ? [imageWorksDirectory] : [])
 
 struct JSONTests {
-    @Test("ImageWorks files survive parse and serialize byte for byte", arguments: imageWorksFiles)
-    func imageWorksRoundTrip(file: String) throws {
-        let path = imageWorksDirectory + "/" + file
+    @Test("ImageWorks-shaped files survive parse and serialize byte for byte", arguments: imageWorksShapedDirectories, imageWorksFiles)
+    func imageWorksRoundTrip(directory: String, file: String) throws {
+        let path = directory + "/" + file
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let value = try JSON.parse(text, source: path)
         #expect(JSON.serialize(value) + "\n" == text)
