@@ -1,3 +1,22 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Whether `a` sorts before `b` by their UTF-8 bytes: `memcmp` over the strings' contiguous
+/// UTF-8, several times faster than iterating the two UTF-8 views when sorting thousands of paths.
+func utf8Precedes(_ a: String, _ b: String) -> Bool {
+    var a = a, b = b
+    return a.withUTF8 { pa in
+        b.withUTF8 { pb in
+            let common = min(pa.count, pb.count)
+            let order = common == 0 ? 0 : memcmp(pa.baseAddress!, pb.baseAddress!, common)
+            return order != 0 ? order < 0 : pa.count < pb.count
+        }
+    }
+}
+
 /// One file of an artifact root: its path relative to the root (with `/` separators) and its digest.
 public struct ArtifactFile: Sendable, Hashable {
     /// Path relative to the artifact root, `/`-separated.
@@ -26,7 +45,7 @@ public struct Manifest: Sendable, Hashable {
 
     public init(root: String, files: [ArtifactFile]) {
         self.root = root
-        self.files = files.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+        self.files = files.sorted { utf8Precedes($0.path, $1.path) }
     }
 
     /// Total bytes of all files whose size is known.
@@ -40,7 +59,7 @@ public struct Manifest: Sendable, Hashable {
 
     /// The lines `<hex>  <path>` of `files`, sorted by their UTF-8 bytes.
     public static func sortedLines(_ files: [ArtifactFile]) -> [String] {
-        files.map(\.line).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        files.map(\.line).sorted(by: utf8Precedes)
     }
 
     /// The aggregate digest: the SHA-256 (lowercase hex) of the files' manifest lines sorted by
@@ -95,7 +114,7 @@ public struct ManifestDiff: Sendable, Hashable {
     public init(expected: [ArtifactFile], actual: [ArtifactFile]) {
         let before = Dictionary(expected.map { ($0.path, $0) }, uniquingKeysWith: { _, last in last })
         let after = Dictionary(actual.map { ($0.path, $0) }, uniquingKeysWith: { _, last in last })
-        let byPath: (ArtifactFile, ArtifactFile) -> Bool = { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+        let byPath: (ArtifactFile, ArtifactFile) -> Bool = { utf8Precedes($0.path, $1.path) }
 
         changed = before.values.sorted(by: byPath).compactMap { old in
             guard let new = after[old.path], new.sha256 != old.sha256 else { return nil }
