@@ -30,8 +30,9 @@ let package = Package(
         .target(name: "ArtifactHashing", dependencies: ["CLibCrypto"], swiftSettings: strict),
         .target(name: "ModelRegistry", swiftSettings: strict),
         .target(name: "VersionLock", dependencies: ["ModelRegistry", "ArtifactHashing"], swiftSettings: strict),
-        .target(name: "ModelCatalog", dependencies: ["ModelRegistry"], swiftSettings: strict),
-        .target(name: "ModelRuntime", dependencies: ["ModelRegistry"], swiftSettings: strict),
+        .target(name: "HTTPSupport", swiftSettings: strict),
+        .target(name: "ModelCatalog", dependencies: ["ModelRegistry", "HTTPSupport"], swiftSettings: strict),
+        .target(name: "ModelRuntime", dependencies: ["ModelRegistry", "HTTPSupport"], swiftSettings: strict),
         .executableTarget(
             name: "modelctl",
             dependencies: [

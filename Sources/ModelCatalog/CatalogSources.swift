@@ -2,8 +2,8 @@ public import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import HTTPSupport
 import ModelRegistry
-import Synchronization
 
 /// A running inference backend whose model list the catalog reads on refresh.
 ///
@@ -78,53 +78,19 @@ struct JSONFetcher: Sendable {
     ///   refused, HTTP status, malformed JSON with line and column, timeout).
     func get(_ url: URL) async -> Result<JSONValue, SourceFailure> {
         let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-        // FoundationNetworking on Linux truncates timeouts to whole seconds (0.5 s becomes
-        // "no time at all"), so the session gets a generous whole-second timeout and the
-        // deadline below enforces the exact one.
-        let sessionTimeout = (seconds + 1).rounded(.up)
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = sessionTimeout
-        configuration.timeoutIntervalForResource = sessionTimeout
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        let session = URLSession(configuration: configuration)
-        defer { session.finishTasksAndInvalidate() }
-        var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: sessionTimeout)
-        request.setValue("application/json", forHTTPHeaderField: "Accept")
-
-        let outcome: Result<(Data, URLResponse?), any Error> = await withCheckedContinuation { continuation in
-            let once = Mutex<CheckedContinuation<Result<(Data, URLResponse?), any Error>, Never>?>(continuation)
-            let finish: @Sendable (Result<(Data, URLResponse?), any Error>) -> Void = { result in
-                once.withLock { slot in
-                    slot?.resume(returning: result)
-                    slot = nil
-                }
-            }
-            let task = session.dataTask(with: request) { data, response, error in
-                if let error {
-                    finish(.failure(error))
-                } else {
-                    finish(.success((data ?? Data(), response)))
-                }
-            }
-            task.resume()
-            // The deadline: whichever of the answer and the deadline comes first wins.
-            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
-                finish(.failure(URLError(.timedOut)))
-                task.cancel()
-            }
-        }
+        let outcome = await HTTPTransport.send(url: url, headers: ["Accept": "application/json"], timeout: seconds)
         switch outcome {
         case .failure(let error):
             if let urlError = error as? URLError, urlError.code == .timedOut {
                 return .failure(SourceFailure(location: url.absoluteString, reason: "no answer within \(Self.format(seconds)) s (timed out)"))
             }
             return .failure(SourceFailure(location: url.absoluteString, reason: Self.describe(error)))
-        case .success(let (data, response)):
-            if let http = response as? HTTPURLResponse, !(200..<300).contains(http.statusCode) {
-                return .failure(SourceFailure(location: url.absoluteString, reason: "HTTP \(http.statusCode)"))
+        case .success(let response):
+            if !(200..<300).contains(response.status) {
+                return .failure(SourceFailure(location: url.absoluteString, reason: "HTTP \(response.status)"))
             }
             do {
-                return .success(try JSON.parse(data, source: url.absoluteString))
+                return .success(try JSON.parse(response.body, source: url.absoluteString))
             } catch {
                 return .failure(SourceFailure(location: url.absoluteString, reason: "malformed JSON: \(error)"))
             }

@@ -2,15 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Synchronization
-
-/// A finished HTTP exchange: the status and the whole body.
-struct HTTPResponse: Sendable {
-    var status: Int
-    var body: [UInt8]
-
-    var bodyText: String { String(decoding: body, as: UTF8.self) }
-}
+import HTTPSupport
 
 /// The few HTTP calls modelctl's runtime makes, over URLSession, with a hard deadline and
 /// errors that name the URL.
@@ -20,45 +12,7 @@ enum HTTPClient {
     /// - Parameter timeout: seconds for the whole exchange, enforced exactly.
     /// - Throws: ``RuntimeError`` `timeout` or `backendUnreachable`, naming the URL.
     static func send(method: String, url: URL, body: [UInt8]? = nil, headers: [String: String] = [:], timeout: Double) async throws(RuntimeError) -> HTTPResponse {
-        // FoundationNetworking on Linux truncates timeouts to whole seconds (0.5 s would mean
-        // no time at all), so the session gets a generous whole-second timeout and the
-        // deadline below enforces the exact one.
-        let sessionTimeout = (timeout + 1).rounded(.up)
-        var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: sessionTimeout)
-        request.httpMethod = method
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        if let body { request.httpBody = Data(body) }
-
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = sessionTimeout
-        configuration.timeoutIntervalForResource = sessionTimeout
-        configuration.urlCache = nil
-        let session = URLSession(configuration: configuration)
-        defer { session.finishTasksAndInvalidate() }
-
-        typealias Outcome = Result<HTTPResponse, any Error>
-        let outcome: Outcome = await withCheckedContinuation { continuation in
-            let slot = Mutex<CheckedContinuation<Outcome, Never>?>(continuation)
-            let finish: @Sendable (Outcome) -> Void = { result in
-                slot.withLock { pending in
-                    pending?.resume(returning: result)
-                    pending = nil
-                }
-            }
-            let task = session.dataTask(with: request) { data, response, error in
-                if let error {
-                    finish(.failure(error))
-                } else {
-                    let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-                    finish(.success(HTTPResponse(status: status, body: Array(data ?? Data()))))
-                }
-            }
-            task.resume()
-            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
-                finish(.failure(URLError(.timedOut)))
-                task.cancel()
-            }
-        }
+        let outcome = await HTTPTransport.send(method: method, url: url, body: body, headers: headers, timeout: timeout)
         switch outcome {
         case .success(let response):
             return response

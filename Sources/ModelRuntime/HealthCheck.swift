@@ -1,4 +1,5 @@
 import Foundation
+import HTTPSupport
 import ModelRegistry
 
 /// Whether a launched backend is ready to serve.

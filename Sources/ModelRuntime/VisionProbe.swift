@@ -1,4 +1,5 @@
 import Foundation
+import HTTPSupport
 public import ModelRegistry
 
 /// Checks that a backend really sees images: sends one image with a question whose answer
