@@ -9,19 +9,21 @@ import Synchronization
 public struct HashProgress: Sendable, Hashable {
     /// Bytes hashed so far.
     public var bytesDone: Int64
-    /// Bytes in all files, as seen when the walk listed them.
+    /// Bytes in the files listed so far. The walk runs alongside the hashing, so this grows
+    /// until the walk is done (within milliseconds for a few large files).
     public var bytesTotal: Int64
     /// Files finished.
     public var filesDone: Int
-    /// Files in all.
+    /// Files listed so far.
     public var filesTotal: Int
 }
 
 /// Hashes an artifact root: every file streamed through SHA-256, several files at once.
 ///
-/// Each worker owns one digest context and one page-aligned read buffer and pulls the next
-/// file from a shared counter, largest files first, so memory stays at `jobs x chunkSize`
-/// whatever the file sizes and the results are the same for any number of jobs.
+/// Workers run in a task group. Each owns one digest context and one page-aligned read buffer,
+/// and takes the next few files from the shared walk (see ``ArtifactWalk``), so listing the
+/// tree overlaps with hashing it and memory stays at `jobs x chunkSize` whatever the file
+/// sizes. The manifest is sorted at the end, so results are the same for any number of jobs.
 ///
 /// ```swift
 /// let manifest = try await ArtifactHasher(jobs: 4).hash("/models/qwen3-8b")
@@ -43,6 +45,13 @@ public struct ArtifactHasher: Sendable {
     /// The number of processors online.
     public static var defaultJobs: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
+    /// Files a worker takes from the walk at once: enough that the walk's lock is rarely
+    /// contended. A worker that meets a large file gives the rest of its batch back.
+    static let batchFiles = 32
+    /// A file this large (1 MiB) takes long enough to hash that a worker hands the rest of its
+    /// batch back to the others rather than keep them waiting behind it.
+    static let largeFile: Int64 = 1 << 20
+
     /// Hashes every file under `root` (or `root` itself, when it is a file).
     ///
     /// - Parameters:
@@ -52,57 +61,54 @@ public struct ArtifactHasher: Sendable {
     /// - Throws: ``HashingError`` naming the path (missing root, dangling symlink, a name with a
     ///   newline, an I/O error, a file that changed while it was read), or `CancellationError`.
     public func hash(_ root: String, progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> Manifest {
-        let files = try ArtifactWalker.walk(root: root)
-        let total = files.reduce(Int64(0)) { $0 + $1.size }
-        let meter = progress.map { ProgressMeter(bytesTotal: total, filesTotal: files.count, handler: $0) }
-        // Largest first, so a big file does not start last and leave the other workers idle.
-        let order = files.indices.sorted { files[$0].size > files[$1].size }
-        let cursor = Cursor()
-        let workers = min(jobs, max(1, files.count))
+        let walk = try ArtifactWalk(root: root)
+        let meter = progress.map { ProgressMeter(handler: $0) }
         let chunk = chunkSize
-
-        var results = [ArtifactFile?](repeating: nil, count: files.count)
-        try await withThrowingTaskGroup(of: [(Int, ArtifactFile)].self) { group in
-            for _ in 0..<workers {
+        var files: [ArtifactFile] = []
+        try await withThrowingTaskGroup(of: [ArtifactFile].self) { group in
+            for _ in 0..<jobs {
                 group.addTask {
                     var worker = Worker(chunkSize: chunk)
-                    return try worker.run(files: files, order: order, cursor: cursor, meter: meter)
+                    return try worker.run(walk: walk, meter: meter)
                 }
             }
-            for try await batch in group {
-                for (index, file) in batch { results[index] = file }
-            }
+            for try await done in group { files += done }
         }
         meter?.finish()
-        return Manifest(root: root, files: results.map { $0! })
+        return Manifest(root: root, files: files)
     }
 
     /// Hashes one file and returns its lowercase hex digest.
     public func hashFile(atPath path: String) throws -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+        guard fd >= 0 else { throw ioError(path, "cannot open") }
+        defer { close(fd) }
+        var opened = stat()
+        guard fstat(fd, &opened) == 0 else { throw ioError(path, "cannot stat") }
+        guard (opened.st_mode & S_IFMT) == S_IFREG else {
+            throw HashingError(.unsupportedRoot, path: path, reason: "not a regular file")
+        }
         var worker = Worker(chunkSize: chunkSize)
-        return try worker.hash(WalkedFile(relativePath: path, openPath: path, size: 0), meter: nil)
+        return try worker.hash(OpenedFile(fd: fd, opened: opened), displayPath: path, meter: nil)
     }
-}
-
-/// Hands out indexes 0, 1, 2, ... to workers.
-private final class Cursor: Sendable {
-    private let next = Atomic<Int>(0)
-    func take() -> Int { next.wrappingAdd(1, ordering: .relaxed).oldValue }
 }
 
 /// Counts bytes and reports progress at most every 100 ms.
 private final class ProgressMeter: Sendable {
-    let bytesTotal: Int64
-    let filesTotal: Int
     let handler: @Sendable (HashProgress) -> Void
     private let bytes = Atomic<Int64>(0)
     private let files = Atomic<Int>(0)
+    private let bytesListed = Atomic<Int64>(0)
+    private let filesListed = Atomic<Int>(0)
     private let lastReport = Atomic<UInt64>(0)
 
-    init(bytesTotal: Int64, filesTotal: Int, handler: @escaping @Sendable (HashProgress) -> Void) {
-        self.bytesTotal = bytesTotal
-        self.filesTotal = filesTotal
+    init(handler: @escaping @Sendable (HashProgress) -> Void) {
         self.handler = handler
+    }
+
+    func listed(files count: Int, bytes size: Int64) {
+        filesListed.wrappingAdd(count, ordering: .relaxed)
+        bytesListed.wrappingAdd(size, ordering: .relaxed)
     }
 
     func add(bytes count: Int) {
@@ -126,8 +132,8 @@ private final class ProgressMeter: Sendable {
     func finish() { handler(snapshot()) }
 
     private func snapshot() -> HashProgress {
-        HashProgress(bytesDone: bytes.load(ordering: .relaxed), bytesTotal: bytesTotal,
-                     filesDone: files.load(ordering: .relaxed), filesTotal: filesTotal)
+        HashProgress(bytesDone: bytes.load(ordering: .relaxed), bytesTotal: bytesListed.load(ordering: .relaxed),
+                     filesDone: files.load(ordering: .relaxed), filesTotal: filesListed.load(ordering: .relaxed))
     }
 }
 
@@ -148,32 +154,34 @@ private struct Worker: ~Copyable {
 
     deinit { buffer.deallocate() }
 
-    mutating func run(files: [WalkedFile], order: [Int], cursor: Cursor, meter: ProgressMeter?) throws -> [(Int, ArtifactFile)] {
-        var out: [(Int, ArtifactFile)] = []
+    /// Takes batches from the walk until it is done; returns the files this worker hashed.
+    mutating func run(walk: ArtifactWalk, meter: ProgressMeter?) throws -> [ArtifactFile] {
+        var out: [ArtifactFile] = []
         while true {
             try Task.checkCancellation()
-            let k = cursor.take()
-            guard k < order.count else { break }
-            let file = files[order[k]]
-            let hex = try hash(file, meter: meter)
-            out.append((order[k], ArtifactFile(path: file.relativePath, sha256: hex, size: file.size)))
-            meter?.fileDone()
+            var batch = try walk.nextBatch(maxFiles: ArtifactHasher.batchFiles)[...]
+            if batch.isEmpty { return out }
+            while let listed = batch.popFirst() {
+                guard let file = try listed.open() else { continue }
+                defer { close(file.fd) }
+                meter?.listed(files: 1, bytes: file.size)
+                if file.size >= ArtifactHasher.largeFile {
+                    walk.giveBack(batch)
+                    batch = []
+                }
+                let hex = try hash(file, displayPath: listed.displayPath, meter: meter)
+                out.append(ArtifactFile(path: listed.relativePath, sha256: hex, size: file.size))
+                meter?.fileDone()
+            }
         }
-        return out
     }
 
-    /// Streams one file through the digest. Size, modification and change times are taken
-    /// before and after; if any differ, or the bytes read differ from the size, the file
-    /// changed under us and no digest is returned.
-    mutating func hash(_ file: WalkedFile, meter: ProgressMeter?) throws -> String {
-        let fd = open(file.openPath, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw Worker.ioError(file.openPath, "cannot open") }
-        defer { close(fd) }
-        var before = stat()
-        guard fstat(fd, &before) == 0 else { throw Worker.ioError(file.openPath, "cannot stat") }
-        guard (before.st_mode & S_IFMT) == S_IFREG else {
-            throw HashingError(.changedWhileHashing, path: file.openPath, reason: "is no longer a regular file")
-        }
+    /// Streams one open file through the digest. The size, modification and change times from
+    /// when it was opened are compared with those after the last read; if any differ, or the
+    /// bytes read differ from the size, the file changed under us and no digest is returned.
+    mutating func hash(_ file: OpenedFile, displayPath: @autoclosure () -> String, meter: ProgressMeter?) throws -> String {
+        let fd = file.fd
+        let before = file.opened
         let size = Int64(before.st_size)
         if size > Int64(buffer.count) {
             _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
@@ -182,10 +190,11 @@ private struct Worker: ~Copyable {
         var offset: Int64 = 0
         // Read up to the size fstat gave; growth after that shows in the second fstat.
         while offset < size {
-            let n = pread(fd, buffer.baseAddress, buffer.count, off_t(offset))
+            let n = pread(fd, buffer.baseAddress, min(buffer.count, Int(clamping: size - offset)), off_t(offset))
             if n < 0 {
-                if errno == EINTR { continue }
-                throw Worker.ioError(file.openPath, "read failed")
+                let err = errno
+                if err == EINTR { continue }
+                throw ioError(displayPath(), "read failed", err)
             }
             if n == 0 { break }
             digest.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
@@ -193,19 +202,17 @@ private struct Worker: ~Copyable {
             meter?.add(bytes: n)
         }
         var after = stat()
-        guard fstat(fd, &after) == 0 else { throw Worker.ioError(file.openPath, "cannot stat") }
+        guard fstat(fd, &after) == 0 else {
+            let err = errno
+            throw ioError(displayPath(), "cannot stat", err)
+        }
         if offset != size || after.st_size != before.st_size
             || after.st_mtim.tv_sec != before.st_mtim.tv_sec || after.st_mtim.tv_nsec != before.st_mtim.tv_nsec
             || after.st_ctim.tv_sec != before.st_ctim.tv_sec || after.st_ctim.tv_nsec != before.st_ctim.tv_nsec
         {
-            throw HashingError(.changedWhileHashing, path: file.openPath,
+            throw HashingError(.changedWhileHashing, path: displayPath(),
                                reason: "file changed while it was being hashed (size \(size) -> \(after.st_size) bytes); hash it again once it is stable")
         }
         return digest.finalizeHex()
-    }
-
-    private static func ioError(_ path: String, _ what: String) -> HashingError {
-        let err = errno
-        return HashingError(.io(errno: err), path: path, reason: "\(what): \(String(cString: strerror(err)))")
     }
 }

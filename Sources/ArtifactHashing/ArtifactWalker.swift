@@ -3,23 +3,162 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
-/// A regular file found under an artifact root.
-struct WalkedFile: Sendable {
-    /// Path relative to the root, `/`-separated; the base name when the root is a file.
-    var relativePath: String
-    /// Path to open.
-    var openPath: String
-    /// Size when the walk saw it.
-    var size: Int64
-}
-
-/// Lists the files of an artifact root by the rules of the aggregate digest:
+/// Lists the files of an artifact root by the rules of the aggregate digest, a batch at a time:
 /// every regular file, recursively; a symlink to a regular file is listed under the link's own
 /// path; a symlinked directory is not descended; a dangling symlink, a name with a newline and
 /// a name that is not UTF-8 are errors. Other file types (sockets, FIFOs, devices) are skipped.
-enum ArtifactWalker {
-    static func walk(root: String) throws(HashingError) -> [WalkedFile] {
+///
+/// Workers call ``nextBatch(maxFiles:)`` themselves, so listing the tree runs while the other
+/// workers hash and no thread waits for a whole walk to finish. Only `readdir` runs under the
+/// walk's lock; each worker opens its own files relative to their directory (``ListedFile/open()``),
+/// so the kernel resolves one name per file, not the whole path.
+final class ArtifactWalk: Sendable {
+    private let state: Mutex<WalkState>
+
+    /// Starts a walk of `root` (a directory or a regular file).
+    init(root: String) throws(HashingError) {
+        state = Mutex(try WalkState(root: root))
+    }
+
+    /// Directories one batch may draw from. Each listed file keeps its directory open, so
+    /// this bounds the descriptors a run holds (about `jobs x 4`) however the tree is shaped.
+    static let maxDirectoriesPerBatch = 4
+
+    /// Up to `maxFiles` more files in walk order; empty when the walk is done.
+    func nextBatch(maxFiles: Int) throws(HashingError) -> [ListedFile] {
+        try state.withLock { state throws(HashingError) in
+            var batch: [ListedFile] = []
+            var directories = 0
+            func fits(_ file: ListedFile) -> Bool {
+                if batch.last?.directory !== file.directory {
+                    guard directories < Self.maxDirectoriesPerBatch else { return false }
+                    directories += 1
+                }
+                return true
+            }
+            while batch.count < maxFiles, let file = state.returned.last, fits(file) {
+                batch.append(state.returned.removeLast())
+            }
+            do throws(HashingError) {
+                while batch.count < maxFiles, state.returned.isEmpty, let file = try state.next() {
+                    if fits(file) { batch.append(file) } else { state.returned.append(file) }
+                }
+            } catch {
+                state.finish()
+                throw error
+            }
+            return batch
+        }
+    }
+
+    /// Hands files a worker took but will not get to soon (it found a large file) back to the
+    /// others, who take them before anything new.
+    func giveBack(_ files: ArraySlice<ListedFile>) {
+        guard !files.isEmpty else { return }
+        state.withLock { $0.returned.append(contentsOf: files.reversed()) }
+    }
+
+    static func join(_ directory: String, _ name: String) -> String {
+        directory.hasSuffix("/") ? directory + name : directory + "/" + name
+    }
+}
+
+/// A directory being listed. Its descriptor stays open until the walk and every file listed
+/// from it are done with it, so workers can open those files relative to it.
+final class OpenDirectory: @unchecked Sendable {  // `stream` is read only under the walk's lock.
+    /// The path it was opened by, for messages.
+    let path: String
+    /// Its path relative to the root ("" for the root).
+    let relative: String
+    fileprivate let stream: OpaquePointer
+    let fd: Int32
+
+    fileprivate init(path: String, relative: String) throws(HashingError) {
+        guard let stream = opendir(path) else {
+            throw ioError(path, "cannot open directory")
+        }
+        self.path = path
+        self.relative = relative
+        self.stream = stream
+        fd = dirfd(stream)
+    }
+
+    deinit { closedir(stream) }
+}
+
+/// A file the walk listed: a regular file or a symbolic link, not yet opened.
+struct ListedFile: Sendable {
+    /// The directory it was listed in; `nil` when it is the root itself.
+    let directory: OpenDirectory?
+    /// Its name in `directory`, or the root's path.
+    let name: String
+    /// Path relative to the root, `/`-separated; the base name when the root is a file.
+    let relativePath: String
+    /// Whether the directory listed it as a symbolic link.
+    let isLink: Bool
+
+    /// The path to name in messages: the directory's path joined with the name.
+    var displayPath: String { directory.map { ArtifactWalk.join($0.path, name) } ?? name }
+
+    /// Opens the file for hashing; `nil` when it is not a regular file (a link to a directory
+    /// or to a device, or something swapped in since the listing), which the walk skips.
+    ///
+    /// Links are checked with `stat` before they are opened, so a link to a device is never
+    /// opened; the open is non-blocking, so a FIFO swapped in since the listing cannot hang it.
+    func open() throws(HashingError) -> OpenedFile? {
+        let dirFD = directory?.fd ?? AT_FDCWD
+        if isLink {
+            var st = stat()
+            if fstatat(dirFD, name, &st, 0) != 0 {
+                let err = errno
+                if err == ENOENT || err == ELOOP || err == ENOTDIR {
+                    throw HashingError(.danglingSymlink, path: displayPath, reason: "dangling symbolic link (its target does not exist)")
+                }
+                throw ioError(displayPath, "cannot stat", err)
+            }
+            guard (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        }
+        let fd = openat(dirFD, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+        guard fd >= 0 else {
+            let err = errno
+            if err == ENOENT, directory != nil {
+                throw HashingError(.changedWhileHashing, path: displayPath, reason: "file disappeared while the directory was being read")
+            }
+            throw ioError(displayPath, "cannot open", err)
+        }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let err = errno
+            let error = ioError(displayPath, "cannot stat", err)
+            close(fd)
+            throw error
+        }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            return nil
+        }
+        return OpenedFile(fd: fd, opened: st)
+    }
+}
+
+/// A file opened for hashing: its descriptor (closed by whoever opened it) and its `fstat`
+/// when opened, the baseline for the changed-while-hashing check.
+struct OpenedFile {
+    let fd: Int32
+    let opened: stat
+    var size: Int64 { Int64(opened.st_size) }
+}
+
+/// The walk's position: the directory being read, the ones still to read, and files given back.
+private struct WalkState {
+    var returned: [ListedFile] = []
+    private var rootFile: ListedFile?
+    private var pending: [(path: String, relative: String)] = []
+    private var current: OpenDirectory?
+
+    init(root: String) throws(HashingError) {
         var st = stat()
         if stat(root, &st) != 0 {
             let err = errno
@@ -34,19 +173,83 @@ enum ArtifactWalker {
         }
         switch st.st_mode & S_IFMT {
         case S_IFREG:
-            let name = baseName(root)
+            let name = Self.baseName(root)
             if name.utf8.contains(0x0A) {
                 throw HashingError(.newlineInName, path: root, reason: "file name contains a newline")
             }
-            return [WalkedFile(relativePath: name, openPath: root, size: Int64(st.st_size))]
+            rootFile = ListedFile(directory: nil, name: root, relativePath: name, isLink: false)
         case S_IFDIR:
-            var files: [WalkedFile] = []
-            let base = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
-            try walkDirectory(base, relative: "", into: &files)
-            return files
+            pending = [(root, "")]
         default:
             throw HashingError(.unsupportedRoot, path: root, reason: "not a regular file or directory")
         }
+    }
+
+    /// Stops the walk; `next()` returns `nil` from then on.
+    mutating func finish() {
+        current = nil
+        pending = []
+        returned = []
+        rootFile = nil
+    }
+
+    /// The next file in walk order, or `nil` when the walk is done.
+    mutating func next() throws(HashingError) -> ListedFile? {
+        if let file = rootFile.take() { return file }
+        while true {
+            guard let directory = current else {
+                guard let next = pending.popLast() else { return nil }
+                current = try OpenDirectory(path: next.path, relative: next.relative)
+                continue
+            }
+            errno = 0
+            guard let entry = readdir(directory.stream) else {
+                if errno != 0 { throw ioError(directory.path, "cannot read directory") }
+                current = nil
+                continue
+            }
+            if let file = try visit(entry, in: directory) { return file }
+        }
+    }
+
+    /// Classifies one directory entry: a file to hash (returned), a directory to list later
+    /// (queued), or something to skip.
+    private mutating func visit(_ entry: UnsafeMutablePointer<dirent>, in directory: OpenDirectory) throws(HashingError) -> ListedFile? {
+        var kind = entry.pointee.d_type
+        if kind != UInt8(DT_REG), kind != UInt8(DT_DIR), kind != UInt8(DT_LNK), kind != UInt8(DT_UNKNOWN) { return nil }
+        let name = try withUnsafeBytes(of: &entry.pointee.d_name) { raw throws(HashingError) -> String? in
+            let cName = raw.baseAddress!.assumingMemoryBound(to: CChar.self)
+            if cName[0] == 0x2E, cName[1] == 0 || (cName[1] == 0x2E && cName[2] == 0) { return nil }  // . and ..
+            guard let name = String(validatingCString: cName) else {
+                throw HashingError(.invalidName, path: ArtifactWalk.join(directory.path, String(cString: cName)),
+                                   reason: "file name is not valid UTF-8")
+            }
+            return name
+        }
+        guard let name else { return nil }
+        if name.utf8.contains(0x0A) {
+            throw HashingError(.newlineInName, path: ArtifactWalk.join(directory.path, name),
+                               reason: "file name contains a newline, which no manifest line can hold")
+        }
+        if kind == UInt8(DT_UNKNOWN) {
+            var lst = stat()
+            guard fstatat(directory.fd, name, &lst, AT_SYMLINK_NOFOLLOW) == 0 else {
+                let err = errno
+                throw ioError(ArtifactWalk.join(directory.path, name), "cannot stat", err)
+            }
+            switch lst.st_mode & S_IFMT {
+            case S_IFDIR: kind = UInt8(DT_DIR)
+            case S_IFREG: kind = UInt8(DT_REG)
+            case S_IFLNK: kind = UInt8(DT_LNK)
+            default: return nil
+            }
+        }
+        let relative = directory.relative.isEmpty ? name : directory.relative + "/" + name
+        if kind == UInt8(DT_DIR) {
+            pending.append((ArtifactWalk.join(directory.path, name), relative))
+            return nil
+        }
+        return ListedFile(directory: directory, name: name, relativePath: relative, isLink: kind == UInt8(DT_LNK))
     }
 
     private static func baseName(_ path: String) -> String {
@@ -55,78 +258,9 @@ enum ArtifactWalker {
         if let slash = p.lastIndex(of: "/") { return String(p[p.index(after: slash)...]) }
         return String(p)
     }
+}
 
-    private static func walkDirectory(_ directory: String, relative: String, into files: inout [WalkedFile]) throws(HashingError) {
-        guard let dir = opendir(directory) else {
-            let err = errno
-            throw HashingError(.io(errno: err), path: directory, reason: "cannot open directory: \(String(cString: strerror(err)))")
-        }
-        defer { closedir(dir) }
-        let fd = dirfd(dir)
-        var subdirectories: [(String, String)] = []
-        while true {
-            errno = 0
-            guard let entry = readdir(dir) else {
-                if errno != 0 {
-                    let err = errno
-                    throw HashingError(.io(errno: err), path: directory, reason: "cannot read directory: \(String(cString: strerror(err)))")
-                }
-                break
-            }
-            let type = entry.pointee.d_type
-            let decoded: String? = withUnsafeBytes(of: &entry.pointee.d_name) { raw in
-                String(validatingCString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-            }
-            guard let name = decoded else {
-                let lossy = withUnsafeBytes(of: &entry.pointee.d_name) { raw in
-                    String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-                }
-                throw HashingError(.invalidName, path: directory + "/" + lossy, reason: "file name is not valid UTF-8")
-            }
-            if name == "." || name == ".." { continue }
-            let fullPath = directory + "/" + name
-            if name.utf8.contains(0x0A) {
-                throw HashingError(.newlineInName, path: fullPath, reason: "file name contains a newline, which no manifest line can hold")
-            }
-            let relativePath = relative.isEmpty ? name : relative + "/" + name
-
-            var kind = type
-            if kind == UInt8(DT_UNKNOWN) {
-                var lst = stat()
-                guard fstatat(fd, name, &lst, AT_SYMLINK_NOFOLLOW) == 0 else { throw ioError(fullPath) }
-                switch lst.st_mode & S_IFMT {
-                case S_IFDIR: kind = UInt8(DT_DIR)
-                case S_IFREG: kind = UInt8(DT_REG)
-                case S_IFLNK: kind = UInt8(DT_LNK)
-                default: continue
-                }
-            }
-            switch kind {
-            case UInt8(DT_DIR):
-                subdirectories.append((fullPath, relativePath))
-            case UInt8(DT_REG), UInt8(DT_LNK):
-                var st = stat()
-                // Follow symbolic links: a link to a file is hashed under the link's own path.
-                if fstatat(fd, name, &st, 0) != 0 {
-                    let err = errno
-                    if kind == UInt8(DT_LNK), err == ENOENT || err == ELOOP || err == ENOTDIR {
-                        throw HashingError(.danglingSymlink, path: fullPath, reason: "dangling symbolic link (its target does not exist)")
-                    }
-                    throw ioError(fullPath, err)
-                }
-                // A link to a directory is not descended; links to other kinds are skipped.
-                guard (st.st_mode & S_IFMT) == S_IFREG else { continue }
-                files.append(WalkedFile(relativePath: relativePath, openPath: fullPath, size: Int64(st.st_size)))
-            default:
-                continue
-            }
-        }
-        for (path, rel) in subdirectories {
-            try walkDirectory(path, relative: rel, into: &files)
-        }
-    }
-
-    private static func ioError(_ path: String, _ err: Int32 = errno) -> HashingError {
-        HashingError(.io(errno: err), path: path, reason: String(cString: strerror(err)))
-    }
+/// An I/O error naming `path`, with the system's message for `err`.
+func ioError(_ path: String, _ what: String, _ err: Int32 = errno) -> HashingError {
+    HashingError(.io(errno: err), path: path, reason: "\(what): \(String(cString: strerror(err)))")
 }

@@ -56,6 +56,37 @@ struct TreeTests {
         #expect(one.aggregate == eight.aggregate)
     }
 
+    @Test("large files among many small ones in one directory hash as sha256sum says, for any jobs")
+    func largeAmongSmall() async throws {
+        // A worker that meets a large file gives the rest of its batch back to the others.
+        let dir = TemporaryDirectory()
+        for i in 0..<3 { try dir.write("big-\(i).bin", Data((0..<(3 << 19) + i).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ i) })) }
+        for i in 0..<70 { try dir.write("small-\(i)", "small \(i)") }
+        for i in 0..<9 { try dir.write("d\(i)/f", "in d\(i)") }
+        let one = try await ArtifactHasher(jobs: 1).hash(dir.path)
+        #expect(one.files.count == 82)
+        for file in one.files where file.path.hasPrefix("big-") {
+            #expect(file.sha256 == (try sha256sumOf(dir.file(file.path))), "\(file.path)")
+        }
+        for jobs in [2, 3, 8] {
+            let many = try await ArtifactHasher(jobs: jobs, chunkSize: 65_537).hash(dir.path)
+            #expect(many == one, "jobs \(jobs)")
+        }
+        #expect(one.aggregate == (try independentAggregate(root: dir.path, paths: one.files.map(\.path))))
+    }
+
+    @Test("FIFOs, devices and links to them are skipped without being opened")
+    func specialFilesSkipped() async throws {
+        let dir = TemporaryDirectory()
+        try dir.write("weights.bin", "w")
+        #expect(mkfifo(dir.file("pipe"), 0o644) == 0)
+        // Opening a FIFO for reading would block until a writer came; the walk must not.
+        try FileManager.default.createSymbolicLink(atPath: dir.file("link-to-pipe"), withDestinationPath: "pipe")
+        try FileManager.default.createSymbolicLink(atPath: dir.file("link-to-null"), withDestinationPath: "/dev/null")
+        let manifest = try await ArtifactHasher(jobs: 2).hash(dir.path)
+        #expect(manifest.files.map(\.path) == ["weights.bin"])
+    }
+
     @Test("an empty directory aggregates to the SHA-256 of the empty string")
     func emptyDirectory() async throws {
         let dir = TemporaryDirectory()

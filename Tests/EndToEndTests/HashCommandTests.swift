@@ -29,6 +29,24 @@ struct HashCommandTests {
         #expect(aggregate.stdout == (try sha256sumOf(text: String(lines.dropLast()))) + "\n")
     }
 
+    @Test("a tree of many small directories hashes within a descriptor limit of 32")
+    func fewDescriptors() throws {
+        // Every file listed keeps its directory open until hashed; batches draw on few
+        // directories, so open descriptors stay near jobs x 4 however the tree is shaped.
+        let dir = TemporaryDirectory()
+        var paths: [String] = []
+        for i in 0..<150 {
+            try dir.write("m/d\(i)/f", "file \(i)")
+            try dir.write("m/d\(i)/sub/g", "nested \(i)")
+            paths += ["d\(i)/f", "d\(i)/sub/g"]
+        }
+        let result = try shell("ulimit -n 32 && exec \"$0\" hash \"$1\" --jobs 4 --aggregate-only", arguments: [modelctlBinary, dir.file("m")])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = try paths.map { "\(try sha256sumOf(dir.file("m/" + $0)))  \($0)" }
+        let expected = try sha256sumOf(text: lines.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.joined(separator: "\n"))
+        #expect(result.stdout == expected + "\n")
+    }
+
     @Test("--json carries root, files with sizes, aggregate, bytes and seconds")
     func json() throws {
         let dir = TemporaryDirectory()

@@ -84,10 +84,11 @@ private final class LockedData: @unchecked Sendable {
     var value: Data { lock.withLock { data } }
 }
 
-/// Runs a shell command line with `/bin/sh -c` (for test set-up only, such as `sha256sum`).
+/// Runs a shell command line with `/bin/sh -c`; `arguments` become `$0`, `$1`, ... (for test
+/// set-up, such as `sha256sum`, and for running modelctl under `ulimit`).
 @discardableResult
-public func shell(_ command: String, currentDirectory: String? = nil) throws -> ProcessResult {
-    try runProcess("/bin/sh", ["-c", command], currentDirectory: currentDirectory)
+public func shell(_ command: String, arguments: [String] = [], currentDirectory: String? = nil) throws -> ProcessResult {
+    try runProcess("/bin/sh", ["-c", command] + arguments, currentDirectory: currentDirectory)
 }
 
 /// The SHA-256 of a file as `sha256sum` computes it: an independent oracle for our engine.
