@@ -23,7 +23,9 @@ public struct HashProgress: Sendable, Hashable {
 /// Workers run in a task group. Each owns one digest context and one page-aligned read buffer,
 /// and takes the next few files from the shared walk (see ``ArtifactWalk``), so listing the
 /// tree overlaps with hashing it and memory stays at `jobs x chunkSize` whatever the file
-/// sizes. The manifest is sorted at the end, so results are the same for any number of jobs.
+/// sizes. A worker with a large file and a processor to spare reads ahead on a second thread
+/// (see ``ReadAhead``), so a single file hashes at the rate of one core. The manifest is
+/// sorted at the end, so results are the same for any number of jobs.
 ///
 /// ```swift
 /// let manifest = try await ArtifactHasher(jobs: 4).hash("/models/qwen3-8b")
@@ -45,12 +47,10 @@ public struct ArtifactHasher: Sendable {
     /// The number of processors online.
     public static var defaultJobs: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
-    /// Files a worker takes from the walk at once: enough that the walk's lock is rarely
-    /// contended. A worker that meets a large file gives the rest of its batch back.
-    static let batchFiles = 32
-    /// A file this large (1 MiB) takes long enough to hash that a worker hands the rest of its
-    /// batch back to the others rather than keep them waiting behind it.
-    static let largeFile: Int64 = 1 << 20
+    /// Processors the run may use; those not taken by workers read ahead of large files.
+    var processors = ArtifactHasher.defaultJobs
+    /// Files at least this large (8 MiB) are read ahead when a processor is spare.
+    var readAheadMinimum: Int64 = 8 << 20
 
     /// Hashes every file under `root` (or `root` itself, when it is a file).
     ///
@@ -63,12 +63,15 @@ public struct ArtifactHasher: Sendable {
     public func hash(_ root: String, progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> Manifest {
         let walk = try ArtifactWalk(root: root)
         let meter = progress.map { ProgressMeter(handler: $0) }
-        let chunk = chunkSize
+        let spare = SpareProcessors(processors: processors, workers: jobs)
+        let (chunk, readAhead) = (chunkSize, readAheadMinimum)
         var files: [ArtifactFile] = []
         try await withThrowingTaskGroup(of: [ArtifactFile].self) { group in
             for _ in 0..<jobs {
                 group.addTask {
-                    var worker = Worker(chunkSize: chunk)
+                    // A worker that is done frees its processor for another's read-ahead.
+                    defer { spare.give() }
+                    var worker = Worker(chunkSize: chunk, spare: spare, readAheadMinimum: readAhead)
                     return try worker.run(walk: walk, meter: meter)
                 }
             }
@@ -88,7 +91,7 @@ public struct ArtifactHasher: Sendable {
         guard (opened.st_mode & S_IFMT) == S_IFREG else {
             throw HashingError(.unsupportedRoot, path: path, reason: "not a regular file")
         }
-        var worker = Worker(chunkSize: chunkSize)
+        var worker = Worker(chunkSize: chunkSize, spare: nil, readAheadMinimum: readAheadMinimum)
         return try worker.hash(OpenedFile(fd: fd, opened: opened), displayPath: path, meter: nil)
     }
 }
@@ -147,33 +150,30 @@ private func monotonicNanoseconds() -> UInt64 {
 private struct Worker: ~Copyable {
     var digest = SHA256Digest()
     let buffer: UnsafeMutableRawBufferPointer
+    let spare: SpareProcessors?
+    let readAheadMinimum: Int64
 
-    init(chunkSize: Int) {
+    init(chunkSize: Int, spare: SpareProcessors?, readAheadMinimum: Int64) {
         buffer = .allocate(byteCount: chunkSize, alignment: 4096)
+        self.spare = spare
+        self.readAheadMinimum = readAheadMinimum
     }
 
     deinit { buffer.deallocate() }
 
-    /// Takes batches from the walk until it is done; returns the files this worker hashed.
+    /// Takes files from the walk until it is done; returns the files this worker hashed.
     mutating func run(walk: ArtifactWalk, meter: ProgressMeter?) throws -> [ArtifactFile] {
         var out: [ArtifactFile] = []
-        while true {
+        while let listed = try walk.next() {
             try Task.checkCancellation()
-            var batch = try walk.nextBatch(maxFiles: ArtifactHasher.batchFiles)[...]
-            if batch.isEmpty { return out }
-            while let listed = batch.popFirst() {
-                guard let file = try listed.open() else { continue }
-                defer { close(file.fd) }
-                meter?.listed(files: 1, bytes: file.size)
-                if file.size >= ArtifactHasher.largeFile {
-                    walk.giveBack(batch)
-                    batch = []
-                }
-                let hex = try hash(file, displayPath: listed.displayPath, meter: meter)
-                out.append(ArtifactFile(path: listed.relativePath, sha256: hex, size: file.size))
-                meter?.fileDone()
-            }
+            guard let file = try listed.open() else { continue }
+            defer { close(file.fd) }
+            meter?.listed(files: 1, bytes: file.size)
+            let hex = try hash(file, displayPath: listed.displayPath, meter: meter)
+            out.append(ArtifactFile(path: listed.relativePath, sha256: hex, size: file.size))
+            meter?.fileDone()
         }
+        return out
     }
 
     /// Streams one open file through the digest. The size, modification and change times from
@@ -190,6 +190,20 @@ private struct Worker: ~Copyable {
         var offset: Int64 = 0
         // Read up to the size fstat gave; growth after that shows in the second fstat.
         while offset < size {
+            // A processor may free up mid-file (another worker ran out of files): from then on
+            // a second thread reads ahead and this one only hashes.
+            if size >= readAheadMinimum, size - offset >= readAheadMinimum / 2, let spare, spare.take() {
+                defer { spare.give() }
+                if let reader = ReadAhead(fd: fd, from: offset, to: size) {
+                    let end = reader.consume { chunk in
+                        digest.update(chunk)
+                        offset += Int64(chunk.count)
+                        meter?.add(bytes: chunk.count)
+                    }
+                    if case .failed(let err) = end { throw ioError(displayPath(), "read failed", err) }
+                    break
+                }
+            }
             let n = pread(fd, buffer.baseAddress, min(buffer.count, Int(clamping: size - offset)), off_t(offset))
             if n < 0 {
                 let err = errno

@@ -5,59 +5,42 @@ import Darwin
 #endif
 import Synchronization
 
-/// Lists the files of an artifact root by the rules of the aggregate digest, a batch at a time:
+/// Lists the files of an artifact root by the rules of the aggregate digest:
 /// every regular file, recursively; a symlink to a regular file is listed under the link's own
 /// path; a symlinked directory is not descended; a dangling symlink, a name with a newline and
 /// a name that is not UTF-8 are errors. Other file types (sockets, FIFOs, devices) are skipped.
 ///
-/// Workers call ``nextBatch(maxFiles:)`` themselves, so listing the tree runs while the other
-/// workers hash and no thread waits for a whole walk to finish. Only `readdir` runs under the
-/// walk's lock; each worker opens its own files relative to their directory (``ListedFile/open()``),
-/// so the kernel resolves one name per file, not the whole path.
+/// Workers call ``next()`` themselves, so listing the tree runs while the other workers hash
+/// and nobody waits for a whole walk to finish. Only `readdir` runs under the walk's lock, a
+/// few dozen entries at a time; each worker opens its own files relative to their directory
+/// (``ListedFile/open()``), so the kernel resolves one name per file, not the whole path.
+/// Files are handed out one at a time, so no worker sits on files another could be hashing.
 final class ArtifactWalk: Sendable {
     private let state: Mutex<WalkState>
+
+    /// Entries listed per turn under the lock.
+    static let listedPerTurn = 32
+    /// Directories one turn may draw from. Each listed file keeps its directory open until it
+    /// is opened itself, so this bounds the descriptors a run holds however the tree is shaped.
+    static let directoriesPerTurn = 4
 
     /// Starts a walk of `root` (a directory or a regular file).
     init(root: String) throws(HashingError) {
         state = Mutex(try WalkState(root: root))
     }
 
-    /// Directories one batch may draw from. Each listed file keeps its directory open, so
-    /// this bounds the descriptors a run holds (about `jobs x 4`) however the tree is shaped.
-    static let maxDirectoriesPerBatch = 4
-
-    /// Up to `maxFiles` more files in walk order; empty when the walk is done.
-    func nextBatch(maxFiles: Int) throws(HashingError) -> [ListedFile] {
+    /// The next file in walk order, or `nil` when the walk is done.
+    func next() throws(HashingError) -> ListedFile? {
         try state.withLock { state throws(HashingError) in
-            var batch: [ListedFile] = []
-            var directories = 0
-            func fits(_ file: ListedFile) -> Bool {
-                if batch.last?.directory !== file.directory {
-                    guard directories < Self.maxDirectoriesPerBatch else { return false }
-                    directories += 1
-                }
-                return true
-            }
-            while batch.count < maxFiles, let file = state.returned.last, fits(file) {
-                batch.append(state.returned.removeLast())
-            }
+            if let file = state.listed.popLast() { return file }
             do throws(HashingError) {
-                while batch.count < maxFiles, state.returned.isEmpty, let file = try state.next() {
-                    if fits(file) { batch.append(file) } else { state.returned.append(file) }
-                }
+                try state.list()
             } catch {
                 state.finish()
                 throw error
             }
-            return batch
+            return state.listed.popLast()
         }
-    }
-
-    /// Hands files a worker took but will not get to soon (it found a large file) back to the
-    /// others, who take them before anything new.
-    func giveBack(_ files: ArraySlice<ListedFile>) {
-        guard !files.isEmpty else { return }
-        state.withLock { $0.returned.append(contentsOf: files.reversed()) }
     }
 
     static func join(_ directory: String, _ name: String) -> String {
@@ -151,9 +134,13 @@ struct OpenedFile {
     var size: Int64 { Int64(opened.st_size) }
 }
 
-/// The walk's position: the directory being read, the ones still to read, and files given back.
+/// The walk's position: the directory being read, the ones still to read, and the files
+/// listed but not yet taken.
 private struct WalkState {
-    var returned: [ListedFile] = []
+    /// Listed files not yet handed out, the next one last.
+    var listed: [ListedFile] = []
+    /// A file read from a directory beyond the last turn's limit, first in the next turn.
+    private var held: ListedFile?
     private var rootFile: ListedFile?
     private var pending: [(path: String, relative: String)] = []
     private var current: OpenDirectory?
@@ -189,12 +176,34 @@ private struct WalkState {
     mutating func finish() {
         current = nil
         pending = []
-        returned = []
+        listed = []
+        held = nil
         rootFile = nil
     }
 
+    /// Lists the next files, up to ``ArtifactWalk/listedPerTurn`` of them from at most
+    /// ``ArtifactWalk/directoriesPerTurn`` directories, into `listed`.
+    mutating func list() throws(HashingError) {
+        var turn: [ListedFile] = []
+        var directories = 0
+        while turn.count < ArtifactWalk.listedPerTurn {
+            var upcoming = held.take()
+            if upcoming == nil { upcoming = try next() }
+            guard let file = upcoming else { break }
+            if turn.last?.directory !== file.directory {
+                guard directories < ArtifactWalk.directoriesPerTurn else {
+                    held = file
+                    break
+                }
+                directories += 1
+            }
+            turn.append(file)
+        }
+        listed = turn.reversed()
+    }
+
     /// The next file in walk order, or `nil` when the walk is done.
-    mutating func next() throws(HashingError) -> ListedFile? {
+    private mutating func next() throws(HashingError) -> ListedFile? {
         if let file = rootFile.take() { return file }
         while true {
             guard let directory = current else {

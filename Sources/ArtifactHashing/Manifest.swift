@@ -177,23 +177,26 @@ public struct ManifestDiff: Sendable, Hashable {
             guard let new = after[old.path], new.sha256 != old.sha256 else { return nil }
             return Change(path: old.path, expected: old.sha256, actual: new.sha256)
         }
-        var gone = before.values.filter { after[$0.path] == nil }.sorted(by: byPath)
-        var new = after.values.filter { before[$0.path] == nil }.sorted(by: byPath)
+        let gone = before.values.filter { after[$0.path] == nil }.sorted(by: byPath)
+        let new = after.values.filter { before[$0.path] == nil }.sorted(by: byPath)
 
-        // Pair each vanished file with the first new path that holds the same bytes.
+        // Pair each vanished file with the first new path that holds the same bytes. New
+        // paths are indexed by digest, so a tree of renamed files costs n, not n squared.
+        var unclaimed: [String: ArraySlice<Int>] = [:]
+        for (i, file) in new.enumerated() { unclaimed[file.sha256, default: []].append(i) }
+        var claimed = [Bool](repeating: false, count: new.count)
         var moves: [Move] = []
         var unmatchedGone: [ArtifactFile] = []
         for old in gone {
-            if let i = new.firstIndex(where: { $0.sha256 == old.sha256 }) {
+            if let i = unclaimed[old.sha256]?.popFirst() {
                 moves.append(Move(from: old.path, to: new[i].path, sha256: old.sha256))
-                new.remove(at: i)
+                claimed[i] = true
             } else {
                 unmatchedGone.append(old)
             }
         }
-        gone = unmatchedGone
-        missing = gone
-        added = new
+        missing = unmatchedGone
+        added = new.indices.filter { !claimed[$0] }.map { new[$0] }
         moved = moves
     }
 }

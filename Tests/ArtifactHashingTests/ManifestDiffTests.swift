@@ -25,6 +25,25 @@ struct ManifestDiffTests {
         #expect(ManifestDiff(expected: expected, actual: expected).isEmpty)
     }
 
+    @Test("files with the same bytes pair up in path order; a whole renamed tree is all moves")
+    func movesPairInPathOrder() {
+        // Two vanished files share a digest and one new path holds it: the first by path moves.
+        let duplicate = ManifestDiff(
+            expected: [ArtifactFile(path: "b/copy", sha256: "aa"), ArtifactFile(path: "a/copy", sha256: "aa")],
+            actual: [ArtifactFile(path: "z/copy", sha256: "aa"), ArtifactFile(path: "y/other", sha256: "bb")])
+        #expect(duplicate.moved == [.init(from: "a/copy", to: "z/copy", sha256: "aa")])
+        #expect(duplicate.missing.map(\.path) == ["b/copy"])
+        #expect(duplicate.added.map(\.path) == ["y/other"])
+
+        // 20,000 renames: every file pairs with its new name.
+        let count = 20_000
+        let expected = (0..<count).map { ArtifactFile(path: "old/f\($0)", sha256: SHA256Digest.hex(of: "\($0)")) }
+        let actual = (0..<count).map { ArtifactFile(path: "new/f\($0)", sha256: SHA256Digest.hex(of: "\($0)")) }
+        let renamed = ManifestDiff(expected: expected, actual: actual)
+        #expect(renamed.moved.count == count && renamed.missing.isEmpty && renamed.added.isEmpty && renamed.changed.isEmpty)
+        #expect(renamed.moved.allSatisfy { $0.to == "new/" + $0.from.dropFirst(4) })
+    }
+
     @Test("the aggregate sorts lines by bytes and joins them without a trailing newline")
     func aggregateFormula() {
         let files = [ArtifactFile(path: "b", sha256: "ff"), ArtifactFile(path: "a", sha256: "00")]

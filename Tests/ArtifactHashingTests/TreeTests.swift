@@ -58,7 +58,7 @@ struct TreeTests {
 
     @Test("large files among many small ones in one directory hash as sha256sum says, for any jobs")
     func largeAmongSmall() async throws {
-        // A worker that meets a large file gives the rest of its batch back to the others.
+        // Workers take files one at a time from the shared walk, so none holds the others up.
         let dir = TemporaryDirectory()
         for i in 0..<3 { try dir.write("big-\(i).bin", Data((0..<(3 << 19) + i).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ i) })) }
         for i in 0..<70 { try dir.write("small-\(i)", "small \(i)") }

@@ -31,8 +31,8 @@ struct HashCommandTests {
 
     @Test("a tree of many small directories hashes within a descriptor limit of 32")
     func fewDescriptors() throws {
-        // Every file listed keeps its directory open until hashed; batches draw on few
-        // directories, so open descriptors stay near jobs x 4 however the tree is shaped.
+        // Every listed file keeps its directory open until it is opened itself; the walk lists
+        // from a few directories at a time, so descriptors stay few however the tree is shaped.
         let dir = TemporaryDirectory()
         var paths: [String] = []
         for i in 0..<150 {

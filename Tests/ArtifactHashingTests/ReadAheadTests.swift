@@ -1,0 +1,81 @@
+@testable import ArtifactHashing
+import Foundation
+import Synchronization
+import Testing
+import TestSupport
+
+/// Large files are read on a second thread while the worker hashes. These tests lower the
+/// size threshold and claim spare processors so that path runs, and check that it did.
+@Suite(.serialized)
+struct ReadAheadTests {
+    /// A hasher that reads ahead of any file of 1 MiB or more.
+    func eagerHasher(jobs: Int = 1) -> ArtifactHasher {
+        var hasher = ArtifactHasher(jobs: jobs)
+        hasher.processors = jobs + 2
+        hasher.readAheadMinimum = 1 << 20
+        return hasher
+    }
+
+    @Test("read-ahead digests equal sha256sum's across ring wrap-arounds and a partial last buffer")
+    func digestsMatch() async throws {
+        let dir = TemporaryDirectory()
+        // 9 buffers and a bit: the 4-slot ring wraps twice; the last read is short.
+        let size = 9 * ReadAhead.chunkSize + 12_345
+        let path = try dir.write("model.bin", Data((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 13) }))
+        try dir.write("other.bin", Data(count: 3 << 20))
+        try dir.write("small.txt", "small")
+        let before = ReadAhead.started.load(ordering: .relaxed)
+        let manifest = try await eagerHasher(jobs: 2).hash(dir.path)
+        #expect(ReadAhead.started.load(ordering: .relaxed) - before == 2)
+        #expect(manifest.files.map(\.path) == ["model.bin", "other.bin", "small.txt"])
+        for file in manifest.files {
+            #expect(file.sha256 == (try sha256sumOf(dir.file(file.path))), "\(file.path)")
+        }
+        #expect(manifest.files[0].size == Int64(size))
+        // The same answer without read-ahead.
+        #expect(manifest == (try await ArtifactHasher(jobs: 1).hash(dir.path)))
+        #expect(try ArtifactHasher().hashFile(atPath: path) == manifest.files[0].sha256)
+    }
+
+    @Test("a file that grows during read-ahead is reported, never digested")
+    func growing() async throws {
+        let dir = TemporaryDirectory()
+        let path = try dir.write("growing.bin", Data(count: 6 << 20))
+        let appended = AppendOnce(path: path)
+        let before = ReadAhead.started.load(ordering: .relaxed)
+        let error = await #expect(throws: HashingError.self) {
+            try await eagerHasher().hash(dir.path) { _ in appended.append() }
+        }
+        #expect(ReadAhead.started.load(ordering: .relaxed) - before == 1)
+        #expect(error?.code == .changedWhileHashing)
+        #expect(error?.path == path)
+        #expect(appended.done)
+    }
+
+    @Test("a file truncated during read-ahead is reported, never digested")
+    func truncated() async throws {
+        let dir = TemporaryDirectory()
+        let path = try dir.write("shrinking.bin", Data(count: 12 << 20))
+        let truncated = Once { _ = truncate(path, 2 << 20) }
+        let error = await #expect(throws: HashingError.self) {
+            try await eagerHasher().hash(dir.path) { _ in truncated.run() }
+        }
+        #expect(error?.code == .changedWhileHashing)
+        #expect(error?.path == path)
+        #expect(error?.description.contains("12582912 -> 2097152") == true)
+    }
+}
+
+/// Runs an action the first time it is asked to.
+final class Once: @unchecked Sendable {
+    private let lock = NSLock()
+    private var action: (() -> Void)?
+    init(_ action: @escaping () -> Void) { self.action = action }
+    func run() {
+        let pending = lock.withLock { () -> (() -> Void)? in
+            defer { action = nil }
+            return action
+        }
+        pending?()
+    }
+}
