@@ -43,6 +43,28 @@ final class ArtifactWalk: Sendable {
         }
     }
 
+    /// Walks to the end, counting the regular files and their bytes (links followed), for a
+    /// progress display's totals. Throws what the hashing walk would throw.
+    func measure() throws(HashingError) -> (files: Int, bytes: Int64) {
+        var files = 0
+        var bytes: Int64 = 0
+        while let listed = try next() {
+            var st = stat()
+            guard fstatat(listed.directory?.fd ?? AT_FDCWD, listed.name, &st, 0) == 0 else {
+                let err = errno
+                if listed.isLink, err == ENOENT || err == ELOOP || err == ENOTDIR {
+                    throw .danglingSymlink(at: listed.displayPath)
+                }
+                // Gone since the listing: the hashing walk reports it if it is still gone.
+                continue
+            }
+            guard (st.st_mode & S_IFMT) == S_IFREG else { continue }
+            files += 1
+            bytes += Int64(st.st_size)
+        }
+        return (files, bytes)
+    }
+
     static func join(_ directory: String, _ name: String) -> String {
         directory.hasSuffix("/") ? directory + name : directory + "/" + name
     }
@@ -97,7 +119,7 @@ struct ListedFile: Sendable {
             if fstatat(dirFD, name, &st, 0) != 0 {
                 let err = errno
                 if err == ENOENT || err == ELOOP || err == ENOTDIR {
-                    throw HashingError(.danglingSymlink, path: displayPath, reason: "dangling symbolic link (its target does not exist)")
+                    throw .danglingSymlink(at: displayPath)
                 }
                 throw ioError(displayPath, "cannot stat", err)
             }
@@ -151,7 +173,7 @@ private struct WalkState {
             let err = errno
             var lst = stat()
             if lstat(root, &lst) == 0, (lst.st_mode & S_IFMT) == S_IFLNK {
-                throw HashingError(.danglingSymlink, path: root, reason: "dangling symbolic link (its target does not exist)")
+                throw .danglingSymlink(at: root)
             }
             if err == ENOENT || err == ENOTDIR {
                 throw HashingError(.notFound, path: root, reason: "no such file or directory")

@@ -32,4 +32,9 @@ public struct HashingError: Error, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "\(path): \(reason)" }
+
+    /// A symbolic link at `path` whose target does not exist.
+    static func danglingSymlink(at path: String) -> HashingError {
+        HashingError(.danglingSymlink, path: path, reason: "dangling symbolic link (its target does not exist)")
+    }
 }
