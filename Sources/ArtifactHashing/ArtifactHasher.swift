@@ -176,6 +176,12 @@ private struct Worker: ~Copyable {
         return out
     }
 
+    /// Whether the task was cancelled (another worker failed, or the caller gave up), checked
+    /// every 16 MiB so a large file does not hold up the error for the rest of its length.
+    static func shouldStop(from start: Int64, to end: Int64) -> Bool {
+        start >> 24 != end >> 24 && Task.isCancelled
+    }
+
     /// Streams one open file through the digest. The size, modification and change times from
     /// when it was opened are compared with those after the last read; if any differ, or the
     /// bytes read differ from the size, the file changed under us and no digest is returned.
@@ -199,8 +205,13 @@ private struct Worker: ~Copyable {
                         digest.update(chunk)
                         offset += Int64(chunk.count)
                         meter?.add(bytes: chunk.count)
+                        return !Worker.shouldStop(from: offset - Int64(chunk.count), to: offset)
                     }
-                    if case .failed(let err) = end { throw ioError(displayPath(), "read failed", err) }
+                    switch end {
+                    case .failed(let err): throw ioError(displayPath(), "read failed", err)
+                    case .stopped: throw CancellationError()
+                    case .complete, .shortFile: break
+                    }
                     break
                 }
             }
@@ -214,6 +225,7 @@ private struct Worker: ~Copyable {
             digest.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
             offset += Int64(n)
             meter?.add(bytes: n)
+            if Worker.shouldStop(from: offset - Int64(n), to: offset) { throw CancellationError() }
         }
         var after = stat()
         guard fstat(fd, &after) == 0 else {

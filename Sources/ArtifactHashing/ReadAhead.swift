@@ -43,8 +43,9 @@ final class ReadAhead {
     /// Reader threads started in this process, for tests to see that the path was taken.
     static let started = Atomic<Int>(0)
 
-    /// What the reader hit: the end of the range, an early end of file, or an error.
-    enum End { case complete, shortFile, failed(errno: Int32) }
+    /// How the range ended: read to its end, an early end of file, a read error, or stopped
+    /// by the consumer.
+    enum End { case complete, shortFile, failed(errno: Int32), stopped }
 
     private let fd: Int32
     private let end: Int64
@@ -99,9 +100,9 @@ final class ReadAhead {
         UnsafeMutableRawBufferPointer(rebasing: memory[slot * Self.chunkSize ..< (slot + 1) * Self.chunkSize])
     }
 
-    /// Calls `body` with each filled buffer in file order until the reader is done, then
-    /// joins the reader thread and says how the range ended.
-    func consume(_ body: (UnsafeRawBufferPointer) -> Void) -> End {
+    /// Calls `body` with each filled buffer in file order until the reader is done or `body`
+    /// returns `false`, then joins the reader thread and says how the range ended.
+    func consume(_ body: (UnsafeRawBufferPointer) -> Bool) -> End {
         var slot = 0
         while true {
             pthread_mutex_lock(mutex)
@@ -117,7 +118,10 @@ final class ReadAhead {
             let length = lengths[slot]
             pthread_mutex_unlock(mutex)
 
-            body(UnsafeRawBufferPointer(rebasing: buffer(slot)[0..<length]))
+            if !body(UnsafeRawBufferPointer(rebasing: buffer(slot)[0..<length])) {
+                stop()
+                return .stopped
+            }
 
             pthread_mutex_lock(mutex)
             filled -= 1
@@ -129,8 +133,8 @@ final class ReadAhead {
         return readerEnd ?? .complete
     }
 
-    /// Stops the reader early and waits for it (when the caller gives up on the file).
-    func cancel() {
+    /// Stops the reader early and waits for it.
+    private func stop() {
         pthread_mutex_lock(mutex)
         stopping = true
         pthread_cond_signal(freedCondition)

@@ -66,6 +66,32 @@ struct ReadAheadTests {
     }
 }
 
+/// A large file does not hold up an error or a cancellation for the rest of its length.
+@Suite(.serialized)
+struct CancellationTests {
+    @Test("a cancelled task stops within 16 MiB of a large file, with or without read-ahead", arguments: [false, true])
+    func stopsMidFile(readAhead: Bool) async throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("sparse.bin")
+        let fd = open(path, O_CREAT | O_WRONLY, 0o644)
+        #expect(ftruncate(fd, 256 << 20) == 0)
+        close(fd)
+        var hasher = ArtifactHasher(jobs: 1)
+        hasher.processors = readAhead ? 2 : 1
+        hasher.readAheadMinimum = 1 << 20
+        let descriptorsBefore = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count
+        let started = ReadAhead.started.load(ordering: .relaxed)
+        // The first progress report cancels the worker's own task, as a failing sibling would.
+        let error = await #expect(throws: CancellationError.self) {
+            try await hasher.hash(path) { _ in withUnsafeCurrentTask { $0?.cancel() } }
+        }
+        #expect(error != nil)
+        #expect(ReadAhead.started.load(ordering: .relaxed) - started == (readAhead ? 1 : 0))
+        // The file and the reader thread are gone with it.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count == descriptorsBefore)
+    }
+}
+
 /// Runs an action the first time it is asked to.
 final class Once: @unchecked Sendable {
     private let lock = NSLock()
