@@ -182,10 +182,37 @@ private struct Worker: ~Copyable {
         start >> 24 != end >> 24 && Task.isCancelled
     }
 
-    /// Streams one open file through the digest. The size, modification and change times from
-    /// when it was opened are compared with those after the last read; if any differ, or the
-    /// bytes read differ from the size, the file changed under us and no digest is returned.
+    /// A file modified less than this long (2 s) before it was opened may still be in the
+    /// middle of a write that began earlier: the kernel stamps the times when a write starts,
+    /// so they would not move again while the read overtakes the writer.
+    static let settlingNanoseconds: Int64 = 2_000_000_000
+
+    /// Hashes one open file. The size, modification and change times from when it was opened
+    /// are compared with those after the last read; if any differ, or the bytes read differ
+    /// from the size, the file changed under us and no digest is returned. A file modified
+    /// moments before it was opened is read a second time and must give the same digest.
     mutating func hash(_ file: OpenedFile, displayPath: @autoclosure () -> String, meter: ProgressMeter?) throws -> String {
+        let first = try digestOnce(file, displayPath: displayPath(), meter: meter)
+        guard Worker.recentlyModified(file.opened) else { return first }
+        let second = try digestOnce(file, displayPath: displayPath(), meter: nil)
+        guard second == first else {
+            throw HashingError(.changedWhileHashing, path: displayPath(),
+                               reason: "file was being written while it was hashed (two reads differ); hash it again once it is stable")
+        }
+        return first
+    }
+
+    /// Whether the file's modification or change time is within ``settlingNanoseconds`` of now.
+    static func recentlyModified(_ st: stat) -> Bool {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        func nanoseconds(_ t: timespec) -> Int64 { Int64(t.tv_sec) &* 1_000_000_000 &+ Int64(t.tv_nsec) }
+        let latest = max(nanoseconds(st.st_mtim), nanoseconds(st.st_ctim))
+        return nanoseconds(now) - latest < settlingNanoseconds
+    }
+
+    /// Streams the file through the digest once and checks that it did not change meanwhile.
+    private mutating func digestOnce(_ file: OpenedFile, displayPath: @autoclosure () -> String, meter: ProgressMeter?) throws -> String {
         let fd = file.fd
         let before = file.opened
         let size = Int64(before.st_size)
@@ -236,8 +263,10 @@ private struct Worker: ~Copyable {
             || after.st_mtim.tv_sec != before.st_mtim.tv_sec || after.st_mtim.tv_nsec != before.st_mtim.tv_nsec
             || after.st_ctim.tv_sec != before.st_ctim.tv_sec || after.st_ctim.tv_nsec != before.st_ctim.tv_nsec
         {
+            let what = after.st_size != before.st_size ? "size \(size) -> \(after.st_size) bytes"
+                : offset != size ? "read \(offset) of \(size) bytes" : "modified during the read"
             throw HashingError(.changedWhileHashing, path: displayPath(),
-                               reason: "file changed while it was being hashed (size \(size) -> \(after.st_size) bytes); hash it again once it is stable")
+                               reason: "file changed while it was being hashed (\(what)); hash it again once it is stable")
         }
         return digest.finalizeHex()
     }

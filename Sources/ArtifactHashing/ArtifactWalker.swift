@@ -73,21 +73,43 @@ final class ArtifactWalk: Sendable {
 /// A directory being listed. Its descriptor stays open until the walk and every file listed
 /// from it are done with it, so workers can open those files relative to it.
 final class OpenDirectory: @unchecked Sendable {  // `stream` is read only under the walk's lock.
-    /// The path it was opened by, for messages.
+    /// Its path (the root joined with the relative path), for messages.
     let path: String
     /// Its path relative to the root ("" for the root).
     let relative: String
     fileprivate let stream: OpaquePointer
     let fd: Int32
 
-    fileprivate init(path: String, relative: String) throws(HashingError) {
-        guard let stream = opendir(path) else {
-            throw ioError(path, "cannot open directory")
-        }
+    private init(stream: OpaquePointer, path: String, relative: String) {
         self.path = path
         self.relative = relative
         self.stream = stream
         fd = dirfd(stream)
+    }
+
+    /// Opens the root directory.
+    fileprivate static func root(_ path: String) throws(HashingError) -> OpenDirectory {
+        guard let stream = opendir(path) else { throw ioError(path, "cannot open directory") }
+        return OpenDirectory(stream: stream, path: path, relative: "")
+    }
+
+    /// Opens a subdirectory relative to its parent, never through a symbolic link: if it was
+    /// swapped for a link (or anything else) since it was listed, it is not descended (`nil`),
+    /// just as a link listed in the first place would not be. Relative opens also keep deep
+    /// trees clear of the kernel's limit on path length.
+    fileprivate static func child(_ next: PendingDirectory) throws(HashingError) -> OpenDirectory? {
+        let fd = openat(next.parent.fd, next.name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else {
+            let err = errno
+            if err == ELOOP || err == ENOTDIR { return nil }
+            throw ioError(next.path, "cannot open directory", err)
+        }
+        guard let stream = fdopendir(fd) else {
+            let err = errno
+            close(fd)
+            throw ioError(next.path, "cannot open directory", err)
+        }
+        return OpenDirectory(stream: stream, path: next.path, relative: next.relative)
     }
 
     deinit { closedir(stream) }
@@ -156,6 +178,14 @@ struct OpenedFile {
     var size: Int64 { Int64(opened.st_size) }
 }
 
+/// A subdirectory listed but not yet read; it keeps its parent open to be opened relative to it.
+private struct PendingDirectory {
+    let parent: OpenDirectory
+    let name: String
+    let path: String
+    let relative: String
+}
+
 /// The walk's position: the directory being read, the ones still to read, and the files
 /// listed but not yet taken.
 private struct WalkState {
@@ -164,7 +194,8 @@ private struct WalkState {
     /// A file read from a directory beyond the last turn's limit, first in the next turn.
     private var held: ListedFile?
     private var rootFile: ListedFile?
-    private var pending: [(path: String, relative: String)] = []
+    private var root: String?
+    private var pending: [PendingDirectory] = []
     private var current: OpenDirectory?
 
     init(root: String) throws(HashingError) {
@@ -188,7 +219,7 @@ private struct WalkState {
             }
             rootFile = ListedFile(directory: nil, name: root, relativePath: name, isLink: false)
         case S_IFDIR:
-            pending = [(root, "")]
+            self.root = root
         default:
             throw HashingError(.unsupportedRoot, path: root, reason: "not a regular file or directory")
         }
@@ -197,6 +228,7 @@ private struct WalkState {
     /// Stops the walk; `next()` returns `nil` from then on.
     mutating func finish() {
         current = nil
+        root = nil
         pending = []
         listed = []
         held = nil
@@ -229,8 +261,12 @@ private struct WalkState {
         if let file = rootFile.take() { return file }
         while true {
             guard let directory = current else {
+                if let root = root.take() {
+                    current = try OpenDirectory.root(root)
+                    continue
+                }
                 guard let next = pending.popLast() else { return nil }
-                current = try OpenDirectory(path: next.path, relative: next.relative)
+                current = try OpenDirectory.child(next)
                 continue
             }
             errno = 0
@@ -277,7 +313,7 @@ private struct WalkState {
         }
         let relative = directory.relative.isEmpty ? name : directory.relative + "/" + name
         if kind == UInt8(DT_DIR) {
-            pending.append((ArtifactWalk.join(directory.path, name), relative))
+            pending.append(PendingDirectory(parent: directory, name: name, path: ArtifactWalk.join(directory.path, name), relative: relative))
             return nil
         }
         return ListedFile(directory: directory, name: name, relativePath: relative, isLink: kind == UInt8(DT_LNK))

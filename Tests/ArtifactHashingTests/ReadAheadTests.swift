@@ -26,7 +26,8 @@ struct ReadAheadTests {
         try dir.write("small.txt", "small")
         let before = ReadAhead.started.load(ordering: .relaxed)
         let manifest = try await eagerHasher(jobs: 2).hash(dir.path)
-        #expect(ReadAhead.started.load(ordering: .relaxed) - before == 2)
+        // Each large file is read ahead at least once (twice while it was modified moments ago).
+        #expect(ReadAhead.started.load(ordering: .relaxed) - before >= 2)
         #expect(manifest.files.map(\.path) == ["model.bin", "other.bin", "small.txt"])
         for file in manifest.files {
             #expect(file.sha256 == (try sha256sumOf(dir.file(file.path))), "\(file.path)")

@@ -163,6 +163,55 @@ struct TreeTests {
         #expect(appended.done)
     }
 
+    @Test("a file rewritten in place at the same size while it is hashed never yields a mixed digest")
+    func inPlaceRewrite() async throws {
+        // One pwrite of the whole file at a time, alternating all-A and all-B. The kernel
+        // stamps the times as each write begins, so a read that overtakes the writer sees no
+        // change in size or times; only reading the recently modified file twice catches it.
+        let dir = TemporaryDirectory()
+        let size = 8 << 20
+        let path = try dir.write("weights.bin", Data(repeating: UInt8(ascii: "A"), count: size))
+        let valid = Set([SHA256Digest.hex(of: [UInt8](repeating: UInt8(ascii: "A"), count: size)),
+                         SHA256Digest.hex(of: [UInt8](repeating: UInt8(ascii: "B"), count: size))])
+        let writer = RewriteLoop(path: path, size: size)
+        writer.start()
+        defer { writer.stop() }
+        for _ in 0..<300 {
+            do {
+                let manifest = try await ArtifactHasher(jobs: 1).hash(dir.path)
+                #expect(valid.contains(manifest.files[0].sha256), "a digest of a mix of old and new bytes")
+            } catch let error as HashingError {
+                #expect(error.code == .changedWhileHashing)
+            }
+        }
+        writer.stop()
+        #expect(writer.rewrites > 0)
+    }
+
+    @Test("a directory swapped for a symlink mid-walk is not descended")
+    func directorySwappedForLink() async throws {
+        // d1 and d2 hold 40 files each; the walk lists 32 entries per turn, so when the first
+        // file is hashed one directory is open and the other is still waiting to be opened.
+        // Both are then moved away and replaced by links to a directory outside the root.
+        let dir = TemporaryDirectory()
+        let away = TemporaryDirectory()
+        for d in ["d1", "d2"] {
+            for i in 0..<40 { try dir.write("\(d)/f\(i)", "\(d) \(i)") }
+            try away.write("outside-\(d)/secret", "not part of the root")
+        }
+        let swapped = Once {
+            for d in ["d1", "d2"] {
+                _ = rename(dir.file(d), away.file("moved-\(d)"))
+                _ = symlink(away.file("outside-\(d)"), dir.file(d))
+            }
+        }
+        let manifest = try await ArtifactHasher(jobs: 1).hash(dir.path) { _ in swapped.run() }
+        #expect(!manifest.files.contains { $0.path.hasSuffix("secret") }, "descended a link out of the root")
+        // The directory already open is read to its end through its descriptor.
+        let prefixes = Set(manifest.files.map { $0.path.prefix(3) })
+        #expect(manifest.files.count == 40 && prefixes.count == 1)
+    }
+
     @Test("progress reaches the total")
     func progress() async throws {
         let dir = try makeAwkwardTree()
@@ -214,4 +263,44 @@ final class LastProgress: @unchecked Sendable {
     private var last: HashProgress?
     func set(_ p: HashProgress) { lock.withLock { last = p } }
     var value: HashProgress? { lock.withLock { last } }
+}
+
+/// Rewrites a file in place on a thread of its own, the whole file per `pwrite`, alternating
+/// all-A and all-B with a pause after each, until stopped.
+final class RewriteLoop: @unchecked Sendable {
+    private let path: String
+    private let size: Int
+    private let lock = NSLock()
+    private var running = false
+    private var thread: Thread?
+    private(set) var rewrites = 0
+
+    init(path: String, size: Int) {
+        self.path = path
+        self.size = size
+    }
+
+    func start() {
+        lock.withLock { running = true }
+        let thread = Thread { [self] in
+            let fd = open(path, O_WRONLY)
+            defer { close(fd) }
+            let a = [UInt8](repeating: UInt8(ascii: "A"), count: size)
+            let b = [UInt8](repeating: UInt8(ascii: "B"), count: size)
+            var flip = false
+            while lock.withLock({ running }) {
+                flip.toggle()
+                _ = (flip ? b : a).withUnsafeBytes { pwrite(fd, $0.baseAddress, size, 0) }
+                lock.withLock { rewrites += 1 }
+                usleep(9000)  // a pause longer than one hash, so a read can overtake a write unseen
+            }
+        }
+        self.thread = thread
+        thread.start()
+    }
+
+    func stop() {
+        lock.withLock { running = false }
+        while thread?.isFinished == false { usleep(1000) }
+    }
 }
