@@ -87,16 +87,13 @@ public struct ArtifactHasher: Sendable {
 
     /// Hashes one file and returns its lowercase hex digest.
     public func hashFile(atPath path: String) throws -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
-        guard fd >= 0 else { throw ioError(path, "cannot open") }
-        defer { close(fd) }
-        var opened = stat()
-        guard fstat(fd, &opened) == 0 else { throw ioError(path, "cannot stat") }
-        guard (opened.st_mode & S_IFMT) == S_IFREG else {
+        // Opened as the walk opens a root that is a file.
+        guard let file = try ListedFile(directory: nil, name: path, relativePath: path, isLink: false).open() else {
             throw HashingError(.unsupportedRoot, path: path, reason: "not a regular file")
         }
+        defer { close(file.fd) }
         var worker = Worker(chunkSize: chunkSize, spare: nil, readAheadMinimum: readAheadMinimum)
-        return try worker.hash(OpenedFile(fd: fd, opened: opened), displayPath: path, meter: nil)
+        return try worker.hash(file, displayPath: path, meter: nil)
     }
 }
 

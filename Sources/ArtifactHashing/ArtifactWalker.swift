@@ -49,12 +49,12 @@ final class ArtifactWalk: Sendable {
         var files = 0
         var bytes: Int64 = 0
         while let listed = try next() {
-            var st = stat()
-            guard fstatat(listed.directory?.fd ?? AT_FDCWD, listed.name, &st, 0) == 0 else {
-                let err = errno
-                if listed.isLink, err == ENOENT || err == ELOOP || err == ENOTDIR {
-                    throw .danglingSymlink(at: listed.displayPath)
-                }
+            let st: stat
+            do throws(HashingError) {
+                st = try listed.statFollowingLinks()
+            } catch where error.code == .danglingSymlink {
+                throw error
+            } catch {
                 // Gone since the listing: the hashing walk reports it if it is still gone.
                 continue
             }
@@ -135,19 +135,10 @@ struct ListedFile: Sendable {
     /// Links are checked with `stat` before they are opened, so a link to a device is never
     /// opened; the open is non-blocking, so a FIFO swapped in since the listing cannot hang it.
     func open() throws(HashingError) -> OpenedFile? {
-        let dirFD = directory?.fd ?? AT_FDCWD
         if isLink {
-            var st = stat()
-            if fstatat(dirFD, name, &st, 0) != 0 {
-                let err = errno
-                if err == ENOENT || err == ELOOP || err == ENOTDIR {
-                    throw .danglingSymlink(at: displayPath)
-                }
-                throw ioError(displayPath, "cannot stat", err)
-            }
-            guard (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+            guard (try statFollowingLinks().st_mode & S_IFMT) == S_IFREG else { return nil }
         }
-        let fd = openat(dirFD, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+        let fd = openat(directory?.fd ?? AT_FDCWD, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         guard fd >= 0 else {
             let err = errno
             if err == ENOENT, directory != nil {
@@ -167,6 +158,22 @@ struct ListedFile: Sendable {
             return nil
         }
         return OpenedFile(fd: fd, opened: st)
+    }
+}
+
+extension ListedFile {
+    /// `stat` of the file, or of a link's target: a link whose target is missing (or loops)
+    /// is a dangling-link error; any other failure is an I/O error naming the path.
+    func statFollowingLinks() throws(HashingError) -> stat {
+        var st = stat()
+        guard fstatat(directory?.fd ?? AT_FDCWD, name, &st, 0) == 0 else {
+            let err = errno
+            if isLink, err == ENOENT || err == ELOOP || err == ENOTDIR {
+                throw .danglingSymlink(at: displayPath)
+            }
+            throw ioError(displayPath, "cannot stat", err)
+        }
+        return st
     }
 }
 
