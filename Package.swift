@@ -28,25 +28,29 @@ let package = Package(
             providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
         ),
         .target(name: "ArtifactHashing", dependencies: ["CLibCrypto"], swiftSettings: strict),
-        .target(name: "ModelRegistry", swiftSettings: strict),
-        .target(name: "VersionLock", dependencies: ["ModelRegistry", "ArtifactHashing"], swiftSettings: strict),
+        .target(name: "OrderedJSON", swiftSettings: strict),
+        .target(name: "FileSupport", swiftSettings: strict),
+        .target(name: "ModelRegistry", dependencies: ["OrderedJSON", "FileSupport"], swiftSettings: strict),
+        .target(name: "VersionLock", dependencies: ["ModelRegistry", "ArtifactHashing", "OrderedJSON", "FileSupport"], swiftSettings: strict),
         .target(name: "HTTPSupport", swiftSettings: strict),
-        .target(name: "ModelCatalog", dependencies: ["ModelRegistry", "HTTPSupport"], swiftSettings: strict),
-        .target(name: "ModelRuntime", dependencies: ["ModelRegistry", "HTTPSupport"], swiftSettings: strict),
+        .target(name: "ModelCatalog", dependencies: ["ModelRegistry", "HTTPSupport", "OrderedJSON", "FileSupport"], swiftSettings: strict),
+        .target(name: "ModelRuntime", dependencies: ["ModelRegistry", "HTTPSupport", "OrderedJSON", "FileSupport"], swiftSettings: strict),
         .executableTarget(
             name: "modelctl",
             dependencies: [
-                "ArtifactHashing", "ModelRegistry", "VersionLock", "ModelCatalog", "ModelRuntime",
+                "ArtifactHashing", "ModelRegistry", "VersionLock", "ModelCatalog", "ModelRuntime", "OrderedJSON", "FileSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "OrderedJSONTests", dependencies: ["OrderedJSON"], swiftSettings: strict),
+        .testTarget(name: "FileSupportTests", dependencies: ["FileSupport", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ArtifactHashingTests", dependencies: ["ArtifactHashing", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "ModelRegistryTests", dependencies: ["ModelRegistry", "ArtifactHashing", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "VersionLockTests", dependencies: ["VersionLock", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "ModelCatalogTests", dependencies: ["ModelCatalog", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ModelRegistryTests", dependencies: ["ModelRegistry", "OrderedJSON", "FileSupport", "ArtifactHashing", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "VersionLockTests", dependencies: ["VersionLock", "ModelRegistry", "OrderedJSON", "FileSupport", "ArtifactHashing", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ModelCatalogTests", dependencies: ["ModelCatalog", "OrderedJSON", "FileSupport", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "OrderedJSON", "FileSupport", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"], swiftSettings: strict),
     ]
 )

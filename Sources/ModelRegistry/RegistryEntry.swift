@@ -1,3 +1,5 @@
+public import OrderedJSON
+
 /// One model of the registry: ImageWorks' `RegistryEntry`, held as the JSON object it was read
 /// from so that no field is lost, with typed access to the fields modelctl uses.
 ///
@@ -127,12 +129,31 @@ public struct BackendConfig: Sendable, Hashable {
 
 /// `artifacts`: the digests recorded for an entry.
 public struct ArtifactRecord: Sendable, Hashable {
+    /// One recorded file: `{path, sha256, size}` (`size` when known; ImageWorks writes none).
+    public struct File: Sendable, Hashable {
+        /// Path relative to the artifact root, `/`-separated.
+        public var path: String
+        /// Lowercase hex SHA-256.
+        public var sha256: String
+        /// Size in bytes, when recorded.
+        public var size: Int64?
+        /// For a file in a Hugging Face cache snapshot: the blob its link pointed at.
+        public var blob: String?
+
+        public init(path: String, sha256: String, size: Int64? = nil, blob: String? = nil) {
+            self.path = path
+            self.sha256 = sha256
+            self.size = size
+            self.blob = blob
+        }
+    }
+
     /// `aggregate_sha256` (ImageWorks writes `""` when nothing was hashed).
     public var aggregateSHA256: String
-    /// `files`: `{path, sha256}` per file.
-    public var files: [(path: String, sha256: String)]
+    /// `files`, in the order recorded.
+    public var files: [File]
 
-    public init(aggregateSHA256: String, files: [(path: String, sha256: String)]) {
+    public init(aggregateSHA256: String, files: [File]) {
         self.aggregateSHA256 = aggregateSHA256
         self.files = files
     }
@@ -141,33 +162,62 @@ public struct ArtifactRecord: Sendable, Hashable {
         aggregateSHA256 = object["aggregate_sha256"]?.stringValue ?? ""
         files = (object["files"]?.arrayValue ?? []).compactMap { item in
             guard let path = item["path"]?.stringValue, let sha = item["sha256"]?.stringValue else { return nil }
-            return (path, sha)
+            return File(path: path, sha256: sha, size: item["size"]?.intValue.map(Int64.init), blob: item["blob"]?.stringValue)
         }
     }
 
     func write(into object: inout JSONObject) {
         object["aggregate_sha256"] = .string(aggregateSHA256)
-        object["files"] = .array(files.map { .object(JSONObject([("path", .string($0.path)), ("sha256", .string($0.sha256))])) })
-    }
-
-    public static func == (a: ArtifactRecord, b: ArtifactRecord) -> Bool {
-        a.aggregateSHA256 == b.aggregateSHA256 && a.files.elementsEqual(b.files, by: { $0 == $1 })
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(aggregateSHA256)
-        for f in files { hasher.combine(f.path); hasher.combine(f.sha256) }
+        object["files"] = .array(files.map { file in
+            var member = JSONObject([("path", .string(file.path)), ("sha256", .string(file.sha256))])
+            if let size = file.size { member["size"] = .number(JSONNumber(Int(size))) }
+            if let blob = file.blob { member["blob"] = .string(blob) }
+            return .object(member)
+        })
     }
 }
 
 /// `version_lock`: whether the entry is locked, and to what.
+///
+/// The first three fields are ImageWorks'; the others are modelctl's and are written only
+/// when set, so an ImageWorks entry gains no keys it did not have until modelctl has
+/// something to say.
 public struct VersionLockState: Sendable, Hashable {
+    /// The outcome of the last verify, failed or not (`version_lock.last_result`).
+    public struct LastResult: Sendable, Hashable {
+        /// `ok`, `violation`, `error`, `recorded`, ...
+        public var status: String
+        /// When, UTC ISO 8601.
+        public var at: String
+        /// The aggregate computed then (none on an error).
+        public var aggregateSHA256: String?
+
+        public init(status: String, at: String, aggregateSHA256: String?) {
+            self.status = status
+            self.at = at
+            self.aggregateSHA256 = aggregateSHA256
+        }
+    }
+
     /// `locked`.
     public var locked: Bool
     /// `expected_aggregate_sha256`.
     public var expectedAggregateSHA256: String?
     /// `last_verified`: UTC ISO 8601 time of the last successful verify.
     public var lastVerified: String?
+    /// `last_full_verify`: the last verify that read every byte (not a quick one).
+    public var lastFullVerify: String?
+    /// `last_result`.
+    public var lastResult: LastResult?
+    /// `updated_by`, `updated_at`, `reason`, `previous_aggregate_sha256`: the last re-baseline.
+    public var updatedBy: String?
+    public var updatedAt: String?
+    public var reason: String?
+    public var previousAggregateSHA256: String?
+    /// `public_key`: the PEM public key (or a path to one) a signature must verify against.
+    public var publicKey: String?
+    /// `signature`: `{path, key_fingerprint, signed_at}` of the last `modelctl sign`.
+    public var signature: JSONObject?
 
     public init(locked: Bool = false, expectedAggregateSHA256: String? = nil, lastVerified: String? = nil) {
         self.locked = locked
@@ -180,12 +230,38 @@ public struct VersionLockState: Sendable, Hashable {
         let expected = object["expected_aggregate_sha256"]?.stringValue
         expectedAggregateSHA256 = expected?.isEmpty == true ? nil : expected
         lastVerified = object["last_verified"]?.stringValue
+        lastFullVerify = object["last_full_verify"]?.stringValue
+        if let result = object["last_result"]?.objectValue, let status = result["status"]?.stringValue {
+            lastResult = LastResult(status: status, at: result["at"]?.stringValue ?? "", aggregateSHA256: result["aggregate_sha256"]?.stringValue)
+        }
+        updatedBy = object["updated_by"]?.stringValue
+        updatedAt = object["updated_at"]?.stringValue
+        reason = object["reason"]?.stringValue
+        previousAggregateSHA256 = object["previous_aggregate_sha256"]?.stringValue
+        publicKey = object["public_key"]?.stringValue
+        signature = object["signature"]?.objectValue
     }
 
     func write(into object: inout JSONObject) {
         object["locked"] = .bool(locked)
         object["expected_aggregate_sha256"] = expectedAggregateSHA256.map(JSONValue.string) ?? .null
         object["last_verified"] = lastVerified.map(JSONValue.string) ?? .null
+        func optional(_ key: String, _ value: String?) {
+            if let value { object[key] = .string(value) } else if object[key] != nil { object[key] = .null }
+        }
+        optional("last_full_verify", lastFullVerify)
+        if let lastResult {
+            object["last_result"] = .object(JSONObject([
+                ("status", .string(lastResult.status)), ("at", .string(lastResult.at)),
+                ("aggregate_sha256", lastResult.aggregateSHA256.map(JSONValue.string) ?? .null),
+            ]))
+        }
+        optional("updated_by", updatedBy)
+        optional("updated_at", updatedAt)
+        optional("reason", reason)
+        optional("previous_aggregate_sha256", previousAggregateSHA256)
+        optional("public_key", publicKey)
+        if let signature { object["signature"] = .object(signature) }
     }
 }
 
@@ -199,10 +275,10 @@ extension RegistryEntry {
             case .string: "a string"
             case .bool: "a boolean"
             case .integer: "an integer"
-            case .number: "a number"
+            case .number: "a finite number"
             case .object: "an object"
             case .stringArray: "an array of strings"
-            case .numberObject: "an object of numbers"
+            case .numberObject: "an object of finite numbers"
             }
         }
 
@@ -212,7 +288,7 @@ extension RegistryEntry {
             case .string: return v.stringValue != nil
             case .bool: return v.boolValue != nil
             case .integer: return v.intValue != nil
-            case .number: return v.doubleValue != nil
+            case .number: return v.doubleValue != nil  // finite only: NaN and Infinity are refused
             case .object: return v.objectValue != nil
             case .stringArray: return v.arrayValue?.allSatisfy { $0.stringValue != nil } ?? false
             case .numberObject: return v.objectValue?.allSatisfy { $0.value.doubleValue != nil } ?? false
@@ -231,6 +307,7 @@ extension RegistryEntry {
     ]
     private static let versionLockFields: [(String, Expect)] = [
         ("locked", .bool), ("expected_aggregate_sha256", .string), ("last_verified", .string),
+        ("last_full_verify", .string), ("last_result", .object), ("public_key", .string), ("signature", .object),
     ]
 
     private static func validate(_ json: JSONObject, name: String, source: String) throws(RegistryError) {
@@ -249,8 +326,10 @@ extension RegistryEntry {
                 guard let items = files.arrayValue else {
                     throw RegistryError(.wrongType, "\(source): entry \"\(name)\": field \"artifacts.files\" must be an array, found \(describe(files))")
                 }
-                for (i, item) in items.enumerated() where item["path"]?.stringValue == nil || item["sha256"]?.stringValue == nil {
-                    throw RegistryError(.wrongType, "\(source): entry \"\(name)\": field \"artifacts.files[\(i)]\" must be an object with string \"path\" and \"sha256\"")
+                for (i, item) in items.enumerated() where item["path"]?.stringValue == nil || item["sha256"]?.stringValue == nil
+                    || (item["size"].map { !$0.isNull && $0.intValue == nil } ?? false)
+                {
+                    throw RegistryError(.wrongType, "\(source): entry \"\(name)\": field \"artifacts.files[\(i)]\" must be an object with string \"path\" and \"sha256\" (and an integer \"size\", when present)")
                 }
             }
         }

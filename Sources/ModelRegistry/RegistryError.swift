@@ -1,6 +1,6 @@
 /// Why a registry could not be read or written. Every message names the file, and the entry
 /// and field where there is one.
-public struct RegistryError: Error, Hashable, CustomStringConvertible {
+public struct RegistryError: Error, Hashable, CustomStringConvertible, Sendable {
     /// The kind of failure; tests compare on it.
     public enum Code: Hashable, Sendable {
         /// The file is not valid JSON (the message carries line and column).
@@ -17,6 +17,8 @@ public struct RegistryError: Error, Hashable, CustomStringConvertible {
         case unknownModel
         /// Reading, writing or locking failed.
         case io
+        /// A setting (option or environment value) is malformed.
+        case invalidSetting
     }
 
     /// The kind of failure.
@@ -26,11 +28,13 @@ public struct RegistryError: Error, Hashable, CustomStringConvertible {
     /// Close names, for ``Code/unknownModel``.
     public let suggestions: [String]
 
-    public init(_ code: Code, _ message: String, suggestions: [String] = []) {
+    public init(_ code: Code, _ message: String = "", suggestions: [String] = []) {
         self.code = code
         self.message = message
         self.suggestions = suggestions
     }
 
     public var description: String { message }
+    public static func == (a: RegistryError, b: RegistryError) -> Bool { a.code == b.code }
+    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }

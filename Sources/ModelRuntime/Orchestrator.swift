@@ -310,9 +310,9 @@ public struct Orchestrator: Sendable {
     /// take minutes, which must not block a thread of the concurrency pool.
     private func acquireLock() async throws(RuntimeError) -> FileLock {
         let path = configuration.lockFilePath
-        let result: Result<HeldLock, RegistryError> = await withCheckedContinuation { continuation in
+        let result: Result<HeldLock, FileError> = await withCheckedContinuation { continuation in
             let thread = Thread {
-                do throws(RegistryError) {
+                do throws(FileError) {
                     continuation.resume(returning: .success(HeldLock(try FileLock(path: path))))
                 } catch {
                     continuation.resume(returning: .failure(error))

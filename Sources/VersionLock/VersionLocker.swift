@@ -1,172 +1,463 @@
 public import ArtifactHashing
-public import ModelRegistry
 public import Foundation
+public import ModelRegistry
+public import OrderedJSON
 
-/// What a verify found and did.
-public struct VerifyOutcome: Sendable {
-    /// How the entry stood against its lock.
-    public enum Status: Sendable, Hashable {
-        /// Unlocked: the artifacts were hashed and recorded.
-        case recorded
-        /// Locked, and the aggregate matches the expected one.
-        case matched
-        /// Locked without an expected aggregate: this verify set it.
-        case expectationSet
-        /// Locked, and the aggregate differs: nothing was recorded.
-        case violation
-    }
-
-    /// The entry's name.
-    public var name: String
-    /// The outcome.
-    public var status: Status
-    /// The aggregate computed now.
-    public var aggregate: String
-    /// The expected aggregate, when the entry is locked.
-    public var expectedAggregate: String?
-    /// Whether the entry is locked.
-    public var locked: Bool
-    /// `last_verified` after this verify (unchanged on a violation).
-    public var lastVerified: String?
-    /// The artifact root that was hashed.
-    public var root: String
-    /// Files and bytes hashed.
-    public var manifest: Manifest
-    /// On a violation: the differences against the recorded `artifacts.files`.
-    public var diff: ManifestDiff?
-    /// On a violation: whether `artifacts.files` was recorded (without it no file list can be compared).
-    public var hadRecordedFiles: Bool
-}
-
-/// Why verify, lock or unlock could not run. The message names the model and the path.
-public struct VersionLockError: Error, Hashable, CustomStringConvertible {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
-
-/// Verify, lock and unlock over a registry (DESIGN.md, "Version lock").
+/// Verify, lock and unlock over a registry.
 ///
-/// Hashing runs without holding the registry lock (it can take minutes); the result is applied
-/// under the lock against the entry as it stands then, so a lock or unlock made meanwhile by
-/// another process is respected and never lost.
+/// Hashing runs without holding the registry lock (it can take minutes); the results are
+/// applied under the lock in one save, against each entry as it stands then: a lock or unlock
+/// made meanwhile by another process is respected, and an entry whose model path changed
+/// meanwhile is reported, never stamped.
+///
+/// ```swift
+/// let locker = VersionLocker(store: RegistryStore(directory: "configs"),
+///                            source: ArtifactSource(registryDirectory: "configs", context: context))
+/// let batch = try await locker.verifyAll()
+/// ```
 public struct VersionLocker: Sendable {
     /// The registry.
     public var store: RegistryStore
-    /// The hasher used for artifact roots.
+    /// Where entries' artifacts are, and the hashing of them.
+    public var source: ArtifactSource
+    /// The hasher; its `jobs` is the total number of files hashed at once.
     public var hasher: ArtifactHasher
-    /// The clock for `last_verified`, replaceable in tests.
+    /// `user@host`, recorded with a re-baseline.
+    public var actor: String
+    /// The clock, replaceable in tests.
     public var now: @Sendable () -> Date
 
-    public init(store: RegistryStore, hasher: ArtifactHasher = ArtifactHasher(), now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(store: RegistryStore, source: ArtifactSource, hasher: ArtifactHasher = ArtifactHasher(),
+                actor: String = "unknown", now: @escaping @Sendable () -> Date = { Date() }) {
         self.store = store
+        self.source = source
         self.hasher = hasher
+        self.actor = actor
         self.now = now
     }
 
-    /// The UTC ISO 8601 text of `date`, seconds precision (`2026-11-21T20:15:03Z`).
-    public static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
+    // MARK: Verify
+
+    /// Verifies the named entries (each once, in the order given).
+    ///
+    /// - Returns: per-entry results; an unknown name or an unreadable tree is an `error`
+    ///   result, not a thrown error, so one bad entry never hides the others.
+    /// - Throws: ``VersionLockError`` `registry` when the registry cannot be read at all.
+    public func verify(names: [String], options: VerifyOptions = VerifyOptions(),
+                       progress: (@Sendable (String, HashProgress) -> Void)? = nil) async throws -> BatchVerification {
+        let snapshot = try loadSnapshot()
+        var seen = Set<String>()
+        let targets = names.filter { seen.insert($0).inserted }.map { name in
+            (name, Result { () throws(RegistryError) in try snapshot.entry(named: name) })
+        }
+        return try await run(targets, options: options, skipUnhashable: false, progress: progress)
     }
 
-    /// The local artifact root of an entry.
+    /// Verifies one entry.
     ///
-    /// - Throws: ``VersionLockError`` when the entry has no model path, a non-local one
-    ///   (`ollama:`), or the path does not exist.
-    public func artifactRoot(of entry: RegistryEntry) throws -> String {
-        switch store.location(of: entry) {
-        case .none:
-            throw VersionLockError("\(entry.name): no backend_config.model_path to hash")
-        case .remote(let path):
-            throw VersionLockError("\(entry.name): model_path '\(path)' is not a local path; it cannot be hashed here")
-        case .local(let path):
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw VersionLockError("\(entry.name): artifact root \(path) does not exist")
+    /// - Returns: its result (a violation is a result, not an error).
+    /// - Throws: the entry's ``VersionLockError`` when it could not be checked.
+    public func verify(_ name: String, options: VerifyOptions = VerifyOptions(),
+                       progress: (@Sendable (String, HashProgress) -> Void)? = nil) async throws -> EntryVerification {
+        let result = try await verify(names: [name], options: options, progress: progress).results[0]
+        if result.status == .error, let error = result.error { throw error }
+        return result
+    }
+
+    /// Verifies every entry of the registry.
+    ///
+    /// Unlocked entries whose artifacts are not on this host are skipped with a warning; a
+    /// locked entry that cannot be checked is an error, always. With `options.strict`, no
+    /// entries, an unlocked entry and an empty artifact root are errors too.
+    public func verifyAll(options: VerifyOptions = VerifyOptions(),
+                          progress: (@Sendable (String, HashProgress) -> Void)? = nil) async throws -> BatchVerification {
+        let snapshot = try loadSnapshot()
+        var batch = try await run(snapshot.entries.map { ($0.name, .success($0)) }, options: options, skipUnhashable: true, progress: progress)
+        if options.strict && snapshot.entries.isEmpty {
+            batch.errors.append(VersionLockError(.strict, "\(store.directory): the registry has no entries (--strict)"))
+        }
+        return batch
+    }
+
+    private func loadSnapshot() throws(VersionLockError) -> RegistrySnapshot {
+        do { return try store.load() } catch { throw VersionLockError(.registry, error.message) }
+    }
+
+    /// One hashed (or failed) entry, before it is judged against the registry.
+    private struct Hashed: Sendable {
+        var name: String
+        var entry: RegistryEntry?
+        var location: ArtifactLocation
+        var manifest: Manifest?
+        var error: VersionLockError?
+        var skipped = false
+        var duration: Duration = .zero
+    }
+
+    /// Verifies `targets`. With `skipUnhashable` (`--all`), an unlocked entry whose artifacts
+    /// are not on this host is skipped; a named entry never is.
+    private func run(_ targets: [(String, Result<RegistryEntry, RegistryError>)], options: VerifyOptions, skipUnhashable: Bool,
+                     progress: (@Sendable (String, HashProgress) -> Void)?) async throws -> BatchVerification {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let hashed = try await hashAll(targets, skipUnhashable: skipUnhashable, progress: progress)
+        let stamp = now()
+        var batch: BatchVerification
+        if options.record {
+            do {
+                batch = BatchVerification(results: try store.update { discovered, snapshot in
+                    judgeAll(hashed, against: snapshot, stamp: stamp, record: &discovered, strict: options.strict)
+                })
+            } catch let error as RegistryError {
+                // A registry this user cannot write still gets its verdicts.
+                var scratch = RegistryLayer()
+                let snapshot = try loadSnapshot()
+                batch = BatchVerification(results: judgeAll(hashed, against: snapshot, stamp: stamp, record: &scratch, strict: options.strict))
+                batch.notRecorded = "nothing was recorded: \(error.message)"
             }
-            return path
+        } else {
+            var scratch = RegistryLayer()
+            let snapshot = try loadSnapshot()
+            batch = BatchVerification(results: judgeAll(hashed, against: snapshot, stamp: stamp, record: &scratch, strict: options.strict))
+        }
+        batch.duration = clock.now - started
+        return batch
+    }
+
+    /// Hashes every target, several entries at once when they are small: `hasher.jobs` files are
+    /// hashed at any moment, shared out across the entries in flight.
+    private func hashAll(_ targets: [(String, Result<RegistryEntry, RegistryError>)], skipUnhashable: Bool,
+                         progress: (@Sendable (String, HashProgress) -> Void)?) async throws -> [Hashed] {
+        let lanes = max(1, min(hasher.jobs, targets.count))
+        var perEntry = hasher
+        perEntry.jobs = max(1, hasher.jobs / lanes)
+        let (source, entryHasher) = (self.source, perEntry)
+        var out = [Hashed?](repeating: nil, count: targets.count)
+        try await withThrowingTaskGroup(of: (Int, Hashed).self) { group in
+            var next = 0
+            func start() {
+                let index = next
+                let (name, lookup) = targets[index]
+                next += 1
+                group.addTask {
+                    (index, await VersionLocker.hashOne(name: name, lookup: lookup, source: source, hasher: entryHasher, skipUnhashable: skipUnhashable,
+                                                        progress: VersionLocker.labelled(progress, name)))
+                }
+            }
+            while next < min(lanes, targets.count) { start() }
+            while let (index, result) = try await group.next() {
+                try Task.checkCancellation()
+                out[index] = result
+                if next < targets.count { start() }
+            }
+        }
+        return out.map { $0! }
+    }
+
+    private static func hashOne(name: String, lookup: Result<RegistryEntry, RegistryError>, source: ArtifactSource,
+                                hasher: ArtifactHasher, skipUnhashable: Bool, progress: (@Sendable (HashProgress) -> Void)?) async -> Hashed {
+        let entry: RegistryEntry
+        switch lookup {
+        case .failure(let error):
+            return Hashed(name: name, entry: nil, location: .none,
+                          error: VersionLockError(.unknownModel, error.message + " (registry: \(source.registryDirectory); see modelctl list)"))
+        case .success(let found): entry = found
+        }
+        let location = source.location(of: entry)
+        switch location {
+        case .none, .remote, .ollama:
+            if skipUnhashable && !entry.versionLock.locked {
+                // Not here and not locked: nothing to check, and nothing that must hold.
+                let why = location == .none ? "\(name): skipped (no model_path)"
+                    : "\(name): skipped (model_path '\(entry.backendConfig.modelPath ?? "")' is not on this host)"
+                return Hashed(name: name, entry: entry, location: location, error: VersionLockError(.notHashableHere, why), skipped: true)
+            }
+        default: break
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        do {
+            let manifest = try await source.hash(entry, location: location, hasher: hasher, progress: progress)
+            return Hashed(name: name, entry: entry, location: location, manifest: manifest, duration: clock.now - start)
+        } catch let error as VersionLockError {
+            return Hashed(name: name, entry: entry, location: location, error: error, duration: clock.now - start)
+        } catch {
+            return Hashed(name: name, entry: entry, location: location,
+                          error: VersionLockError(.hashing, "\(name): \(error)"), duration: clock.now - start)
         }
     }
 
-    /// Hashes an entry and checks it against its lock (DESIGN.md semantics).
-    ///
-    /// - Returns: the outcome; a violation is an outcome, not an error, so callers can report it.
-    /// - Throws: ``RegistryError`` (unknown model, bad registry), ``VersionLockError`` (no
-    ///   local artifact root), ``HashingError``.
-    public func verify(_ name: String, progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> VerifyOutcome {
-        let entry = try store.load().entry(named: name)
-        let root = try artifactRoot(of: entry)
-        let manifest = try await hasher.hash(root, progress: progress)
-        let aggregate = manifest.aggregate
-        let stamp = Self.timestamp(now())
-        let record = ArtifactRecord(aggregateSHA256: aggregate, files: manifest.files.map { ($0.path, $0.sha256) })
+    private func judgeAll(_ hashed: [Hashed], against snapshot: RegistrySnapshot, stamp: Date,
+                          record discovered: inout RegistryLayer, strict: Bool) -> [EntryVerification] {
+        var results: [EntryVerification] = []
+        for item in hashed { results.append(judge(item, against: snapshot, stamp: stamp, record: &discovered, strict: strict)) }
+        return results
+    }
 
-        return try store.update { discovered, snapshot in
-            let current = try snapshot.entry(named: name)
-            var lock = current.versionLock
-            var outcome = VerifyOutcome(name: name, status: .recorded, aggregate: aggregate, expectedAggregate: lock.expectedAggregateSHA256,
-                                        locked: lock.locked, lastVerified: lock.lastVerified, root: root, manifest: manifest,
-                                        diff: nil, hadRecordedFiles: false)
-            if lock.locked, let expected = lock.expectedAggregateSHA256, expected != aggregate {
-                let recorded = current.artifacts?.files.map { ArtifactFile(path: $0.path, sha256: $0.sha256) } ?? []
-                outcome.status = .violation
-                outcome.hadRecordedFiles = !recorded.isEmpty
-                outcome.diff = ManifestDiff(expected: recorded, actual: manifest.files)
-                return outcome
-            }
+    /// Judges one hashed entry against the registry as it stands now, and records the outcome
+    /// in `discovered` (which the caller saves, or throws away with `--no-record`).
+    private func judge(_ hashed: Hashed, against snapshot: RegistrySnapshot, stamp date: Date,
+                       record discovered: inout RegistryLayer, strict: Bool) -> EntryVerification {
+        var result = EntryVerification(name: hashed.name, status: .error, locked: false, location: hashed.location)
+        result.duration = hashed.duration
+        guard let current = snapshot[hashed.name] else {
+            result.error = hashed.error ?? VersionLockError(.unknownModel, "\(hashed.name): removed from the registry while it was verified")
+            return result
+        }
+        var lock = current.versionLock
+        result.locked = lock.locked
+        result.expectedAggregate = lock.expectedAggregateSHA256
+        result.lastVerified = lock.lastVerified
+        let stamp = Timestamp.utc(date, spelledLike: lock.lastVerified ?? lock.lastResult?.at)
+
+        func recordResult(_ status: String, _ aggregate: String?) {
+            var updated = current.versionLock
+            updated.lastResult = .init(status: status, at: stamp, aggregateSHA256: aggregate)
+            let final = updated
+            discovered.modify(hashed.name, seed: current) { $0.versionLock.lastResult = final.lastResult }
+        }
+
+        if hashed.skipped {
             if lock.locked {
-                outcome.status = lock.expectedAggregateSHA256 == nil ? .expectationSet : .matched
-                lock.expectedAggregateSHA256 = aggregate
+                result.error = VersionLockError(.notHashableHere, hashed.error?.message ?? "")
+                recordResult("error", nil)
+                return result
             }
-            lock.lastVerified = stamp
-            discovered.modify(name) { entry in
-                entry.artifacts = record
-                entry.versionLock = lock
+            if strict {
+                result.error = VersionLockError(.strict, (hashed.error?.message ?? hashed.name) + "; --strict checks every entry")
+                return result
             }
-            outcome.expectedAggregate = lock.expectedAggregateSHA256
-            outcome.lastVerified = stamp
-            return outcome
+            result.status = .skipped
+            result.warnings.append(hashed.error?.message ?? "")
+            return result
         }
+        if let error = hashed.error {
+            result.error = error
+            recordResult("error", nil)
+            return result
+        }
+        guard let manifest = hashed.manifest else { return result }
+        // What was hashed must still be what the entry names.
+        let now = source.location(of: current)
+        guard now == hashed.location else {
+            result.error = VersionLockError(.changedDuringVerify,
+                "\(hashed.name): model_path changed from \(hashed.location.display) to \(now.display) while it was hashed; run verify again")
+            return result
+        }
+        let aggregate = manifest.aggregate
+        result.aggregate = aggregate
+        result.manifest = manifest
+        if manifest.files.isEmpty {
+            let note = "\(hashed.name): artifact root \(hashed.location.display) holds no files"
+            if strict {
+                result.error = VersionLockError(.strict, note + " (--strict)")
+                recordResult("error", aggregate)
+                return result
+            }
+            result.warnings.append(note)
+        }
+        if lock.locked, let expected = lock.expectedAggregateSHA256, expected != aggregate {
+            let recorded = (current.artifacts?.files ?? []).map { ArtifactFile(path: $0.path, sha256: $0.sha256, size: $0.size) }
+            result.status = .violation
+            result.hadRecordedFiles = !recorded.isEmpty
+            result.diff = ManifestDiff(expected: recorded, actual: manifest.files)
+            recordResult("violation", aggregate)
+            return result
+        }
+        if !lock.locked && strict {
+            result.error = VersionLockError(.strict, "\(hashed.name): not locked (--strict: lock it with modelctl lock '\(hashed.name)' --set-expected)")
+            recordResult("error", aggregate)
+            return result
+        }
+        result.status = lock.locked ? (lock.expectedAggregateSHA256 == nil ? .expectationSet : .ok) : .recorded
+        if lock.locked { lock.expectedAggregateSHA256 = aggregate }
+        lock.lastVerified = stamp
+        lock.lastFullVerify = stamp
+        lock.lastResult = .init(status: result.status.rawValue, at: stamp, aggregateSHA256: aggregate)
+        let final = lock
+        let record = ArtifactRecord(aggregateSHA256: aggregate, files: manifest.files.map { .init(path: $0.path, sha256: $0.sha256, size: $0.size) })
+        discovered.modify(hashed.name, seed: current) { entry in
+            entry.artifacts = record
+            entry.versionLock = final
+        }
+        result.expectedAggregate = lock.expectedAggregateSHA256
+        result.lastVerified = stamp
+        return result
     }
 
-    /// Locks an entry. With `setExpected`, and no expected aggregate stored, hashes the
-    /// artifacts now and stores their aggregate (and files) as expected.
+    // MARK: Lock, re-baseline, unlock
+
+    /// What a lock, re-baseline or unlock did to one entry.
+    public struct LockChange: Sendable {
+        /// The entry.
+        public var name: String
+        /// Its lock state afterwards.
+        public var state: VersionLockState
+        /// The files hashed, when this call hashed.
+        public var manifest: Manifest?
+    }
+
+    /// Locks entries. With `setExpected`, each entry without an expected aggregate is hashed
+    /// now and its aggregate (and files) stored as expected.
     ///
-    /// - Returns: the entry's lock state after the change.
-    public func lock(_ name: String, setExpected: Bool, progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> VersionLockState {
-        let entry = try store.load().entry(named: name)
-        var record: ArtifactRecord?
-        if setExpected, entry.versionLock.expectedAggregateSHA256 == nil {
-            let manifest = try await hasher.hash(try artifactRoot(of: entry), progress: progress)
-            record = ArtifactRecord(aggregateSHA256: manifest.aggregate, files: manifest.files.map { ($0.path, $0.sha256) })
+    /// - Parameter allowEmpty: accept a missing or empty artifact root as the baseline
+    ///   (refused by default: a failed mount must never become the baseline).
+    /// - Throws: ``VersionLockError`` for the first entry that cannot be locked; nothing is
+    ///   written then.
+    public func lock(_ names: [String], setExpected: Bool, allowEmpty: Bool = false,
+                     progress: (@Sendable (String, HashProgress) -> Void)? = nil) async throws -> [LockChange] {
+        let snapshot = try loadSnapshot()
+        var hashed: [String: Manifest] = [:]
+        for name in names {
+            let entry = try lookup(name, in: snapshot)
+            try refusePin(entry.name, snapshot, "lock")
+            if setExpected, entry.versionLock.expectedAggregateSHA256 == nil {
+                hashed[name] = try await baseline(entry, allowEmpty: allowEmpty, progress: progress)
+            }
         }
-        let stamp = Self.timestamp(now())
-        return try store.update { discovered, snapshot in
-            var lock = try snapshot.entry(named: name).versionLock
-            lock.locked = true
-            if let record, lock.expectedAggregateSHA256 == nil {
-                lock.expectedAggregateSHA256 = record.aggregateSHA256
-                lock.lastVerified = stamp
+        let date = now()
+        return try save { discovered, snapshot in
+            var changes: [LockChange] = []
+            for name in names {
+                let current = try lookup(name, in: snapshot)
+                var lock = current.versionLock
+                lock.locked = true
+                let manifest = hashed[name]
+                if let manifest, lock.expectedAggregateSHA256 == nil {
+                    lock.expectedAggregateSHA256 = manifest.aggregate
+                    lock.lastVerified = Timestamp.utc(date, spelledLike: lock.lastVerified)
+                    lock.lastFullVerify = lock.lastVerified
+                }
+                let final = lock
+                discovered.modify(name, seed: current) { entry in
+                    if let manifest, final.expectedAggregateSHA256 == manifest.aggregate { entry.artifacts = Self.record(manifest) }
+                    entry.versionLock = final
+                }
+                changes.append(LockChange(name: name, state: final, manifest: manifest))
             }
-            let final = lock
-            discovered.modify(name) { entry in
-                if let record, final.expectedAggregateSHA256 == record.aggregateSHA256 { entry.artifacts = record }
-                entry.versionLock = final
-            }
-            return final
+            return changes
         }
     }
 
-    /// Unlocks an entry, keeping its expected aggregate.
+    /// Locks one entry; see ``lock(_:setExpected:allowEmpty:progress:)-([String],_,_,_)``.
+    public func lock(_ name: String, setExpected: Bool, allowEmpty: Bool = false) async throws -> VersionLockState {
+        try await lock([name], setExpected: setExpected, allowEmpty: allowEmpty)[0].state
+    }
+
+    /// Unlocks one entry, keeping its expected aggregate.
     public func unlock(_ name: String) throws -> VersionLockState {
-        try store.update { discovered, snapshot in
-            var lock = try snapshot.entry(named: name).versionLock
-            lock.locked = false
-            let final = lock
-            discovered.modify(name) { $0.versionLock = final }
-            return final
+        try unlock([name])[0].state
+    }
+
+    /// Re-baselines locked entries: hashes now and replaces the expected aggregate and the
+    /// recorded files, recording who (`actor`), when, why and the previous aggregate.
+    ///
+    /// - Throws: ``VersionLockError`` (`invalidRequest` without a reason, `pinned` when the
+    ///   curated file pins the expected aggregate, or anything hashing throws).
+    public func rebaseline(_ names: [String], reason: String, allowEmpty: Bool = false,
+                           progress: (@Sendable (String, HashProgress) -> Void)? = nil) async throws -> [LockChange] {
+        guard !reason.allSatisfy(\.isWhitespace) else {
+            throw VersionLockError(.invalidRequest, "lock --update needs --reason TEXT: say why the weights changed")
         }
+        let snapshot = try loadSnapshot()
+        var hashed: [String: Manifest] = [:]
+        for name in names {
+            let entry = try lookup(name, in: snapshot)
+            try refusePin(entry.name, snapshot, "re-baseline")
+            hashed[name] = try await baseline(entry, allowEmpty: allowEmpty, progress: progress)
+        }
+        let date = now()
+        return try save { discovered, snapshot in
+            var changes: [LockChange] = []
+            for name in names {
+                let current = try lookup(name, in: snapshot)
+                let manifest = hashed[name]!
+                var lock = current.versionLock
+                let stamp = Timestamp.utc(date, spelledLike: lock.lastVerified)
+                lock.previousAggregateSHA256 = lock.expectedAggregateSHA256 ?? current.artifacts.flatMap { $0.aggregateSHA256.isEmpty ? nil : $0.aggregateSHA256 }
+                lock.locked = true
+                lock.expectedAggregateSHA256 = manifest.aggregate
+                lock.lastVerified = stamp
+                lock.lastFullVerify = stamp
+                lock.updatedBy = actor
+                lock.updatedAt = stamp
+                lock.reason = reason
+                let final = lock
+                discovered.modify(name, seed: current) { entry in
+                    entry.artifacts = Self.record(manifest)
+                    entry.versionLock = final
+                }
+                changes.append(LockChange(name: name, state: final, manifest: manifest))
+            }
+            return changes
+        }
+    }
+
+    /// Unlocks entries, keeping their expected aggregates.
+    ///
+    /// - Throws: ``VersionLockError`` `pinned` for an entry the curated file locks.
+    public func unlock(_ names: [String]) throws -> [LockChange] {
+        try save { discovered, snapshot in
+            var changes: [LockChange] = []
+            for name in names {
+                let current = try lookup(name, in: snapshot)
+                try refusePin(name, snapshot, "unlock")
+                var lock = current.versionLock
+                lock.locked = false
+                let final = lock
+                discovered.modify(name, seed: current) { $0.versionLock = final }
+                changes.append(LockChange(name: name, state: final))
+            }
+            return changes
+        }
+    }
+
+    /// Records a signature made for an entry under `version_lock.signature`.
+    public func recordSignature(_ name: String, _ signature: JSONObject) throws {
+        _ = try save { discovered, snapshot in
+            let current = try lookup(name, in: snapshot)
+            discovered.modify(name, seed: current) { $0.versionLock.signature = signature }
+        }
+    }
+
+    private func lookup(_ name: String, in snapshot: RegistrySnapshot) throws(VersionLockError) -> RegistryEntry {
+        do { return try snapshot.entry(named: name) } catch {
+            throw VersionLockError(.unknownModel, error.message + " (registry: \(store.directory); see modelctl list)")
+        }
+    }
+
+    private func refusePin(_ name: String, _ snapshot: RegistrySnapshot, _ what: String) throws(VersionLockError) {
+        guard RegistryMerge.isPinned(snapshot.curated[name]) else { return }
+        throw VersionLockError(.pinned, "\(name): the lock is pinned in \(store.path(RegistryStore.curatedFileName)); modelctl never changes a pin: to \(what) it, edit version_lock in that file")
+    }
+
+    private func baseline(_ entry: RegistryEntry, allowEmpty: Bool, progress: (@Sendable (String, HashProgress) -> Void)?) async throws -> Manifest {
+        let location = source.location(of: entry)
+        if allowEmpty, case .local(let path) = location, !LockPlatform.exists(path) {
+            return Manifest(root: path, files: [])
+        }
+        let manifest = try await source.hash(entry, location: location, hasher: hasher, progress: VersionLocker.labelled(progress, entry.name))
+        if manifest.files.isEmpty && !allowEmpty {
+            throw VersionLockError(.emptyArtifacts, "\(entry.name): artifact root \(location.display) holds no files; refusing to lock an empty tree (a failed mount?). Pass --allow-empty if that is intended")
+        }
+        return manifest
+    }
+
+    private func save<T>(_ change: (inout RegistryLayer, RegistrySnapshot) throws -> T) throws -> T {
+        do {
+            return try store.update(change)
+        } catch let error as RegistryError {
+            throw VersionLockError(.registry, error.message)
+        }
+    }
+
+    /// A per-entry progress handler that passes the entry's name along.
+    static func labelled(_ progress: (@Sendable (String, HashProgress) -> Void)?, _ name: String) -> (@Sendable (HashProgress) -> Void)? {
+        guard let progress else { return nil }
+        return { @Sendable value in progress(name, value) }
+    }
+
+    static func record(_ manifest: Manifest) -> ArtifactRecord {
+        ArtifactRecord(aggregateSHA256: manifest.aggregate, files: manifest.files.map { .init(path: $0.path, sha256: $0.sha256, size: $0.size) })
     }
 }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 
 /// The `modelctl` command: parses, runs one subcommand, and maps every outcome to the
-/// exit codes of DESIGN.md (0 success, 1 error, 2 lock violation, 64 usage).
+/// exit codes of the README (0 success, 1 error, 2 integrity failure, 64 usage).
 @main
 struct ModelCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,9 +10,10 @@ struct ModelCtl: AsyncParsableCommand {
         abstract: "Verify, lock and serve self-hosted model artifacts.",
         discussion: """
             Exit codes: 0 success; 1 error (unknown model, bad input, I/O, backend); \
-            2 lock violation (a locked entry's artifacts do not match); 64 usage error.
+            2 integrity failure (a locked entry's artifacts do not match, a signature does not \
+            verify, a store blob does not match its name); 64 usage error.
             """,
-        version: "0.1.0",
+        version: "0.2.0",
         subcommands: commandList
     )
 
@@ -25,42 +26,22 @@ struct ModelCtl: AsyncParsableCommand {
                 try command.run()
             }
         } catch {
-            Foundation.exit(exitCode(for: error))
+            Foundation.exit(report(error))
         }
     }
 
-    /// Prints `error` where it belongs and returns the process exit code.
-    static func exitCode(for error: any Error) -> Int32 {
-        switch error {
-        case let failure as CommandFailure:
-            if !failure.message.isEmpty { Terminal.error(failure.message) }
-            return failure.code
-        case let exit as ExitCode:
-            return exit.rawValue
-        case is CancellationError:
-            Terminal.error("cancelled")
-            return 1
-        default:
-            // ArgumentParser's own errors: help and version exit 0, usage errors 64.
-            let code = ModelCtl.exitCode(for: error as (any Error)?)
-            if code.rawValue == 64 || code.rawValue == 0 || isArgumentParserError(error) {
-                let message = ModelCtl.fullMessage(for: error)
-                if !message.isEmpty {
-                    if code.rawValue == 0 { print(message) } else { Terminal.error(message, prefix: false) }
-                }
-                return code.rawValue
-            }
-            Terminal.error(String(describing: error))
-            return 1
+    /// Prints `error` where it belongs and returns the process exit status.
+    static func report(_ error: any Error) -> Int32 {
+        if let status = ExitStatus(error) {
+            if !status.message.isEmpty { Terminal.error(status.message) }
+            return status.code
         }
-    }
-
-    private static func exitCode(for error: (any Error)?) -> ExitCode {
-        guard let error else { return .success }
-        return Self.exitCode(for: error)
-    }
-
-    private static func isArgumentParserError(_ error: any Error) -> Bool {
-        String(reflecting: type(of: error)).hasPrefix("ArgumentParser.")
+        // Everything else is argument-parser's: help and version exit 0, usage errors 64.
+        let code = exitCode(for: error).rawValue
+        let message = fullMessage(for: error)
+        if !message.isEmpty {
+            if code == 0 { print(message) } else { Terminal.error(message, prefix: false) }
+        }
+        return code
     }
 }

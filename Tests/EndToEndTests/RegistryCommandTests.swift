@@ -26,6 +26,21 @@ struct CLIFixture {
         try modelctl(arguments + ["--registry-dir", registry])
     }
 
+    /// The registry files parsed, with every `version_lock.last_result` taken out.
+    func registryWithoutLastResult() -> [String: NSArray] {
+        registryBytes().compactMapValues { data in
+            guard let items = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else { return nil }
+            return items.map { item -> [String: Any] in
+                var item = item
+                if var lock = item["version_lock"] as? [String: Any] {
+                    lock["last_result"] = nil
+                    item["version_lock"] = lock
+                }
+                return item
+            } as NSArray
+        }
+    }
+
     func registryBytes() -> [String: Data] {
         var out: [String: Data] = [:]
         for name in (try? FileManager.default.contentsOfDirectory(atPath: registry)) ?? [] where name.hasSuffix(".json") {
@@ -50,14 +65,16 @@ struct RegistryCommandTests {
         try FileManager.default.removeItem(atPath: f.dir.file("models/a/tokenizer.json"))
         try FileManager.default.moveItem(atPath: f.dir.file("models/a/old.txt"), toPath: f.dir.file("models/a/new.txt"))
         try f.dir.write("models/a/extra.bin", "new")
-        let before = f.registryBytes()
+        let before = f.registryWithoutLastResult()
         let violation = try f.run(["verify", "model-a_(FP16)"])
         #expect(violation.status == 2)
         for fragment in ["LOCK VIOLATION", "changed  weights.bin", "missing  tokenizer.json", "added    extra.bin", "moved    old.txt -> new.txt"] {
             #expect(violation.stdout.contains(fragment), "\(fragment) in \(violation.stdout)")
         }
         #expect(violation.stderr.contains("model-a_(FP16)"))
-        #expect(f.registryBytes() == before)
+        // Only version_lock.last_result records the failure; the lock and the files stay.
+        #expect(f.registryWithoutLastResult() == before)
+        #expect(try f.run(["metrics", "model-a_(FP16)"]).stdout.contains("last_result   violation"))
 
         let json = try f.run(["verify", "model-a_(FP16)", "--json"])
         #expect(json.status == 2)

@@ -1,5 +1,6 @@
 import Foundation
 import ModelRegistry
+import OrderedJSON
 import Testing
 import TestSupport
 

@@ -104,17 +104,26 @@ struct RegistryTests {
         #expect(error?.description.contains("florence-2-large_(FP16)") == true)
     }
 
-    @Test("model paths: absolute, relative to the registry directory, or not local")
+    @Test("model paths: absolute, ~, relative to the registry directory, Ollama, remote, mapped, invalid")
     func modelPaths() throws {
-        let dir = TemporaryDirectory()
-        let store = RegistryStore(directory: dir.path)
-        func entry(_ path: String) throws -> RegistryEntry {
+        let context = LocationContext(home: "/home/u", workingDirectory: "/work", pathMappings: [PathMapping(old: "/srv/models", new: "/mnt/cache")])
+        func location(_ path: String, registry: String = "/reg") throws -> ArtifactLocation {
             try RegistryEntry(JSONObject([("name", "m"), ("backend_config", ["model_path": .string(path)])]), source: "t")
+                .artifactLocation(registryDirectory: registry, context: context)
         }
-        #expect(store.location(of: try entry("/abs/model")) == .local("/abs/model"))
-        #expect(store.location(of: try entry("../fixtures/m")) == .local(dir.path + "/../fixtures/m"))
-        #expect(store.location(of: try entry("ollama:/qwen3:8b")) == .remote("ollama:/qwen3:8b"))
-        #expect(store.location(of: RegistryEntry(name: "x")) == .none)
+        #expect(try location("/abs/model") == .local(path: "/abs/model"))
+        #expect(try location("../fixtures/m") == .local(path: "/reg/../fixtures/m"))
+        #expect(try location("m", registry: "configs") == .local(path: "/work/configs/m"))
+        #expect(try location("~/w") == .local(path: "/home/u/w"))
+        #expect(try location("ollama:/qwen3:8b") == .ollama(reference: "qwen3:8b"))
+        #expect(try location("hf:org/name") == .remote("hf:org/name"))
+        #expect(try location("weights:v2") == .local(path: "/reg/weights:v2"))
+        #expect(try location("/srv/models/q") == .local(path: "/mnt/cache/q"))
+        #expect(try location("/srv/modelsX/q") == .local(path: "/srv/modelsX/q"))
+        if case .invalid(let reason) = try location("/a\u{0}/b") { #expect(reason.contains("NUL")) } else { Issue.record("NUL accepted") }
+        #expect(RegistryEntry(name: "x").artifactLocation(registryDirectory: "/reg", context: context) == .none)
+        #expect(throws: RegistryError(.invalidSetting)) { try PathMapping(parsing: "nothing") }
+        #expect(try PathMapping.parseList("/a=/b; /c/=/d/") == [PathMapping(old: "/a", new: "/b"), PathMapping(old: "/c", new: "/d")])
     }
 }
 
@@ -153,7 +162,7 @@ struct MergeTests {
         ])
         let curated = try entry([
             "name": "m",
-            "version_lock": ["locked": false],
+            "version_lock": ["last_verified": "2020-01-01T00:00:00Z"],
             "artifacts": ["aggregate_sha256": "bb", "files": []],
             "download_path": "/curated", "probes": ["vision": ["vision_ok": true]], "last_accessed": "t",
         ])
@@ -164,6 +173,19 @@ struct MergeTests {
         #expect(merged["probes"] == ["vision": ["vision_ok": true]])
         #expect(merged["last_accessed"] == "t")
         #expect(RegistryMerge.isDynamicKey("download_size_bytes") && RegistryMerge.isDynamicKey("downloaded_at"))
+    }
+
+    @Test("a curated version_lock is a pin: its locked, expected aggregate and public key win")
+    func curatedPin() throws {
+        let discovered = try entry(["name": "m", "version_lock": ["locked": false, "expected_aggregate_sha256": "aa", "last_verified": "t1"]])
+        let curated = try entry(["name": "m", "version_lock": ["locked": true, "expected_aggregate_sha256": "bb", "public_key": "K"]])
+        let merged = RegistryMerge.merge(discovered: discovered, curated: curated)
+        #expect(merged.versionLock.locked)
+        #expect(merged.versionLock.expectedAggregateSHA256 == "bb")
+        #expect(merged.versionLock.publicKey == "K")
+        #expect(merged.versionLock.lastVerified == "t1")
+        #expect(RegistryMerge.isPinned(curated))
+        #expect(!RegistryMerge.isPinned(try entry(["name": "m", "version_lock": ["last_verified": "x"]])))
     }
 
     @Test("entries only in one layer appear as they are, discovered order first")

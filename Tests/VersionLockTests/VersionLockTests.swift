@@ -1,6 +1,7 @@
 import ArtifactHashing
 import Foundation
 import ModelRegistry
+import OrderedJSON
 import Testing
 import TestSupport
 import VersionLock
@@ -9,7 +10,10 @@ import VersionLock
 struct Fixture {
     let dir = TemporaryDirectory("versionlock")
     var store: RegistryStore { RegistryStore(directory: dir.file("registry")) }
-    var locker: VersionLocker { VersionLocker(store: store, hasher: ArtifactHasher(jobs: 2)) }
+    var locker: VersionLocker {
+        VersionLocker(store: store, source: ArtifactSource(registryDirectory: dir.file("registry"), context: LocationContext(home: nil, workingDirectory: "/")),
+                      hasher: ArtifactHasher(jobs: 2))
+    }
     var model: String { dir.file("models/m") }
 
     init(curated: String? = nil) throws {
@@ -20,6 +24,20 @@ struct Fixture {
         try dir.write("registry/model_registry.curated.json", curated ?? """
             [{"name": "m", "backend": "vllm", "backend_config": {"model_path": "../models/m"}, "x_custom": {"kept": [1, 2]}}]
             """)
+    }
+
+    /// The registry files with every `last_result` member taken out.
+    func withoutLastResult() -> [String: Data?] {
+        files().mapValues { data in
+            guard let data, let value = try? JSON.parse(Array(data), source: "x"), let items = value.arrayValue else { return data }
+            let stripped: [JSONValue] = items.map { item in
+                guard var entry = item.objectValue, var lock = entry["version_lock"]?.objectValue else { return item }
+                lock["last_result"] = nil
+                entry["version_lock"] = .object(lock)
+                return .object(entry)
+            }
+            return Data((JSON.serialize(.array(stripped)) + "\n").utf8)
+        }
     }
 
     func files() -> [String: Data?] {
@@ -52,7 +70,7 @@ struct VersionLockTests {
         #expect(first.status == .expectationSet)
         #expect(try f.store.load().entry(named: "m").versionLock.expectedAggregateSHA256 == first.aggregate)
         let second = try await f.locker.verify("m")
-        #expect(second.status == .matched)
+        #expect(second.status == .ok)
     }
 
     @Test("a mismatch reports changed, missing, added and moved files and records nothing")
@@ -60,7 +78,7 @@ struct VersionLockTests {
         let f = try Fixture()
         let locked = try await f.locker.lock("m", setExpected: true)
         #expect(locked.expectedAggregateSHA256 != nil)
-        let before = f.files()
+        let before = f.withoutLastResult()
 
         try f.dir.write("models/m/weights.bin", String(repeating: "W", count: 10_000))
         try FileManager.default.removeItem(atPath: f.dir.file("models/m/tokenizer.json"))
@@ -76,7 +94,12 @@ struct VersionLockTests {
         #expect(diff.missing.map(\.path) == ["tokenizer.json"])
         #expect(diff.added.map(\.path) == ["extra.bin"])
         #expect(diff.moved == [ManifestDiff.Move(from: "old-name.txt", to: "new-name.txt", sha256: try sha256sumOf(f.dir.file("models/m/new-name.txt")))])
-        #expect(f.files() == before)
+        // Nothing but version_lock.last_result changed: a dashboard can tell the check failed.
+        #expect(f.withoutLastResult() == before)
+        let after = try f.store.load().entry(named: "m").versionLock
+        #expect(after.lastResult?.status == "violation")
+        #expect(after.lastResult?.aggregateSHA256 == outcome.aggregate)
+        #expect(after.expectedAggregateSHA256 == locked.expectedAggregateSHA256)
     }
 
     @Test("lock --set-expected keeps an expected aggregate already stored; unlock keeps it too")
@@ -98,11 +121,12 @@ struct VersionLockTests {
         let f = try Fixture()
         _ = try await f.locker.lock("m", setExpected: true)
         try FileManager.default.removeItem(atPath: f.model)
-        let before = f.files()
+        let before = f.withoutLastResult()
         let error = await #expect(throws: VersionLockError.self) { try await f.locker.verify("m") }
         #expect(error?.description.contains("m") == true)
         #expect(error?.description.contains("does not exist") == true)
-        #expect(f.files() == before)
+        #expect(f.withoutLastResult() == before)
+        #expect(try f.store.load().entry(named: "m").versionLock.lastResult?.status == "error")
     }
 
     @Test("a non-local model path cannot be verified")
@@ -115,7 +139,7 @@ struct VersionLockTests {
     @Test("an unknown entry is a registry error with suggestions")
     func unknownEntry() async throws {
         let f = try Fixture()
-        let error = await #expect(throws: RegistryError.self) { try await f.locker.verify("n") }
-        #expect(error?.code == .unknownModel)
+        let error = await #expect(throws: VersionLockError(.unknownModel)) { try await f.locker.verify("n") }
+        #expect(error?.description.contains("modelctl list") == true)
     }
 }

@@ -10,6 +10,7 @@ extension ModelCtl {
         LockCommand.self,
         UnlockCommand.self,
         MetricsCommand.self,
+        CheckCommand.self,
         ModelsCommand.self,
         SelectCommand.self,
         ProbeVisionCommand.self,

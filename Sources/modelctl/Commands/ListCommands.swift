@@ -1,6 +1,7 @@
 import ArgumentParser
 import ModelRegistry
 import ModelRuntime
+import OrderedJSON
 
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,15 +29,18 @@ struct ListCommand: ParsableCommand {
                     ("vision", .bool(EntrySummary.vision(entry))),
                     ("roles", .array(entry.roles.map(JSONValue.string))),
                     ("aggregate_sha256", entry.artifacts.flatMap { $0.aggregateSHA256.isEmpty ? nil : JSONValue.string($0.aggregateSHA256) } ?? .null),
+                    ("hash", entry.artifacts.flatMap { $0.aggregateSHA256.isEmpty ? nil : JSONValue.string(String($0.aggregateSHA256.prefix(12))) } ?? .null),
+                    ("last_result", entry.versionLock.lastResult.map { .string($0.status) } ?? .null),
                 ]))
             })))
             return
         }
         let rows = entries.map { entry in
             [entry.name, entry.backend ?? "-", entry.versionLock.locked ? "yes" : "no", EntrySummary.vision(entry) ? "yes" : "no",
-             entry.roles.isEmpty ? "-" : entry.roles.joined(separator: ","), Format.short(entry.artifacts?.aggregateSHA256)]
+             entry.roles.isEmpty ? "-" : entry.roles.joined(separator: ","), Format.short(entry.artifacts?.aggregateSHA256),
+             entry.versionLock.lastResult?.status ?? "-"]
         }
-        print(Table.render(["NAME", "BACKEND", "LOCKED", "VISION", "ROLES", "AGGREGATE"], rows))
+        print(Table.render(["NAME", "BACKEND", "LOCKED", "VISION", "ROLES", "AGGREGATE", "LAST RESULT"], rows))
     }
 }
 
@@ -49,14 +53,11 @@ struct ShowCommand: ParsableCommand {
     @Argument(help: "The entry's name.")
     var name: String
 
-    @Flag(name: .customLong("json"), help: "Accepted for symmetry: the output is always JSON.")
-    var json = false
-
     @OptionGroup var registry: RegistryOptions
 
     func run() throws {
         let snapshot = try registry.load()
-        let entry = try runReportingErrors { try snapshot.entry(named: name) }
+        let entry = try snapshot.entry(named: name)
         print(JSON.serialize(.object(entry.json)))
     }
 }
@@ -77,7 +78,7 @@ struct MetricsCommand: ParsableCommand {
 
     func run() throws {
         let snapshot = try registry.load()
-        let entries = try name.map { n in [try runReportingErrors { try snapshot.entry(named: n) }] } ?? snapshot.entries
+        let entries = try name.map { n in [try snapshot.entry(named: n)] } ?? snapshot.entries
         func object(_ e: RegistryEntry) -> JSONValue {
             let lock = e.versionLock
             return .object(JSONObject([
@@ -87,6 +88,9 @@ struct MetricsCommand: ParsableCommand {
                 ("aggregate_sha256", e.artifacts.flatMap { $0.aggregateSHA256.isEmpty ? nil : JSONValue.string($0.aggregateSHA256) } ?? .null),
                 ("files", .number(JSONNumber(e.artifacts?.files.count ?? 0))),
                 ("last_verified", lock.lastVerified.map(JSONValue.string) ?? .null),
+                ("last_full_verify", lock.lastFullVerify.map(JSONValue.string) ?? .null),
+                ("last_result", lock.lastResult.map { r in .object(JSONObject([("status", .string(r.status)), ("at", .string(r.at)),
+                    ("aggregate_sha256", r.aggregateSHA256.map(JSONValue.string) ?? .null)])) } ?? .null),
             ]))
         }
         if json {
@@ -100,11 +104,12 @@ struct MetricsCommand: ParsableCommand {
                 aggregate     \(e.artifacts.map { $0.aggregateSHA256.isEmpty ? "-" : $0.aggregateSHA256 } ?? "-")
                 files         \(e.artifacts?.files.count ?? 0)
                 last_verified \(lock.lastVerified ?? "-")
+                last_result   \(lock.lastResult.map { "\($0.status) at \($0.at)" } ?? "-")
                 """)
         } else {
-            print(Table.render(["NAME", "LOCKED", "EXPECTED", "AGGREGATE", "LAST VERIFIED"], entries.map { e in
+            print(Table.render(["NAME", "LOCKED", "EXPECTED", "AGGREGATE", "LAST VERIFIED", "LAST RESULT"], entries.map { e in
                 [e.name, e.versionLock.locked ? "yes" : "no", Format.short(e.versionLock.expectedAggregateSHA256),
-                 Format.short(e.artifacts?.aggregateSHA256), e.versionLock.lastVerified ?? "-"]
+                 Format.short(e.artifacts?.aggregateSHA256), e.versionLock.lastVerified ?? "-", e.versionLock.lastResult?.status ?? "-"]
             }))
         }
     }
@@ -115,16 +120,5 @@ enum EntrySummary {
     /// Whether the entry has vision, by the same normalisation `select` uses.
     static func vision(_ entry: RegistryEntry) -> Bool {
         Capabilities(entry: entry)["vision"]
-    }
-}
-
-/// Runs `body`, turning library errors into exit 1 with their message.
-func runReportingErrors<T>(_ body: () throws -> T) throws -> T {
-    do {
-        return try body()
-    } catch let failure as CommandFailure {
-        throw failure
-    } catch {
-        throw CommandFailure.error(String(describing: error))
     }
 }

@@ -1,40 +1,98 @@
 import ArgumentParser
 import ArtifactHashing
 import ModelRegistry
+import OrderedJSON
 import VersionLock
+
+/// Entry names or `--all`, for the commands that change locks.
+struct TargetOptions: ParsableArguments {
+    @Argument(help: "Entry names, taken literally.")
+    var names: [String] = []
+
+    @Flag(name: [.customShort("a"), .customLong("all")], help: "Every entry of the registry.")
+    var all = false
+
+    func validate() throws {
+        if all && !names.isEmpty { throw ValidationError("give entry names or --all, not both") }
+        if !all && names.isEmpty { throw ValidationError("name the entries, or pass --all") }
+    }
+
+    /// The names in force: those given, or every entry `include` accepts.
+    func resolve(_ registry: RegistryOptions, include: (RegistryEntry) -> Bool) throws -> [String] {
+        all ? try registry.load().entries.filter(include).map(\.name) : names
+    }
+}
 
 struct LockCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lock",
-        abstract: "Lock an entry, so that verify fails (exit 2) when its artifacts change.",
+        abstract: "Lock entries, so that verify fails (exit 2) when their artifacts change.",
         discussion: """
             Without --set-expected and with no expected aggregate stored, the next verify sets \
             it. With --set-expected, the artifacts are hashed now and their aggregate stored as \
             expected (an expected aggregate already stored is kept).
+
+            --update re-baselines a locked model after an intended change: it hashes now, \
+            replaces the expected aggregate and the recorded files, and records who \
+            (version_lock.updated_by), when (updated_at), why (reason, from --reason) and the \
+            previous aggregate (previous_aggregate_sha256).
+
+            An empty or missing artifact root is refused as a baseline (a failed mount must not \
+            become the lock) unless --allow-empty. A lock pinned in the curated file is never \
+            changed: edit that file instead.
             """
     )
 
-    @Argument(help: "The entry's name.")
-    var name: String
+    @OptionGroup var targets: TargetOptions
 
     @Flag(name: .customLong("set-expected"), help: "Hash now and store the aggregate as expected, when none is stored.")
     var setExpected = false
 
-    @Option(name: .customLong("jobs"), help: "Files hashed at once (default: the number of processors).")
-    var jobs: Int?
+    @Flag(name: .customLong("update"), help: "Re-baseline: hash now and replace the expected aggregate (needs --reason).")
+    var update = false
 
+    @Option(name: .customLong("reason"), help: ArgumentHelp("Why the weights changed (recorded with --update).", valueName: "text"))
+    var reason: String?
+
+    @Flag(name: .customLong("allow-empty"), help: "Accept an empty or missing artifact root as the baseline.")
+    var allowEmpty = false
+
+    @Flag(name: .customLong("json"), help: "Print the new lock states as JSON.")
+    var json = false
+
+    @OptionGroup var hashing: HashingOptions
+    @OptionGroup var location: LocationOptions
     @OptionGroup var registry: RegistryOptions
 
+    func validate() throws {
+        if update && setExpected { throw ValidationError("--update and --set-expected do not go together: --update always hashes") }
+        if update && (reason ?? "").allSatisfy(\.isWhitespace) { throw ValidationError("--update needs --reason TEXT: say why the weights changed") }
+        if !update && reason != nil { throw ValidationError("--reason goes with --update") }
+    }
+
     func run() async throws {
-        let locker = VersionLocker(store: registry.store(), hasher: ArtifactHasher(jobs: jobs))
-        let state = try await runReportingErrors {
-            try await locker.lock(name, setExpected: setExpected, progress: Format.progressHandler(label: name))
+        let source = try registry.source(mapPaths: location.mapPaths)
+        let locker = VersionLocker(store: registry.store(), source: source, hasher: ArtifactHasher(jobs: hashing.jobs), actor: Settings.actor)
+        let names = try targets.resolve(registry) { entry in
+            if case .local = source.location(of: entry) { return true }
+            return false
         }
+        let changes = update
+            ? try await locker.rebaseline(names, reason: reason ?? "", allowEmpty: allowEmpty, progress: Format.progressHandler())
+            : try await locker.lock(names, setExpected: setExpected, allowEmpty: allowEmpty, progress: Format.progressHandler())
         Terminal.clearProgress()
-        if let expected = state.expectedAggregateSHA256 {
-            print("locked \(name) (expected aggregate \(expected))")
-        } else {
-            print("locked \(name) (no expected aggregate yet: the next verify sets it)")
+        if json {
+            print(JSON.serialize(.array(changes.map(LockReport.json))))
+            return
+        }
+        for change in changes {
+            if update {
+                print("re-baselined \(change.name) (expected aggregate \(change.state.expectedAggregateSHA256 ?? "-"), was \(change.state.previousAggregateSHA256 ?? "none"))")
+            } else if let expected = change.state.expectedAggregateSHA256 {
+                print("locked \(change.name) (expected aggregate \(expected))")
+            } else {
+                print("locked \(change.name) (no expected aggregate yet: the next verify sets it)")
+            }
         }
     }
 }
@@ -42,28 +100,42 @@ struct LockCommand: AsyncParsableCommand {
 struct UnlockCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "unlock",
-        abstract: "Unlock an entry; its expected aggregate is kept."
+        abstract: "Unlock entries; their expected aggregates are kept.",
+        discussion: "A lock pinned in the curated file is never changed: edit that file instead (exit 1)."
     )
 
-    @Argument(help: "The entry's name.")
-    var name: String
+    @OptionGroup var targets: TargetOptions
+
+    @Flag(name: .customLong("json"), help: "Print the new lock states as JSON.")
+    var json = false
 
     @OptionGroup var registry: RegistryOptions
 
     func run() throws {
-        let locker = VersionLocker(store: registry.store())
-        let state = try runReportingErrors { try locker.unlock(name) }
-        print("unlocked \(name) (expected aggregate kept: \(state.expectedAggregateSHA256 ?? "none"))")
+        let locker = VersionLocker(store: registry.store(), source: try registry.source())
+        let changes = try locker.unlock(try targets.resolve(registry) { $0.versionLock.locked })
+        if json {
+            print(JSON.serialize(.array(changes.map(LockReport.json))))
+            return
+        }
+        for change in changes {
+            print("unlocked \(change.name) (expected aggregate kept: \(change.state.expectedAggregateSHA256 ?? "none"))")
+        }
     }
 }
 
-/// Runs `body`, turning library errors into exit 1 with their message.
-func runReportingErrors<T>(_ body: () async throws -> T) async throws -> T {
-    do {
-        return try await body()
-    } catch let failure as CommandFailure {
-        throw failure
-    } catch {
-        throw CommandFailure.error(String(describing: error))
+enum LockReport {
+    static func json(_ change: VersionLocker.LockChange) -> JSONValue {
+        let s = change.state
+        return .object(JSONObject([
+            ("name", .string(change.name)),
+            ("locked", .bool(s.locked)),
+            ("expected_aggregate_sha256", s.expectedAggregateSHA256.map(JSONValue.string) ?? .null),
+            ("previous_aggregate_sha256", s.previousAggregateSHA256.map(JSONValue.string) ?? .null),
+            ("updated_by", s.updatedBy.map(JSONValue.string) ?? .null),
+            ("updated_at", s.updatedAt.map(JSONValue.string) ?? .null),
+            ("reason", s.reason.map(JSONValue.string) ?? .null),
+            ("files", change.manifest.map { .number(JSONNumber($0.files.count)) } ?? .null),
+        ]))
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import ArtifactHashing
 import Foundation
 import ModelRegistry
+import OrderedJSON
 import VersionLock
 
 struct VerifyCommand: AsyncParsableCommand {
@@ -10,14 +11,20 @@ struct VerifyCommand: AsyncParsableCommand {
         abstract: "Hash entries' artifacts and check them against their locks.",
         discussion: """
             Unlocked entries: the artifacts are hashed and recorded (artifacts, last_verified). \
-            Locked entries: the aggregate must equal the expected one; on a mismatch nothing is \
-            recorded and the changed, missing, added and moved files are listed. A locked entry \
-            without an expected aggregate takes the one computed now.
+            Locked entries: the aggregate must equal the expected one; on a mismatch only \
+            version_lock.last_result is recorded and the changed, missing, added and moved files \
+            are listed. A locked entry without an expected aggregate takes the one computed now.
 
-            --all verifies every entry whose model_path is local, notes the others, goes on past \
-            failures and prints a summary on stderr.
+            Entries are hashed several at once; the registry is read once and every result is \
+            saved in one locked write at the end. --no-record writes nothing and takes no lock \
+            (a read-only checkout in CI); a registry that cannot be written still gets its \
+            verdicts, with a warning.
 
-            Exit status: 0 all verified; 2 a lock violation (even if other entries failed); \
+            --all verifies every entry. An unlocked entry whose artifacts are not on this host is \
+            skipped with a note; a locked entry that cannot be checked is an error, always. \
+            --strict also fails on no entries, an unlocked entry or an empty artifact root.
+
+            Exit status: 0 all verified; 2 an integrity failure (even if other entries failed); \
             1 any other failure (unknown model, missing artifact root, I/O).
             """
     )
@@ -25,79 +32,73 @@ struct VerifyCommand: AsyncParsableCommand {
     @Argument(help: "Entry names, taken literally.")
     var names: [String] = []
 
-    @Flag(name: .customLong("all"), help: "Verify every entry with local artifacts.")
+    @Flag(name: [.customShort("a"), .customLong("all")], help: "Verify every entry of the registry.")
     var all = false
 
-    @Option(name: .customLong("jobs"), help: "Files hashed at once (default: the number of processors).")
-    var jobs: Int?
+    @Flag(name: .customLong("no-record"), help: "Write nothing to the registry and take no lock (read-only CI checkouts).")
+    var noRecord = false
+
+    @Flag(name: .customLong("strict"), help: "Fail on no entries, an unlocked entry or an empty artifact root instead of warning.")
+    var strict = false
 
     @Flag(name: .customLong("json"), help: "Print the outcome as JSON (an object for one name, an array otherwise).")
     var json = false
 
+    @OptionGroup var hashing: HashingOptions
+    @OptionGroup var location: LocationOptions
     @OptionGroup var registry: RegistryOptions
 
     func validate() throws {
-        if all == !names.isEmpty { throw ValidationError("give entry names or --all (not both)") }
-        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if all && !names.isEmpty { throw ValidationError("give entry names or --all, not both") }
+        if !all && names.isEmpty { throw ValidationError("name the entries to verify, or pass --all") }
     }
 
     func run() async throws {
-        let store = registry.store()
-        let locker = VersionLocker(store: store, hasher: ArtifactHasher(jobs: jobs))
-        var targets = names
-        var results: [JSONValue] = []
-        var skipped = 0
-        if all {
-            targets = []
-            for entry in try registry.load().entries {
-                switch store.location(of: entry) {
-                case .local: targets.append(entry.name)
-                case .remote(let path):
-                    skipped += 1
-                    Terminal.note("\(entry.name): skipped (model_path '\(path)' is not local)")
-                    results.append(["name": .string(entry.name), "status": "skipped", "reason": .string("model_path '\(path)' is not local")])
-                case .none:
-                    skipped += 1
-                    Terminal.note("\(entry.name): skipped (no model_path)")
-                    results.append(["name": .string(entry.name), "status": "skipped", "reason": "no model_path"])
-                }
-            }
-        }
-
-        var ok = 0, violations = 0, errors = 0
-        var lastError = ""
-        for name in targets {
-            do {
-                let outcome = try await locker.verify(name, progress: Format.progressHandler(label: name))
-                Terminal.clearProgress()
-                if outcome.status == .violation { violations += 1 } else { ok += 1 }
-                if json { results.append(VerifyReport.json(outcome)) } else { print(VerifyReport.text(outcome)) }
-            } catch {
-                Terminal.clearProgress()
-                errors += 1
-                lastError = String(describing: error)
-                Terminal.error(lastError)
-                results.append(["name": .string(name), "status": "error", "error": .string(lastError)])
-            }
-        }
-        if json {
-            let single = !all && names.count == 1
-            if !(single && errors == 1) { print(JSON.serialize(single ? results[0] : .array(results))) }
-        }
-        if all || targets.count > 1 {
-            Terminal.note("verified \(targets.count) entries: \(ok) ok, \(violations) lock violations, \(errors) errors, \(skipped) skipped")
-        }
-        if violations > 0 { throw CommandFailure.violation(violations == 1 && targets.count == 1 ? "lock violation: \(targets[0]) does not match its expected aggregate" : "\(violations) lock violations") }
-        if errors > 0 { throw CommandFailure(code: 1, message: "") }
+        let locker = VersionLocker(store: registry.store(), source: try registry.source(mapPaths: location.mapPaths),
+                                   hasher: ArtifactHasher(jobs: hashing.jobs))
+        let options = VerifyOptions(record: !noRecord, strict: strict)
+        let progress = Format.progressHandler()
+        let batch = all ? try await locker.verifyAll(options: options, progress: progress)
+            : try await locker.verify(names: names, options: options, progress: progress)
+        Terminal.clearProgress()
+        try VerifyReport.print(batch, json: json, single: !all && names.count == 1)
     }
 }
 
-/// The text and JSON forms of a verify outcome.
+/// The text and JSON forms of verify results.
 enum VerifyReport {
-    static func text(_ o: VerifyOutcome) -> String {
+    /// Prints every result (text or JSON on stdout; errors, skips and the summary on stderr)
+    /// and throws the exit status the batch deserves.
+    static func print(_ batch: BatchVerification, json: Bool, single: Bool) throws {
+        for result in batch.results {
+            for warning in result.warnings where !warning.isEmpty {
+                if result.status == .skipped { Terminal.note(warning) } else { Terminal.warning(warning) }
+            }
+            if let error = result.error, result.status == .error { Terminal.error(error.message) }
+            if !json, result.status != .error, result.status != .skipped { Swift.print(text(result)) }
+        }
+        for error in batch.errors { Terminal.error(error.message) }
+        if let notRecorded = batch.notRecorded { Terminal.warning(notRecorded) }
+        if json {
+            let values = batch.results.map(Self.json)
+            Swift.print(JSON.serialize(single && values.count == 1 ? values[0] : .array(values)))
+        }
+        if batch.results.count > 1 || batch.results.isEmpty {
+            Terminal.note("verified \(batch.results.count) entries: \(batch.count(.ok) + batch.count(.recorded) + batch.count(.expectationSet)) ok, "
+                + "\(batch.count(.violation)) lock violations, \(batch.count(.error) + batch.errors.count) errors, \(batch.count(.skipped)) skipped")
+        }
+        let violations = batch.results.filter { $0.status == .violation }
+        if !violations.isEmpty {
+            throw CommandFailure.violation(violations.count == 1 ? "lock violation: \(violations[0].name) does not match its expected aggregate"
+                : "\(violations.count) lock violations")
+        }
+        if batch.hasError { throw CommandFailure(code: 1, message: "") }
+    }
+
+    static func text(_ o: EntryVerification) -> String {
         switch o.status {
         case .violation:
-            var lines = ["\(o.name): LOCK VIOLATION", "  expected \(o.expectedAggregate ?? "-")", "  actual   \(o.aggregate)"]
+            var lines = ["\(o.name): LOCK VIOLATION", "  expected \(o.expectedAggregate ?? "-")", "  actual   \(o.aggregate ?? "-")"]
             if let diff = o.diff {
                 if !o.hadRecordedFiles { lines.append("  (no per-file digests were recorded for this entry: every file is listed as added)") }
                 let width = max(([0] + diff.changed.map(\.path.count) + diff.missing.map(\.path.count) + diff.added.map(\.path.count)).max()!, 1)
@@ -109,39 +110,36 @@ enum VerifyReport {
                 if diff.isEmpty { lines.append("  (the recorded file list matches; the expected aggregate was set from other files)") }
             }
             return lines.joined(separator: "\n")
-        case .recorded, .matched, .expectationSet:
+        default:
             let state = switch o.status {
-            case .matched: "OK (locked, matches expected)"
+            case .ok: "OK (locked, matches expected)"
             case .expectationSet: "OK (locked, expected aggregate set now)"
             default: "OK (unlocked, recorded)"
             }
             return """
                 \(o.name): \(state)
-                  aggregate     \(o.aggregate)
-                  files         \(o.manifest.files.count) (\(Format.bytes(o.manifest.totalBytes)))
+                  aggregate     \(o.aggregate ?? "-")
+                  files         \(o.fileCount) (\(Format.bytes(o.bytes)))
                   last_verified \(o.lastVerified ?? "-")
                 """
         }
     }
 
-    static func json(_ o: VerifyOutcome) -> JSONValue {
-        let status: String = switch o.status {
-        case .recorded: "recorded"
-        case .matched: "ok"
-        case .expectationSet: "expected_set"
-        case .violation: "violation"
-        }
-        var object: JSONObject = JSONObject([
+    static func json(_ o: EntryVerification) -> JSONValue {
+        var object = JSONObject([
             ("name", .string(o.name)),
-            ("status", .string(status)),
+            ("status", .string(o.status.rawValue)),
             ("locked", .bool(o.locked)),
-            ("aggregate_sha256", .string(o.aggregate)),
+            ("aggregate_sha256", o.aggregate.map(JSONValue.string) ?? .null),
             ("expected_aggregate_sha256", o.expectedAggregate.map(JSONValue.string) ?? .null),
             ("last_verified", o.lastVerified.map(JSONValue.string) ?? .null),
-            ("root", .string(o.root)),
-            ("files", .number(JSONNumber(o.manifest.files.count))),
-            ("bytes", .number(JSONNumber(Int(o.manifest.totalBytes)))),
+            ("root", o.manifest.map { .string($0.root) } ?? .null),
+            ("files", .number(JSONNumber(o.fileCount))),
+            ("bytes", .number(JSONNumber(Int(o.bytes)))),
+            ("seconds", .number(JSONNumber(o.duration.inSecondsRounded))),
         ])
+        if let error = o.error { object["error"] = .string(error.message) }
+        if !o.warnings.isEmpty { object["warnings"] = .array(o.warnings.map(JSONValue.string)) }
         if let diff = o.diff {
             object["changed"] = .array(diff.changed.map { ["path": .string($0.path), "expected": .string($0.expected), "actual": .string($0.actual)] })
             object["missing"] = .array(diff.missing.map { ["path": .string($0.path), "expected": .string($0.sha256)] })

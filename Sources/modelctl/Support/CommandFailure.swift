@@ -1,6 +1,7 @@
-/// An outcome that ends a command with a given exit code and message.
+/// An outcome of the command line itself that ends a command with a given exit code: a verdict
+/// already reported (a violation: 2; errors reported per entry: 1).
 struct CommandFailure: Error {
-    /// 1 for errors, 2 for lock violations.
+    /// 1 for errors, 2 for integrity failures.
     let code: Int32
     /// Printed on stderr as `modelctl: error: MESSAGE` (nothing when empty).
     let message: String

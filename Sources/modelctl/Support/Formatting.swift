@@ -1,4 +1,5 @@
 import ArtifactHashing
+import FileSupport
 import Foundation
 
 /// Formatting shared by the commands.
@@ -24,9 +25,23 @@ enum Format {
         }
     }
 
+    /// A progress callback for runs over several entries: `hashing NAME: 45% ...`.
+    static func progressHandler() -> (@Sendable (String, HashProgress) -> Void)? {
+        guard Terminal.stderrIsTerminal else { return nil }
+        return { name, p in
+            let percent = p.bytesTotal > 0 ? Int(Double(p.bytesDone) * 100 / Double(p.bytesTotal)) : 100
+            Terminal.progress("hashing \(name): \(percent)% \(bytes(p.bytesDone)) / \(bytes(p.bytesTotal)), \(p.filesDone)/\(p.filesTotal) files")
+        }
+    }
+
     /// The first 12 hex digits of a digest, or `-` when there is none.
     static func short(_ digest: String?) -> String {
         guard let digest, !digest.isEmpty else { return "-" }
         return String(digest.prefix(12))
     }
+}
+
+extension Duration {
+    /// Seconds, rounded to milliseconds, for JSON output.
+    var inSecondsRounded: Double { (inSeconds * 1000).rounded() / 1000 }
 }

@@ -1,25 +1,64 @@
 import ArgumentParser
 import Foundation
 import ModelRegistry
+import VersionLock
 
-/// `--registry-dir`, shared by every command that reads the registry.
+/// `--registry-dir` and `--lock-timeout`, shared by every command that reads the registry.
 struct RegistryOptions: ParsableArguments {
     @Option(name: .customLong("registry-dir"),
             help: ArgumentHelp("Registry directory (default: $MODELCTL_REGISTRY_DIR, else ./configs).", valueName: "dir"))
     var registryDir: String?
 
-    /// The directory in force: the option, else `MODELCTL_REGISTRY_DIR`, else `configs`.
-    var directory: String {
-        if let registryDir, !registryDir.isEmpty { return registryDir }
-        if let env = ProcessInfo.processInfo.environment["MODELCTL_REGISTRY_DIR"], !env.isEmpty { return env }
-        return "configs"
+    @Option(name: .customLong("lock-timeout"),
+            help: ArgumentHelp("Seconds a save waits for another modelctl holding the registry lock (default 60, at most 86400).", valueName: "seconds"))
+    var lockTimeout: Double = 60
+
+    func validate() throws {
+        guard lockTimeout.isFinite, lockTimeout >= 0, lockTimeout <= 86_400 else {
+            throw ValidationError("--lock-timeout must be between 0 and 86400 seconds")
+        }
     }
 
-    /// The registry store for ``directory``.
-    func store() -> RegistryStore { RegistryStore(directory: directory) }
+    /// The directory in force: the option, else `MODELCTL_REGISTRY_DIR`, else `configs`.
+    var directory: String { Settings.resolve(registryDir, "MODELCTL_REGISTRY_DIR") ?? "configs" }
 
-    /// Loads the registry, turning a registry error into exit 1 with its message.
-    func load() throws -> RegistrySnapshot {
-        do { return try store().load() } catch { throw CommandFailure.error(error.description) }
+    /// The registry store for ``directory``; a save that has to wait says so on stderr.
+    func store() -> RegistryStore {
+        RegistryStore(directory: directory, lockTimeout: .milliseconds(Int(lockTimeout * 1000))) { Terminal.note("modelctl: " + $0) }
+    }
+
+    /// Loads the registry.
+    func load() throws -> RegistrySnapshot { try store().load() }
+
+    /// The artifact source for this registry: where entries' artifacts are.
+    func source(mapPaths: [String] = []) throws -> ArtifactSource {
+        ArtifactSource(registryDirectory: directory, context: try Settings.locationContext(mapPaths: mapPaths))
+    }
+}
+
+/// `--map-path OLD=NEW` (repeatable), over `MODELCTL_MAP_PATH`.
+struct LocationOptions: ParsableArguments {
+    @Option(name: .customLong("map-path"), parsing: .singleValue,
+            help: ArgumentHelp("Rewrite a model path prefix, e.g. /srv/models=/mnt/cache/models (repeatable; default: $MODELCTL_MAP_PATH, ';'-separated).", valueName: "old=new"))
+    var mapPaths: [String] = []
+
+    func validate() throws {
+        for text in mapPaths { _ = try PathMapping(parsing: text) }
+    }
+}
+
+/// `--jobs N`, declared and validated once for every command that hashes.
+struct HashingOptions: ParsableArguments {
+    /// The most files hashed at once: more than this only costs memory and descriptors.
+    static let maximumJobs = 256
+
+    @Option(name: [.customShort("j"), .customLong("jobs")],
+            help: ArgumentHelp("Files hashed at once (default: the number of processors; at most 256).", valueName: "n"))
+    var jobs: Int?
+
+    func validate() throws {
+        if let jobs, !(1...Self.maximumJobs).contains(jobs) {
+            throw ValidationError("--jobs must be between 1 and \(Self.maximumJobs) (got \(jobs))")
+        }
     }
 }

@@ -101,8 +101,9 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
         return nil
     }
 
-    /// The value as a `Double`.
-    public var doubleValue: Double? { Double(literal) }
+    /// The value as a finite `Double`; `nil` for `NaN`, `Infinity` and literals out of range,
+    /// which no field modelctl reads may hold.
+    public var doubleValue: Double? { Double(literal).flatMap { $0.isFinite ? $0 : nil } }
 
     public var description: String { literal }
 }
@@ -153,11 +154,10 @@ public struct JSONObject: Sendable, Hashable, Sequence {
         }
     }
 
-    /// Removes the member named `key` and returns its value.
-    @discardableResult
-    public mutating func removeValue(forKey key: String) -> JSONValue? {
-        guard let i = storage.firstIndex(where: { $0.key == key }) else { return nil }
-        return storage.remove(at: i).value
+    /// Appends a member without looking for an existing one (the parser checks for duplicates
+    /// with a hash set, so a large object parses in linear time).
+    mutating func appendNew(_ key: String, _ value: JSONValue) {
+        storage.append(Member(key: key, value: value))
     }
 
     public func makeIterator() -> some IteratorProtocol<Element> {

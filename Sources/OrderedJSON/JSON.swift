@@ -126,7 +126,21 @@ public enum JSON {
 }
 
 /// A JSON syntax error, with the place it was found.
-public struct JSONSyntaxError: Error, Hashable, CustomStringConvertible {
+///
+/// Errors compare equal by ``code`` alone.
+public struct JSONSyntaxError: Error, Hashable, CustomStringConvertible, Sendable {
+    /// The kind of syntax error.
+    public enum Code: Hashable, Sendable {
+        /// The text is not JSON (the reason says what was expected).
+        case invalid
+        /// An object names the same member twice (the last would silently win).
+        case duplicateKey
+        /// Objects and arrays nest deeper than the parser allows.
+        case tooDeep
+    }
+
+    /// The kind of syntax error; errors compare equal by it.
+    public let code: Code
     /// The file (or other source) that was being read.
     public let source: String
     /// 1-based line.
@@ -136,7 +150,18 @@ public struct JSONSyntaxError: Error, Hashable, CustomStringConvertible {
     /// What was wrong.
     public let reason: String
 
+    /// An error of `code` (tests compare on it).
+    public init(_ code: Code, source: String = "", line: Int = 0, column: Int = 0, reason: String = "") {
+        self.code = code
+        self.source = source
+        self.line = line
+        self.column = column
+        self.reason = reason
+    }
+
     public var description: String { "\(source):\(line):\(column): \(reason)" }
+    public static func == (a: JSONSyntaxError, b: JSONSyntaxError) -> Bool { a.code == b.code }
+    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }
 
 private struct Parser {
@@ -161,7 +186,7 @@ private struct Parser {
         return value
     }
 
-    func error(_ reason: String, at offset: Int? = nil) -> JSONSyntaxError {
+    func error(_ reason: String, at offset: Int? = nil, code: JSONSyntaxError.Code = .invalid) -> JSONSyntaxError {
         let at = min(offset ?? index, bytes.count)
         var line = 1
         var lineStart = 0
@@ -171,7 +196,7 @@ private struct Parser {
         }
         // Count characters, not bytes: skip UTF-8 continuation bytes.
         let column = bytes[lineStart..<at].reduce(1) { $1 & 0xC0 == 0x80 ? $0 : $0 + 1 }
-        return JSONSyntaxError(source: source, line: line, column: column, reason: reason)
+        return JSONSyntaxError(code, source: source, line: line, column: column, reason: reason)
     }
 
     mutating func skipWhitespace() {
@@ -218,7 +243,7 @@ private struct Parser {
 
     mutating func enter() throws(JSONSyntaxError) {
         depth += 1
-        if depth > 512 { throw error("nesting deeper than 512 levels") }
+        if depth > 512 { throw error("nesting deeper than 512 levels", code: .tooDeep) }
     }
 
     mutating func parseObject() throws(JSONSyntaxError) -> JSONValue {
@@ -226,6 +251,7 @@ private struct Parser {
         defer { depth -= 1 }
         index += 1
         var object = JSONObject()
+        var seen = Set<String>()
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
@@ -236,14 +262,18 @@ private struct Parser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
                 throw error("unexpected \(describeCurrent()) (expected a member name in double quotes)")
             }
+            let keyStart = index
             let key = try parseString()
+            guard seen.insert(key).inserted else {
+                throw error("duplicate member \"\(key)\" in one object (remove one of them)", at: keyStart, code: .duplicateKey)
+            }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
                 throw error("unexpected \(describeCurrent()) (expected ':' after member name)")
             }
             index += 1
             skipWhitespace()
-            object[key] = try parseValue()
+            object.appendNew(key, try parseValue())
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of file (expected ',' or '}')") }
             if bytes[index] == UInt8(ascii: ",") {

@@ -1,0 +1,144 @@
+/// Bounded whole-file reads and crash-safe whole-file writes.
+public enum AtomicFile {
+    /// The default read limit: 256 MiB, far beyond any registry or state file.
+    public static let defaultReadLimit = 256 << 20
+
+    /// Reads a regular file, or returns `nil` when it does not exist.
+    ///
+    /// The file is opened without blocking, so a FIFO in its place cannot hang the caller, and
+    /// anything that is not a regular file (FIFO, device, directory, socket) is refused before a
+    /// byte is read. At most `limit` bytes are accepted, so a link to `/dev/zero` or a runaway
+    /// file cannot exhaust memory.
+    ///
+    /// - Throws: ``FileError`` naming the file: `notRegularFile`, `tooLarge`, or `io`.
+    public static func read(_ path: String, limit: Int = defaultReadLimit) throws(FileError) -> [UInt8]? {
+        let fd = Sys.openForReading(path)
+        if fd < 0 {
+            if Sys.lastError == Sys.noSuchFile { return nil }
+            throw FileError.system("cannot read", path)
+        }
+        defer { Sys.closeFile(fd) }
+        guard let info = Sys.fileType(fd) else { throw FileError.system("cannot stat", path) }
+        guard info.type == .regular else {
+            let what = info.type == .directory ? "a directory" : "not a regular file (a FIFO, device or socket)"
+            throw FileError(.notRegularFile, path: path, message: "\(path): is \(what); replace it with a regular file")
+        }
+        guard info.size <= limit else { throw tooLarge(path, limit) }
+        var out: [UInt8] = []
+        out.reserveCapacity(Int(info.size))
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+        defer { chunk.deallocate() }
+        while true {
+            let n = Sys.readSome(fd, chunk)
+            if n < 0 {
+                if Sys.lastError == Sys.interrupted { continue }
+                throw FileError.system("cannot read", path)
+            }
+            if n == 0 { break }
+            guard out.count + n <= limit else { throw tooLarge(path, limit) }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
+        }
+        return out
+    }
+
+    private static func tooLarge(_ path: String, _ limit: Int) -> FileError {
+        FileError(.tooLarge, path: path, message: "\(path): larger than \(limit >> 20) MiB; this is not a file modelctl reads")
+    }
+
+    /// Replaces `path` with `bytes`; see ``write(_:)``.
+    public static func write(_ bytes: [UInt8], to path: String) throws(FileError) {
+        try write([(path, bytes)])
+    }
+
+    /// Replaces several files so that each reader sees the old or the new file, never a mix,
+    /// even if the process is killed, and so that a failure changes nothing.
+    ///
+    /// Every new file is first written in full to a temporary file beside its target, given the
+    /// target's permissions and fsynced; only when all of them are on disk are they renamed over
+    /// their targets, in order, and the directories fsynced. A full disk or any other failure
+    /// while staging leaves every target as it was. A target that is a symbolic link is written
+    /// through: its final target is replaced and the link kept.
+    ///
+    /// - Throws: ``FileError`` naming the file.
+    public static func write(_ files: [(path: String, bytes: [UInt8])]) throws(FileError) {
+        var staged: [(temporary: String, target: String)] = []
+        var renamed = 0
+        defer {
+            for item in staged.dropFirst(renamed) { Sys.remove(item.temporary) }
+        }
+        for (path, bytes) in files {
+            let target = try resolveTarget(path)
+            staged.append((try stage(bytes, for: target), target))
+        }
+        for item in staged {
+            guard Sys.replace(item.temporary, item.target) == 0 else { throw FileError.system("cannot replace", item.target) }
+            renamed += 1
+        }
+        for directory in Set(staged.map { parentDirectory(of: $0.target) }) {
+            let dfd = Sys.openDirectory(directory)
+            if dfd >= 0 {
+                _ = Sys.flushToDisk(dfd)
+                Sys.closeFile(dfd)
+            }
+        }
+    }
+
+    /// The file a write to `path` must replace: `path` itself, or the final target of a link.
+    private static func resolveTarget(_ path: String) throws(FileError) -> String {
+        guard Sys.isSymbolicLink(path) else { return path }
+        guard let target = Sys.realPath(path) else {
+            throw FileError(.io, path: path, message: "\(path): is a symbolic link whose target does not exist; point it at a file or replace it with one")
+        }
+        return target
+    }
+
+    /// Writes `bytes` to a new temporary file beside `target`, fsynced; returns its path.
+    private static func stage(_ bytes: [UInt8], for target: String) throws(FileError) -> String {
+        let mode = Sys.permissions(target) ?? 0o644
+        guard let (fd, temporary) = Sys.makeTemporary(parentDirectory(of: target) + "/." + baseName(of: target) + ".tmp-XXXXXX") else {
+            throw FileError.system("cannot create a temporary file next to", target)
+        }
+        var failure: FileError?
+        let written: Bool = bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = Sys.writeSome(fd, UnsafeRawBufferPointer(rebasing: raw[offset...]))
+                if n < 0 {
+                    if Sys.lastError == Sys.interrupted { continue }
+                    return false
+                }
+                offset += n
+            }
+            return true
+        }
+        if !written || Sys.setPermissions(fd, mode) != 0 || Sys.flushToDisk(fd) != 0 {
+            failure = FileError.system("cannot write", target)
+        }
+        Sys.closeFile(fd)
+        if let failure {
+            Sys.remove(temporary)
+            throw failure
+        }
+        return temporary
+    }
+
+    /// The directory part of `path` (`.` when there is none).
+    public static func parentDirectory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// The last component of `path`.
+    public static func baseName(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+
+    /// Deletes the temporary files a killed writer left in `directory` for files whose names
+    /// start with `prefix`. Call it only while holding the lock that serialises the writers.
+    public static func removeAbandonedTemporaryFiles(in directory: String, prefix: String) {
+        for name in Sys.directoryNames(directory) ?? [] where name.hasPrefix("." + prefix) && name.contains(".tmp-") {
+            Sys.remove(directory + "/" + name)
+        }
+    }
+}

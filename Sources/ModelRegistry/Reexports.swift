@@ -1,0 +1,3 @@
+// Transitional: until every module imports OrderedJSON and FileSupport itself.
+@_exported public import OrderedJSON
+@_exported public import FileSupport

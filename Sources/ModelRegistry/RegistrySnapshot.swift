@@ -1,0 +1,42 @@
+/// The registry as read at one moment: both layers and the merged entries.
+public struct RegistrySnapshot: Sendable {
+    /// The curated layer (written by people).
+    public let curated: RegistryLayer
+    /// The discovered layer (written by modelctl).
+    public let discovered: RegistryLayer
+    /// The merged entries: discovered order first, then curated-only entries in curated order.
+    public let entries: [RegistryEntry]
+
+    public init(curated: RegistryLayer, discovered: RegistryLayer) {
+        self.curated = curated
+        self.discovered = discovered
+        var merged: [RegistryEntry] = []
+        var seen = Set<String>()
+        for entry in discovered.entries {
+            seen.insert(entry.name)
+            merged.append(RegistryMerge.merge(discovered: entry, curated: curated[entry.name]))
+        }
+        for entry in curated.entries where !seen.contains(entry.name) {
+            merged.append(RegistryMerge.merge(discovered: nil, curated: entry))
+        }
+        entries = merged
+    }
+
+    /// The merged entry named `name`, if any.
+    public subscript(name: String) -> RegistryEntry? {
+        entries.first { $0.name == name }
+    }
+
+    /// The merged entry named `name`.
+    ///
+    /// - Throws: ``RegistryError`` `unknownModel`, with the closest names as suggestions.
+    public func entry(named name: String) throws(RegistryError) -> RegistryEntry {
+        if let entry = self[name] { return entry }
+        let close = NameSuggestions.closest(to: name, among: entries.map(\.name))
+        let hint = close.isEmpty ? "" : "; did you mean " + close.map { "'\($0)'" }.joined(separator: ", ") + "?"
+        throw RegistryError(.unknownModel, "unknown model '\(name)'\(hint)", suggestions: close)
+    }
+
+    /// The snapshot file's text (`model_registry.json`).
+    public var snapshotText: String { RegistryLayer(entries: entries).fileText }
+}

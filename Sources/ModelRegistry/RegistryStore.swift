@@ -1,0 +1,132 @@
+public import FileSupport
+public import OrderedJSON
+
+/// A registry directory: the curated layer, the discovered layer and the merged snapshot.
+///
+/// Reads take no lock (files are only ever replaced by rename, so a reader never sees a torn
+/// file). ``update(_:)`` holds an exclusive `flock` for the whole read-modify-write.
+public struct RegistryStore: Sendable {
+    /// `model_registry.curated.json`, written by people; modelctl never writes it.
+    public static let curatedFileName = "model_registry.curated.json"
+    /// `model_registry.discovered.json`, written by modelctl.
+    public static let discoveredFileName = "model_registry.discovered.json"
+    /// `model_registry.json`, the merged snapshot for scripts.
+    public static let snapshotFileName = "model_registry.json"
+    /// The advisory lock file.
+    public static let lockFileName = ".model_registry.lock"
+    /// The largest registry file read (64 MiB: about 100,000 entries).
+    public static let fileSizeLimit = 64 << 20
+
+    /// The registry directory.
+    public let directory: String
+    /// How long a save waits for another writer's lock (`nil`: for ever).
+    public var lockTimeout: Duration?
+    /// Told, once, when a save has waited a second for the lock (with the message to show).
+    public var onLockWait: (@Sendable (String) -> Void)?
+
+    public init(directory: String, lockTimeout: Duration? = .seconds(60), onLockWait: (@Sendable (String) -> Void)? = nil) {
+        var dir = directory
+        while dir.count > 1, dir.hasSuffix("/") { dir.removeLast() }
+        self.directory = dir
+        self.lockTimeout = lockTimeout
+        self.onLockWait = onLockWait
+    }
+
+    /// Path of a file inside the registry directory.
+    public func path(_ fileName: String) -> String { directory + "/" + fileName }
+
+    /// Reads both layers, and adopts entries that only the merged snapshot holds.
+    ///
+    /// An entry found only in `model_registry.json` (another tool's write, or the legacy
+    /// single-file registry, which has no layer files at all) is adopted into the discovered
+    /// layer, as ImageWorks does, so that the next save keeps it instead of deleting it.
+    ///
+    /// - Throws: ``RegistryError`` naming the file (and line, column, entry or field): the
+    ///   directory is missing, a file is not a regular file or is too large, JSON is
+    ///   malformed, the top level is not an array of objects, two entries share a name, or a
+    ///   known field has the wrong type. A missing file is an empty layer.
+    public func load() throws(RegistryError) -> RegistrySnapshot {
+        guard RegistryPlatform.isDirectory(directory) else {
+            throw RegistryError(.io, "\(directory): registry directory not found (set --registry-dir or MODELCTL_REGISTRY_DIR)")
+        }
+        let curated = try loadLayer(Self.curatedFileName)
+        var discovered = try loadLayer(Self.discoveredFileName)
+        let merged = try loadLayer(Self.snapshotFileName)
+        for entry in merged.entries where curated[entry.name] == nil && discovered[entry.name] == nil {
+            discovered.entries.append(entry)
+        }
+        return RegistrySnapshot(curated: curated, discovered: discovered)
+    }
+
+    private func loadLayer(_ fileName: String) throws(RegistryError) -> RegistryLayer {
+        let file = path(fileName)
+        let bytes: [UInt8]
+        do {
+            guard let read = try AtomicFile.read(file, limit: Self.fileSizeLimit) else { return RegistryLayer() }
+            bytes = read
+        } catch {
+            throw RegistryError(.io, error.message)
+        }
+        let value: JSONValue
+        do {
+            value = try JSON.parse(bytes, source: file)
+        } catch {
+            throw RegistryError(.syntax, error.description)
+        }
+        guard let items = value.arrayValue else {
+            throw RegistryError(.notAnArray, "\(file): the top level must be an array of entries, found \(value.typeDescription)")
+        }
+        var entries: [RegistryEntry] = []
+        var seen = Set<String>()
+        for (index, item) in items.enumerated() {
+            guard let object = item.objectValue else {
+                throw RegistryError(.notAnArray, "\(file): item \(index) must be an entry object, found \(item.typeDescription)")
+            }
+            let entry = try RegistryEntry(object, source: file)
+            guard seen.insert(entry.name).inserted else {
+                throw RegistryError(.duplicateName, "\(file): duplicate entry name \"\(entry.name)\" (item \(index))")
+            }
+            entries.append(entry)
+        }
+        return RegistryLayer(entries: entries)
+    }
+
+    /// Runs a read-modify-write of the discovered layer under the registry's exclusive lock.
+    ///
+    /// `change` receives the discovered layer and the snapshot as read under the lock. When it
+    /// returns, the discovered layer and the merged snapshot are written together (only when
+    /// they changed): both are staged and fsynced before either is renamed into place, so a
+    /// full disk or a crash leaves both old files or both new ones. The curated file is never
+    /// written. When `change` throws, nothing is written.
+    ///
+    /// - Throws: ``RegistryError`` `io` (cannot lock, lock timeout, cannot write), or what `change` throws.
+    public func update<T>(_ change: (inout RegistryLayer, RegistrySnapshot) throws -> T) throws -> T {
+        let lockPath = path(Self.lockFileName)
+        let notify = onLockWait
+        let lock: FileLock
+        do {
+            lock = try FileLock(path: lockPath, timeout: lockTimeout) { holder in
+                notify?("waiting for \(lockPath)" + (holder.map { " held by pid \($0)" } ?? "") + " ...")
+            }
+        } catch {
+            throw RegistryError(.io, error.message)
+        }
+        defer { lock.unlock() }
+        AtomicFile.removeAbandonedTemporaryFiles(in: directory, prefix: "model_registry")
+        let before = try load()
+        var discovered = before.discovered
+        let result = try change(&discovered, before)
+        if discovered != before.discovered {
+            let after = RegistrySnapshot(curated: before.curated, discovered: discovered)
+            do {
+                try AtomicFile.write([
+                    (path(Self.discoveredFileName), Array(discovered.fileText.utf8)),
+                    (path(Self.snapshotFileName), Array(after.snapshotText.utf8)),
+                ])
+            } catch {
+                throw RegistryError(.io, error.message)
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,67 @@
+public import ArtifactHashing
+public import ModelRegistry
+
+/// The one place that decides whether an entry's artifacts can be hashed here, and how.
+///
+/// Resolution (``RegistryEntry/artifactLocation(registryDirectory:context:)``) says where the
+/// artifacts are; this type checks that they are there and hashes them, and its errors are the
+/// only "cannot be hashed here" messages modelctl prints.
+public struct ArtifactSource: Sendable {
+    /// The registry directory, for relative model paths.
+    public var registryDirectory: String
+    /// HOME, working directory and path mappings, read once at the edge.
+    public var context: LocationContext
+
+    public init(registryDirectory: String, context: LocationContext) {
+        self.registryDirectory = registryDirectory
+        self.context = context
+    }
+
+    /// Where `entry`'s artifacts are.
+    public func location(of entry: RegistryEntry) -> ArtifactLocation {
+        entry.artifactLocation(registryDirectory: registryDirectory, context: context)
+    }
+
+    /// The local root to hash for `entry`.
+    ///
+    /// - Throws: ``VersionLockError``: `noModelPath`, `invalidModelPath`, `notHashableHere`
+    ///   or `artifactRootMissing`, each naming the model and the path and saying what to do.
+    public func root(of entry: RegistryEntry) throws(VersionLockError) -> String {
+        try root(for: location(of: entry), name: entry.name, written: entry.backendConfig.modelPath)
+    }
+
+    /// The local root of a resolved location (see ``root(of:)``).
+    ///
+    /// - Parameter written: the model path as the registry spells it, for messages.
+    public func root(for location: ArtifactLocation, name: String, written: String? = nil) throws(VersionLockError) -> String {
+        switch location {
+        case .none:
+            throw VersionLockError(.noModelPath, "\(name): no backend_config.model_path to hash; add one to the curated entry")
+        case .invalid(let reason):
+            throw VersionLockError(.invalidModelPath, reason)
+        case .ollama(let reference):
+            throw VersionLockError(.notHashableHere, "\(name): model_path '\(written ?? "ollama:" + reference)' is an Ollama model; its store cannot be checked by this build")
+        case .remote(let text):
+            throw VersionLockError(.notHashableHere, "\(name): model_path '\(text)' is not on this host; it cannot be hashed here (use --map-path OLD=NEW if the weights are mounted locally)")
+        case .local(let path):
+            guard LockPlatform.exists(path) else {
+                throw VersionLockError(.artifactRootMissing, "\(name): artifact root \(path) does not exist (is the volume mounted? --map-path OLD=NEW rewrites a moved prefix)")
+            }
+            return path
+        }
+    }
+
+    /// Hashes `entry`'s artifacts with `hasher`.
+    ///
+    /// - Throws: ``VersionLockError`` (see ``root(of:)``; `hashing` wraps the hasher's error,
+    ///   which names the file), or `CancellationError`.
+    public func hash(_ entry: RegistryEntry, location: ArtifactLocation, hasher: ArtifactHasher,
+                     progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> Manifest {
+        let root = try root(for: location, name: entry.name, written: entry.backendConfig.modelPath)
+        do {
+            return try await hasher.hash(root, progress: progress)
+        } catch let error as HashingError {
+            throw VersionLockError(.hashing, "\(entry.name): \(error.description)")
+        }
+    }
+}

@@ -1,0 +1,96 @@
+public import ArtifactHashing
+public import ModelRegistry
+
+/// What verify found for one entry: the typed value every output format is made from.
+public struct EntryVerification: Sendable {
+    /// How the entry stood.
+    public enum Status: String, Sendable, Hashable, CaseIterable {
+        /// Unlocked: the artifacts were hashed (and recorded, unless `--no-record`).
+        case recorded
+        /// Locked, and the aggregate matches the expected one.
+        case ok
+        /// Locked without an expected aggregate: this verify set it.
+        case expectationSet = "expected_set"
+        /// Locked, and the aggregate differs: nothing but `last_result` was recorded.
+        case violation
+        /// The entry could not be checked (see ``error``).
+        case error
+        /// Not checked, and allowed to be (an unlocked entry whose artifacts are not here).
+        case skipped
+
+        /// Whether this is a pass.
+        public var passed: Bool { self == .recorded || self == .ok || self == .expectationSet }
+    }
+
+    /// The entry's name.
+    public var name: String
+    /// The outcome.
+    public var status: Status
+    /// Whether the entry is locked.
+    public var locked: Bool
+    /// Where the artifacts are, as resolved.
+    public var location: ArtifactLocation
+    /// The aggregate computed now (none when nothing was hashed).
+    public var aggregate: String?
+    /// The expected aggregate after this verify.
+    public var expectedAggregate: String?
+    /// `last_verified` after this verify.
+    public var lastVerified: String?
+    /// The files hashed, by path (none when nothing was hashed).
+    public var manifest: Manifest?
+    /// On a violation: the differences against the recorded `artifacts.files`.
+    public var diff: ManifestDiff?
+    /// On a violation: whether `artifacts.files` was recorded at all.
+    public var hadRecordedFiles = false
+    /// Why the entry failed or was skipped.
+    public var error: VersionLockError?
+    /// Notes that do not fail the entry (an empty tree, a skipped entry).
+    public var warnings: [String] = []
+    /// Time spent hashing.
+    public var duration: Duration = .zero
+
+    /// Files hashed.
+    public var fileCount: Int { manifest?.files.count ?? 0 }
+    /// Bytes hashed.
+    public var bytes: Int64 { manifest?.totalBytes ?? 0 }
+}
+
+/// The outcome of verifying several entries.
+public struct BatchVerification: Sendable {
+    /// One result per entry, in the order asked for (registry order for `--all`).
+    public var results: [EntryVerification]
+    /// Problems of the run as a whole (`--strict` with no entries).
+    public var errors: [VersionLockError] = []
+    /// Set when the results could not be recorded (a read-only registry); the verdicts stand.
+    public var notRecorded: String?
+    /// Wall time of the whole run.
+    public var duration: Duration = .zero
+
+    public init(results: [EntryVerification], errors: [VersionLockError] = [], notRecorded: String? = nil, duration: Duration = .zero) {
+        self.results = results
+        self.errors = errors
+        self.notRecorded = notRecorded
+        self.duration = duration
+    }
+
+    /// Counts per status.
+    public func count(_ status: EntryVerification.Status) -> Int { results.count { $0.status == status } }
+
+    /// Whether any entry failed its integrity check.
+    public var hasViolation: Bool { results.contains { $0.status == .violation } }
+    /// Whether any entry (or the run) ended in an error.
+    public var hasError: Bool { !errors.isEmpty || results.contains { $0.status == .error } }
+}
+
+/// How a verify runs.
+public struct VerifyOptions: Sendable {
+    /// Write results to the registry (`--no-record` clears it: nothing is written, no lock taken).
+    public var record = true
+    /// Fail instead of warning: no entries, an unlocked entry, an empty artifact root.
+    public var strict = false
+
+    public init(record: Bool = true, strict: Bool = false) {
+        self.record = record
+        self.strict = strict
+    }
+}

@@ -1,0 +1,46 @@
+/// Why verify, lock, unlock or sign could not run for an entry. The message names the model
+/// and the path, and says what to do next. Errors compare equal by ``code`` alone.
+public struct VersionLockError: Error, Hashable, CustomStringConvertible, Sendable {
+    /// The kind of failure.
+    public enum Code: Hashable, Sendable {
+        /// The registry could not be read or written (the message is the registry's).
+        case registry
+        /// No entry has the name.
+        case unknownModel
+        /// The entry names no `backend_config.model_path`.
+        case noModelPath
+        /// The model path is unusable (a NUL byte, `~` without HOME).
+        case invalidModelPath
+        /// The artifacts live where modelctl cannot read them here (`hf:`, `s3://`, an Ollama
+        /// model without its store).
+        case notHashableHere
+        /// The artifact root does not exist.
+        case artifactRootMissing
+        /// The artifact root holds no file: a failed mount must never become a baseline.
+        case emptyArtifacts
+        /// Hashing failed (the message is the hasher's, naming the file).
+        case hashing
+        /// A person pinned the lock in the curated file; modelctl never changes it.
+        case pinned
+        /// The entry's model path changed while its artifacts were hashed.
+        case changedDuringVerify
+        /// `--strict`: an entry that would otherwise pass with a warning (unlocked, empty, no entries).
+        case strict
+        /// `--update` needs a reason, or another option is missing or contradictory.
+        case invalidRequest
+    }
+
+    /// The kind of failure; errors compare equal by it.
+    public let code: Code
+    /// The full message.
+    public let message: String
+
+    public init(_ code: Code, _ message: String = "") {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+    public static func == (a: VersionLockError, b: VersionLockError) -> Bool { a.code == b.code }
+    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import ModelRegistry
+
+/// The process environment, read once at start-up. Every command takes its settings from here
+/// (option beats environment beats default) and passes them down as values: no library reads
+/// the environment.
+enum Settings {
+    /// The environment as the process started with it.
+    static let environment: [String: String] = ProcessInfo.processInfo.environment
+
+    /// The value of `name`, with the one rule for empty values: an empty or all-blank value
+    /// counts as unset.
+    static func value(_ name: String) -> String? {
+        guard let raw = environment[name], !raw.allSatisfy(\.isWhitespace) else { return nil }
+        return raw
+    }
+
+    /// The first of `option`, then the environment variable `name`, that is set.
+    static func resolve(_ option: String?, _ name: String) -> String? {
+        if let option, !option.allSatisfy(\.isWhitespace) { return option }
+        return value(name)
+    }
+
+    /// HOME, the working directory and the path mappings (`--map-path` beats `MODELCTL_MAP_PATH`).
+    static func locationContext(mapPaths: [String]) throws -> LocationContext {
+        var mappings: [PathMapping] = []
+        if mapPaths.isEmpty {
+            mappings = try PathMapping.parseList(value("MODELCTL_MAP_PATH") ?? "")
+        } else {
+            for text in mapPaths { mappings.append(try PathMapping(parsing: text)) }
+        }
+        return LocationContext(home: value("HOME"), workingDirectory: FileManager.default.currentDirectoryPath, pathMappings: mappings)
+    }
+
+    /// `user@host`, for the record of who re-baselined a lock.
+    static var actor: String {
+        let user = value("USER") ?? value("LOGNAME") ?? NSUserName()
+        return user + "@" + (ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "localhost")
+    }
+}
