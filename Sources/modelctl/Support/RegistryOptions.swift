@@ -43,7 +43,9 @@ struct LocationOptions: ParsableArguments {
     var mapPaths: [String] = []
 
     func validate() throws {
-        for text in mapPaths { _ = try PathMapping(parsing: text) }
+        for text in mapPaths {
+            do { _ = try PathMapping(parsing: text) } catch { throw ValidationError(error.message) }
+        }
     }
 }
 
