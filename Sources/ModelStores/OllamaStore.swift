@@ -255,7 +255,9 @@ public struct OllamaModel: Sendable, Hashable {
     /// - Throws: `CancellationError` only; unreadable files are problems in the result.
     public func verify(_ hasher: ArtifactHasher = ArtifactHasher()) async throws -> OllamaVerification {
         let paths = artifactFiles.filter { (try? FS.status($0.absolutePath))??.isRegular ?? false }.map(\.absolutePath)
-        let hashes = try await hashFiles(paths, hasher: hasher)
+        let hashes = try await runBounded(paths, jobs: hasher.jobs) { path in
+            do { return .digest(try hasher.hashFile(atPath: path)) } catch { return .failed(hashFailure(error)) }
+        }
         return evaluate(hashes: hashes)
     }
 
@@ -356,33 +358,6 @@ public struct OllamaVerification: Sendable, Hashable {
 enum HashOutcome: Sendable, Hashable {
     case digest(String)
     case failed(String)
-}
-
-/// Hashes `paths` with at most `hasher.jobs` files in flight; each path once.
-func hashFiles(_ paths: [String], hasher: ArtifactHasher) async throws -> [String: HashOutcome] {
-    var unique: [String] = []
-    var seen = Set<String>()
-    for path in paths where seen.insert(path).inserted { unique.append(path) }
-    var out: [String: HashOutcome] = [:]
-    try await withThrowingTaskGroup(of: (String, HashOutcome).self) { group in
-        var next = 0
-        func addOne() {
-            let path = unique[next]
-            next += 1
-            group.addTask {
-                try Task.checkCancellation()
-                do { return (path, .digest(try hasher.hashFile(atPath: path))) } catch let error as HashingError {
-                    return (path, .failed(error.reason))
-                }
-            }
-        }
-        while next < unique.count, next < hasher.jobs { addOne() }
-        for try await (path, outcome) in group {
-            out[path] = outcome
-            if next < unique.count { addOne() }
-        }
-    }
-    return out
 }
 
 /// Reads one named manifest and the manifests it refers to, collecting artifacts.
