@@ -198,6 +198,7 @@ public struct OllamaArtifactFile: Sendable, Hashable {
     /// `adapter`, `config`, `manifest`, `child-manifest`, ...
     public var role: String
 
+    /// A file of a model; see the properties for what each argument means.
     public init(relativePath: String, absolutePath: String, expectedSHA256: String?, size: Int64?, mediaType: String, role: String) {
         self.relativePath = relativePath
         self.absolutePath = absolutePath

@@ -30,6 +30,7 @@ public struct StoreError: Error, Hashable, CustomStringConvertible, Sendable {
     /// A sentence naming the model, file or directory, and what to do next.
     public let message: String
 
+    /// An error of kind `code`; `message` names the model, file or directory and what to do next.
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
@@ -79,6 +80,7 @@ public struct StoreProblem: Sendable, Hashable, CustomStringConvertible {
     /// `projector`, `adapter`, `config`, `manifest`, ...) or a cache file's path in its snapshot.
     public var role: String
 
+    /// A problem of kind `kind` with the file at `path`, which is a `role` (see ``role``).
     public init(_ kind: Kind, path: String, role: String) {
         self.kind = kind
         self.path = path

@@ -102,14 +102,18 @@ public struct StoreScanner: Sendable {
     /// Hashes the blobs; its `jobs` bounds the files read at once.
     public var hasher: ArtifactHasher
 
+    /// A scanner that hashes with `hasher` (default: one file per processor).
     public init(hasher: ArtifactHasher = ArtifactHasher()) {
         self.hasher = hasher
     }
 
     /// What a path given to ``scan(paths:)`` turned out to be.
     public enum PathKind: Sendable, Hashable {
+        /// A cache directory holding `models--*` repositories.
         case huggingFaceCache
+        /// One cache repository (its directory, links resolved).
         case huggingFaceRepo(String)
+        /// An Ollama store.
         case ollamaStore
     }
 
@@ -359,8 +363,7 @@ public struct StoreScanner: Sendable {
             case .success(let model):
                 let verification = model.evaluate(hashes: hashes)
                 referenced.formUnion(model.artifactFiles.map(\.absolutePath))
-                var notes = model.absentChildManifests.map { "manifest list child \($0) is not in the store (Ollama pulls only the ones its runner needs)" }
-                if model.layout == .legacy { notes.append("legacy manifest: no name to check it against") }
+                let notes = model.absentChildManifests.map { "manifest list child \($0) is not in the store (Ollama pulls only the ones its runner needs)" }
                 report.items.append(ScanItem(store: .ollama, name: entry.name, path: entry.path, problems: verification.problems,
                                              notes: notes, blobs: model.artifactFiles.count,
                                              bytes: verification.files.reduce(0) { $0 + ($1.actualSize ?? 0) },

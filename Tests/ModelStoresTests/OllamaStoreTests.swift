@@ -83,6 +83,17 @@ struct OllamaStoreTests {
         let legacyResult = try await OllamaStore(root: legacy.root).resolve("llama3.1:8b").verify()
         #expect(legacyResult.aggregate == intact.aggregate)
 
+        // The link re-pointed to another model's (valid) manifest blob: every name checks, but
+        // the model's digest and aggregate are another's, which a lock catches.
+        let (c3, l3) = try store.standardLayers(weights: "another model")
+        let other = try store.blob("manifest", OllamaFixture.manifestJSON(config: c3, layers: l3))
+        try replaceLink(linkPath, to: "../../../../blobs/sha256-\(other.digest)")
+        let repointed = try await OllamaStore(root: store.root).resolve("llama3.1:8b").verify()
+        #expect(repointed.problems.isEmpty)
+        #expect(repointed.model.manifestDigest == other.digest)
+        #expect(repointed.aggregate != intact.aggregate)
+        try replaceLink(linkPath, to: "../../../../blobs/sha256-\(digest)")
+
         // A manifest blob whose bytes were edited no longer matches its name.
         try flipByte(store.blobPath(digest), at: 10)
         let tampered = try await OllamaStore(root: store.root).resolve("llama3.1:8b").verify()

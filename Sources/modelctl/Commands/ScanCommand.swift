@@ -42,6 +42,9 @@ struct ScanCommand: AsyncParsableCommand {
         let targets = paths.isEmpty ? try ScanCommand.defaultPaths() : paths
         let report = try await StoreScanner(hasher: ArtifactHasher(jobs: jobs)).scan(paths: targets)
         for note in report.notes { Terminal.note("modelctl: note: \(note)") }
+        for item in report.items {
+            for note in item.notes { Terminal.note("modelctl: note: \(ScanCommand.displayName(item)): \(note)") }
+        }
         for error in report.errors { Terminal.error(error) }
         if json {
             print(JSON.serialize(ScanCommand.json(report)))
