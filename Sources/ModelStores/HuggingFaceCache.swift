@@ -142,7 +142,9 @@ public struct HFLocation: Sendable, Hashable {
     /// The directory whose files a manifest lists: the snapshot, or the part of it asked about.
     public var rootPath: String { subpath.isEmpty ? snapshotPath : PathText.join(snapshotPath, subpath) }
     /// `models`, `datasets` or `spaces`.
-    public var repoType: String { String(PathText.base(repoDir).split(separator: "-", maxSplits: 1)[0]) }
+    public var repoType: String {
+        HuggingFaceCache.repoTypes.first { PathText.base(repoDir).hasPrefix($0 + "--") } ?? ""
+    }
     /// `ORG/NAME` (the directory name without its type, `--` read as `/`).
     public var repoID: String {
         let name = PathText.base(repoDir)

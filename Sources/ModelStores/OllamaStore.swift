@@ -49,6 +49,12 @@ public struct OllamaStore: Sendable, Hashable {
         return roots
     }
 
+    /// The first of `roots` that is a directory (see ``defaultRoots(environment:home:)``), or
+    /// `nil` when none is.
+    public static func firstExisting(_ roots: [String]) -> OllamaStore? {
+        roots.first(where: FS.isDirectory).map(OllamaStore.init(root:))
+    }
+
     /// Whether `path` looks like an Ollama store (it has `manifests/`, `manifests-v2/` or `blobs/`
     /// holding `sha256-` files).
     public static func looksLikeStore(_ path: String) -> Bool {

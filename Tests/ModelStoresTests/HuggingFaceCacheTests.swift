@@ -166,4 +166,23 @@ struct HuggingFaceCacheTests {
         #expect(result.problems.isEmpty)
         #expect(result.files["config.json"] == nil)
     }
+
+    @Test("a 40-hex blob longer than one read is hashed as git does; a root reached through a link is located")
+    func largeGitBlobAndLinkedRoot() async throws {
+        let hf = HFFixture()
+        try hf.build()
+        let bytes = (0..<700_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let name = try gitBlobID(bytes)
+        try hf.dir.write("hub/models--acme--tiny/blobs/\(name)", Data(bytes))
+        try link(hf.snapshot + "/big.bin", to: "../../blobs/\(name)")
+        try link(hf.dir.file("served/tiny"), to: hf.snapshot)
+        let root = hf.dir.file("served/tiny")
+        let manifest = try await ArtifactHasher().hash(root)
+        let result = try HuggingFaceCache.check(root: root, manifest: manifest)
+        #expect(result.problems.isEmpty)
+        #expect(result.files["big.bin"] == name)
+        try flipByte(hf.dir.file("hub/models--acme--tiny/blobs/\(name)"), at: 600_000)
+        let tampered = try HuggingFaceCache.check(root: root, manifest: try await ArtifactHasher().hash(root))
+        #expect(tampered.problems.map(\.role) == ["big.bin"])
+    }
 }

@@ -33,6 +33,9 @@ struct OllamaReferenceTests {
         #expect(OllamaStore.defaultRoots(environment: ["OLLAMA_MODELS": ""], home: "/home/u")
             == ["/home/u/.ollama/models", "/usr/share/ollama/.ollama/models"])
         #expect(OllamaStore.defaultRoots(environment: [:], home: "/root") == ["/root/.ollama/models", "/usr/share/ollama/.ollama/models"])
+        let dir = TemporaryDirectory("roots")
+        #expect(OllamaStore.firstExisting([dir.file("a"), dir.path])?.root == dir.path)
+        #expect(OllamaStore.firstExisting([dir.file("a")]) == nil)
     }
 }
 
