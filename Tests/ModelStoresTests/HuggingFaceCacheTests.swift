@@ -62,8 +62,9 @@ struct HuggingFaceCacheTests {
         let manifest = try await ArtifactHasher().hash(hf.snapshot)
         let result = try HuggingFaceCache.check(root: hf.snapshot, manifest: manifest)
         #expect(result.problems.count == 1)
-        #expect(result.problems[0].role == "model.safetensors")
-        if case .digestMismatch("sha256", let expected, _) = result.problems[0].kind {
+        let problem = try #require(result.problems.first)
+        #expect(problem.role == "model.safetensors")
+        if case .digestMismatch("sha256", let expected, _) = problem.kind {
             #expect(expected == names["model.safetensors"])
         } else { Issue.record("\(result.problems)") }
     }
@@ -77,7 +78,7 @@ struct HuggingFaceCacheTests {
         let manifest = try await ArtifactHasher().hash(hf.snapshot)
         let result = try HuggingFaceCache.check(root: hf.snapshot, manifest: manifest)
         #expect(result.problems.map(\.role) == ["config.json"])
-        if case .digestMismatch("git-sha1", let expected, let actual) = result.problems[0].kind {
+        if case .digestMismatch("git-sha1", let expected, let actual) = try #require(result.problems.first).kind {
             #expect(expected == names["config.json"])
             #expect(actual == (try gitBlobID(Array(#"{"architectures":["Evil"]}"#.utf8))))
         } else { Issue.record("\(result.problems)") }

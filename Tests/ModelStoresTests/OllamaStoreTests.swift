@@ -163,9 +163,10 @@ struct OllamaStoreTests {
         try flipByte(store.blobPath(layers[0].digest), at: 1000)
         let flipped = try await ollama.resolve("m:t").verify()
         #expect(flipped.problems.count == 1)
-        #expect(flipped.problems[0].role == "model")
-        #expect(flipped.problems[0].path == store.blobPath(layers[0].digest))
-        if case .digestMismatch("sha256", let expected, let actual) = flipped.problems[0].kind {
+        let problem = try #require(flipped.problems.first)
+        #expect(problem.role == "model")
+        #expect(problem.path == store.blobPath(layers[0].digest))
+        if case .digestMismatch("sha256", let expected, let actual) = problem.kind {
             #expect(expected == layers[0].digest)
             #expect(actual == (try sha256sumOf(store.blobPath(layers[0].digest))))
         } else { Issue.record("\(flipped.problems)") }
