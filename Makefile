@@ -47,6 +47,11 @@ demo: build
 bench: bench-deps build
 	@bash scripts/bench.sh $(MODELCTL)
 
+## interop: check modelctl's fixtures and output with the real third-party tools (needs PyPI).
+.PHONY: interop
+interop: build
+	@bash scripts/interop.sh $(MODELCTL)
+
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(MODELCTL) $(DESTDIR)$(PREFIX)/bin/modelctl

@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "VersionLock", targets: ["VersionLock"]),
         .library(name: "ModelCatalog", targets: ["ModelCatalog"]),
         .library(name: "ModelRuntime", targets: ["ModelRuntime"]),
+        .library(name: "ModelStores", targets: ["ModelStores"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -35,10 +36,12 @@ let package = Package(
         .target(name: "HTTPSupport", swiftSettings: strict),
         .target(name: "ModelCatalog", dependencies: ["ModelRegistry", "HTTPSupport", "OrderedJSON", "FileSupport"], swiftSettings: strict),
         .target(name: "ModelRuntime", dependencies: ["ModelRegistry", "HTTPSupport", "OrderedJSON", "FileSupport"], swiftSettings: strict),
+        .target(name: "ModelStores", dependencies: ["ArtifactHashing", "CLibCrypto"], swiftSettings: strict),
         .executableTarget(
             name: "modelctl",
             dependencies: [
                 "ArtifactHashing", "ModelRegistry", "VersionLock", "ModelCatalog", "ModelRuntime", "OrderedJSON", "FileSupport",
+                "ModelStores",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -51,6 +54,7 @@ let package = Package(
         .testTarget(name: "VersionLockTests", dependencies: ["VersionLock", "ModelRegistry", "OrderedJSON", "FileSupport", "ArtifactHashing", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ModelCatalogTests", dependencies: ["ModelCatalog", "OrderedJSON", "FileSupport", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "OrderedJSON", "FileSupport", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ModelStoresTests", dependencies: ["ModelStores", "ArtifactHashing", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"], swiftSettings: strict),
     ]
 )

@@ -4,6 +4,7 @@ extension ModelCtl {
     /// Every subcommand, in the order `--help` lists them.
     static let commandList: [any ParsableCommand.Type] = [
         HashCommand.self,
+        ScanCommand.self,
         ListCommand.self,
         ShowCommand.self,
         VerifyCommand.self,

@@ -1,0 +1,246 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// Every system call of the module lives here; the rest of the code calls these Swift-shaped
+// functions and never sees a C type.
+
+/// What a path is, without following a final link (`lstat`), or after following it (`stat`).
+struct FileStatus: Sendable, Hashable {
+    enum FileType: Sendable, Hashable { case regular, directory, symlink, other }
+    var type: FileType
+    var size: Int64
+    var device: UInt64
+    var inode: UInt64
+
+    var isRegular: Bool { type == .regular }
+    var isDirectory: Bool { type == .directory }
+    var isSymlink: Bool { type == .symlink }
+}
+
+enum FS {
+    /// Entries one directory may list before the listing is refused (a cache with more is hostile).
+    static let maxDirectoryEntries = 1_000_000
+
+    /// `lstat`: `nil` when the path does not exist (or a parent is not a directory).
+    static func status(_ path: String, followLinks: Bool = false) throws(StoreError) -> FileStatus? {
+        var st = stat()
+        let rc = followLinks ? stat(path, &st) : lstat(path, &st)
+        guard rc == 0 else {
+            let err = errno
+            if err == ENOENT || err == ENOTDIR || (followLinks && err == ELOOP) { return nil }
+            throw ioError(path, "cannot stat", err)
+        }
+        let type: FileStatus.FileType = switch st.st_mode & S_IFMT {
+        case S_IFREG: .regular
+        case S_IFDIR: .directory
+        case S_IFLNK: .symlink
+        default: .other
+        }
+        return FileStatus(type: type, size: Int64(st.st_size), device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+    }
+
+    /// Whether `path` is a directory (following links).
+    static func isDirectory(_ path: String) -> Bool {
+        (try? status(path, followLinks: true))??.isDirectory ?? false
+    }
+
+    /// Whether anything exists at `path` (not following a final link).
+    static func exists(_ path: String) -> Bool {
+        ((try? status(path)) ?? nil) != nil
+    }
+
+    /// Whether `path` exists once every link is followed.
+    static func existsFollowingLinks(_ path: String) -> Bool {
+        ((try? status(path, followLinks: true)) ?? nil) != nil
+    }
+
+    /// The target of a symbolic link as stored in it (one hop).
+    static func readLink(_ path: String) throws(StoreError) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink(path, &buffer, buffer.count - 1)
+        guard n >= 0 else {
+            let err = errno
+            throw ioError(path, "cannot read link", err)
+        }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The canonical absolute path (`realpath`), or `nil` when it cannot be resolved.
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// The names in a directory (without `.` and `..`), sorted by their UTF-8 bytes.
+    static func list(_ path: String) throws(StoreError) -> [String] {
+        guard let dir = opendir(path) else {
+            let err = errno
+            if err == ENOENT { throw StoreError(.storeNotFound, "\(path): no such directory") }
+            throw ioError(path, "cannot list directory", err)
+        }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name == "." || name == ".." { continue }
+            names.append(name)
+            if names.count > maxDirectoryEntries {
+                throw StoreError(.tooLarge, "\(path): more than \(maxDirectoryEntries) entries; refusing to list it")
+            }
+        }
+        return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    /// Reads a whole file of at most `limit` bytes. The final component is not followed when
+    /// `followLinks` is false.
+    static func read(_ path: String, limit: Int, followLinks: Bool = true) throws(StoreError) -> [UInt8] {
+        var flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK
+        if !followLinks { flags |= O_NOFOLLOW }
+        let fd = open(path, flags)
+        guard fd >= 0 else {
+            let err = errno
+            if err == ENOENT { throw StoreError(.io(errno: err), "\(path): no such file") }
+            throw ioError(path, "cannot open", err)
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let err = errno
+            throw ioError(path, "cannot stat", err)
+        }
+        guard st.st_mode & S_IFMT == S_IFREG else {
+            throw StoreError(.io(errno: EINVAL), "\(path): not a regular file")
+        }
+        guard st.st_size <= limit else {
+            throw StoreError(.tooLarge, "\(path): \(st.st_size) bytes, more than the \(limit) bytes accepted")
+        }
+        var bytes = [UInt8](repeating: 0, count: limit + 1)
+        var total = 0
+        while total <= limit {
+            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + total, limit + 1 - total, off_t(total)) }
+            if n < 0 {
+                let err = errno
+                if err == EINTR { continue }
+                throw ioError(path, "read failed", err)
+            }
+            if n == 0 { break }
+            total += n
+        }
+        guard total <= limit else {
+            throw StoreError(.tooLarge, "\(path): grew past the \(limit) bytes accepted while it was read")
+        }
+        return Array(bytes[0..<total])
+    }
+
+    /// Streams a regular file through `body` in chunks, after `prefix` is computed from its
+    /// size. Returns the bytes read, which equal the size `fstat` gave or an error is thrown.
+    static func stream(_ path: String, chunkSize: Int = 256 << 10,
+                       prefix: (Int64) -> Void, body: (UnsafeRawBufferPointer) -> Void) throws(StoreError) -> Int64 {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+        guard fd >= 0 else {
+            let err = errno
+            throw ioError(path, "cannot open", err)
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let err = errno
+            throw ioError(path, "cannot stat", err)
+        }
+        guard st.st_mode & S_IFMT == S_IFREG else {
+            throw StoreError(.io(errno: EINVAL), "\(path): not a regular file")
+        }
+        let size = Int64(st.st_size)
+        prefix(size)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 4096)
+        defer { buffer.deallocate() }
+        var offset: Int64 = 0
+        while offset < size {
+            let n = pread(fd, buffer.baseAddress, min(chunkSize, Int(clamping: size - offset)), off_t(offset))
+            if n < 0 {
+                let err = errno
+                if err == EINTR { continue }
+                throw ioError(path, "read failed", err)
+            }
+            if n == 0 { break }
+            body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            offset += Int64(n)
+        }
+        var after = stat()
+        guard fstat(fd, &after) == 0 else {
+            let err = errno
+            throw ioError(path, "cannot stat", err)
+        }
+        guard offset == size, after.st_size == st.st_size else {
+            throw StoreError(.io(errno: EIO), "\(path): changed while it was read (\(offset) of \(size) bytes); check it again once it is stable")
+        }
+        return offset
+    }
+
+    static func ioError(_ path: String, _ what: String, _ err: Int32) -> StoreError {
+        StoreError(.io(errno: err), "\(path): \(what): \(String(cString: strerror(err)))")
+    }
+}
+
+/// Path helpers that work on strings, `/`-separated, without touching the disk.
+enum PathText {
+    /// `a/b`, without doubling a `/`.
+    static func join(_ a: String, _ b: String) -> String {
+        if a.isEmpty { return b }
+        if b.isEmpty { return a }
+        return a.hasSuffix("/") ? a + b : a + "/" + b
+    }
+
+    /// The directory part of a path (`/` for a top-level path, `.` for a bare name).
+    static func parent(_ path: String) -> String {
+        let trimmed = trimTrailingSlashes(path)
+        guard let slash = trimmed.lastIndex(of: "/") else { return "." }
+        if slash == trimmed.startIndex { return "/" }
+        return String(trimmed[..<slash])
+    }
+
+    /// The last component.
+    static func base(_ path: String) -> String {
+        let trimmed = trimTrailingSlashes(path)
+        guard let slash = trimmed.lastIndex(of: "/") else { return trimmed }
+        return String(trimmed[trimmed.index(after: slash)...])
+    }
+
+    static func trimTrailingSlashes(_ path: String) -> String {
+        var p = Substring(path)
+        while p.count > 1, p.hasSuffix("/") { p = p.dropLast() }
+        return String(p)
+    }
+
+    /// Removes `.` and empty components and folds `..` into its parent, lexically.
+    static func normalize(_ path: String) -> String {
+        let absolute = path.hasPrefix("/")
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == ".." {
+                if let last = parts.last, last != ".." { parts.removeLast(); continue }
+                if absolute { continue }
+            }
+            parts.append(part)
+        }
+        let joined = parts.joined(separator: "/")
+        return absolute ? "/" + joined : (joined.isEmpty ? "." : joined)
+    }
+
+    /// Where a link at `linkPath` with stored target `target` points, lexically.
+    static func resolveLink(at linkPath: String, target: String) -> String {
+        target.hasPrefix("/") ? normalize(target) : normalize(join(parent(linkPath), target))
+    }
+
+    /// Whether `s` is `count` lowercase or uppercase hex digits.
+    static func isHex(_ s: some StringProtocol, count: Int) -> Bool {
+        s.utf8.count == count && s.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) || ($0 >= 65 && $0 <= 70) }
+    }
+}
