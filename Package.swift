@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "OrderedJSON", swiftSettings: strict),
         .target(name: "FileSupport", swiftSettings: strict),
         .target(name: "ModelRegistry", dependencies: ["OrderedJSON", "FileSupport"], swiftSettings: strict),
-        .target(name: "VersionLock", dependencies: ["ModelRegistry", "ArtifactHashing", "OrderedJSON", "FileSupport"], swiftSettings: strict),
+        .target(name: "VersionLock", dependencies: ["ModelRegistry", "ArtifactHashing", "ModelStores", "OrderedJSON", "FileSupport"], swiftSettings: strict),
         .target(name: "HTTPSupport", swiftSettings: strict),
         .target(name: "ModelCatalog", dependencies: ["ModelRegistry", "HTTPSupport", "OrderedJSON", "FileSupport"], swiftSettings: strict),
         .target(name: "ModelRuntime", dependencies: ["ModelRegistry", "HTTPSupport", "OrderedJSON", "FileSupport"], swiftSettings: strict),

@@ -84,11 +84,14 @@ public struct LocationContext: Sendable, Hashable {
     public var workingDirectory: String
     /// Prefix rewrites, the first that matches wins.
     public var pathMappings: [PathMapping]
+    /// Where to look for the Ollama store, in order (`OLLAMA_MODELS`, else the defaults).
+    public var ollamaStores: [String]
 
-    public init(home: String?, workingDirectory: String, pathMappings: [PathMapping] = []) {
+    public init(home: String?, workingDirectory: String, pathMappings: [PathMapping] = [], ollamaStores: [String] = []) {
         self.home = home
         self.workingDirectory = workingDirectory
         self.pathMappings = pathMappings
+        self.ollamaStores = ollamaStores
     }
 }
 

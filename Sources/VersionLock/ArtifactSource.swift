@@ -1,5 +1,6 @@
 public import ArtifactHashing
 public import ModelRegistry
+import ModelStores
 
 /// The one place that decides whether an entry's artifacts can be hashed here, and how.
 ///
@@ -39,8 +40,11 @@ public struct ArtifactSource: Sendable {
             throw VersionLockError(.noModelPath, "\(name): no backend_config.model_path to hash; add one to the curated entry")
         case .invalid(let reason):
             throw VersionLockError(.invalidModelPath, reason)
-        case .ollama(let reference):
-            throw VersionLockError(.notHashableHere, "\(name): model_path '\(written ?? "ollama:" + reference)' is an Ollama model; its store cannot be checked by this build")
+        case .ollama:
+            guard let store = OllamaStore.firstExisting(context.ollamaStores) else {
+                throw VersionLockError(.artifactRootMissing, "\(name): model_path '\(written ?? location.display)' is an Ollama model, but no Ollama store was found (looked in \(context.ollamaStores.joined(separator: ", "))); set OLLAMA_MODELS")
+            }
+            return store.root
         case .remote(let text):
             throw VersionLockError(.notHashableHere, "\(name): model_path '\(text)' is not on this host; it cannot be hashed here (use --map-path OLD=NEW if the weights are mounted locally)")
         case .local(let path):
@@ -53,15 +57,46 @@ public struct ArtifactSource: Sendable {
 
     /// Hashes `entry`'s artifacts with `hasher`.
     ///
+    /// A local root inside a Hugging Face cache is also checked link by link (each snapshot
+    /// file's blob must hash to its name); an Ollama model is its manifest and every blob it
+    /// names, each checked against its digest. What those checks find is returned as
+    /// integrity problems next to the manifest.
+    ///
     /// - Throws: ``VersionLockError`` (see ``root(of:)``; `hashing` wraps the hasher's error,
     ///   which names the file), or `CancellationError`.
     public func hash(_ entry: RegistryEntry, location: ArtifactLocation, hasher: ArtifactHasher,
-                     progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> Manifest {
+                     progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> HashedArtifacts {
         let root = try root(for: location, name: entry.name, written: entry.backendConfig.modelPath)
         do {
-            return try await hasher.hash(root, progress: progress)
+            if case .ollama(let reference) = location {
+                let model: OllamaModel
+                do { model = try OllamaStore(root: root).resolve(reference) } catch {
+                    throw VersionLockError(.artifactRootMissing, "\(entry.name): \(error.message)")
+                }
+                let checked = try await model.verify(hasher)
+                return HashedArtifacts(manifest: checked.manifest, problems: checked.problems.map(Self.describe))
+            }
+            let manifest = try await hasher.hash(root, progress: progress)
+            guard let cache = try? HuggingFaceCache.check(root: root, manifest: manifest) else {
+                return HashedArtifacts(manifest: manifest)
+            }
+            return HashedArtifacts(manifest: manifest, problems: cache.problems.map(Self.describe), blobs: cache.files)
         } catch let error as HashingError {
             throw VersionLockError(.hashing, "\(entry.name): \(error.description)")
         }
     }
+
+    private static func describe(_ problem: StoreProblem) -> String {
+        "\(problem.role): \(problem.path): \(problem.summary)"
+    }
+}
+
+/// What hashing an entry's artifacts found.
+public struct HashedArtifacts: Sendable {
+    /// Every file and its digest.
+    public var manifest: Manifest
+    /// Store blobs that do not match their names (integrity failures), one sentence each.
+    public var problems: [String] = []
+    /// For a Hugging Face cache snapshot: each file's blob name, by path.
+    public var blobs: [String: String] = [:]
 }

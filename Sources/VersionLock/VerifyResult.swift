@@ -40,6 +40,9 @@ public struct EntryVerification: Sendable {
     public var manifest: Manifest?
     /// On a violation: the differences against the recorded `artifacts.files`.
     public var diff: ManifestDiff?
+    /// Store blobs that do not match their names (an Ollama model, a Hugging Face cache
+    /// snapshot): an integrity failure even for an unlocked entry.
+    public var storeProblems: [String] = []
     /// On a violation: whether `artifacts.files` was recorded at all.
     public var hadRecordedFiles = false
     /// Why the entry failed or was skipped.

@@ -20,6 +20,8 @@ public struct VersionLockError: Error, Hashable, CustomStringConvertible, Sendab
         case emptyArtifacts
         /// Hashing failed (the message is the hasher's, naming the file).
         case hashing
+        /// A store blob does not hash to its name: the artifacts are corrupt (exit 2).
+        case storeCorrupt
         /// A person pinned the lock in the curated file; modelctl never changes it.
         case pinned
         /// The entry's model path changed while its artifacts were hashed.

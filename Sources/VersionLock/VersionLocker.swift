@@ -89,6 +89,8 @@ public struct VersionLocker: Sendable {
         var entry: RegistryEntry?
         var location: ArtifactLocation
         var manifest: Manifest?
+        var problems: [String] = []
+        var blobs: [String: String] = [:]
         var error: VersionLockError?
         var skipped = false
         var duration: Duration = .zero
@@ -166,7 +168,7 @@ public struct VersionLocker: Sendable {
         let location = source.location(of: entry)
         switch location {
         case .none, .remote, .ollama:
-            if skipUnhashable && !entry.versionLock.locked {
+            if skipUnhashable && !entry.versionLock.locked && (try? source.root(for: location, name: name)) == nil {
                 // Not here and not locked: nothing to check, and nothing that must hold.
                 let why = location == .none ? "\(name): skipped (no model_path)"
                     : "\(name): skipped (model_path '\(entry.backendConfig.modelPath ?? "")' is not on this host)"
@@ -177,8 +179,9 @@ public struct VersionLocker: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         do {
-            let manifest = try await source.hash(entry, location: location, hasher: hasher, progress: progress)
-            return Hashed(name: name, entry: entry, location: location, manifest: manifest, duration: clock.now - start)
+            let hashed = try await source.hash(entry, location: location, hasher: hasher, progress: progress)
+            return Hashed(name: name, entry: entry, location: location, manifest: hashed.manifest, problems: hashed.problems,
+                          blobs: hashed.blobs, duration: clock.now - start)
         } catch let error as VersionLockError {
             return Hashed(name: name, entry: entry, location: location, error: error, duration: clock.now - start)
         } catch {
@@ -256,6 +259,18 @@ public struct VersionLocker: Sendable {
             }
             result.warnings.append(note)
         }
+        if !hashed.problems.isEmpty {
+            // A blob that does not hash to its own name is corrupt, locked or not.
+            result.status = .violation
+            result.storeProblems = hashed.problems
+            if lock.locked, let expected = lock.expectedAggregateSHA256, expected != aggregate {
+                let recorded = (current.artifacts?.files ?? []).map { ArtifactFile(path: $0.path, sha256: $0.sha256, size: $0.size) }
+                result.hadRecordedFiles = !recorded.isEmpty
+                result.diff = ManifestDiff(expected: recorded, actual: manifest.files)
+            }
+            recordResult("violation", aggregate)
+            return result
+        }
         if lock.locked, let expected = lock.expectedAggregateSHA256, expected != aggregate {
             let recorded = (current.artifacts?.files ?? []).map { ArtifactFile(path: $0.path, sha256: $0.sha256, size: $0.size) }
             result.status = .violation
@@ -275,7 +290,9 @@ public struct VersionLocker: Sendable {
         lock.lastFullVerify = stamp
         lock.lastResult = .init(status: result.status.rawValue, at: stamp, aggregateSHA256: aggregate)
         let final = lock
-        let record = ArtifactRecord(aggregateSHA256: aggregate, files: manifest.files.map { .init(path: $0.path, sha256: $0.sha256, size: $0.size) })
+        let record = ArtifactRecord(aggregateSHA256: aggregate, files: manifest.files.map {
+            .init(path: $0.path, sha256: $0.sha256, size: $0.size, blob: hashed.blobs[$0.path])
+        })
         discovered.modify(hashed.name, seed: current) { entry in
             entry.artifacts = record
             entry.versionLock = final
@@ -436,7 +453,11 @@ public struct VersionLocker: Sendable {
         if allowEmpty, case .local(let path) = location, !LockPlatform.exists(path) {
             return Manifest(root: path, files: [])
         }
-        let manifest = try await source.hash(entry, location: location, hasher: hasher, progress: VersionLocker.labelled(progress, entry.name))
+        let hashed = try await source.hash(entry, location: location, hasher: hasher, progress: VersionLocker.labelled(progress, entry.name))
+        guard hashed.problems.isEmpty else {
+            throw VersionLockError(.storeCorrupt, "\(entry.name): refusing to lock corrupt artifacts:\n  " + hashed.problems.joined(separator: "\n  "))
+        }
+        let manifest = hashed.manifest
         if manifest.files.isEmpty && !allowEmpty {
             throw VersionLockError(.emptyArtifacts, "\(entry.name): artifact root \(location.display) holds no files; refusing to lock an empty tree (a failed mount?). Pass --allow-empty if that is intended")
         }

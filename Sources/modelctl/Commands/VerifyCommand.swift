@@ -98,6 +98,9 @@ enum VerifyReport {
     static func text(_ o: EntryVerification) -> String {
         switch o.status {
         case .violation:
+            if !o.storeProblems.isEmpty {
+                return (["\(o.name): CORRUPT (store blobs do not match their names)"] + o.storeProblems.map { "  corrupt  " + $0 }).joined(separator: "\n")
+            }
             var lines = ["\(o.name): LOCK VIOLATION", "  expected \(o.expectedAggregate ?? "-")", "  actual   \(o.aggregate ?? "-")"]
             if let diff = o.diff {
                 if !o.hadRecordedFiles { lines.append("  (no per-file digests were recorded for this entry: every file is listed as added)") }
@@ -139,6 +142,7 @@ enum VerifyReport {
             ("seconds", .number(JSONNumber(o.duration.inSecondsRounded))),
         ])
         if let error = o.error { object["error"] = .string(error.message) }
+        if !o.storeProblems.isEmpty { object["corrupt"] = .array(o.storeProblems.map(JSONValue.string)) }
         if !o.warnings.isEmpty { object["warnings"] = .array(o.warnings.map(JSONValue.string)) }
         if let diff = o.diff {
             object["changed"] = .array(diff.changed.map { ["path": .string($0.path), "expected": .string($0.expected), "actual": .string($0.actual)] })

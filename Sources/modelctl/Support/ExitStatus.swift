@@ -3,6 +3,7 @@ import FileSupport
 import ModelCatalog
 import ModelRegistry
 import ModelRuntime
+import ModelStores
 import OrderedJSON
 import VersionLock
 
@@ -18,13 +19,14 @@ struct ExitStatus {
     init?(_ error: any Error) {
         switch error {
         case let failure as CommandFailure: (code, message) = (failure.code, failure.message)
-        case let e as VersionLockError: (code, message) = (1, e.message)
+        case let e as VersionLockError: (code, message) = (e.code == .storeCorrupt ? 2 : 1, e.message)
         case let e as RegistryError: (code, message) = (1, e.message)
         case let e as HashingError: (code, message) = (1, e.description)
         case let e as FileError: (code, message) = (1, e.message)
         case let e as JSONSyntaxError: (code, message) = (1, e.description)
         case let e as RuntimeError: (code, message) = (1, e.message)
         case let e as CatalogError: (code, message) = (1, e.description)
+        case let e as StoreError: (code, message) = (1, e.message)
         case is CancellationError: (code, message) = (1, "cancelled")
         default: return nil
         }

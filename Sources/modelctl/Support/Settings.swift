@@ -1,5 +1,6 @@
 import Foundation
 import ModelRegistry
+import ModelStores
 
 /// The process environment, read once at start-up. Every command takes its settings from here
 /// (option beats environment beats default) and passes them down as values: no library reads
@@ -29,7 +30,8 @@ enum Settings {
         } else {
             for text in mapPaths { mappings.append(try PathMapping(parsing: text)) }
         }
-        return LocationContext(home: value("HOME"), workingDirectory: FileManager.default.currentDirectoryPath, pathMappings: mappings)
+        return LocationContext(home: value("HOME"), workingDirectory: FileManager.default.currentDirectoryPath, pathMappings: mappings,
+                               ollamaStores: OllamaStore.defaultRoots(environment: environment.filter { !$0.value.isEmpty }, home: value("HOME") ?? ""))
     }
 
     /// `user@host`, for the record of who re-baselined a lock.
