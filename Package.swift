@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "VersionLock", targets: ["VersionLock"]),
         .library(name: "ModelCatalog", targets: ["ModelCatalog"]),
         .library(name: "ModelRuntime", targets: ["ModelRuntime"]),
+        .library(name: "ModelSigning", targets: ["ModelSigning"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -33,10 +34,12 @@ let package = Package(
         .target(name: "HTTPSupport", swiftSettings: strict),
         .target(name: "ModelCatalog", dependencies: ["ModelRegistry", "HTTPSupport"], swiftSettings: strict),
         .target(name: "ModelRuntime", dependencies: ["ModelRegistry", "HTTPSupport"], swiftSettings: strict),
+        .target(name: "ModelSigning", dependencies: ["CLibCrypto", "ArtifactHashing"], swiftSettings: strict),
         .executableTarget(
             name: "modelctl",
             dependencies: [
                 "ArtifactHashing", "ModelRegistry", "VersionLock", "ModelCatalog", "ModelRuntime",
+                "ModelSigning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -47,6 +50,7 @@ let package = Package(
         .testTarget(name: "VersionLockTests", dependencies: ["VersionLock", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ModelCatalogTests", dependencies: ["ModelCatalog", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ModelSigningTests", dependencies: ["ModelSigning", "ArtifactHashing", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"], swiftSettings: strict),
     ]
 )

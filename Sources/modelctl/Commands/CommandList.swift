@@ -7,6 +7,8 @@ extension ModelCtl {
         ListCommand.self,
         ShowCommand.self,
         VerifyCommand.self,
+        SignCommand.self,
+        VerifySignatureCommand.self,
         LockCommand.self,
         UnlockCommand.self,
         MetricsCommand.self,
