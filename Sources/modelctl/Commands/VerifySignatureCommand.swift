@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ModelSigning
 
 /// `modelctl verify-signature PATH --signature F --public-key P`: checks a model_signing bundle.
@@ -24,8 +25,8 @@ struct VerifySignatureCommand: AsyncParsableCommand {
     @Option(name: .customLong("signature"), help: "The bundle (model.sig) to check against.")
     var signature: String
 
-    @Option(name: .customLong("public-key"), help: "PEM EC public key.")
-    var publicKey: String
+    @Option(name: .customLong("public-key"), help: "PEM EC public key (default: MODELCTL_PUBLIC_KEY).")
+    var publicKey: String?
 
     @Option(name: .customLong("jobs"), help: "Files hashed at once (default: the number of processors).")
     var jobs: Int?
@@ -33,11 +34,19 @@ struct VerifySignatureCommand: AsyncParsableCommand {
     @Flag(name: .customLong("json"), help: "Print the outcome as JSON.")
     var json = false
 
+    /// The option, else `MODELCTL_PUBLIC_KEY`; an empty value counts as unset.
+    private var resolvedPublicKey: String? {
+        if let publicKey, !publicKey.isEmpty { return publicKey }
+        if let env = ProcessInfo.processInfo.environment["MODELCTL_PUBLIC_KEY"], !env.isEmpty { return env }
+        return nil
+    }
+
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if resolvedPublicKey == nil { throw ValidationError("give --public-key PUBLIC.pem (or set MODELCTL_PUBLIC_KEY)") }
     }
 
     func run() async throws {
-        try await SignatureVerifyReport.run(path: path, signature: signature, publicKey: publicKey, jobs: jobs, json: json)
+        try await SignatureVerifyReport.run(path: path, signature: signature, publicKey: resolvedPublicKey ?? "", jobs: jobs, json: json)
     }
 }
