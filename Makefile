@@ -51,5 +51,10 @@ install: build
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(MODELCTL) $(DESTDIR)$(PREFIX)/bin/modelctl
 
+## interop: modelctl against the real tools it interoperates with (model_signing; needs PyPI).
+.PHONY: interop
+interop: build
+	@bash scripts/interop.sh $(MODELCTL)
+
 clean:
 	rm -rf .build .build-bench
