@@ -124,6 +124,16 @@ PY
   expect 0 "model_signing sign key --allow_symlinks" "$ms" sign key --allow_symlinks --private_key "$WORK/key.pem" --signature "$WORK/snap.sig" "$snap"
   expect 0 "modelctl verify-signature accepts it" "$MODELCTL" verify-signature "$snap" --signature "$WORK/snap.sig" --public-key "$WORK/key.pub.pem"
   expect 0 "modelctl's snapshot statement is model_signing's (allow_symlinks true)" same_statement "$WORK/ours-snap.sig" "$WORK/snap.sig"
+
+  # `huggingface-cli download --local-dir` keeps .cache/huggingface/ in the tree and rewrites it:
+  # modelctl leaves it out and records it in ignore_paths, which model_signing's verifier honours.
+  local local_dir="$WORK/local-dir"
+  fresh_tree "$local_dir"
+  mkdir -p "$local_dir/.cache/huggingface/download"
+  printf 'etag 1\n' > "$local_dir/.cache/huggingface/download/model.safetensors.metadata"
+  expect 0 "modelctl sign a --local-dir download" "$MODELCTL" sign "$local_dir" --key "$WORK/key.pem"
+  printf 'etag 2\n' > "$local_dir/.cache/huggingface/download/model.safetensors.metadata"
+  expect 0 "model_signing verify key accepts it after .cache/huggingface changed" "$ms" verify key --signature "$local_dir/model.sig" --public_key "$WORK/key.pub.pem" "$local_dir"
 }
 model_signing_section
 # ==================== end model_signing ====================

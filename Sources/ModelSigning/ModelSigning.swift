@@ -88,7 +88,10 @@ public struct ModelSigner: Sendable {
         let key = try ECKey.loadPrivate(path: privateKeyPEMPath)
         let kind = nodeKind(root, followLinks: true)
         let bundlePath = output ?? (kind == .directory ? trimTrailingSlashes(root) + "/" + ModelSigningFormat.defaultSignatureName : trimTrailingSlashes(root) + ".sig")
-        let statement = try await SignedStatement.hashing(root: root, jobs: jobs, signaturePath: bundlePath, progress: progress)
+        let statement = try await SignedStatement.hashing(
+            root: root, jobs: jobs, signaturePath: bundlePath,
+            extraIgnoredPaths: SignedStatement.toolMetadata(in: root), progress: progress
+        )
         let spki = try key.subjectPublicKeyInfo()
         let payload = statement.encoded()
         let signature = try key.sign(ModelSigningFormat.preAuthenticationEncoding(payload))
@@ -247,7 +250,15 @@ extension SignedStatement {
     /// The statement's bytes for `manifest`, what `modelctl hash --format model-signing`
     /// prints (see ``init(for:signaturePath:extraIgnoredPaths:)``).
     public static func statementBytes(for manifest: Manifest, signaturePath: String? = nil) throws(SigningError) -> [UInt8] {
-        try SignedStatement(for: manifest, signaturePath: signaturePath).encoded()
+        try SignedStatement(for: manifest, signaturePath: signaturePath, extraIgnoredPaths: toolMetadata(in: manifest.root)).encoded()
+    }
+
+    /// Tool metadata modelctl leaves out of what it signs, beyond model_signing's defaults:
+    /// `.cache/huggingface` at the top of the tree (`huggingface-cli download --local-dir`
+    /// rewrites its files on every download), when it is there. It is recorded in
+    /// `ignore_paths`, which model_signing's verifier honours.
+    public static func toolMetadata(in root: String) -> [String] {
+        nodeKind(trimTrailingSlashes(root) + "/.cache/huggingface", followLinks: false) == .directory ? [".cache/huggingface"] : []
     }
 }
 

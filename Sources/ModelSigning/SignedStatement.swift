@@ -18,8 +18,9 @@ import Foundation
 /// }
 /// ```
 ///
-/// ``encoded()`` writes the bytes as model_signing does (protobuf's `MessageToJson`: two-space
-/// indent, `", "`-free separators, non-ASCII escaped as `\uXXXX`, no trailing newline), with the
+/// ``encoded()`` writes the bytes as model_signing does (protobuf's `MessageToJson`, which is
+/// Python's `json.dumps(indent=2)`: two-space indent, `": "` after keys, non-ASCII escaped as
+/// `\uXXXX`, no trailing newline), with the
 /// keys of the predicate's objects in sorted order. model_signing itself writes those keys in
 /// an order that changes from run to run (they live in a protobuf `Struct`, a hash map), and
 /// `ignore_paths` in Python set order; verifiers never depend on either.

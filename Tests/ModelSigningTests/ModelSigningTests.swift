@@ -370,3 +370,22 @@ func replacePayload(in bundle: String, with payload: [UInt8]) throws {
         #expect(decoded.ignorePaths == record.statement.ignorePaths && decoded.modelName == record.statement.modelName)
     }
 }
+
+@Suite struct ModelSigningToolMetadataTests {
+    @Test("a top-level .cache/huggingface is left out of what modelctl signs and recorded as ignored, so it may change")
+    func huggingFaceCacheLeftOut() async throws {
+        let dir = TemporaryDirectory()
+        let tree = try copyTree(into: dir)
+        try dir.write("tree/.cache/huggingface/download/weights.bin.metadata", "etag 1")
+        let record = try await ModelSigner().sign(root: tree, privateKeyPEMPath: try copyKey("p256.pem", into: dir))
+        #expect(record.statement.ignorePaths == [".cache/huggingface", ".git", ".gitattributes", ".github", ".gitignore", "model.sig"])
+        #expect(!record.statement.resources.contains { $0.path.hasPrefix(".cache/") })
+        try dir.write("tree/.cache/huggingface/download/weights.bin.metadata", "etag 2")
+        let outcome = try await ModelSignatureVerifier().verify(root: tree, bundlePath: record.bundlePath, publicKeyPEMPath: fixture("keys/p256.pub.pem"))
+        #expect(outcome.isVerified)
+        // A .cache/huggingface deeper down is model content, as model_signing treats it.
+        try dir.write("tree/sub/.cache/huggingface/x", "x")
+        let deeper = try await ModelSignatureVerifier().verify(root: tree, bundlePath: record.bundlePath, publicKeyPEMPath: fixture("keys/p256.pub.pem"))
+        #expect(deeper.diff?.added.map(\.path) == ["sub/.cache/huggingface/x"])
+    }
+}
