@@ -210,7 +210,11 @@ extension SignedStatement {
                                progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> SignedStatement {
         let manifest: Manifest
         do {
-            manifest = try await ArtifactHasher(jobs: jobs).hash(root, progress: progress)
+            let ignored = nodeKind(root, followLinks: true) == .directory
+                ? ignoreSet(root: root, signaturePath: signaturePath, extraIgnoredPaths: extraIgnoredPaths) : []
+            manifest = try await hashLeavingOut(
+                root: root, ignoredTopLevel: ignored.filter { !$0.contains("/") }, jobs: jobs, progress: progress
+            )
         } catch let error as HashingError {
             throw SigningError(.hashingFailed, error.description)
         }
@@ -236,9 +240,7 @@ extension SignedStatement {
             )
             return
         }
-        var ignored = Set(IgnoredPaths.git)
-        for path in extraIgnoredPaths { if let p = IgnoredPaths.normalize(path) { ignored.insert(p) } }
-        if let signaturePath, let relative = SignedStatement.relativePath(of: signaturePath, inside: root) { ignored.insert(relative) }
+        let ignored = SignedStatement.ignoreSet(root: root, signaturePath: signaturePath, extraIgnoredPaths: extraIgnoredPaths)
         let files = manifest.files.filter { !IgnoredPaths.matches($0.path, ignored) }.sorted { statementOrder($0.path, $1.path) }
         self.init(
             modelName: name, resources: files,
@@ -263,6 +265,15 @@ extension SignedStatement {
 }
 
 extension SignedStatement {
+    /// What is left out of the directory `root`: model_signing's git paths, `extraIgnoredPaths`
+    /// (those that can name something inside the root) and the signature when it lies inside.
+    static func ignoreSet(root: String, signaturePath: String?, extraIgnoredPaths: [String]) -> Set<String> {
+        var ignored = Set(IgnoredPaths.git)
+        for path in extraIgnoredPaths { if let p = IgnoredPaths.normalize(path) { ignored.insert(p) } }
+        if let signaturePath, let relative = relativePath(of: signaturePath, inside: root) { ignored.insert(relative) }
+        return ignored
+    }
+
     /// The subject name model_signing gives a model path: its last component, or the last
     /// component of the resolved path when that is empty or `..` (for `.` or `/x/..`).
     static func subjectName(forRoot root: String) -> String {

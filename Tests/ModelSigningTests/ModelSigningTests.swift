@@ -389,3 +389,38 @@ func replacePayload(in bundle: String, with payload: [UInt8]) throws {
         #expect(deeper.diff?.added.map(\.path) == ["sub/.cache/huggingface/x"])
     }
 }
+
+@Suite struct ModelSigningSkipTests {
+    @Test("with a top-level .git, the other entries are hashed one by one and give the statement the whole walk gives")
+    func skippingGitGivesTheSameStatement() async throws {
+        let dir = TemporaryDirectory()
+        let tree = try copyTree(into: dir)
+        try dir.write("blob", "linked")
+        try FileManager.default.createSymbolicLink(atPath: tree + "/linked.bin", withDestinationPath: dir.file("blob"))
+        try FileManager.default.createSymbolicLink(atPath: tree + "/linked-dir", withDestinationPath: tree + "/sub")
+        try dir.write("tree/.git/lfs/objects/ab/cd/abcd", "a second copy of the weights")
+        let manifest = try await ArtifactHasher().hash(tree)
+        let whole = try SignedStatement(for: manifest, signaturePath: tree + "/model.sig")
+        // A dangling link inside .git would stop a walk of the whole tree: .git is not walked.
+        try FileManager.default.createSymbolicLink(atPath: tree + "/.git/dangling", withDestinationPath: dir.file("nothing"))
+        await #expect(throws: HashingError.self) { try await ArtifactHasher().hash(tree) }
+        let skipping = try await SignedStatement.hashing(root: tree, jobs: 2, signaturePath: tree + "/model.sig")
+        #expect(skipping.resources.map(\.line) == whole.resources.map(\.line))
+        #expect(skipping.resources.map(\.path) == [
+            "config.json", "linked.bin", "sub/deeper/leaf.txt", "sub/empty.txt", "sub-file.txt",
+            "tokenizer/merges.txt", "tokenizer/vocab.txt", "weights.bin",
+        ])
+        #expect(skipping.allowSymlinks && whole.allowSymlinks)
+        #expect(skipping.encoded() == whole.encoded())
+    }
+
+    @Test("a dangling top-level symlink is still an error when .git is skipped")
+    func danglingStillFails() async throws {
+        let dir = TemporaryDirectory()
+        let tree = try copyTree(into: dir)
+        try FileManager.default.createSymbolicLink(atPath: tree + "/gone", withDestinationPath: dir.file("nothing"))
+        await #expect(throws: SigningError(.hashingFailed, "")) {
+            try await SignedStatement.hashing(root: tree)
+        }
+    }
+}
