@@ -84,14 +84,16 @@ public struct ModelSigner: Sendable {
         if let mode = permissionBits(privateKeyPEMPath), mode & 0o044 != 0 {
             warnings.append("\(privateKeyPEMPath): the private key is readable by group or others (mode \(String(mode, radix: 8))); restrict it with `chmod 600 \(privateKeyPEMPath)`")
         }
-        // Load the key first: a bad key fails before minutes of hashing.
-        let key = try ECKey.loadPrivate(path: privateKeyPEMPath)
+        // Check the key first, so a bad key fails before minutes of hashing; it is released
+        // while hashing and read again to sign.
+        _ = try ECKey.loadPrivate(path: privateKeyPEMPath)
         let kind = nodeKind(root, followLinks: true)
         let bundlePath = output ?? (kind == .directory ? trimTrailingSlashes(root) + "/" + ModelSigningFormat.defaultSignatureName : trimTrailingSlashes(root) + ".sig")
         let statement = try await SignedStatement.hashing(
             root: root, jobs: jobs, signaturePath: bundlePath,
             extraIgnoredPaths: SignedStatement.toolMetadata(in: root), progress: progress
         )
+        let key = try ECKey.loadPrivate(path: privateKeyPEMPath)
         let spki = try key.subjectPublicKeyInfo()
         let payload = statement.encoded()
         let signature = try key.sign(ModelSigningFormat.preAuthenticationEncoding(payload))

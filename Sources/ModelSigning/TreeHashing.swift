@@ -14,6 +14,7 @@ import ArtifactHashing
 /// concurrent hasher. The listing follows the walk's rules (see ``ArtifactHasher``): a
 /// symlink to a file is followed and listed under its own name, a symlinked directory is not
 /// descended, a dangling symlink and a name with a newline are errors, other file types are skipped.
+/// `progress` is reported only when nothing is skipped (the whole tree is one hashing run).
 func hashLeavingOut(root: String, ignoredTopLevel: Set<String>, jobs: Int?,
                     progress: (@Sendable (HashProgress) -> Void)?) async throws -> Manifest {
     let base = trimTrailingSlashes(root)
@@ -57,8 +58,9 @@ func hashLeavingOut(root: String, ignoredTopLevel: Set<String>, jobs: Int?,
             add()
         }
     }
+    // No progress here: each directory's hashing would count from 0% again.
     for name in directoryNames {
-        let manifest = try await hasher.hash(base + "/" + name, progress: progress)
+        let manifest = try await hasher.hash(base + "/" + name)
         files += manifest.files.map { ArtifactFile(path: name + "/" + $0.path, sha256: $0.sha256, size: $0.size) }
     }
     return Manifest(root: root, files: files)
