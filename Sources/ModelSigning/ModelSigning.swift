@@ -63,6 +63,7 @@ public struct ModelSigner: Sendable {
     /// Files hashed at once (nil: one per processor).
     public var jobs: Int?
 
+    /// A signer hashing `jobs` files at once (default: one per processor).
     public init(jobs: Int? = nil) {
         self.jobs = jobs
     }
@@ -158,6 +159,7 @@ public struct ModelSignatureVerifier: Sendable {
     /// Files hashed at once (nil: one per processor).
     public var jobs: Int?
 
+    /// A verifier hashing `jobs` files at once (default: one per processor).
     public init(jobs: Int? = nil) {
         self.jobs = jobs
     }

@@ -34,6 +34,7 @@ public struct SignedStatement: Sendable, Hashable {
     /// Paths relative to the model root that were left out, with everything under them.
     public var ignorePaths: [String]
 
+    /// A statement with these parts; `resources` are kept in the order given.
     public init(modelName: String, resources: [ArtifactFile], allowSymlinks: Bool, ignorePaths: [String]) {
         self.modelName = modelName
         self.resources = resources

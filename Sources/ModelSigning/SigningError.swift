@@ -36,6 +36,7 @@ public struct SigningError: Error, Hashable, CustomStringConvertible, Sendable {
     /// A sentence naming the file, for people.
     public let message: String
 
+    /// An error of kind `code`; `message` names the file and says what to do next.
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
