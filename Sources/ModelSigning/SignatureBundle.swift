@@ -53,13 +53,13 @@ struct SignatureBundle {
             throw SigningError(.bundleMalformed, "\(source): not a Sigstore bundle with a DSSE envelope (\(decodingSummary(error)))")
         }
         guard raw.mediaType == ModelSigningFormat.bundleMediaType else {
-            throw SigningError(.bundleUnsupported, "\(source): bundle media type \(raw.mediaType) is not \(ModelSigningFormat.bundleMediaType) (model_signing's key method)")
+            throw SigningError(.bundleUnsupported, "\(source): bundle media type \(shown(raw.mediaType)) is not \(ModelSigningFormat.bundleMediaType) (model_signing's key method)")
         }
         guard let envelope = raw.dsseEnvelope else {
             throw SigningError(.bundleMalformed, "\(source): the bundle holds no DSSE envelope (is it a signature over a single blob?)")
         }
         guard envelope.payloadType == ModelSigningFormat.payloadType else {
-            throw SigningError(.bundleMalformed, "\(source): DSSE payload type \(envelope.payloadType) is not \(ModelSigningFormat.payloadType)")
+            throw SigningError(.bundleMalformed, "\(source): DSSE payload type \(shown(envelope.payloadType)) is not \(ModelSigningFormat.payloadType)")
         }
         guard let first = envelope.signatures.first else {
             throw SigningError(.bundleMalformed, "\(source): the DSSE envelope carries no signature")
@@ -87,4 +87,10 @@ private struct BundleJSON: Decodable {
     var mediaType: String
     var verificationMaterial: VerificationMaterial?
     var dsseEnvelope: Envelope?
+}
+
+/// Unsigned text from a bundle, fit for a message: at most 80 characters, control characters as `?`.
+func shown(_ text: String) -> String {
+    let cut = text.unicodeScalars.prefix(80).map { $0.value < 0x20 || $0.value == 0x7F ? "?" : Character($0) }
+    return "\"" + String(cut) + (text.unicodeScalars.count > 80 ? "…" : "") + "\""
 }

@@ -27,30 +27,36 @@ enum SignatureVerifyReport {
         CommandFailure(code: error.isIntegrityFailure ? 2 : 1, message: error.message)
     }
 
+    /// `text` with control characters shown as `?`, so a signed name cannot drive the terminal.
+    static func printable(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : $0 }))
+    }
+
     static func text(_ o: SignatureVerification) -> String {
+        let p = printable
         guard o.signatureVerified else {
             return """
-                \(o.root): SIGNATURE INVALID
-                  signature \(o.bundlePath)
+                \(p(o.root)): SIGNATURE INVALID
+                  signature \(p(o.bundlePath))
                   key       sha256:\(o.keyFingerprint)
-                  problem   \(o.signatureProblem ?? "invalid signature")
+                  problem   \(p(o.signatureProblem ?? "invalid signature"))
                 """
         }
         let statement = o.statement
         var lines = [
-            "\(o.root): \(o.isVerified ? "OK (signature verified, every file matches)" : "SIGNED DIGESTS DO NOT MATCH")",
-            "  signature \(o.bundlePath)",
+            "\(p(o.root)): \(o.isVerified ? "OK (signature verified, every file matches)" : "SIGNED DIGESTS DO NOT MATCH")",
+            "  signature \(p(o.bundlePath))",
             "  key       sha256:\(o.keyFingerprint)",
-            "  subject   \(statement?.modelName ?? "-") sha256:\(statement?.subjectDigest ?? "-")",
+            "  subject   \(p(statement?.modelName ?? "-")) sha256:\(statement?.subjectDigest ?? "-")",
             "  files     \(statement?.resources.count ?? 0) signed, \(o.filesChecked) found",
         ]
         if let diff = o.diff, !diff.isEmpty {
             let width = max(([0] + diff.changed.map(\.path.count) + diff.missing.map(\.path.count) + diff.added.map(\.path.count)).max()!, 1)
             func pad(_ s: String) -> String { s + String(repeating: " ", count: max(0, width - s.count)) }
-            for c in diff.changed { lines.append("  changed  \(pad(c.path))  expected \(c.expected)  actual \(c.actual)") }
-            for m in diff.missing { lines.append("  missing  \(pad(m.path))  expected \(m.sha256)") }
-            for a in diff.added { lines.append("  added    \(pad(a.path))  actual \(a.sha256)") }
-            for m in diff.moved { lines.append("  moved    \(m.from) -> \(m.to)  sha256 \(m.sha256)") }
+            for c in diff.changed { lines.append("  changed  \(pad(p(c.path)))  expected \(c.expected)  actual \(c.actual)") }
+            for m in diff.missing { lines.append("  missing  \(pad(p(m.path)))  expected \(m.sha256)") }
+            for a in diff.added { lines.append("  added    \(pad(p(a.path)))  actual \(a.sha256)") }
+            for m in diff.moved { lines.append("  moved    \(p(m.from)) -> \(p(m.to))  sha256 \(m.sha256)") }
         }
         return lines.joined(separator: "\n")
     }
