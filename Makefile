@@ -47,7 +47,7 @@ demo: build
 bench: bench-deps build
 	@bash scripts/bench.sh $(MODELCTL)
 
-## interop: check modelctl's fixtures and output with the real third-party tools (needs PyPI).
+## interop: modelctl against the real tools it interoperates with (model_signing, huggingface_hub; needs PyPI).
 .PHONY: interop
 interop: build
 	@bash scripts/interop.sh $(MODELCTL)

@@ -1,11 +1,142 @@
 #!/usr/bin/env bash
-# modelctl interop checks: real third-party tools run against modelctl's fixtures and output.
-# Usage: scripts/interop.sh [MODELCTL]   (`make interop`; needs PyPI for the Python tools)
-# Each block below is self-contained, delimited by `# >>> name` and `# <<< name`.
-set -uo pipefail
+# make interop: modelctl against the real tools it claims to interoperate with, on fresh data.
+#   bash scripts/interop.sh [MODELCTL]   (default .build/release/modelctl)
+# Needs python3 (with venv) and PyPI; everything is installed under .build-interop/.
+# Each tool has its own delimited section below; a failed check stops the script (exit 1).
+set -euo pipefail
 cd "$(dirname "$0")/.."
-MODELCTL=${1:-${MODELCTL:-.build/release/modelctl}}
-INTEROP_FAILED=0
+MODELCTL="$(cd "$(dirname "${1:-.build/release/modelctl}")" && pwd)/$(basename "${1:-.build/release/modelctl}")"
+[ -x "$MODELCTL" ] || { echo "interop: no modelctl at $MODELCTL (make build)" >&2; exit 1; }
+INTEROP="$(pwd)/.build-interop"
+mkdir -p "$INTEROP"
+WORK="$(mktemp -d "$INTEROP/work.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+failures=0
+pass() { printf '  ok    %s\n' "$1"; }
+fail() { printf '  FAIL  %s\n' "$1"; failures=$((failures + 1)); }
+# expect STATUS DESCRIPTION COMMAND...: runs COMMAND, checks its exit status (any non-zero for "fail").
+expect() {
+  local want="$1" what="$2"; shift 2
+  local got=0
+  "$@" >"$WORK/last.out" 2>&1 || got=$?
+  if { [ "$want" = fail ] && [ "$got" -ne 0 ]; } || [ "$want" = "$got" ]; then pass "$what"
+  else fail "$what (exit $got, wanted $want)"; sed 's/^/        /' "$WORK/last.out" | head -20; fi
+}
+
+# ==================== model_signing (OpenSSF model signing, PyPI model-signing) ====================
+# Both directions on fresh trees, for P-256, P-384 and P-521 keys: a bundle from `modelctl sign`
+# passes `model_signing verify key`, a bundle from `model_signing sign key` passes
+# `modelctl verify-signature`, and one flipped byte fails both. Also: the statement modelctl
+# signs equals model_signing's with its (run-to-run varying) object key order sorted.
+model_signing_section() {
+  local version=1.1.1 venv="$INTEROP/venv"
+  echo "model_signing $version"
+  if [ ! -x "$venv/bin/model_signing" ] || ! "$venv/bin/model_signing" --version 2>/dev/null | grep -q "$version"; then
+    python3 -m venv "$venv"
+    # model_signing 1.1.1 imports OpenSSL (pyOpenSSL) without declaring it.
+    "$venv/bin/pip" install -q "model-signing==$version" pyopenssl
+  fi
+  local ms="$venv/bin/model_signing" py="$venv/bin/python"
+
+  # A fresh tree: flat and nested files of random bytes, a name that sorts differently by path
+  # components than by bytes, an empty file, git metadata model_signing leaves out.
+  fresh_tree() {
+    local d="$1"
+    rm -rf "$d"; mkdir -p "$d/tokenizer" "$d/shards/part" "$d/.git"
+    head -c 300000 /dev/urandom > "$d/model.safetensors"
+    head -c 5000 /dev/urandom > "$d/shards/part/0001.bin"
+    head -c 100 /dev/urandom > "$d/shards-index.json"
+    printf '{"vocab": %s}\n' "$RANDOM" > "$d/tokenizer/vocab.json"
+    : > "$d/tokenizer/empty.txt"
+    printf 'ref: refs/heads/main\n' > "$d/.git/HEAD"
+  }
+  flip_byte() {  # flips the lowest bit of byte 1000 of $1
+    "$py" -c "import sys; p=sys.argv[1]; b=bytearray(open(p,'rb').read()); b[1000]^=1; open(p,'wb').write(b)" "$1"
+  }
+  same_statement() {  # $1 modelctl bundle, $2 model_signing bundle: payloads equal up to key order
+    "$py" - "$1" "$2" <<'PY'
+import base64, json, sys
+def payload(f): return base64.b64decode(json.load(open(f))["dsseEnvelope"]["payload"])
+ours, theirs = payload(sys.argv[1]), payload(sys.argv[2])
+s = json.loads(theirs)
+p = s["predicate"]
+p["resources"] = [dict(sorted(r.items())) for r in p["resources"]]
+ser = p["serialization"]; ser["ignore_paths"] = sorted(ser["ignore_paths"]); p["serialization"] = dict(sorted(ser.items()))
+s["predicate"] = dict(sorted(p.items()))
+sys.exit(0 if json.dumps(s, indent=2).encode() == ours else 1)
+PY
+  }
+
+  local curve tree="$WORK/model"
+  for curve in P-256 P-384 P-521; do
+    echo " $curve"
+    "$py" - "$curve" "$WORK/key.pem" "$WORK/key.pub.pem" <<'PY'
+import sys
+from cryptography.hazmat.primitives import serialization as s
+from cryptography.hazmat.primitives.asymmetric import ec
+curve = {"P-256": ec.SECP256R1(), "P-384": ec.SECP384R1(), "P-521": ec.SECP521R1()}[sys.argv[1]]
+k = ec.generate_private_key(curve)
+open(sys.argv[2], "wb").write(k.private_bytes(s.Encoding.PEM, s.PrivateFormat.PKCS8, s.NoEncryption()))
+open(sys.argv[3], "wb").write(k.public_key().public_bytes(s.Encoding.PEM, s.PublicFormat.SubjectPublicKeyInfo))
+PY
+    chmod 600 "$WORK/key.pem"
+    local key="$WORK/key.pem" pub="$WORK/key.pub.pem"
+
+    fresh_tree "$tree"
+    expect 0 "modelctl sign" "$MODELCTL" sign "$tree" --key "$key"
+    expect 0 "model_signing verify key accepts modelctl's bundle" "$ms" verify key --signature "$tree/model.sig" --public_key "$pub" "$tree"
+    cp "$tree/model.sig" "$WORK/ours.sig"
+    flip_byte "$tree/model.safetensors"
+    expect fail "model_signing verify key rejects a flipped byte" "$ms" verify key --signature "$tree/model.sig" --public_key "$pub" "$tree"
+    expect 2 "modelctl verify-signature rejects a flipped byte (exit 2)" "$MODELCTL" verify-signature "$tree" --signature "$tree/model.sig" --public-key "$pub"
+    flip_byte "$tree/model.safetensors"
+
+    expect 0 "model_signing sign key" "$ms" sign key --private_key "$key" --signature "$tree/model.sig" "$tree"
+    expect 0 "modelctl verify-signature accepts model_signing's bundle" "$MODELCTL" verify-signature "$tree" --signature "$tree/model.sig" --public-key "$pub"
+    expect 0 "modelctl's statement is model_signing's (key order aside)" same_statement "$WORK/ours.sig" "$tree/model.sig"
+    printf 'added' > "$tree/tokenizer/added.txt"
+    expect fail "model_signing verify key rejects an added file" "$ms" verify key --signature "$tree/model.sig" --public_key "$pub" "$tree"
+    expect 2 "modelctl verify-signature rejects an added file (exit 2)" "$MODELCTL" verify-signature "$tree" --signature "$tree/model.sig" --public-key "$pub"
+    rm "$tree/tokenizer/added.txt"
+    flip_byte "$tree/model.safetensors"
+    expect fail "model_signing verify key rejects a flipped byte in its own bundle's tree" "$ms" verify key --signature "$tree/model.sig" --public_key "$pub" "$tree"
+    expect 2 "modelctl verify-signature rejects the same flipped byte (exit 2)" "$MODELCTL" verify-signature "$tree" --signature "$tree/model.sig" --public-key "$pub"
+  done
+
+  echo " single file and symlinks (with the last P-521 key)"
+  local file="$WORK/single.bin"
+  head -c 4000 /dev/urandom > "$file"
+  expect 0 "modelctl sign FILE" "$MODELCTL" sign "$file" --key "$WORK/key.pem" --output "$WORK/single.sig"
+  expect 0 "model_signing verify key accepts it" "$ms" verify key --signature "$WORK/single.sig" --public_key "$WORK/key.pub.pem" "$file"
+  cp "$WORK/single.sig" "$WORK/ours-single.sig"
+  expect 0 "model_signing sign key FILE" "$ms" sign key --private_key "$WORK/key.pem" --signature "$WORK/single.sig" "$file"
+  expect 0 "modelctl verify-signature accepts it" "$MODELCTL" verify-signature "$file" --signature "$WORK/single.sig" --public-key "$WORK/key.pub.pem"
+  expect 0 "modelctl's single-file statement is model_signing's" same_statement "$WORK/ours-single.sig" "$WORK/single.sig"
+
+  # A Hugging Face style snapshot: files are symlinks into blobs/ (model_signing: --allow_symlinks).
+  local snap="$WORK/hub/snapshots/abc" blobs="$WORK/hub/blobs"
+  mkdir -p "$snap/sub" "$blobs"
+  head -c 2000 /dev/urandom > "$blobs/1"; head -c 10 /dev/urandom > "$blobs/2"
+  ln -s ../../blobs/1 "$snap/weights.bin"; ln -s ../../../blobs/2 "$snap/sub/config.json"
+  expect 0 "modelctl sign a symlinked snapshot" "$MODELCTL" sign "$snap" --key "$WORK/key.pem" --output "$WORK/snap.sig"
+  expect 0 "model_signing verify key --allow_symlinks accepts it" "$ms" verify key --allow_symlinks --signature "$WORK/snap.sig" --public_key "$WORK/key.pub.pem" "$snap"
+  cp "$WORK/snap.sig" "$WORK/ours-snap.sig"
+  expect 0 "model_signing sign key --allow_symlinks" "$ms" sign key --allow_symlinks --private_key "$WORK/key.pem" --signature "$WORK/snap.sig" "$snap"
+  expect 0 "modelctl verify-signature accepts it" "$MODELCTL" verify-signature "$snap" --signature "$WORK/snap.sig" --public-key "$WORK/key.pub.pem"
+  expect 0 "modelctl's snapshot statement is model_signing's (allow_symlinks true)" same_statement "$WORK/ours-snap.sig" "$WORK/snap.sig"
+
+  # `huggingface-cli download --local-dir` keeps .cache/huggingface/ in the tree and rewrites it:
+  # modelctl leaves it out and records it in ignore_paths, which model_signing's verifier honours.
+  local local_dir="$WORK/local-dir"
+  fresh_tree "$local_dir"
+  mkdir -p "$local_dir/.cache/huggingface/download"
+  printf 'etag 1\n' > "$local_dir/.cache/huggingface/download/model.safetensors.metadata"
+  expect 0 "modelctl sign a --local-dir download" "$MODELCTL" sign "$local_dir" --key "$WORK/key.pem"
+  printf 'etag 2\n' > "$local_dir/.cache/huggingface/download/model.safetensors.metadata"
+  expect 0 "model_signing verify key accepts it after .cache/huggingface changed" "$ms" verify key --signature "$local_dir/model.sig" --public_key "$WORK/key.pub.pem" "$local_dir"
+}
+model_signing_section
+# ==================== end model_signing ====================
 
 # >>> stores: huggingface_hub accepts the HF cache fixture, and modelctl scan agrees >>>
 (
@@ -35,7 +166,8 @@ INTEROP_FAILED=0
         exit 1
     fi
     echo "stores: ok"
-) || INTEROP_FAILED=1
+) && pass "huggingface_hub and modelctl scan agree on the HF cache fixture" || fail "huggingface_hub / modelctl scan on the HF cache fixture"
 # <<< stores <<<
 
-exit "$INTEROP_FAILED"
+if [ "$failures" -gt 0 ]; then echo "interop: $failures checks failed"; exit 1; fi
+echo "interop: all checks passed"

@@ -4,4 +4,10 @@
 #include <openssl/evp.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+// ModelSigning: EC keys from PEM, ECDSA sign/verify, SubjectPublicKeyInfo encoding.
+#include <openssl/pem.h>
+#include <openssl/bio.h>
+#include <openssl/x509.h>
+#include <openssl/ec.h>
+#include <openssl/core_names.h>
 #endif

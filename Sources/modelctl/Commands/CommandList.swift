@@ -8,6 +8,8 @@ extension ModelCtl {
         ListCommand.self,
         ShowCommand.self,
         VerifyCommand.self,
+        SignCommand.self,
+        VerifySignatureCommand.self,
         LockCommand.self,
         UnlockCommand.self,
         MetricsCommand.self,

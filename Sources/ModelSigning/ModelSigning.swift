@@ -1,0 +1,305 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+public import ArtifactHashing
+
+/// Paths model_signing leaves out of a model, relative to the model root.
+///
+/// An ignored path leaves out itself and everything under it (`.git` covers `.git/HEAD`), and
+/// only where it is written: `.git` at the root, not `sub/.git`, as model_signing joins each
+/// ignored path to the model directory.
+public enum IgnoredPaths {
+    /// What model_signing's `--ignore-git-paths` (on by default) leaves out.
+    public static let git = [".git", ".gitattributes", ".github", ".gitignore"]
+
+    /// `path` in the form model_signing records (`PurePosixPath`): no `.` or empty components,
+    /// no trailing slash. Nil for a path that could never name something inside the root
+    /// (absolute, with `..`, or the root itself).
+    static func normalize(_ path: String) -> String? {
+        guard !path.hasPrefix("/") else { return nil }
+        let parts = path.split(separator: "/").filter { $0 != "." }
+        guard !parts.isEmpty, !parts.contains("..") else { return nil }
+        return parts.joined(separator: "/")
+    }
+
+    /// Whether `relativePath` is one of `ignored` or lies under one.
+    static func matches(_ relativePath: String, _ ignored: Set<String>) -> Bool {
+        if ignored.contains(relativePath) { return true }
+        var index = relativePath.endIndex
+        while let slash = relativePath[..<index].lastIndex(of: "/") {
+            if ignored.contains(String(relativePath[..<slash])) { return true }
+            index = slash
+        }
+        return false
+    }
+}
+
+/// What signing wrote.
+public struct SignatureRecord: Sendable, Hashable {
+    /// Where the bundle was written.
+    public var bundlePath: String
+    /// The signing key's fingerprint: lowercase hex SHA-256 of its DER SubjectPublicKeyInfo,
+    /// as `openssl pkey -pubout -outform DER | sha256sum` prints it.
+    public var keyFingerprint: String
+    /// The key hint written in the bundle (model_signing's: SHA-256 of the public key's PEM text).
+    public var keyHint: String
+    /// The key's curve.
+    public var curve: SigningCurve
+    /// The statement that was signed.
+    public var statement: SignedStatement
+    /// Things the user should fix, for the CLI to print (a private key others can read).
+    public var warnings: [String]
+}
+
+/// Signs a model directory or file the way `model_signing sign key` does.
+///
+/// ```swift
+/// let record = try await ModelSigner().sign(root: "/models/qwen3-8b", privateKeyPEMPath: "release.pem")
+/// print(record.bundlePath)   // /models/qwen3-8b/model.sig
+/// ```
+public struct ModelSigner: Sendable {
+    /// Files hashed at once (nil: one per processor).
+    public var jobs: Int?
+
+    /// A signer hashing `jobs` files at once (default: one per processor).
+    public init(jobs: Int? = nil) {
+        self.jobs = jobs
+    }
+
+    /// Hashes `root`, signs the statement with the EC private key in `privateKeyPEMPath` and
+    /// writes the bundle.
+    ///
+    /// - Parameters:
+    ///   - root: a model directory, or a single file.
+    ///   - privateKeyPEMPath: an unencrypted PEM EC private key on P-256, P-384 or P-521.
+    ///   - output: where to write the bundle; default `ROOT/model.sig` for a directory (left
+    ///     out of the signed files, as model_signing leaves out its signature), `FILE.sig` for a file.
+    /// - Throws: ``SigningError`` (`.keyUnreadable`, `.keyUnsupported`, `.hashingFailed`,
+    ///   `.writeFailed`, `.cryptoFailed`), or `CancellationError`.
+    ///   - progress: hashing progress, as ``ArtifactHasher/hash(_:progress:)`` reports it.
+    public func sign(root: String, privateKeyPEMPath: String, output: String? = nil,
+                     progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> SignatureRecord {
+        var warnings: [String] = []
+        if let mode = permissionBits(privateKeyPEMPath), mode & 0o044 != 0 {
+            warnings.append("\(privateKeyPEMPath): the private key is readable by group or others (mode \(String(mode, radix: 8))); restrict it with `chmod 600 \(privateKeyPEMPath)`")
+        }
+        // Check the key first, so a bad key fails before minutes of hashing; it is released
+        // while hashing and read again to sign.
+        _ = try ECKey.loadPrivate(path: privateKeyPEMPath)
+        let kind = nodeKind(root, followLinks: true)
+        let bundlePath = output ?? (kind == .directory ? trimTrailingSlashes(root) + "/" + ModelSigningFormat.defaultSignatureName : trimTrailingSlashes(root) + ".sig")
+        let statement = try await SignedStatement.hashing(
+            root: root, jobs: jobs, signaturePath: bundlePath,
+            extraIgnoredPaths: SignedStatement.toolMetadata(in: root), progress: progress
+        )
+        let key = try ECKey.loadPrivate(path: privateKeyPEMPath)
+        let spki = try key.subjectPublicKeyInfo()
+        let payload = statement.encoded()
+        let signature = try key.sign(ModelSigningFormat.preAuthenticationEncoding(payload))
+        let hint = modelSigningHint(ofSubjectPublicKeyInfo: spki)
+        try writeFileAtomically(bundlePath, SignatureBundle(payload: payload, signature: signature, hint: hint).encoded())
+        return SignatureRecord(
+            bundlePath: bundlePath, keyFingerprint: fingerprint(ofSubjectPublicKeyInfo: spki), keyHint: hint,
+            curve: key.curve, statement: statement, warnings: warnings
+        )
+    }
+}
+
+/// The outcome of checking a model against a signature bundle.
+public struct SignatureVerification: Sendable, Hashable {
+    /// The model root that was checked.
+    public var root: String
+    /// The bundle that was read.
+    public var bundlePath: String
+    /// The public key's fingerprint (see ``SignatureRecord/keyFingerprint``).
+    public var keyFingerprint: String
+    /// Whether the DSSE signature verifies with the public key (and the bundle's key hint, when
+    /// it has one, names that key).
+    public var signatureVerified: Bool
+    /// Why the signature did not verify, when it did not.
+    public var signatureProblem: String?
+    /// The signed statement; nil when the signature did not verify (its content is not trusted).
+    public var statement: SignedStatement?
+    /// The signed digests (expected) against the files now (actual); nil when the signature
+    /// did not verify.
+    public var diff: ManifestDiff?
+    /// Files hashed under the root (after the ignored paths).
+    public var filesChecked: Int
+
+    /// Whether the signature verifies and every file matches its signed digest, none missing or added.
+    public var isVerified: Bool { signatureVerified && diff?.isEmpty == true }
+
+    /// The integrity failure this outcome amounts to, or nil when verified.
+    public var failure: SigningError? {
+        if !signatureVerified {
+            return SigningError(.signatureInvalid, "\(bundlePath): the signature does not verify for \(root) with key \(keyFingerprint): \(signatureProblem ?? "invalid signature")")
+        }
+        guard let diff, !diff.isEmpty else { return nil }
+        let counts = [("changed", diff.changed.count), ("missing", diff.missing.count), ("added", diff.added.count), ("moved", diff.moved.count)]
+            .filter { $0.1 > 0 }.map { "\($0.1) \($0.0)" }.joined(separator: ", ")
+        return SigningError(.digestMismatch, "\(root): the files do not match the digests signed in \(bundlePath) (\(counts))")
+    }
+
+    /// Throws ``failure`` when there is one.
+    public func check() throws(SigningError) {
+        if let failure { throw failure }
+    }
+}
+
+/// Checks a model against a model_signing bundle, as `model_signing verify key` does.
+///
+/// ```swift
+/// let outcome = try await ModelSignatureVerifier().verify(root: "/models/m", bundlePath: "/models/m/model.sig",
+///                                                         publicKeyPEMPath: "release.pub")
+/// try outcome.check()   // SigningError .signatureInvalid or .digestMismatch
+/// ```
+public struct ModelSignatureVerifier: Sendable {
+    /// Files hashed at once (nil: one per processor).
+    public var jobs: Int?
+
+    /// A verifier hashing `jobs` files at once (default: one per processor).
+    public init(jobs: Int? = nil) {
+        self.jobs = jobs
+    }
+
+    /// Verifies the bundle's signature with the public key, then hashes `root` and compares it
+    /// with the signed digests. Paths the statement lists as ignored, model_signing's git paths
+    /// and the bundle itself (when it lies inside the root) are left out, as model_signing does.
+    ///
+    /// An outcome that does not verify is returned, not thrown: see
+    /// ``SignatureVerification/check()``.
+    ///
+    /// - Throws: ``SigningError`` for what could not be read or checked (`.keyUnreadable`,
+    ///   `.keyUnsupported`, `.bundleUnreadable`, `.bundleMalformed`, `.bundleUnsupported`,
+    ///   `.hashingFailed`), or `CancellationError`.
+    public func verify(root: String, bundlePath: String, publicKeyPEMPath: String,
+                       progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> SignatureVerification {
+        let key = try ECKey.loadPublic(path: publicKeyPEMPath)
+        let spki = try key.subjectPublicKeyInfo()
+        let keyFingerprint = fingerprint(ofSubjectPublicKeyInfo: spki)
+        let bundle = try SignatureBundle.read(path: bundlePath)
+        var outcome = SignatureVerification(
+            root: root, bundlePath: bundlePath, keyFingerprint: keyFingerprint,
+            signatureVerified: false, signatureProblem: nil, statement: nil, diff: nil, filesChecked: 0
+        )
+        if let hint = bundle.hint, hint != modelSigningHint(ofSubjectPublicKeyInfo: spki) {
+            // The hint is unsigned input: quoted only when it looks like what it claims to be.
+            let shown = hint.utf8.count == 64 && hexBytes(hint) != nil ? "its key hint is \(hint)" : "its key hint is not a SHA-256"
+            outcome.signatureProblem = "the bundle was signed with another key (\(shown))"
+            return outcome
+        }
+        guard try key.verify(bundle.signature, of: ModelSigningFormat.preAuthenticationEncoding(bundle.payload)) else {
+            outcome.signatureProblem = "the ECDSA signature over the DSSE payload is invalid (the payload or signature was altered, or another key signed it)"
+            return outcome
+        }
+        outcome.signatureVerified = true
+        let statement = try SignedStatement.decode(bundle.payload, source: bundlePath)
+        let current = try await SignedStatement.hashing(
+            root: root, jobs: jobs, signaturePath: bundlePath, extraIgnoredPaths: statement.ignorePaths, progress: progress
+        )
+        outcome.statement = statement
+        outcome.filesChecked = current.resources.count
+        outcome.diff = ManifestDiff(expected: statement.resources, actual: current.resources)
+        return outcome
+    }
+}
+
+/// Building statements: what `modelctl hash --format model-signing` prints and what signing signs.
+extension SignedStatement {
+    /// The statement model_signing would sign for `root`: `root` hashed, model_signing's git
+    /// paths and (when it lies inside the root) `signaturePath` left out.
+    ///
+    /// - Throws: ``SigningError`` `.hashingFailed` naming the path, or `CancellationError`.
+    public static func hashing(root: String, jobs: Int? = nil, signaturePath: String? = nil, extraIgnoredPaths: [String] = [],
+                               progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> SignedStatement {
+        let manifest: Manifest
+        do {
+            let ignored = nodeKind(root, followLinks: true) == .directory
+                ? ignoreSet(root: root, signaturePath: signaturePath, extraIgnoredPaths: extraIgnoredPaths) : []
+            manifest = try await hashLeavingOut(
+                root: root, ignoredTopLevel: ignored.filter { !$0.contains("/") }, jobs: jobs, progress: progress
+            )
+        } catch let error as HashingError {
+            throw SigningError(.hashingFailed, error.description)
+        }
+        return try SignedStatement(for: manifest, signaturePath: signaturePath, extraIgnoredPaths: extraIgnoredPaths)
+    }
+
+    /// The statement for an already hashed tree (`manifest.root` is looked at, not read: whether
+    /// it is a file, and whether it holds symbolic links).
+    ///
+    /// A directory's files are listed under their relative paths, less the ignored ones; a root
+    /// that is a file is listed as `"."`, as model_signing lists it.
+    public init(for manifest: Manifest, signaturePath: String? = nil, extraIgnoredPaths: [String] = []) throws(SigningError) {
+        let root = manifest.root
+        let kind = nodeKind(root, followLinks: true)
+        let name = SignedStatement.subjectName(forRoot: root)
+        if kind == .file {
+            guard let file = manifest.files.first, manifest.files.count == 1 else {
+                throw SigningError(.hashingFailed, "\(root): expected one file")
+            }
+            self.init(
+                modelName: name, resources: [ArtifactFile(path: ".", sha256: file.sha256, size: file.size)],
+                allowSymlinks: nodeKind(root, followLinks: false) == .symlink, ignorePaths: IgnoredPaths.git.sorted(by: bytesPrecede)
+            )
+            return
+        }
+        let ignored = SignedStatement.ignoreSet(root: root, signaturePath: signaturePath, extraIgnoredPaths: extraIgnoredPaths)
+        let files = manifest.files.filter { !IgnoredPaths.matches($0.path, ignored) }.sorted { statementOrder($0.path, $1.path) }
+        self.init(
+            modelName: name, resources: files,
+            allowSymlinks: containsSymlink(under: root, ignoring: ignored),
+            ignorePaths: ignored.sorted(by: bytesPrecede)
+        )
+    }
+
+    /// The statement's bytes for `manifest`, what `modelctl hash --format model-signing`
+    /// prints (see ``init(for:signaturePath:extraIgnoredPaths:)``).
+    public static func statementBytes(for manifest: Manifest, signaturePath: String? = nil) throws(SigningError) -> [UInt8] {
+        try SignedStatement(for: manifest, signaturePath: signaturePath, extraIgnoredPaths: toolMetadata(in: manifest.root)).encoded()
+    }
+
+    /// Tool metadata modelctl leaves out of what it signs, beyond model_signing's defaults:
+    /// `.cache/huggingface` at the top of the tree (`huggingface-cli download --local-dir`
+    /// rewrites its files on every download), when it is there. It is recorded in
+    /// `ignore_paths`, which model_signing's verifier honours.
+    public static func toolMetadata(in root: String) -> [String] {
+        nodeKind(trimTrailingSlashes(root) + "/.cache/huggingface", followLinks: false) == .directory ? [".cache/huggingface"] : []
+    }
+}
+
+extension SignedStatement {
+    /// What is left out of the directory `root`: model_signing's git paths, `extraIgnoredPaths`
+    /// (those that can name something inside the root) and the signature when it lies inside.
+    static func ignoreSet(root: String, signaturePath: String?, extraIgnoredPaths: [String]) -> Set<String> {
+        var ignored = Set(IgnoredPaths.git)
+        for path in extraIgnoredPaths { if let p = IgnoredPaths.normalize(path) { ignored.insert(p) } }
+        if let signaturePath, let relative = relativePath(of: signaturePath, inside: root) { ignored.insert(relative) }
+        return ignored
+    }
+
+    /// The subject name model_signing gives a model path: its last component, or the last
+    /// component of the resolved path when that is empty or `..` (for `.` or `/x/..`).
+    static func subjectName(forRoot root: String) -> String {
+        let parts = root.split(separator: "/").filter { $0 != "." }
+        if let last = parts.last, last != ".." { return String(last) }
+        guard let resolved = canonicalPath(root) else { return "" }
+        return resolved.split(separator: "/").last.map(String.init) ?? ""
+    }
+
+    /// `path` relative to the directory `root`, both resolved, or nil when it is not inside.
+    static func relativePath(of path: String, inside root: String) -> String? {
+        guard let base = canonicalPath(root) else { return nil }
+        let trimmed = trimTrailingSlashes(path)
+        let name = trimmed.split(separator: "/").last.map(String.init) ?? trimmed
+        let parent = canonicalPath(parentDirectory(of: trimmed)) ?? ""
+        let full = (parent == "/" ? "" : parent) + "/" + name
+        let prefix = base == "/" ? "/" : base + "/"
+        guard full.hasPrefix(prefix) else { return nil }
+        return IgnoredPaths.normalize(String(full.dropFirst(prefix.count)))
+    }
+}
+
+func bytesPrecede(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }

@@ -1,0 +1,96 @@
+import Foundation
+
+/// The Sigstore bundle (v0.3, JSON) that model_signing's "key" method writes: a public-key
+/// hint, no transparency-log entries, and a DSSE envelope with one signature.
+///
+/// Written compactly with keys in the order model_signing's bundle model emits them:
+/// `{"mediaType":…,"verificationMaterial":{"publicKey":{"hint":…},"tlogEntries":[]},
+/// "dsseEnvelope":{"payload":…,"payloadType":…,"signatures":[{"sig":…,"keyid":""}]}}`,
+/// with no trailing newline. `payload` and `sig` are standard base64; `sig` is a DER ECDSA signature.
+struct SignatureBundle {
+    /// The DSSE payload (the statement's bytes).
+    var payload: [UInt8]
+    /// The DER ECDSA signature over the payload's pre-authentication encoding.
+    var signature: [UInt8]
+    /// model_signing's key hint (SHA-256 of the public key's PEM text), or nil when absent.
+    var hint: String?
+
+    /// Bundles larger than this are refused (a statement lists about 200 bytes per file).
+    static let maximumSize = 256 << 20
+
+    func encoded() -> [UInt8] {
+        var out = "{\"mediaType\":"
+        PyJSON.writeString(ModelSigningFormat.bundleMediaType, into: &out)
+        out += ",\"verificationMaterial\":{\"publicKey\":{\"hint\":"
+        PyJSON.writeString(hint ?? "", into: &out)
+        out += "},\"tlogEntries\":[]},\"dsseEnvelope\":{\"payload\":"
+        PyJSON.writeString(Base64.encode(payload), into: &out)
+        out += ",\"payloadType\":"
+        PyJSON.writeString(ModelSigningFormat.payloadType, into: &out)
+        out += ",\"signatures\":[{\"sig\":"
+        PyJSON.writeString(Base64.encode(signature), into: &out)
+        out += ",\"keyid\":\"\"}]}}"
+        return Array(out.utf8)
+    }
+
+    /// Reads a bundle file: size-bounded, media type, DSSE envelope with an in-toto payload and
+    /// at least one signature (the first is the one checked, as model_signing does).
+    static func read(path: String) throws(SigningError) -> SignatureBundle {
+        let bytes: [UInt8]
+        do {
+            bytes = try readSmallFile(path, limit: maximumSize)
+        } catch {
+            throw SigningError(.bundleUnreadable, "\(path): cannot read the signature bundle: \(error.reason)")
+        }
+        return try decode(bytes, source: path)
+    }
+
+    static func decode(_ bytes: [UInt8], source: String) throws(SigningError) -> SignatureBundle {
+        let raw: BundleJSON
+        do {
+            raw = try JSONDecoder().decode(BundleJSON.self, from: Data(bytes))
+        } catch {
+            throw SigningError(.bundleMalformed, "\(source): not a Sigstore bundle with a DSSE envelope (\(decodingSummary(error)))")
+        }
+        guard raw.mediaType == ModelSigningFormat.bundleMediaType else {
+            throw SigningError(.bundleUnsupported, "\(source): bundle media type \(shown(raw.mediaType)) is not \(ModelSigningFormat.bundleMediaType) (model_signing's key method)")
+        }
+        guard let envelope = raw.dsseEnvelope else {
+            throw SigningError(.bundleMalformed, "\(source): the bundle holds no DSSE envelope (is it a signature over a single blob?)")
+        }
+        guard envelope.payloadType == ModelSigningFormat.payloadType else {
+            throw SigningError(.bundleMalformed, "\(source): DSSE payload type \(shown(envelope.payloadType)) is not \(ModelSigningFormat.payloadType)")
+        }
+        guard let first = envelope.signatures.first else {
+            throw SigningError(.bundleMalformed, "\(source): the DSSE envelope carries no signature")
+        }
+        guard let payload = Base64.decode(envelope.payload) else {
+            throw SigningError(.bundleMalformed, "\(source): the DSSE payload is not base64")
+        }
+        guard let signature = Base64.decode(first.sig), !signature.isEmpty else {
+            throw SigningError(.bundleMalformed, "\(source): the DSSE signature is not base64")
+        }
+        let hint = raw.verificationMaterial?.publicKey?.hint
+        return SignatureBundle(payload: payload, signature: signature, hint: hint?.isEmpty == true ? nil : hint)
+    }
+}
+
+private struct BundleJSON: Decodable {
+    struct PublicKey: Decodable { var hint: String? }
+    struct VerificationMaterial: Decodable { var publicKey: PublicKey? }
+    struct Signature: Decodable { var sig: String }
+    struct Envelope: Decodable {
+        var payload: String
+        var payloadType: String
+        var signatures: [Signature]
+    }
+    var mediaType: String
+    var verificationMaterial: VerificationMaterial?
+    var dsseEnvelope: Envelope?
+}
+
+/// Unsigned text from a bundle, fit for a message: at most 80 characters, control characters as `?`.
+func shown(_ text: String) -> String {
+    let cut = text.unicodeScalars.prefix(80).map { $0.value < 0x20 || $0.value == 0x7F ? "?" : Character($0) }
+    return "\"" + String(cut) + (text.unicodeScalars.count > 80 ? "…" : "") + "\""
+}

@@ -1,0 +1,53 @@
+/// Why a model could not be signed, or why a signature could not be checked.
+///
+/// Every message names the file it is about and says what to do next. Two codes are
+/// integrity failures (exit status 2 in the CLI): ``Code/signatureInvalid`` and
+/// ``Code/digestMismatch``. Every other code is an error (exit status 1).
+public struct SigningError: Error, Hashable, CustomStringConvertible, Sendable {
+    /// What kind of failure this is; tests and callers compare on it.
+    public enum Code: Hashable, Sendable {
+        /// A key file is missing, unreadable, too large or not a PEM key.
+        case keyUnreadable
+        /// A key that is not an EC key on P-256, P-384 or P-521, or an encrypted private key.
+        case keyUnsupported
+        /// The signature bundle is missing, unreadable or too large.
+        case bundleUnreadable
+        /// The bundle or its DSSE payload is not the JSON model_signing writes.
+        case bundleMalformed
+        /// A well-formed bundle that uses a model_signing feature modelctl does not check
+        /// (shard serialization, another hash, the pre-1.0 predicate).
+        case bundleUnsupported
+        /// The DSSE signature does not verify with the public key, or the bundle names another key.
+        /// An integrity failure.
+        case signatureInvalid
+        /// The signature verifies but the files do not match the signed digests (a file changed,
+        /// went missing or was added). An integrity failure.
+        case digestMismatch
+        /// The artifact root could not be hashed (missing root, dangling symlink, I/O error).
+        case hashingFailed
+        /// The bundle could not be written.
+        case writeFailed
+        /// The operating system refused a cryptographic operation (libcrypto failed).
+        case cryptoFailed
+    }
+
+    /// The kind of failure.
+    public let code: Code
+    /// A sentence naming the file, for people.
+    public let message: String
+
+    /// An error of kind `code`; `message` names the file and says what to do next.
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// Whether this failure means the artifacts or the signature cannot be trusted (exit 2),
+    /// rather than that something could not be read or done (exit 1).
+    public var isIntegrityFailure: Bool { code == .signatureInvalid || code == .digestMismatch }
+
+    public var description: String { message }
+
+    public static func == (lhs: SigningError, rhs: SigningError) -> Bool { lhs.code == rhs.code }
+    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
+}

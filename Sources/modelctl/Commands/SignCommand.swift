@@ -1,0 +1,75 @@
+import ArgumentParser
+import ArtifactHashing
+import Foundation
+import ModelRegistry
+import ModelSigning
+
+/// `modelctl sign PATH --key PRIVATE.pem [--output FILE]`: a bundle model_signing's
+/// `verify key` accepts.
+struct SignCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sign",
+        abstract: "Sign a model directory or file with an EC key, as `model_signing sign key` does.",
+        discussion: """
+            Writes a Sigstore bundle holding a DSSE envelope over an in-toto statement that lists \
+            every file's SHA-256 (predicate https://model_signing/signature/v1.0). The key is an \
+            unencrypted PEM EC private key on P-256, P-384 or P-521. The bundle goes to \
+            PATH/model.sig for a directory (left out of the signed files), FILE.sig for a file, \
+            unless --output says otherwise. `.git`, `.gitattributes`, `.github` and `.gitignore` \
+            at the top of the tree are left out, as model_signing leaves them out.
+
+            Check it with `modelctl verify-signature PATH --signature model.sig --public-key PUB.pem` \
+            or `model_signing verify key --signature model.sig --public_key PUB.pem PATH`.
+            """
+    )
+
+    @Argument(help: "The model directory or file to sign.")
+    var path: String
+
+    @Option(name: .customLong("key"), help: "PEM EC private key (P-256, P-384 or P-521).")
+    var key: String
+
+    @Option(name: .customLong("output"), help: "Where to write the bundle (default PATH/model.sig, or FILE.sig).")
+    var output: String?
+
+    @Option(name: .customLong("jobs"), help: "Files hashed at once (default: the number of processors).")
+    var jobs: Int?
+
+    @Flag(name: .customLong("json"), help: "Print {signature, key_fingerprint, key_hint, curve, subject_name, subject_sha256, files}.")
+    var json = false
+
+    func validate() throws {
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if key.isEmpty { throw ValidationError("--key must name a PEM private key file") }
+    }
+
+    func run() async throws {
+        let record: SignatureRecord
+        do {
+            record = try await ModelSigner(jobs: jobs).sign(
+                root: path, privateKeyPEMPath: key, output: output, progress: Format.progressHandler(label: path)
+            )
+        } catch let error as SigningError {
+            Terminal.clearProgress()
+            throw CommandFailure(code: error.isIntegrityFailure ? 2 : 1, message: error.message)
+        }
+        Terminal.clearProgress()
+        for warning in record.warnings { Terminal.warning(warning) }
+        if json {
+            let object: JSONValue = .object(JSONObject([
+                ("signature", .string(record.bundlePath)),
+                ("key_fingerprint", .string(record.keyFingerprint)),
+                ("key_hint", .string(record.keyHint)),
+                ("curve", .string(record.curve.rawValue)),
+                ("subject_name", .string(record.statement.modelName)),
+                ("subject_sha256", .string(record.statement.subjectDigest)),
+                ("files", .number(JSONNumber(record.statement.resources.count))),
+            ]))
+            print(JSON.serialize(object))
+        } else {
+            print("signed \(path): \(record.statement.resources.count) files -> \(record.bundlePath)")
+            print("  key      \(record.curve.rawValue) sha256:\(record.keyFingerprint)")
+            print("  subject  \(record.statement.modelName) sha256:\(record.statement.subjectDigest)")
+        }
+    }
+}

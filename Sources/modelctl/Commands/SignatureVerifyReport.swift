@@ -1,0 +1,88 @@
+import ArtifactHashing
+import Foundation
+import ModelRegistry
+import ModelSigning
+
+/// The text and JSON forms of a signature check, for `verify --signature` and `verify-signature`.
+enum SignatureVerifyReport {
+    /// Checks `path` against the bundle, prints the outcome (stdout) and throws the failure:
+    /// exit 2 when the signature or a digest does not match, exit 1 when something could not be read.
+    static func run(path: String, signature: String, publicKey: String, jobs: Int?, json: Bool) async throws {
+        let outcome: SignatureVerification
+        do {
+            outcome = try await ModelSignatureVerifier(jobs: jobs).verify(
+                root: path, bundlePath: signature, publicKeyPEMPath: publicKey, progress: Format.progressHandler(label: path)
+            )
+        } catch let error as SigningError {
+            Terminal.clearProgress()
+            throw failure(error)
+        }
+        Terminal.clearProgress()
+        print(json ? JSON.serialize(self.json(outcome)) : text(outcome))
+        if let error = outcome.failure { throw failure(error) }
+    }
+
+    /// The CLI failure for a signing error: integrity failures exit 2, the rest 1.
+    static func failure(_ error: SigningError) -> CommandFailure {
+        CommandFailure(code: error.isIntegrityFailure ? 2 : 1, message: error.message)
+    }
+
+    /// `text` with control characters shown as `?`, so a signed name cannot drive the terminal.
+    static func printable(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : $0 }))
+    }
+
+    static func text(_ o: SignatureVerification) -> String {
+        let p = printable
+        guard o.signatureVerified else {
+            return """
+                \(p(o.root)): SIGNATURE INVALID
+                  signature \(p(o.bundlePath))
+                  key       sha256:\(o.keyFingerprint)
+                  problem   \(p(o.signatureProblem ?? "invalid signature"))
+                """
+        }
+        let statement = o.statement
+        var lines = [
+            "\(p(o.root)): \(o.isVerified ? "OK (signature verified, every file matches)" : "SIGNED DIGESTS DO NOT MATCH")",
+            "  signature \(p(o.bundlePath))",
+            "  key       sha256:\(o.keyFingerprint)",
+            "  subject   \(p(statement?.modelName ?? "-")) sha256:\(statement?.subjectDigest ?? "-")",
+            "  files     \(statement?.resources.count ?? 0) signed, \(o.filesChecked) found",
+        ]
+        if let diff = o.diff, !diff.isEmpty {
+            let width = max(([0] + diff.changed.map(\.path.count) + diff.missing.map(\.path.count) + diff.added.map(\.path.count)).max()!, 1)
+            func pad(_ s: String) -> String { s + String(repeating: " ", count: max(0, width - s.count)) }
+            for c in diff.changed { lines.append("  changed  \(pad(p(c.path)))  expected \(c.expected)  actual \(c.actual)") }
+            for m in diff.missing { lines.append("  missing  \(pad(p(m.path)))  expected \(m.sha256)") }
+            for a in diff.added { lines.append("  added    \(pad(p(a.path)))  actual \(a.sha256)") }
+            for m in diff.moved { lines.append("  moved    \(p(m.from)) -> \(p(m.to))  sha256 \(m.sha256)") }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func json(_ o: SignatureVerification) -> JSONValue {
+        let status = !o.signatureVerified ? "signature_invalid" : (o.isVerified ? "ok" : "digest_mismatch")
+        var object = JSONObject([
+            ("root", .string(o.root)),
+            ("status", .string(status)),
+            ("signature", .string(o.bundlePath)),
+            ("signature_verified", .bool(o.signatureVerified)),
+            ("key_fingerprint", .string(o.keyFingerprint)),
+        ])
+        if let problem = o.signatureProblem { object["problem"] = .string(problem) }
+        if let statement = o.statement {
+            object["subject_name"] = .string(statement.modelName)
+            object["subject_sha256"] = .string(statement.subjectDigest)
+            object["files_signed"] = .number(JSONNumber(statement.resources.count))
+            object["files_found"] = .number(JSONNumber(o.filesChecked))
+        }
+        if let diff = o.diff {
+            object["changed"] = .array(diff.changed.map { ["path": .string($0.path), "expected": .string($0.expected), "actual": .string($0.actual)] })
+            object["missing"] = .array(diff.missing.map { ["path": .string($0.path), "expected": .string($0.sha256)] })
+            object["added"] = .array(diff.added.map { ["path": .string($0.path), "actual": .string($0.sha256)] })
+            object["moved"] = .array(diff.moved.map { ["from": .string($0.from), "to": .string($0.to), "sha256": .string($0.sha256)] })
+        }
+        return .object(object)
+    }
+}
