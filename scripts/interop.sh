@@ -26,7 +26,7 @@ expect() {
 # ==================== model_signing (OpenSSF model signing, PyPI model-signing) ====================
 # Both directions on fresh trees, for P-256, P-384 and P-521 keys: a bundle from `modelctl sign`
 # passes `model_signing verify key`, a bundle from `model_signing sign key` passes
-# `modelctl verify-signature`, and one flipped byte fails both. Also: the statement modelctl
+# `modelctl verify --signature`, and one flipped byte fails both. Also: the statement modelctl
 # signs equals model_signing's with its (run-to-run varying) object key order sorted.
 model_signing_section() {
   local version=1.1.1 venv="$INTEROP/venv"
@@ -88,19 +88,19 @@ PY
     cp "$tree/model.sig" "$WORK/ours.sig"
     flip_byte "$tree/model.safetensors"
     expect fail "model_signing verify key rejects a flipped byte" "$ms" verify key --signature "$tree/model.sig" --public_key "$pub" "$tree"
-    expect 2 "modelctl verify-signature rejects a flipped byte (exit 2)" "$MODELCTL" verify-signature "$tree" --signature "$tree/model.sig" --public-key "$pub"
+    expect 2 "modelctl verify --signature rejects a flipped byte (exit 2)" "$MODELCTL" verify "$tree" --signature "$tree/model.sig" --public-key "$pub"
     flip_byte "$tree/model.safetensors"
 
     expect 0 "model_signing sign key" "$ms" sign key --private_key "$key" --signature "$tree/model.sig" "$tree"
-    expect 0 "modelctl verify-signature accepts model_signing's bundle" "$MODELCTL" verify-signature "$tree" --signature "$tree/model.sig" --public-key "$pub"
+    expect 0 "modelctl verify --signature accepts model_signing's bundle" "$MODELCTL" verify "$tree" --signature "$tree/model.sig" --public-key "$pub"
     expect 0 "modelctl's statement is model_signing's (key order aside)" same_statement "$WORK/ours.sig" "$tree/model.sig"
     printf 'added' > "$tree/tokenizer/added.txt"
     expect fail "model_signing verify key rejects an added file" "$ms" verify key --signature "$tree/model.sig" --public_key "$pub" "$tree"
-    expect 2 "modelctl verify-signature rejects an added file (exit 2)" "$MODELCTL" verify-signature "$tree" --signature "$tree/model.sig" --public-key "$pub"
+    expect 2 "modelctl verify --signature rejects an added file (exit 2)" "$MODELCTL" verify "$tree" --signature "$tree/model.sig" --public-key "$pub"
     rm "$tree/tokenizer/added.txt"
     flip_byte "$tree/model.safetensors"
     expect fail "model_signing verify key rejects a flipped byte in its own bundle's tree" "$ms" verify key --signature "$tree/model.sig" --public_key "$pub" "$tree"
-    expect 2 "modelctl verify-signature rejects the same flipped byte (exit 2)" "$MODELCTL" verify-signature "$tree" --signature "$tree/model.sig" --public-key "$pub"
+    expect 2 "modelctl verify --signature rejects the same flipped byte (exit 2)" "$MODELCTL" verify "$tree" --signature "$tree/model.sig" --public-key "$pub"
   done
 
   echo " single file and symlinks (with the last P-521 key)"
@@ -110,7 +110,7 @@ PY
   expect 0 "model_signing verify key accepts it" "$ms" verify key --signature "$WORK/single.sig" --public_key "$WORK/key.pub.pem" "$file"
   cp "$WORK/single.sig" "$WORK/ours-single.sig"
   expect 0 "model_signing sign key FILE" "$ms" sign key --private_key "$WORK/key.pem" --signature "$WORK/single.sig" "$file"
-  expect 0 "modelctl verify-signature accepts it" "$MODELCTL" verify-signature "$file" --signature "$WORK/single.sig" --public-key "$WORK/key.pub.pem"
+  expect 0 "modelctl verify --signature accepts it" "$MODELCTL" verify "$file" --signature "$WORK/single.sig" --public-key "$WORK/key.pub.pem"
   expect 0 "modelctl's single-file statement is model_signing's" same_statement "$WORK/ours-single.sig" "$WORK/single.sig"
 
   # A Hugging Face style snapshot: files are symlinks into blobs/ (model_signing: --allow_symlinks).
@@ -122,7 +122,7 @@ PY
   expect 0 "model_signing verify key --allow_symlinks accepts it" "$ms" verify key --allow_symlinks --signature "$WORK/snap.sig" --public_key "$WORK/key.pub.pem" "$snap"
   cp "$WORK/snap.sig" "$WORK/ours-snap.sig"
   expect 0 "model_signing sign key --allow_symlinks" "$ms" sign key --allow_symlinks --private_key "$WORK/key.pem" --signature "$WORK/snap.sig" "$snap"
-  expect 0 "modelctl verify-signature accepts it" "$MODELCTL" verify-signature "$snap" --signature "$WORK/snap.sig" --public-key "$WORK/key.pub.pem"
+  expect 0 "modelctl verify --signature accepts it" "$MODELCTL" verify "$snap" --signature "$WORK/snap.sig" --public-key "$WORK/key.pub.pem"
   expect 0 "modelctl's snapshot statement is model_signing's (allow_symlinks true)" same_statement "$WORK/ours-snap.sig" "$WORK/snap.sig"
 
   # `huggingface-cli download --local-dir` keeps .cache/huggingface/ in the tree and rewrites it:

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 
-/// `modelctl sign` and `modelctl verify-signature` against the model_signing fixtures.
+/// `modelctl sign` and `modelctl verify --signature` against the model_signing fixtures.
 struct SignCommandTests {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("fixtures/model-signing").path
@@ -22,16 +22,16 @@ struct SignCommandTests {
         }
     }
 
-    @Test("verify-signature accepts model_signing's bundle (exit 0) and rejects a flipped byte with exit 2 and the changed file")
+    @Test("verify --signature accepts model_signing's bundle (exit 0) and rejects a flipped byte with exit 2 and the changed file")
     func verifiesAndRejects() throws {
         let setup = try Setup()
         let (dir, tree, pub) = (setup.dir, setup.tree, setup.pub)
         defer { withExtendedLifetime(setup) {} }
-        let ok = try modelctl(["verify-signature", tree, "--signature", tree + "/model.sig", "--public-key", pub])
+        let ok = try modelctl(["verify", tree, "--signature", tree + "/model.sig", "--public-key", pub])
         #expect(ok.status == 0, "\(ok.stderr)")
         #expect(ok.stdout.contains("OK (signature verified"))
         try dir.write("tree/tokenizer/merges.txt", "#version: 0.2\nh f\n")
-        let bad = try modelctl(["verify-signature", tree, "--signature", tree + "/model.sig", "--public-key", pub, "--json"])
+        let bad = try modelctl(["verify", tree, "--signature", tree + "/model.sig", "--public-key", pub, "--json"])
         #expect(bad.status == 2)
         let object = try JSONSerialization.jsonObject(with: Data(bad.stdout.utf8)) as? [String: Any]
         #expect(object?["status"] as? String == "digest_mismatch")
@@ -44,7 +44,7 @@ struct SignCommandTests {
         let setup = try Setup()
         let tree = setup.tree
         defer { withExtendedLifetime(setup) {} }
-        let result = try modelctl(["verify-signature", tree, "--signature", tree + "/model.sig", "--public-key", Self.fixtures + "/keys/other.pub.pem"])
+        let result = try modelctl(["verify", tree, "--signature", tree + "/model.sig", "--public-key", Self.fixtures + "/keys/other.pub.pem"])
         #expect(result.status == 2, "\(result.stderr)")
         #expect(result.stdout.contains("SIGNATURE INVALID"))
     }
@@ -58,7 +58,7 @@ struct SignCommandTests {
         #expect(noKey.status == 1)
         #expect(noKey.stderr.contains(dir.file("absent.pem")))
         let bundle = try dir.write("broken.sig", "{\"mediaType\": 3}")
-        let malformed = try modelctl(["verify-signature", tree, "--signature", bundle, "--public-key", pub])
+        let malformed = try modelctl(["verify", tree, "--signature", bundle, "--public-key", pub])
         #expect(malformed.status == 1)
         #expect(malformed.stderr.contains(bundle))
     }
@@ -77,10 +77,10 @@ struct SignCommandTests {
         #expect(object?["signature"] as? String == tree + "/model.sig")
         #expect((object?["key_fingerprint"] as? String)?.count == 64)
         #expect(object?["files"] as? Int == 7)
-        let verified = try modelctl(["verify-signature", tree, "--signature", tree + "/model.sig", "--public-key", pub])
+        let verified = try modelctl(["verify", tree, "--signature", tree + "/model.sig", "--public-key", pub])
         #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
         try FileManager.default.removeItem(atPath: tree + "/sub/empty.txt")
-        let missing = try modelctl(["verify-signature", tree, "--signature", tree + "/model.sig", "--public-key", pub])
+        let missing = try modelctl(["verify", tree, "--signature", tree + "/model.sig", "--public-key", pub])
         #expect(missing.status == 2)
         #expect(missing.stdout.contains("missing  sub/empty.txt"))
     }

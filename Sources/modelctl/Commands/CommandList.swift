@@ -9,7 +9,6 @@ extension ModelCtl {
         ShowCommand.self,
         VerifyCommand.self,
         SignCommand.self,
-        VerifySignatureCommand.self,
         LockCommand.self,
         UnlockCommand.self,
         MetricsCommand.self,

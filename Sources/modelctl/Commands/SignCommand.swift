@@ -3,6 +3,8 @@ import ArtifactHashing
 import Foundation
 import ModelRegistry
 import ModelSigning
+import OrderedJSON
+import VersionLock
 
 /// `modelctl sign PATH --key PRIVATE.pem [--output FILE]`: a bundle model_signing's
 /// `verify key` accepts.
@@ -18,12 +20,12 @@ struct SignCommand: AsyncParsableCommand {
             unless --output says otherwise. `.git`, `.gitattributes`, `.github` and `.gitignore` \
             at the top of the tree are left out, as model_signing leaves them out.
 
-            Check it with `modelctl verify-signature PATH --signature model.sig --public-key PUB.pem` \
+            Check it with `modelctl verify PATH --signature model.sig --public-key PUB.pem` \
             or `model_signing verify key --signature model.sig --public_key PUB.pem PATH`.
             """
     )
 
-    @Argument(help: "The model directory or file to sign.")
+    @Argument(help: "A registry entry's name, or the model directory or file to sign.")
     var path: String
 
     @Option(name: .customLong("key"), help: "PEM EC private key (P-256, P-384 or P-521).")
@@ -32,22 +34,23 @@ struct SignCommand: AsyncParsableCommand {
     @Option(name: .customLong("output"), help: "Where to write the bundle (default PATH/model.sig, or FILE.sig).")
     var output: String?
 
-    @Option(name: .customLong("jobs"), help: "Files hashed at once (default: the number of processors).")
-    var jobs: Int?
+    @OptionGroup var hashing: HashingOptions
+    @OptionGroup var location: LocationOptions
+    @OptionGroup var registry: RegistryOptions
 
     @Flag(name: .customLong("json"), help: "Print {signature, key_fingerprint, key_hint, curve, subject_name, subject_sha256, files}.")
     var json = false
 
     func validate() throws {
-        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if key.isEmpty { throw ValidationError("--key must name a PEM private key file") }
     }
 
     func run() async throws {
+        let (root, entry) = try SignatureTarget.resolve(path, registry: registry, mapPaths: location.mapPaths)
         let record: SignatureRecord
         do {
-            record = try await ModelSigner(jobs: jobs).sign(
-                root: path, privateKeyPEMPath: key, output: output, progress: Format.progressHandler(label: path)
+            record = try await ModelSigner(jobs: hashing.jobs).sign(
+                root: root, privateKeyPEMPath: key, output: output, progress: Format.progressHandler(label: path)
             )
         } catch let error as SigningError {
             Terminal.clearProgress()
@@ -55,6 +58,15 @@ struct SignCommand: AsyncParsableCommand {
         }
         Terminal.clearProgress()
         for warning in record.warnings { Terminal.warning(warning) }
+        if let entry {
+            // The entry remembers where its signature is and which key made it.
+            let locker = VersionLocker(store: registry.store(), source: try registry.source(mapPaths: location.mapPaths))
+            try locker.recordSignature(entry.name, JSONObject([
+                ("path", .string(record.bundlePath)),
+                ("key_fingerprint", .string("sha256:" + record.keyFingerprint)),
+                ("signed_at", .string(Timestamp.utc(Date()))),
+            ]))
+        }
         if json {
             let object: JSONValue = .object(JSONObject([
                 ("signature", .string(record.bundlePath)),

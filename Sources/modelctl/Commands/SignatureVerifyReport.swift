@@ -3,7 +3,7 @@ import Foundation
 import ModelRegistry
 import ModelSigning
 
-/// The text and JSON forms of a signature check, for `verify --signature` and `verify-signature`.
+/// The text and JSON forms of a signature check, for `verify --signature`.
 enum SignatureVerifyReport {
     /// Checks `path` against the bundle, prints the outcome (stdout) and throws the failure:
     /// exit 2 when the signature or a digest does not match, exit 1 when something could not be read.

@@ -24,13 +24,24 @@ struct VerifyCommand: AsyncParsableCommand {
             skipped with a note; a locked entry that cannot be checked is an error, always. \
             --strict also fails on no entries, an unlocked entry or an empty artifact root.
 
+            With --signature FILE, one entry (or a path) is checked against a model_signing bundle \
+            instead: the DSSE signature must verify with --public-key (else the entry's \
+            version_lock.public_key, else $MODELCTL_PUBLIC_KEY) and every file must match its \
+            signed digest, none missing or added.
+
             Exit status: 0 all verified; 2 an integrity failure (even if other entries failed); \
             1 any other failure (unknown model, missing artifact root, I/O).
             """
     )
 
-    @Argument(help: "Entry names, taken literally.")
+    @Argument(help: "Entry names, taken literally (with --signature: one entry name or a path).")
     var names: [String] = []
+
+    @Option(name: .customLong("signature"), help: ArgumentHelp("Check against this model_signing bundle (model.sig).", valueName: "file"))
+    var signature: String?
+
+    @Option(name: .customLong("public-key"), help: ArgumentHelp("PEM EC public key for --signature.", valueName: "pem"))
+    var publicKey: String?
 
     @Flag(name: [.customShort("a"), .customLong("all")], help: "Verify every entry of the registry.")
     var all = false
@@ -51,9 +62,16 @@ struct VerifyCommand: AsyncParsableCommand {
     func validate() throws {
         if all && !names.isEmpty { throw ValidationError("give entry names or --all, not both") }
         if !all && names.isEmpty { throw ValidationError("name the entries to verify, or pass --all") }
+        if signature != nil && (all || names.count != 1) { throw ValidationError("--signature checks one entry or path at a time") }
+        if publicKey != nil && signature == nil { throw ValidationError("--public-key goes with --signature") }
     }
 
     func run() async throws {
+        if let signature {
+            try await SignatureTarget.verify(names[0], signature: signature, publicKey: publicKey, registry: registry,
+                                             mapPaths: location.mapPaths, jobs: hashing.jobs, json: json)
+            return
+        }
         let locker = VersionLocker(store: registry.store(), source: try registry.source(mapPaths: location.mapPaths),
                                    hasher: ArtifactHasher(jobs: hashing.jobs))
         let options = VerifyOptions(record: !noRecord, strict: strict)
