@@ -36,7 +36,7 @@ let package = Package(
         .executableTarget(
             name: "modelctl",
             dependencies: [
-                "ArtifactHashing", "ModelRegistry", "VersionLock", "ModelCatalog", "ModelRuntime",
+                "ArtifactHashing", "ModelRegistry", "VersionLock", "ModelCatalog", "ModelRuntime", "HTTPSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "ModelRegistryTests", dependencies: ["ModelRegistry", "ArtifactHashing", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "VersionLockTests", dependencies: ["VersionLock", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ModelCatalogTests", dependencies: ["ModelCatalog", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "HTTPSupport", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"], swiftSettings: strict),
     ]
 )
