@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "FileSupport", swiftSettings: strict),
         .target(name: "ModelRegistry", dependencies: ["OrderedJSON", "FileSupport"], swiftSettings: strict),
         .target(name: "VersionLock", dependencies: ["ModelRegistry", "ArtifactHashing", "ModelStores", "OrderedJSON", "FileSupport"], swiftSettings: strict),
-        .target(name: "HTTPSupport", swiftSettings: strict),
+        .target(name: "HTTPSupport", dependencies: ["FileSupport"], swiftSettings: strict),
         .target(name: "ModelCatalog", dependencies: ["ModelRegistry", "HTTPSupport", "OrderedJSON", "FileSupport"], swiftSettings: strict),
         .target(name: "ModelRuntime", dependencies: ["ModelRegistry", "HTTPSupport", "OrderedJSON", "FileSupport"], swiftSettings: strict),
         .target(name: "ModelStores", dependencies: ["ArtifactHashing", "CLibCrypto"], swiftSettings: strict),
@@ -43,7 +43,7 @@ let package = Package(
             name: "modelctl",
             dependencies: [
                 "ArtifactHashing", "ModelRegistry", "VersionLock", "ModelCatalog", "ModelRuntime", "OrderedJSON", "FileSupport",
-                "ModelStores", "ModelSigning",
+                "ModelStores", "ModelSigning", "HTTPSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "ModelRegistryTests", dependencies: ["ModelRegistry", "OrderedJSON", "FileSupport", "ArtifactHashing", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "VersionLockTests", dependencies: ["VersionLock", "ModelRegistry", "OrderedJSON", "FileSupport", "ArtifactHashing", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ModelCatalogTests", dependencies: ["ModelCatalog", "OrderedJSON", "FileSupport", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "OrderedJSON", "FileSupport", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "HTTPSupport", "OrderedJSON", "FileSupport", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ModelStoresTests", dependencies: ["ModelStores", "ArtifactHashing", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ModelSigningTests", dependencies: ["ModelSigning", "ArtifactHashing", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"], swiftSettings: strict),

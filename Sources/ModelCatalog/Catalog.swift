@@ -1,136 +1,11 @@
-public import Foundation
+import Foundation
 import ModelRegistry
-
-/// What to do when a command is asked to use a model the catalog does not know.
-///
-/// The default is `off`: the catalog never blocks a valid model unless asked to.
-public enum UnknownModelMode: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
-    /// No check, no warning.
-    case off
-    /// One warning per unknown model per process (never one per call).
-    case warn
-    /// An unknown model is an error (exit 1), unless the call passes `--allow-unknown-model`.
-    case enforce
-
-    /// The environment variable that sets the mode.
-    public static let environmentVariable = "MODELCTL_CATALOG_MODE"
-
-    public var description: String { rawValue }
-
-    /// The mode in force: the command-line option, else `MODELCTL_CATALOG_MODE`, else `off`.
-    ///
-    /// An environment value that is not a mode is reported through `warnings` and ignored,
-    /// so a typo in the environment never blocks a model.
-    public static func resolve(
-        option: UnknownModelMode?, environment: [String: String], warnings: CatalogWarnings = .shared
-    ) -> UnknownModelMode {
-        if let option { return option }
-        guard let text = environment[environmentVariable], !text.isEmpty else { return .off }
-        if let mode = UnknownModelMode(rawValue: text.lowercased()) { return mode }
-        warnings.warnOnce(
-            key: "invalid-mode:\(text)",
-            "\(environmentVariable)=\(text) is not one of off, warn, enforce; using off")
-        return .off
-    }
-}
-
-/// An error from the catalog that stops a command.
-public enum CatalogError: Error, Hashable, CustomStringConvertible {
-    /// `enforce` mode and a model the catalog does not know.
-    case unknownModel(name: String)
-    /// A per-call override that is not a valid spec (the option text and why).
-    case invalidOverride(text: String, reason: String)
-
-    public var description: String {
-        switch self {
-        case .unknownModel(let name):
-            "model '\(name)' is not in the model catalog (unknown-model mode: enforce). "
-                + "To use it anyway, pass --allow-unknown-model for this call; to stop refusing unknown models, "
-                + "pass --mode warn or --mode off (or set \(UnknownModelMode.environmentVariable)=warn or off); "
-                + "to make it known, add {\"model_name\": \"\(name)\"} to the catalog file "
-                + "(\(CatalogConfiguration.fileVariable) or --catalog FILE)."
-        case .invalidOverride(let text, let reason):
-            "invalid model spec override '\(text)': \(reason)"
-        }
-    }
-}
-
-/// Where the catalog's sources are and how long to wait for them.
-public struct CatalogConfiguration: Sendable {
-    /// The environment variable naming the user's catalog file.
-    public static let fileVariable = "MODELCTL_CATALOG_PATH"
-    /// The environment variable naming the capabilities server's base URL.
-    public static let serverVariable = "MODELCTL_CATALOG_SERVER"
-
-    /// Whether the built-in list is the first layer (tests turn it off to work with small data).
-    public var includeBuiltin: Bool
-    /// The capabilities server's base URL; the catalog GETs
-    /// `{serverURL}/api/v1/get_server_capabilities`.
-    public var serverURL: URL?
-    /// The user's catalog file: a JSON array of specs.
-    public var catalogFile: String?
-    /// Backends whose model lists are read (OpenAI-compatible `/v1/models`, Ollama
-    /// `/api/tags`). Pass them only on refresh.
-    public var backends: [BackendEndpoint]
-    /// Per-call overrides, the last layer.
-    public var overrides: [ModelSpec]
-    /// How long to wait for each network source (default 3 s).
-    public var timeout: Duration
-    /// The clock that stamps `context_limit_observed_at`.
-    public var now: @Sendable () -> Date
-
-    /// A configuration; by default only the built-in list.
-    public init(
-        includeBuiltin: Bool = true, serverURL: URL? = nil, catalogFile: String? = nil,
-        backends: [BackendEndpoint] = [], overrides: [ModelSpec] = [], timeout: Duration = .seconds(3),
-        now: @escaping @Sendable () -> Date = { Date() }
-    ) {
-        self.includeBuiltin = includeBuiltin
-        self.serverURL = serverURL
-        self.catalogFile = catalogFile
-        self.backends = backends
-        self.overrides = overrides
-        self.timeout = timeout
-        self.now = now
-    }
-
-    /// The configuration from command-line options and the environment: `server` beats
-    /// `MODELCTL_CATALOG_SERVER`, `catalogFile` beats `MODELCTL_CATALOG_PATH`.
-    ///
-    /// A server value that is not an `http` or `https` URL is reported through `warnings` and
-    /// ignored (the other sources still apply).
-    public static func resolve(
-        server: String?, catalogFile: String?, environment: [String: String],
-        warnings: CatalogWarnings = .shared
-    ) -> CatalogConfiguration {
-        var configuration = CatalogConfiguration()
-        let serverText = nonEmpty(server) ?? nonEmpty(environment[serverVariable])
-        if let serverText {
-            if let url = URL(string: serverText), let scheme = url.scheme?.lowercased(),
-               scheme == "http" || scheme == "https", url.host != nil {
-                configuration.serverURL = url
-            } else {
-                warnings.warn("catalog server '\(serverText)' is not an http(s) URL; catalog server skipped")
-            }
-        }
-        configuration.catalogFile = nonEmpty(catalogFile) ?? nonEmpty(environment[fileVariable])
-        return configuration
-    }
-
-    private static func nonEmpty(_ s: String?) -> String? {
-        guard let s, !s.isEmpty else { return nil }
-        return s
-    }
-}
 
 /// The model catalog: every spec the sources produced, merged by precedence.
 ///
-/// Sources, first to last (a later source overrides the non-null fields of earlier ones):
-///
-/// 1. the built-in list (``BuiltinCatalog``),
-/// 2. the capabilities server, then each backend's model list,
-/// 3. the user's catalog file,
-/// 4. per-call overrides.
+/// The sources, in precedence order (a later source overrides the non-null fields of earlier
+/// ones): the built-in list (``BuiltinCatalog``), the capabilities server, each backend's
+/// model list, the user's catalog file, per-call overrides.
 ///
 /// A source that fails is reported through ``CatalogWarnings`` with its URL or path, and the
 /// others still apply: loading never fails as a whole.
@@ -151,11 +26,11 @@ public struct CatalogConfiguration: Sendable {
 public struct Catalog: Sendable {
     /// The specs, built-in models first in their order, then new models in the order the
     /// sources named them.
-    public private(set) var specs: [ModelSpec]
+    public internal(set) var specs: [ModelSpec]
 
     /// Names that only backends listed (no other source knows them), in the order seen.
     /// `modelctl models --mode` applies the unknown-model mode to these.
-    public private(set) var backendOnlyModels: [String] = []
+    public internal(set) var backendOnlyModels: [String] = []
 
     /// A catalog of the given specs, as they are.
     public init(specs: [ModelSpec]) {
@@ -189,11 +64,11 @@ public struct Catalog: Sendable {
     /// - `off`: no check, no warning; returns the spec when the catalog has one.
     /// - `warn`: an unknown model gets one warning per `warnings` instance (so one per process
     ///   with ``CatalogWarnings/shared``), however many times it is checked; returns `nil`.
-    /// - `enforce`: an unknown model throws ``CatalogError/unknownModel(name:)`` unless
+    /// - `enforce`: an unknown model throws ``CatalogError`` `unknownModel` unless
     ///   `allowUnknown` (`--allow-unknown-model`), which warns once instead.
     ///
     /// - Returns: the model's spec, or `nil` when the catalog does not know it.
-    /// - Throws: ``CatalogError/unknownModel(name:)`` in `enforce` mode without `allowUnknown`.
+    /// - Throws: ``CatalogError`` `unknownModel` in `enforce` mode without `allowUnknown`.
     public func check(
         modelID: String, mode: UnknownModelMode, allowUnknown: Bool, warnings: CatalogWarnings = .shared
     ) throws(CatalogError) -> ModelSpec? {
@@ -219,7 +94,7 @@ public struct Catalog: Sendable {
     /// lists (what `modelctl models --refresh --mode warn|enforce` checks).
     ///
     /// - Returns: in `enforce` mode without `allowUnknown`, one
-    ///   ``CatalogError/unknownModel(name:)`` per such model (the caller exits 1 after printing
+    ///   ``CatalogError`` `unknownModel` per such model (the caller exits 1 after printing
     ///   them); otherwise no error (`warn` mode, and `enforce` with `allowUnknown`, warn once each).
     public func checkBackendOnlyModels(
         mode: UnknownModelMode, allowUnknown: Bool = false, warnings: CatalogWarnings = .shared
@@ -249,7 +124,7 @@ public struct Catalog: Sendable {
     /// ```
     ///
     /// - Returns: the model's spec, or `nil` when unknown or when `mode` is `off`.
-    /// - Throws: ``CatalogError/unknownModel(name:)`` in `enforce` mode without `allowUnknown`;
+    /// - Throws: ``CatalogError`` `unknownModel` in `enforce` mode without `allowUnknown`;
     ///   the CLI exits 1 with the error's description.
     public static func checkModel(
         _ modelID: String, mode: UnknownModelMode, allowUnknown: Bool,
@@ -262,11 +137,14 @@ public struct Catalog: Sendable {
         return try catalog.check(modelID: modelID, mode: mode, allowUnknown: allowUnknown, warnings: warnings)
     }
 
-    /// Loads the catalog from every configured source.
+    /// Loads the catalog from every configured source
+    /// (``CatalogConfiguration/sources``, in precedence order).
     ///
-    /// Network sources (the capabilities server and every backend) are fetched concurrently,
-    /// each with ``CatalogConfiguration/timeout``. Failures and unknown enumeration values are
-    /// reported through `warnings`; loading itself never fails.
+    /// The sources are fetched concurrently (network sources each with
+    /// ``CatalogConfiguration/timeout``) and their layers applied one after another. A failing
+    /// source, entries a source skips, unknown enumeration values and names one source lists
+    /// twice (also when they differ only in case) are reported through `warnings`; loading
+    /// itself never fails.
     ///
     /// Availability: once the capabilities server or a backend answered, every model none of
     /// them listed gets `available: false`; when none answered, `available` stays `null`.
@@ -274,112 +152,18 @@ public struct Catalog: Sendable {
         _ configuration: CatalogConfiguration, warnings: CatalogWarnings = .shared
     ) async -> Catalog {
         let observedAt = configuration.now().formatted(.iso8601)
-        let fetcher = JSONFetcher(timeout: configuration.timeout)
-        let problems = ProblemLog()
-
-        // Network sources, concurrently; results kept in configuration order.
-        var requests: [(index: Int, url: URL)] = []
-        if let server = configuration.serverURL { requests.append((0, capabilitiesURL(base: server))) }
-        for (i, backend) in configuration.backends.enumerated() { requests.append((i + 1, backend.modelsURL)) }
-        let fetched = await withTaskGroup(of: (Int, Result<JSONValue, SourceFailure>).self) { group in
-            for request in requests {
-                group.addTask { (request.index, await fetcher.get(request.url)) }
+        let sources = configuration.sources
+        let layers = await withTaskGroup(of: (Int, SourceLayer).self) { group in
+            for (index, source) in sources.enumerated() {
+                group.addTask { (index, await source.layer(observedAt: observedAt)) }
             }
-            var results: [Int: Result<JSONValue, SourceFailure>] = [:]
-            for await (index, result) in group { results[index] = result }
-            return results
+            var layers = [SourceLayer?](repeating: nil, count: sources.count)
+            for await (index, layer) in group { layers[index] = layer }
+            return layers.compactMap { $0 }
         }
-
-        var catalog = Catalog(specs: configuration.includeBuiltin ? BuiltinCatalog.specs : [])
-        var serverTierAnswered = false
-        var listedByServers = Set<Int>()
-        var backendCreated: [Int] = []
-
-        func report(_ failure: SourceFailure, what: String) {
-            warnings.warn("\(what) \(failure); using the other catalog sources")
-        }
-
-        // 2a. The capabilities server.
-        if let url = configuration.serverURL.map(capabilitiesURL(base:)), let result = fetched[0] {
-            switch result {
-            case .failure(let failure):
-                report(failure, what: "catalog server")
-            case .success(let json):
-                let origin = url.absoluteString
-                if let specs = SourceParsers.capabilities(json, origin: origin, observedAt: observedAt, problem: problems.add) {
-                    serverTierAnswered = true
-                    for spec in specs {
-                        let i = catalog.apply(spec, from: .server, origin: origin, warnings: warnings)
-                        listedByServers.insert(i)
-                    }
-                } else {
-                    report(SourceFailure(location: origin, reason: "unexpected answer"), what: "catalog server")
-                }
-            }
-        }
-        problems.flush(into: warnings)
-
-        // 2b. Backends, in the order given.
-        for (offset, backend) in configuration.backends.enumerated() {
-            guard let result = fetched[offset + 1] else { continue }
-            let what = "backend '\(backend.name)'"
-            switch result {
-            case .failure(let failure):
-                report(failure, what: what)
-            case .success(let json):
-                let origin = backend.modelsURL.absoluteString
-                let specs: [ModelSpec]? = switch backend.kind {
-                case .openAI:
-                    SourceParsers.openAIModels(json, origin: origin, backend: backend.name, observedAt: observedAt, problem: problems.add)
-                case .ollama:
-                    SourceParsers.ollamaTags(json, origin: origin, backend: backend.name, problem: problems.add)
-                }
-                if let specs {
-                    serverTierAnswered = true
-                    for spec in specs {
-                        let before = catalog.specs.count
-                        let i = catalog.apply(spec, from: .server, origin: origin, warnings: warnings)
-                        listedByServers.insert(i)
-                        if catalog.specs.count > before { backendCreated.append(i) }
-                    }
-                } else {
-                    report(SourceFailure(location: origin, reason: "unexpected answer"), what: what)
-                }
-            }
-            problems.flush(into: warnings)
-        }
-
-        if serverTierAnswered {
-            for i in catalog.specs.indices where !listedByServers.contains(i) && catalog.specs[i].available == nil {
-                catalog.specs[i].available = false
-            }
-        }
-
-        // 3. The user's catalog file.
-        var touchedLater = Set<Int>()
-        if let path = configuration.catalogFile {
-            switch readFile(path) {
-            case .failure(let failure):
-                warnings.warn("catalog file \(failure); using the other catalog sources")
-            case .success(let json):
-                if let specs = SourceParsers.specArray(json, origin: path, problem: problems.add) {
-                    for spec in specs {
-                        touchedLater.insert(catalog.apply(spec, from: .file, origin: path, warnings: warnings))
-                    }
-                } else {
-                    warnings.warn("catalog file \(path) skipped; using the other catalog sources")
-                }
-            }
-            problems.flush(into: warnings)
-        }
-
-        // 4. Per-call overrides.
-        for spec in configuration.overrides {
-            touchedLater.insert(catalog.apply(spec, from: .override, origin: "override", warnings: warnings))
-        }
-
-        catalog.backendOnlyModels = backendCreated.filter { !touchedLater.contains($0) }.map { catalog.specs[$0].modelName }
-        return catalog
+        var builder = CatalogBuilder(warnings: warnings)
+        for layer in layers { builder.apply(layer) }
+        return builder.finish()
     }
 
     /// Merges one layer's spec into the catalog and returns the index of the spec it landed in.
@@ -402,25 +186,10 @@ public struct Catalog: Sendable {
         return specs.count - 1
     }
 
-    private static func readFile(_ path: String) -> Result<JSONValue, SourceFailure> {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "does not exist"
-            return .failure(SourceFailure(location: path, reason: reason))
-        }
-        do {
-            return .success(try JSON.parse(data, source: path))
-        } catch {
-            return .failure(SourceFailure(location: path, reason: "malformed JSON: \(error)"))
-        }
-    }
-
     /// Reads per-call overrides: each text is a JSON object spec or a JSON array of them,
     /// as in a catalog file.
     ///
-    /// - Throws: ``CatalogError/invalidOverride(text:reason:)`` when a text is not valid JSON
+    /// - Throws: ``CatalogError`` `invalidOverride` when a text is not valid JSON
     ///   or an entry is not a spec with a `model_name`.
     public static func parseOverrides(_ texts: [String]) throws(CatalogError) -> [ModelSpec] {
         var specs: [ModelSpec] = []
@@ -444,17 +213,5 @@ public struct Catalog: Sendable {
             }
         }
         return specs
-    }
-}
-
-/// Collects parse problems from a source so they are reported as warnings in order.
-private final class ProblemLog {
-    private var items: [String] = []
-
-    func add(_ message: String) { items.append(message) }
-
-    func flush(into warnings: CatalogWarnings) {
-        for item in items { warnings.warn(item) }
-        items.removeAll()
     }
 }

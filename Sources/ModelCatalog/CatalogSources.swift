@@ -1,240 +1,194 @@
-public import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import Foundation
 import HTTPSupport
 import ModelRegistry
 
-/// A running inference backend whose model list the catalog reads on refresh.
-///
-/// ModelCatalog does not know registry entries; the caller maps each entry to one of these.
-///
-/// ```swift
-/// let vllm = BackendEndpoint(name: "qwen3-local", kind: .openAI,
-///                            baseURL: URL(string: "http://127.0.0.1:24001/v1")!)
-/// let ollama = BackendEndpoint(name: "llama-ollama", kind: .ollama,
-///                              baseURL: URL(string: "http://127.0.0.1:11434")!)
-/// ```
-public struct BackendEndpoint: Sendable, Hashable {
-    /// The API a backend speaks.
-    public enum Kind: String, Sendable, Hashable, CaseIterable {
-        /// An OpenAI-compatible server (vLLM, LM Studio, ...): `GET {baseURL}/models`.
-        case openAI = "openai"
-        /// Ollama: `GET {host}/api/tags`.
-        case ollama
-    }
-
-    /// A name for messages and metadata, usually the registry entry's name.
-    public var name: String
-    /// The API the backend speaks.
-    public var kind: Kind
-    /// For `.openAI`, the API root including `/v1` (`http://host:port/v1`); for `.ollama`, the
-    /// host root (`http://host:11434`; a trailing `/v1` is ignored).
-    public var baseURL: URL
-
-    /// A backend endpoint.
-    public init(name: String, kind: Kind, baseURL: URL) {
-        self.name = name
-        self.kind = kind
-        self.baseURL = baseURL
-    }
-
-    /// The URL of the backend's model list: `{baseURL}/models` for OpenAI-compatible servers,
-    /// `{host}/api/tags` for Ollama.
-    public var modelsURL: URL {
-        var base = baseURL.absoluteString
-        while base.hasSuffix("/") { base.removeLast() }
-        switch kind {
-        case .openAI:
-            return URL(string: base + "/models") ?? baseURL
-        case .ollama:
-            if base.hasSuffix("/v1") { base.removeLast(3) }
-            return URL(string: base + "/api/tags") ?? baseURL
-        }
-    }
-}
-
-/// The capabilities endpoint under a catalog server's base URL:
-/// `{base}/api/v1/get_server_capabilities`.
-func capabilitiesURL(base: URL) -> URL {
-    var text = base.absoluteString
-    while text.hasSuffix("/") { text.removeLast() }
-    return URL(string: text + "/api/v1/get_server_capabilities") ?? base
-}
-
-/// One source's contribution: specs for some models, and whether the source answered.
-struct SourceLayer {
+/// What one source contributed: its specs in the order it named them, and what went wrong.
+struct SourceLayer: Sendable {
+    /// The precedence tier of the source.
+    var tier: SpecSource
+    /// The source's URL or path, for messages.
+    var origin: String
+    /// The specs, in the order the source named them.
     var specs: [ModelSpec] = []
+    /// Whether a server-tier source answered with a usable list (availability then applies).
     var answered = false
+    /// Whether the source is a backend's model list (models only backends list are reported).
+    var isBackend = false
+    /// The whole source failed: one warning, summary and detail together.
+    var failure: String?
+    /// Entries the source skipped or could not read fully, one warning each, after `failure`.
+    var problems: [String] = []
 }
 
-/// Fetches JSON over HTTP with a hard deadline.
-struct JSONFetcher: Sendable {
+/// One catalog source. Sources are listed in precedence order
+/// (``CatalogConfiguration/sources``), fetched concurrently and applied one after another:
+/// a later layer overrides the non-null fields of earlier ones.
+protocol CatalogSource: Sendable {
+    /// Produces the source's layer; never fails (a failure is part of the layer).
+    func layer(observedAt: String) async -> SourceLayer
+}
+
+/// The list shipped inside modelctl.
+struct BuiltinSource: CatalogSource {
+    func layer(observedAt: String) async -> SourceLayer {
+        SourceLayer(tier: .builtin, origin: "built-in catalog", specs: BuiltinCatalog.specs)
+    }
+}
+
+/// `GET {base}/api/v1/get_server_capabilities`, with `X-API-Key` when a key is configured.
+struct CapabilitiesServerSource: CatalogSource {
+    var baseURL: URL
+    var apiKey: String?
     var timeout: Duration
+    var limit: Int
 
-    /// GETs `url` and parses the body as JSON.
-    ///
-    /// - Returns: the JSON value, or a message naming the URL and what went wrong (connection
-    ///   refused, HTTP status, malformed JSON with line and column, timeout).
-    func get(_ url: URL) async -> Result<JSONValue, SourceFailure> {
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-        let outcome = await HTTPTransport.send(url: url, headers: ["Accept": "application/json"], timeout: seconds)
-        switch outcome {
-        case .failure(let error):
-            if let urlError = error as? URLError, urlError.code == .timedOut {
-                return .failure(SourceFailure(location: url.absoluteString, reason: "no answer within \(Self.format(seconds)) s (timed out)"))
-            }
-            return .failure(SourceFailure(location: url.absoluteString, reason: Self.describe(error)))
-        case .success(let response):
-            if !(200..<300).contains(response.status) {
-                return .failure(SourceFailure(location: url.absoluteString, reason: "HTTP \(response.status)"))
-            }
-            do {
-                return .success(try JSON.parse(response.body, source: url.absoluteString))
-            } catch {
-                return .failure(SourceFailure(location: url.absoluteString, reason: "malformed JSON: \(error)"))
-            }
-        }
+    /// `{base}/api/v1/get_server_capabilities`.
+    var url: URL {
+        var text = baseURL.absoluteString
+        while text.hasSuffix("/") { text.removeLast() }
+        return URL(string: text + "/api/v1/get_server_capabilities") ?? baseURL
     }
 
-    private static func format(_ seconds: Double) -> String {
-        seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        if let urlError = error as? URLError {
-            switch urlError.code {
-            case .cannotConnectToHost: return "connection refused (is the server running?)"
-            case .networkConnectionLost: return "the server closed the connection without answering"
-            case .cannotFindHost: return "unknown host"
-            case .badServerResponse: return "no valid HTTP answer (the server closed the connection or sent garbage)"
-            default: break
-            }
-        }
-        return (error as NSError).localizedDescription
-    }
-}
-
-/// A catalog source that could not be used: its URL or path, and why.
-struct SourceFailure: Error, CustomStringConvertible {
-    var location: String
-    var reason: String
-    var description: String { "\(location): \(reason)" }
-}
-
-/// Parsers for the documented shapes of each source's answer. Each takes the parsed JSON and
-/// returns specs (one per listed model), reporting entries it skips through `problem`.
-enum SourceParsers {
-    /// `GET /api/v1/get_server_capabilities`: `{"supported_models": [...]}` whose items are
-    /// objects (`model_name`, optional `max_context_length`, `model_id`, `arch`, and fields
-    /// unknown to us, which go to metadata) or plain strings (the model name).
-    ///
-    /// A `max_context_length` here is a served context: kind `served`, source `server`,
-    /// observed at `observedAt`.
-    static func capabilities(
-        _ json: JSONValue, origin: String, observedAt: String, problem: (String) -> Void
-    ) -> [ModelSpec]? {
-        guard let items = json["supported_models"]?.arrayValue else {
-            problem("\(origin): expected an object with \"supported_models\" (an array), got \(json.typeDescription)")
-            return nil
-        }
-        var specs: [ModelSpec] = []
-        for (index, item) in items.enumerated() {
-            let where_ = "\(origin) supported_models[\(index)]"
-            var spec: ModelSpec
-            if let name = item.stringValue, !name.isEmpty {
-                spec = ModelSpec(modelName: name)
-            } else if let object = item.objectValue {
-                guard let parsed = ModelSpec.parse(object, origin: where_, problem: problem) else { continue }
-                spec = parsed
+    func layer(observedAt: String) async -> SourceLayer {
+        let origin = url.absoluteString
+        var layer = SourceLayer(tier: .server, origin: origin)
+        var headers: [String: String] = [:]
+        var problems: [String] = []
+        if let apiKey {
+            if Self.maySendKey(to: url) {
+                headers["X-API-Key"] = apiKey
             } else {
-                problem("\(where_): expected a model name or an object, got \(item.typeDescription); skipped")
-                continue
+                problems.append("\(origin): the API key is not sent over plain http to a host other than the loopback; use https")
             }
-            if let limit = spec.maxContextLength {
-                spec.servedContextLength = spec.servedContextLength ?? limit
-                spec.contextLimitKind = spec.contextLimitKind ?? .served
-                spec.contextLimitSource = spec.contextLimitSource ?? .server
-                spec.contextLimitObservedAt = spec.contextLimitObservedAt ?? observedAt
-            }
-            spec.available = true
-            specs.append(spec)
         }
-        return specs
+        switch await fetchJSON(url, headers: headers, timeout: timeout, limit: limit) {
+        case .failure(let reason):
+            layer.failure = "catalog server \(reason); using the other catalog sources"
+        case .success(let json):
+            if let specs = SourceParsers.capabilities(json, origin: origin, observedAt: observedAt, problem: { problems.append($0) }) {
+                layer.specs = specs
+                layer.answered = true
+            } else {
+                layer.failure = "catalog server \(origin): unexpected answer: \(problems.removeLast()); using the other catalog sources"
+            }
+        }
+        layer.problems = problems
+        return layer
     }
 
-    /// OpenAI-compatible `GET /v1/models`: `{"object": "list", "data": [{"id": ..., ...}]}`.
-    /// vLLM adds `max_model_len` (a served context) and `root` (the model path it loaded).
-    static func openAIModels(
-        _ json: JSONValue, origin: String, backend: String, observedAt: String, problem: (String) -> Void
-    ) -> [ModelSpec]? {
-        guard let items = json["data"]?.arrayValue else {
-            problem("\(origin): expected an object with \"data\" (an array), got \(json.typeDescription)")
-            return nil
-        }
-        var specs: [ModelSpec] = []
-        for (index, item) in items.enumerated() {
-            guard let id = item["id"]?.stringValue, !id.isEmpty else {
-                problem("\(origin) data[\(index)]: no \"id\" string; skipped")
-                continue
-            }
-            var spec = ModelSpec(modelName: id, available: true)
-            if let served = item["max_model_len"]?.intValue, served > 0 {
-                spec.servedContextLength = served
-                spec.maxContextLength = served
-                spec.contextLimitKind = .served
-                spec.contextLimitSource = .server
-                spec.contextLimitObservedAt = observedAt
-            }
-            spec.metadata["backend"] = .string(backend)
-            if let root = item["root"]?.stringValue, root != id { spec.metadata["root"] = .string(root) }
-            specs.append(spec)
-        }
-        return specs
+    /// A key goes over https, or over http only to a loopback address.
+    static func maySendKey(to url: URL) -> Bool {
+        if url.scheme?.lowercased() == "https" { return true }
+        let host = (url.host ?? "").lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
+}
 
-    /// Ollama `GET /api/tags`: `{"models": [{"name": "llama3.2:latest", "details":
-    /// {"family": ..., "parameter_size": ..., "quantization_level": ...}, ...}]}`. Ollama does
-    /// not report a context length here.
-    static func ollamaTags(
-        _ json: JSONValue, origin: String, backend: String, problem: (String) -> Void
-    ) -> [ModelSpec]? {
-        guard let items = json["models"]?.arrayValue else {
-            problem("\(origin): expected an object with \"models\" (an array), got \(json.typeDescription)")
-            return nil
-        }
-        var specs: [ModelSpec] = []
-        for (index, item) in items.enumerated() {
-            guard let name = (item["name"] ?? item["model"])?.stringValue, !name.isEmpty else {
-                problem("\(origin) models[\(index)]: no \"name\" string; skipped")
-                continue
-            }
-            var spec = ModelSpec(modelName: name, available: true)
-            spec.metadata["backend"] = .string(backend)
-            for key in ["family", "parameter_size", "quantization_level", "format"] {
-                if let value = item["details"]?[key], !value.isNull { spec.metadata[key] = value }
-            }
-            specs.append(spec)
-        }
-        return specs
-    }
+/// A backend's model list: OpenAI-compatible `/v1/models` or Ollama `/api/tags`.
+struct BackendSource: CatalogSource {
+    var backend: BackendEndpoint
+    var timeout: Duration
+    var limit: Int
 
-    /// A catalog file or override list: a JSON array of spec objects.
-    static func specArray(_ json: JSONValue, origin: String, problem: (String) -> Void) -> [ModelSpec]? {
-        guard let items = json.arrayValue else {
-            problem("\(origin): expected a JSON array of model specs, got \(json.typeDescription)")
-            return nil
-        }
-        var specs: [ModelSpec] = []
-        for (index, item) in items.enumerated() {
-            guard let object = item.objectValue else {
-                problem("\(origin)[\(index)]: expected an object, got \(item.typeDescription); skipped")
-                continue
+    func layer(observedAt: String) async -> SourceLayer {
+        let origin = backend.modelsURL.absoluteString
+        var layer = SourceLayer(tier: .server, origin: origin, isBackend: true)
+        var problems: [String] = []
+        let what = "backend '\(backend.name)'"
+        switch await fetchJSON(backend.modelsURL, headers: [:], timeout: timeout, limit: limit) {
+        case .failure(let reason):
+            layer.failure = "\(what) \(reason); using the other catalog sources"
+        case .success(let json):
+            let specs: [ModelSpec]? = switch backend.kind {
+            case .openAI:
+                SourceParsers.openAIModels(json, origin: origin, backend: backend.name, observedAt: observedAt, problem: { problems.append($0) })
+            case .ollama:
+                SourceParsers.ollamaTags(json, origin: origin, backend: backend.name, problem: { problems.append($0) })
             }
-            if let spec = ModelSpec.parse(object, origin: "\(origin)[\(index)]", problem: problem) {
-                specs.append(spec)
+            if let specs {
+                layer.specs = specs
+                layer.answered = true
+            } else {
+                layer.failure = "\(what) \(origin): unexpected answer: \(problems.removeLast()); using the other catalog sources"
             }
         }
-        return specs
+        layer.problems = problems
+        return layer
     }
+}
+
+/// The user's catalog file: a JSON array of specs.
+struct CatalogFileSource: CatalogSource {
+    var path: String
+    var limit: Int
+
+    func layer(observedAt: String) async -> SourceLayer {
+        var layer = SourceLayer(tier: .file, origin: path)
+        var problems: [String] = []
+        switch readJSONFile(path, limit: limit) {
+        case .failure(let reason):
+            layer.failure = "catalog file \(reason); using the other catalog sources"
+        case .success(let json):
+            if let specs = SourceParsers.specArray(json, origin: path, problem: { problems.append($0) }) {
+                layer.specs = specs
+            } else {
+                layer.failure = "catalog file \(path) skipped: \(problems.removeLast()); using the other catalog sources"
+            }
+        }
+        layer.problems = problems
+        return layer
+    }
+}
+
+/// Per-call overrides, already parsed.
+struct OverrideSource: CatalogSource {
+    var specs: [ModelSpec]
+
+    func layer(observedAt: String) async -> SourceLayer {
+        SourceLayer(tier: .override, origin: "override", specs: specs)
+    }
+}
+
+/// GETs `url` and parses the body as JSON; the failure is `URL: reason`.
+private func fetchJSON(_ url: URL, headers: [String: String], timeout: Duration, limit: Int) async -> Result<JSONValue, SourceFailure> {
+    var headers = headers
+    headers["Accept"] = "application/json"
+    let response: HTTPResponse
+    do {
+        response = try await HTTPClient.shared.get(url, headers: headers, timeout: timeout, maxBodyBytes: limit)
+    } catch {
+        return .failure(SourceFailure(error.message))
+    }
+    do {
+        return .success(try JSON.parse(response.body, source: url.absoluteString))
+    } catch {
+        return .failure(SourceFailure("\(url.absoluteString): malformed JSON: \(error)"))
+    }
+}
+
+/// Reads a JSON file: a regular file (links followed) of at most `limit` bytes.
+private func readJSONFile(_ path: String, limit: Int) -> Result<JSONValue, SourceFailure> {
+    let url = URL(fileURLWithPath: path)
+    guard FileManager.default.fileExists(atPath: path) else { return .failure(SourceFailure("\(path): does not exist")) }
+    let values = try? url.resourceValues(forKeys: [.isRegularFileKey, .fileSizeKey])
+    guard values?.isRegularFile == true else {
+        return .failure(SourceFailure("\(path): not a regular file (a catalog file must be one)"))
+    }
+    guard let handle = try? FileHandle(forReadingFrom: url) else { return .failure(SourceFailure("\(path): cannot be read")) }
+    defer { try? handle.close() }
+    guard let data = try? handle.read(upToCount: limit + 1) ?? Data() else { return .failure(SourceFailure("\(path): cannot be read")) }
+    guard data.count <= limit else {
+        return .failure(SourceFailure("\(path): larger than \(limit) bytes; not read"))
+    }
+    do {
+        return .success(try JSON.parse(data, source: path))
+    } catch {
+        return .failure(SourceFailure("\(path): malformed JSON: \(error)"))
+    }
+}
+
+/// Why a source could not be used, starting with its URL or path.
+struct SourceFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }

@@ -1,44 +1,28 @@
-/// The catalog as a text table, for `modelctl models` on a terminal.
+/// The catalog as table cells, for `modelctl models` on a terminal (the command line draws them).
 ///
-/// Columns: `NAME`, `AVAILABLE` (`yes`, `no`, or `-` when no server was asked), `CONTEXT`
-/// (`max_context_length`), `KIND` (`trained` or `served`), `LIMIT SOURCE`
-/// (`context_limit_source`), `TRAINING`, `ARCH`, `SIZE`. Unknown values print as `-`.
-///
-/// ```
-/// NAME           AVAILABLE  CONTEXT  KIND     LIMIT SOURCE  TRAINING  ARCH   SIZE
-/// Qwen/Qwen3-8B  yes        40960    served   server        hybrid    dense  small
-/// ```
+/// Columns: `NAME`, `AVAILABLE` (`yes`, `no`, or `-` when no server was asked), `TRAINABLE`
+/// and `SAMPLEABLE` (`yes`, `no`, `-` when no source said), `CONTEXT` (`max_context_length`),
+/// `KIND` (`trained` or `served`), `LIMIT SOURCE` (`context_limit_source`), `TRAINING`,
+/// `ARCH`, `SIZE`. Unknown values print as `-`.
 public enum CatalogTable {
     /// The column titles, in order.
-    public static let headers = ["NAME", "AVAILABLE", "CONTEXT", "KIND", "LIMIT SOURCE", "TRAINING", "ARCH", "SIZE"]
+    public static let headers = [
+        "NAME", "AVAILABLE", "TRAINABLE", "SAMPLEABLE", "CONTEXT", "KIND", "LIMIT SOURCE", "TRAINING", "ARCH", "SIZE",
+    ]
 
     /// The table cells for one spec, in ``headers`` order.
     public static func row(_ spec: ModelSpec) -> [String] {
-        let available = spec.available.map { $0 ? "yes" : "no" } ?? "-"
+        func yesNo(_ value: Bool?) -> String { value.map { $0 ? "yes" : "no" } ?? "-" }
         return [
-            spec.modelName, available, spec.maxContextLength.map(String.init) ?? "-",
+            spec.modelName, yesNo(spec.available), yesNo(spec.trainable), yesNo(spec.sampleable),
+            spec.maxContextLength.map(String.init) ?? "-",
             spec.contextLimitKind?.rawValue ?? "-", spec.contextLimitSource?.rawValue ?? "-",
             spec.trainingType?.rawValue ?? "-", spec.architecture?.rawValue ?? "-", spec.size?.rawValue ?? "-",
         ]
     }
 
-    /// The whole table: a header line and one line per spec, columns padded with spaces and
-    /// separated by two spaces, no trailing spaces, each line ending in a newline.
-    public static func render(_ specs: [ModelSpec]) -> String {
-        let rows = [headers] + specs.map(row)
-        var widths = [Int](repeating: 0, count: headers.count)
-        for row in rows {
-            for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) }
-        }
-        var out = ""
-        for row in rows {
-            var line = ""
-            for (i, cell) in row.enumerated() {
-                line += i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] + 2 - cell.count)
-            }
-            while line.hasSuffix(" ") { line.removeLast() }
-            out += line + "\n"
-        }
-        return out
+    /// The cells of every spec, in order.
+    public static func rows(_ specs: [ModelSpec]) -> [[String]] {
+        specs.map(row)
     }
 }

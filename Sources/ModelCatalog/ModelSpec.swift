@@ -19,6 +19,8 @@ public import ModelRegistry
 ///   "served_context_length": null,
 ///   "features": ["thinking"],
 ///   "available": null,
+///   "trainable": null,
+///   "sampleable": null,
 ///   "source": "builtin",
 ///   "metadata": {"reference": "https://huggingface.co/Qwen/Qwen3-8B"}
 /// }
@@ -74,6 +76,13 @@ public struct ModelSpec: Sendable, Hashable {
     /// Whether a server lists the model: `true` when one does, `false` when servers answered
     /// without it, `nil` when no server was asked or none answered.
     public var available: Bool?
+    /// Whether the service can create training runs on the model (the Tinker capabilities
+    /// endpoint's `trainable`); `nil` when no source said.
+    public var trainable: Bool?
+    /// Whether the service has sampling capacity for the model (`sampleable`); `nil` when no
+    /// source said. A model listed with both ``trainable`` and ``sampleable`` `false` is not
+    /// ``available``.
+    public var sampleable: Bool?
     /// The last catalog source that set a field of this spec.
     public var source: SpecSource?
     /// Every field the tool does not model, kept as given.
@@ -92,7 +101,7 @@ public struct ModelSpec: Sendable, Hashable {
         contextLimitSource: ContextLimitSource? = nil, contextLimitKind: ContextKind? = nil,
         contextLimitObservedAt: String? = nil, trainedContextLength: Int? = nil,
         servedContextLength: Int? = nil, features: [String]? = nil, available: Bool? = nil,
-        source: SpecSource? = nil, metadata: JSONObject = JSONObject()
+        trainable: Bool? = nil, sampleable: Bool? = nil, source: SpecSource? = nil, metadata: JSONObject = JSONObject()
     ) {
         self.modelName = modelName
         self.modelID = modelID
@@ -107,6 +116,8 @@ public struct ModelSpec: Sendable, Hashable {
         self.servedContextLength = servedContextLength
         self.features = features
         self.available = available
+        self.trainable = trainable
+        self.sampleable = sampleable
         self.source = source
         self.metadata = metadata
     }
@@ -115,7 +126,7 @@ public struct ModelSpec: Sendable, Hashable {
     public static let modeledKeys: [String] = [
         "model_name", "model_id", "training_type", "architecture", "size", "max_context_length",
         "context_limit_source", "context_limit_kind", "context_limit_observed_at",
-        "trained_context_length", "served_context_length", "features", "available", "source",
+        "trained_context_length", "served_context_length", "features", "available", "trainable", "sampleable", "source",
         "metadata",
     ]
 
@@ -138,6 +149,8 @@ public struct ModelSpec: Sendable, Hashable {
         o["served_context_length"] = int(servedContextLength)
         o["features"] = features.map { .array($0.map { .string($0) }) } ?? .null
         o["available"] = available.map { .bool($0) } ?? .null
+        o["trainable"] = trainable.map { .bool($0) } ?? .null
+        o["sampleable"] = sampleable.map { .bool($0) } ?? .null
         o["source"] = string(source?.rawValue)
         o["metadata"] = .object(metadata)
         return .object(o)
@@ -196,9 +209,15 @@ public struct ModelSpec: Sendable, Hashable {
                 wrongType("features", v, "an array of strings")
             }
         }
-        if let v = object["available"], !v.isNull {
-            if let b = v.boolValue { spec.available = b } else { wrongType("available", v, "a boolean") }
+        func bool(_ key: String) -> Bool? {
+            guard let v = object[key], !v.isNull else { return nil }
+            if let b = v.boolValue { return b }
+            wrongType(key, v, "a boolean")
+            return nil
         }
+        spec.available = bool("available")
+        spec.trainable = bool("trainable")
+        spec.sampleable = bool("sampleable")
         if let v = object["metadata"], !v.isNull {
             if let m = v.objectValue {
                 for (key, value) in m { spec.metadata[key] = value }
@@ -256,6 +275,8 @@ public struct ModelSpec: Sendable, Hashable {
         take(\.servedContextLength)
         take(\.features)
         take(\.available)
+        take(\.trainable)
+        take(\.sampleable)
         if let limit = layer.maxContextLength {
             maxContextLength = limit
             contextLimitSource = layer.contextLimitSource ?? source.defaultLimitSource

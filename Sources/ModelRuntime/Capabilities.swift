@@ -4,7 +4,8 @@ public import ModelRegistry
 ///
 /// Registries written by different tools spell the same capability many ways (`vl`,
 /// `multimodal`, `function_calling`, `reasoner`, ...). Normalisation:
-/// - keys are lower-cased; when matching synonyms, `-` and spaces count as `_`;
+/// - keys are trimmed of surrounding whitespace and lower-cased (as ImageWorks does); when
+///   matching synonyms, `-` and spaces count as `_`;
 /// - each canonical capability (``canonicalNames``) is `true` when the canonical key or any of
 ///   its synonyms (``synonyms``) is `true` (an explicit `false` on one spelling does not veto
 ///   another spelling's `true`);
@@ -74,7 +75,7 @@ public struct Capabilities: Sendable, Hashable {
         var canonical: [String: Bool] = [:]
         var others: [(String, Bool)] = []
         for (key, value) in raw {
-            let lower = key.lowercased()
+            let lower = key.trimmingWhitespace.lowercased()
             if let name = Self.canonicalBySynonym[Self.spelling(lower)] {
                 let group = (name == "thinking" || name == "reasoning") ? ["thinking", "reasoning"] : [name]
                 for member in group { canonical[member] = (canonical[member] ?? false) || value }
@@ -96,10 +97,10 @@ public struct Capabilities: Sendable, Hashable {
         self.init(entry.capabilities.map { ($0.key, $0.value) })
     }
 
-    /// The name `name` is normalised to: lower-cased, and the canonical name for a synonym
-    /// (`VL` -> `vision`, `function-calling` -> `tools`, `cot` -> `reasoning`).
+    /// The name `name` is normalised to: trimmed, lower-cased, and the canonical name for a
+    /// synonym (`VL` -> `vision`, `" VL "` -> `vision`, `function-calling` -> `tools`, `cot` -> `reasoning`).
     public static func canonicalName(_ name: String) -> String {
-        let lower = name.lowercased()
+        let lower = name.trimmingWhitespace.lowercased()
         return canonicalBySynonym[spelling(lower)] ?? lower
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 public import ModelRegistry
 
 /// Resolves the OpenAI-compatible base URL of a registry entry's backend.
@@ -14,7 +15,7 @@ public import ModelRegistry
 ///
 /// ```swift
 /// let resolver = EndpointResolver(ollamaHost: "gpu-box")
-/// resolver.endpoint(for: entry)   // "http://gpu-box:11434/v1" for an Ollama entry without host
+/// try resolver.endpoint(for: entry)   // "http://gpu-box:11434/v1" for an Ollama entry without host
 /// ```
 public struct EndpointResolver: Sendable, Hashable {
     /// The host for Ollama entries that name none (`MODELCTL_OLLAMA_HOST`); `nil` means `localhost`.
@@ -38,22 +39,66 @@ public struct EndpointResolver: Sendable, Hashable {
     }
 
     /// The base URL of `entry`'s backend, without a trailing `/`.
-    public func endpoint(for entry: RegistryEntry) -> String {
+    ///
+    /// Every host value is validated, so the URL built is the one the registry names: a URL
+    /// value must be an `http(s)` URL with a host and nothing a URL parser would read
+    /// differently; a plain host must be a host name (letters, digits, `-`, `.`, `_`), an IPv4
+    /// address or an IPv6 literal (bare `::1` or bracketed `[::1]`), optionally with `:PORT`.
+    /// A `/`, `@`, space or other separator in a host is refused.
+    ///
+    /// - Throws: ``RuntimeError`` `invalidConfiguration` naming the entry, the field and the value.
+    public func endpoint(for entry: RegistryEntry) throws(RuntimeError) -> String {
         let config = entry.backendConfig
         if let base = config.baseURL?.trimmingWhitespace, !base.isEmpty {
-            return Self.droppingTrailingSlashes(base)
+            return try Self.checkedURL(base, field: "backend_config.base_url", entry: entry)
         }
         var host = config.host?.trimmingWhitespace ?? ""
-        if Self.isHTTPURL(host) { return Self.droppingTrailingSlashes(host) }
+        if Self.isHTTPURL(host) { return try Self.checkedURL(host, field: "backend_config.host", entry: entry) }
         var port = config.port.flatMap { $0 > 0 ? $0 : nil }
+        var field = "backend_config.host"
         if host.isEmpty, entry.backend?.lowercased() == "ollama", let ollamaHost {
-            if Self.isHTTPURL(ollamaHost) { return Self.droppingTrailingSlashes(ollamaHost) }
-            let (name, explicitPort) = Self.splitHostPort(ollamaHost)
+            if Self.isHTTPURL(ollamaHost) { return try Self.checkedURL(ollamaHost, field: "MODELCTL_OLLAMA_HOST", entry: entry) }
+            host = ollamaHost
+            field = "MODELCTL_OLLAMA_HOST"
+        }
+        if !host.isEmpty {
+            let (name, explicitPort) = Self.splitHostPort(host)
+            guard Self.isValidHost(name) else {
+                throw RuntimeError(.invalidConfiguration, "model '\(entry.name)': \(field) '\(host)' is not a host name, IP address or [IPv6] literal (optionally with :PORT); a host must not contain '/', '@', spaces or other separators")
+            }
             host = name
             if port == nil { port = explicitPort }
         }
         if host.isEmpty { host = "localhost" }
         return "http://\(Self.bracketed(host)):\(port ?? Self.defaultPort(forBackend: entry.backend))/v1"
+    }
+
+    /// `text` without trailing `/` when it is an `http(s)` URL with a valid host and no
+    /// characters that would make it another URL.
+    private static func checkedURL(_ text: String, field: String, entry: RegistryEntry) throws(RuntimeError) -> String {
+        let trimmed = droppingTrailingSlashes(text)
+        let hasSeparators = trimmed.contains { $0.isWhitespace || $0 == "\\" || $0.unicodeScalars.contains { $0.properties.generalCategory == .control } }
+        guard !hasSeparators, let url = URL(string: trimmed), isHTTPURL(trimmed), let host = url.host, !host.isEmpty,
+              url.user == nil, url.password == nil, isValidHost(host.hasPrefix("[") ? host : (host.contains(":") ? "[\(host)]" : host))
+        else {
+            throw RuntimeError(.invalidConfiguration, "model '\(entry.name)': \(field) '\(text)' is not an http(s) URL with a valid host (no user info, spaces or backslashes)")
+        }
+        return trimmed
+    }
+
+    /// A host name, an IPv4 address, or an IPv6 literal (bare or in brackets).
+    static func isValidHost(_ host: String) -> Bool {
+        guard !host.isEmpty, host.utf8.count <= 253 else { return false }
+        var literal = Substring(host)
+        if literal.hasPrefix("[") {
+            guard literal.hasSuffix("]") else { return false }
+            literal = literal.dropFirst().dropLast()
+        }
+        if literal.contains(":") {
+            return literal.filter { $0 == ":" }.count >= 2 && literal.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." }
+        }
+        guard literal.count == host.count else { return false }
+        return host.allSatisfy { ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "-" || $0 == "." || $0 == "_" }
     }
 
     static func isHTTPURL(_ text: String) -> Bool {

@@ -24,10 +24,10 @@ public enum HealthCheck {
     }
 
     /// Asks each of ``paths`` on `127.0.0.1:port` until one answers healthy.
-    static func check(port: Int, timeout: Double) async -> Bool {
+    static func check(port: Int, timeout: Duration) async -> Bool {
         for path in paths {
             guard let url = URL(string: "http://127.0.0.1:\(port)\(path)") else { continue }
-            if let response = try? await HTTPClient.send(method: "GET", url: url, timeout: timeout),
+            if let response = try? await HTTPClient.shared.send(url: url, timeout: timeout, maxBodyBytes: 64 * 1024),
                isHealthy(status: response.status, body: response.body)
             {
                 return true

@@ -1,5 +1,4 @@
 import Foundation
-import ModelRegistry
 
 /// An image file read for a probe, with its MIME type taken from its first bytes.
 ///
@@ -13,24 +12,41 @@ public struct ImageFile: Sendable, Hashable {
     /// The file's bytes.
     public let bytes: [UInt8]
 
-    /// Reads `path` and checks that it is an image.
+    /// The default largest image, 20 MiB (OpenAI-compatible servers commonly refuse more).
+    public static let defaultMaximumBytes = 20 << 20
+
+    /// Reads `path` and checks that it is an image of at most `maximumBytes` bytes.
     ///
-    /// - Throws: ``RuntimeError`` `unreadableFile` (missing, a directory, unreadable) or
-    ///   `notAnImage`, naming the file.
-    public init(path: String) throws(RuntimeError) {
-        let read: [UInt8]?
-        do {
-            read = try AtomicFile.read(path)
-        } catch {
-            throw RuntimeError(.unreadableFile, error.message)
+    /// The size is checked before anything is read, and the read itself stops after
+    /// `maximumBytes`, so neither a huge file nor a device is read into memory.
+    ///
+    /// - Throws: ``RuntimeError`` `unreadableFile` (missing, a directory or other non-regular
+    ///   file, unreadable), `imageTooLarge` or `notAnImage`, naming the file.
+    public init(path: String, maximumBytes: Int = ImageFile.defaultMaximumBytes) throws(RuntimeError) {
+        guard let status = Platform.fileStatus(path) else {
+            let reason = Platform.lastErrorIsMissingFile ? "no such file" : "cannot read the image: \(Platform.lastErrorText)"
+            throw RuntimeError(.unreadableFile, "\(path): \(reason)")
         }
-        guard let read else { throw RuntimeError(.unreadableFile, "\(path): no such file") }
+        guard status.isRegular else {
+            throw RuntimeError(.unreadableFile, "\(path): not a regular file; give an image file")
+        }
+        let tooLarge = RuntimeError(.imageTooLarge, "\(path): the image is larger than the limit of \(maximumBytes) bytes; nothing was sent")
+        guard status.size <= Int64(maximumBytes) else { throw tooLarge }
+        let read: Data
+        do {
+            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+            defer { try? handle.close() }
+            read = try handle.read(upToCount: maximumBytes + 1) ?? Data()
+        } catch {
+            throw RuntimeError(.unreadableFile, "\(path): cannot read the image: \(error.localizedDescription)")
+        }
+        guard read.count <= maximumBytes else { throw tooLarge }
         guard let mime = Self.mimeType(of: read) else {
             throw RuntimeError(.notAnImage, "\(path): not an image (expected a PNG, JPEG, GIF, WebP or BMP file)")
         }
         self.path = path
         self.mimeType = mime
-        self.bytes = read
+        self.bytes = Array(read)
     }
 
     /// The MIME type of the image format `bytes` start with, or `nil` when they are none of the

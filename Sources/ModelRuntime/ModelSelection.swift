@@ -20,9 +20,12 @@ public struct ModelSelection: Sendable, Hashable {
     public let capabilities: Capabilities
 
     /// The selection for `entry`, without checking capabilities.
-    public init(entry: RegistryEntry, endpoints: EndpointResolver) {
+    ///
+    /// - Throws: ``RuntimeError`` `invalidConfiguration` when the entry's endpoint cannot be
+    ///   built (see ``EndpointResolver/endpoint(for:)``).
+    public init(entry: RegistryEntry, endpoints: EndpointResolver) throws(RuntimeError) {
         logicalName = entry.name
-        endpoint = endpoints.endpoint(for: entry)
+        endpoint = try endpoints.endpoint(for: entry)
         backend = entry.backend
         internalModelID = Self.internalModelID(of: entry)
         capabilities = Capabilities(entry: entry)
@@ -31,9 +34,9 @@ public struct ModelSelection: Sendable, Hashable {
     /// The selection for `entry`, which must have every capability in `required` (any spelling).
     ///
     /// - Throws: ``RuntimeError`` `missingCapability`, naming the model, what is missing and
-    ///   what the entry has.
+    ///   what the entry has; `invalidConfiguration` for an endpoint that cannot be built.
     public static func select(_ entry: RegistryEntry, requiring required: [String] = [], endpoints: EndpointResolver) throws(RuntimeError) -> ModelSelection {
-        let selection = ModelSelection(entry: entry, endpoints: endpoints)
+        let selection = try ModelSelection(entry: entry, endpoints: endpoints)
         let missing = selection.capabilities.missing(required)
         guard missing.isEmpty else {
             let has = selection.capabilities.enabled

@@ -1,14 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
+import HTTPSupport
 public import ModelRegistry
 
 /// The single-port orchestrator: at most one vLLM backend at a time, on one canonical port.
 ///
-/// ``activate(_:registry:)`` holds an exclusive lock (`<state dir>/orchestrator.lock`) for the
+/// ``activate(_:modelPath:progress:)`` holds an exclusive lock (`<state dir>/orchestrator.lock`) for the
 /// whole switch: it stops the recorded backend, launches the entry's backend on the canonical
 /// port in a process group of its own (output to `<state dir>/backend.log`), waits until it
 /// is healthy (``HealthCheck``), and records it in `<state dir>/active_model.json`. A second
@@ -20,12 +16,14 @@ public import ModelRegistry
 /// or `--stop` can clean up; it is marked ready once the backend is healthy, and removed when
 /// the activation fails.
 ///
-/// A recorded pid that no longer runs, or that now belongs to another program (its start
-/// time differs from the recorded one), is stale: it is reported and cleared, never signalled.
+/// A recorded pid that no longer runs, that now belongs to another program (its start time
+/// differs from the recorded one), or that the record cannot prove to be the launched program
+/// (no usable start time and no command line to compare) is stale: it is reported and
+/// cleared, never signalled.
 ///
 /// ```swift
 /// let orchestrator = Orchestrator(configuration: try OrchestratorConfiguration(environment: env))
-/// let report = try await orchestrator.activate(entry, registry: store)
+/// let report = try await orchestrator.activate(entry, modelPath: "/models/qwen3-8b")
 /// print(report.state.pid)
 /// ```
 public struct Orchestrator: Sendable {
@@ -39,31 +37,57 @@ public struct Orchestrator: Sendable {
 
     // MARK: - Activate
 
-    /// Makes `entry` the backend on the canonical port; its `backend_config.model_path` is
-    /// resolved against `registry`'s directory.
+    /// Makes `entry` the backend on the canonical port, launched with `--model modelPath`.
     ///
-    /// When the recorded backend already is this entry, launched with the same arguments, and
-    /// answers healthy, it is kept (``ActivationReport/alreadyActive``) instead of restarted.
+    /// `modelPath` must be the entry's weights as a resolved local path: absolute, on this
+    /// machine. Anything else (a relative path, `ollama:...`, `hf:...`) is refused before any
+    /// process is touched; the caller resolves `backend_config.model_path` first.
+    ///
+    /// The activation runs in four steps under the orchestrator lock: check the preconditions,
+    /// deal with the recorded backend (keep it when it already is this entry, launched with the
+    /// same arguments and healthy: ``ActivationReport/alreadyActive``; otherwise stop it),
+    /// launch, and wait until healthy. A launched backend is never left running unsupervised:
+    /// any failure after the launch stops its process group and removes the record.
     ///
     /// - Throws: ``RuntimeError``: `orchestratorDisabled`, `unsupportedBackend` (not vLLM),
-    ///   `missingModelPath`, `portInUse` (a program modelctl did not start holds the port),
+    ///   `missingModelPath`, `modelPathNotLocal`, `invalidConfiguration` (a start timeout out
+    ///   of range), `portInUse` (a program modelctl did not start holds the port),
     ///   `activationFailed` (cannot start, exits early, never healthy; the message ends with
     ///   the last lines of the backend's log), `stateIO`.
     /// - Parameter progress: told when the previous backend has been dealt with and when the new
     ///   one is launched (before the wait for health), for a command line to report.
-    public func activate(_ entry: RegistryEntry, registry: RegistryStore, progress: (ActivationEvent) -> Void = { _ in }) async throws(RuntimeError) -> ActivationReport {
-        let modelPath: String
-        switch registry.location(of: entry) {
-        case .local(let path), .remote(let path): modelPath = path
-        case .none: modelPath = ""
+    public func activate(_ entry: RegistryEntry, modelPath: String, progress: (ActivationEvent) -> Void = { _ in }) async throws(RuntimeError) -> ActivationReport {
+        let arguments = try checkPreconditions(entry, modelPath: modelPath)
+        try createStateDirectory()
+        let lock = try await acquireLock()
+        defer { lock.unlock() }
+
+        let previous: StopOutcome
+        switch try await clearPrevious(for: entry, arguments: arguments) {
+        case .kept(let report): return report
+        case .cleared(let outcome): previous = outcome
         }
-        return try await activate(entry, modelPath: modelPath, progress: progress)
+        if previous != .nothingActive { progress(.previousCleared(previous)) }
+
+        var state = try launch(entry, arguments: arguments)
+        do throws(RuntimeError) {
+            try writeState(state)
+            progress(.launched(state))
+            if let problem = await waitUntilHealthy(state) {
+                throw RuntimeError(.activationFailed, "cannot activate '\(entry.name)': \(problem); last lines of \(configuration.logFilePath):\n\(logTail())")
+            }
+            state.ready = true
+            try writeState(state)
+        } catch {
+            _ = await terminate(group: state.pid)
+            try? removeState()
+            throw error
+        }
+        return ActivationReport(state: state, previous: previous, alreadyActive: false)
     }
 
-    /// Makes `entry` the backend on the canonical port, launched with `--model modelPath`.
-    ///
-    /// - Throws: see ``activate(_:registry:)``.
-    public func activate(_ entry: RegistryEntry, modelPath: String, progress: (ActivationEvent) -> Void = { _ in }) async throws(RuntimeError) -> ActivationReport {
+    /// Step 1: everything that can be checked without touching a process. Returns the launch arguments.
+    private func checkPreconditions(_ entry: RegistryEntry, modelPath: String) throws(RuntimeError) -> [String] {
         guard configuration.enabled else {
             throw RuntimeError(.orchestratorDisabled, "cannot activate '\(entry.name)': the single-port orchestrator is disabled; set MODELCTL_ORCHESTRATOR=1 to let modelctl launch and stop backends on port \(configuration.port)")
         }
@@ -74,11 +98,26 @@ public struct Orchestrator: Sendable {
         guard !modelPath.isEmpty else {
             throw RuntimeError(.missingModelPath, "cannot activate '\(entry.name)': it has no backend_config.model_path")
         }
-        let arguments = launchArguments(for: entry, modelPath: modelPath)
-        try createStateDirectory()
-        let lock = try await acquireLock()
-        defer { lock.unlock() }
+        guard modelPath.hasPrefix("/"), !modelPath.contains("\0") else {
+            throw RuntimeError(.modelPathNotLocal, "cannot activate '\(entry.name)': its model path '\(modelPath)' is not a resolved local path; vLLM is launched on local weights only (an absolute path on this machine)")
+        }
+        let limit = OrchestratorConfiguration.maximumStartTimeout
+        guard configuration.startTimeout > .zero, configuration.startTimeout <= limit else {
+            throw RuntimeError(.invalidConfiguration, "cannot activate '\(entry.name)': the start timeout \(configuration.startTimeout.secondsText) is not above 0 and at most \(limit.secondsText) (MODELCTL_START_TIMEOUT)")
+        }
+        return launchArguments(for: entry, modelPath: modelPath)
+    }
 
+    private enum PreviousBackend {
+        /// The recorded backend already is the requested one, healthy: nothing to do.
+        case kept(ActivationReport)
+        /// The record is gone; what happened to it.
+        case cleared(StopOutcome)
+    }
+
+    /// Step 2: keeps the recorded backend when it already serves `entry` with `arguments`,
+    /// otherwise stops it (or clears its stale record) and checks that the port is free.
+    private func clearPrevious(for entry: RegistryEntry, arguments: [String]) async throws(RuntimeError) -> PreviousBackend {
         var previous = StopOutcome.nothingActive
         switch try readState() {
         case .none:
@@ -88,18 +127,21 @@ public struct Orchestrator: Sendable {
         case .state(let recorded):
             if recorded.logicalName == entry.name, recorded.command == arguments, recorded.ready, recorded.port == configuration.port,
                ProcessControl.liveness(of: recorded.pid, startTicks: recorded.processStartTicks, command: recorded.command) == .running,
-               await HealthCheck.check(port: recorded.port, timeout: 5)
+               await HealthCheck.check(port: recorded.port, timeout: .seconds(5))
             {
-                return ActivationReport(state: recorded, previous: .nothingActive, alreadyActive: true)
+                return .kept(ActivationReport(state: recorded, previous: .nothingActive, alreadyActive: true))
             }
             previous = await stop(recorded)
         }
         try removeState()
-        if previous != .nothingActive { progress(.previousCleared(previous)) }
-
         guard !ProcessControl.isListening(port: configuration.port) else {
             throw RuntimeError(.portInUse, "cannot activate '\(entry.name)': port \(configuration.port) is in use by a program modelctl did not start; stop it or choose another port (MODELCTL_VLLM_PORT)")
         }
+        return .cleared(previous)
+    }
+
+    /// Step 3: starts the backend with its log, and returns its (not yet ready) state.
+    private func launch(_ entry: RegistryEntry, arguments: [String]) throws(RuntimeError) -> OrchestratorState {
         let log = configuration.logFilePath
         let header = "# modelctl: \(utcTimestamp()): activating '\(entry.name)': \(arguments.joined(separator: " "))\n"
         do {
@@ -107,30 +149,16 @@ public struct Orchestrator: Sendable {
         } catch {
             throw RuntimeError(.stateIO, "cannot activate '\(entry.name)': \(error.message)")
         }
-        let pid: pid_t
+        let pid: Int32
         do {
             pid = try ProcessControl.spawn(arguments, logPath: log)
         } catch {
             throw RuntimeError(.activationFailed, "cannot activate '\(entry.name)': \(error.message)")
         }
-        var state = OrchestratorState(
+        return OrchestratorState(
             logicalName: entry.name, servedModelID: ModelSelection.internalModelID(of: entry), port: configuration.port,
             pid: pid, startedAt: utcTimestamp(), command: arguments, processStartTicks: ProcessControl.startTicks(of: pid),
             logFile: log, ready: false)
-        do throws(RuntimeError) {
-            try writeState(state)
-            progress(.launched(state))
-            if let problem = await waitUntilHealthy(state) {
-                throw RuntimeError(.activationFailed, "cannot activate '\(entry.name)': \(problem); last lines of \(log):\n\(logTail())")
-            }
-            state.ready = true
-            try writeState(state)
-        } catch {
-            _ = await terminate(group: pid)
-            try? removeState()
-            throw error
-        }
-        return ActivationReport(state: state, previous: previous, alreadyActive: false)
     }
 
     /// The launch command: ``OrchestratorConfiguration/launchCommand``, then
@@ -141,12 +169,12 @@ public struct Orchestrator: Sendable {
             + entry.backendConfig.extraArgs
     }
 
-    /// Waits, with back-off (0.5 s, x1.5, at most 5 s between tries), until the launched
-    /// backend answers healthy; returns why not when it exits or the start timeout passes.
+    /// Step 4: waits, with back-off (0.5 s, x1.5, at most 5 s between tries), until the
+    /// launched backend answers healthy; returns why not when it exits or the start timeout passes.
     private func waitUntilHealthy(_ state: OrchestratorState) async -> String? {
         let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(configuration.startTimeout)
-        var delay = 0.5
+        let deadline = clock.now + configuration.startTimeout
+        var delay = Duration.milliseconds(500)
         while true {
             let liveness = ProcessControl.liveness(of: state.pid, startTicks: state.processStartTicks, command: state.command)
             guard liveness == .running else {
@@ -154,21 +182,21 @@ public struct Orchestrator: Sendable {
                 if case .gone(let status?) = liveness { how = ProcessControl.describe(status: status) }
                 return "the backend (pid \(state.pid)) \(how) before it turned healthy"
             }
-            var remaining = Self.seconds(clock.now.duration(to: deadline))
-            guard remaining > 0 else { break }
-            if await HealthCheck.check(port: state.port, timeout: min(max(remaining, 0.25), 5)) {
+            var remaining = clock.now.duration(to: deadline)
+            guard remaining > .zero else { break }
+            if await HealthCheck.check(port: state.port, timeout: min(max(remaining, .milliseconds(250)), .seconds(5))) {
                 // Healthy only counts while our process still runs (not some other listener).
                 if ProcessControl.liveness(of: state.pid, startTicks: state.processStartTicks, command: state.command) == .running {
                     return nil
                 }
                 continue
             }
-            remaining = Self.seconds(clock.now.duration(to: deadline))
-            guard remaining > 0 else { break }
-            try? await Task.sleep(for: .seconds(min(delay, remaining)))
-            delay = min(delay * 1.5, 5)
+            remaining = clock.now.duration(to: deadline)
+            guard remaining > .zero else { break }
+            try? await Task.sleep(for: min(delay, remaining))
+            delay = min(delay * 1.5, .seconds(5))
         }
-        return "the backend did not turn healthy within \(formatSeconds(configuration.startTimeout)) (MODELCTL_START_TIMEOUT)"
+        return "the backend did not turn healthy within \(configuration.startTimeout.secondsText) (MODELCTL_START_TIMEOUT)"
     }
 
     // MARK: - Stop
@@ -200,6 +228,8 @@ public struct Orchestrator: Sendable {
             return .stale(recorded, reason: "its process (pid \(recorded.pid)) no longer runs")
         case .replaced:
             return .stale(recorded, reason: "pid \(recorded.pid) now belongs to another program, which was left alone")
+        case .unverifiable:
+            return .stale(recorded, reason: "the record cannot prove that pid \(recorded.pid) is the backend modelctl started (no usable process_start_ticks or command); nothing was signalled")
         case .running:
             let forced = await terminate(group: recorded.pid)
             return .stopped(recorded, forced: forced)
@@ -207,16 +237,16 @@ public struct Orchestrator: Sendable {
     }
 
     /// SIGTERM to the group, SIGKILL after the grace period; returns whether SIGKILL was needed.
-    private func terminate(group pgid: pid_t) async -> Bool {
-        ProcessControl.signalGroup(pgid, SIGTERM)
+    private func terminate(group pgid: Int32) async -> Bool {
+        ProcessControl.signalGroup(pgid, .terminate)
         if await waitUntilGone(pgid, within: configuration.stopGracePeriod) { return false }
-        ProcessControl.signalGroup(pgid, SIGKILL)
-        _ = await waitUntilGone(pgid, within: 5)
+        ProcessControl.signalGroup(pgid, .kill)
+        _ = await waitUntilGone(pgid, within: .seconds(5))
         return true
     }
 
-    private func waitUntilGone(_ pgid: pid_t, within seconds: Double) async -> Bool {
-        let deadline = ContinuousClock.now + .seconds(seconds)
+    private func waitUntilGone(_ pgid: Int32, within limit: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + min(max(limit, .zero), OrchestratorConfiguration.maximumStartTimeout)
         while ProcessControl.groupIsAlive(pgid, leader: pgid) {
             if ContinuousClock.now >= deadline { return false }
             try? await Task.sleep(for: .milliseconds(50))
@@ -243,6 +273,8 @@ public struct Orchestrator: Sendable {
                 return CurrentModel(state: recorded, isRunning: false, problem: "its process (pid \(recorded.pid)) no longer runs")
             case .replaced:
                 return CurrentModel(state: recorded, isRunning: false, problem: "pid \(recorded.pid) now belongs to another program")
+            case .unverifiable:
+                return CurrentModel(state: recorded, isRunning: false, problem: "the record cannot prove that pid \(recorded.pid) is the backend modelctl started")
             }
         }
     }
@@ -287,8 +319,8 @@ public struct Orchestrator: Sendable {
 
     private func removeState() throws(RuntimeError) {
         let path = configuration.stateFilePath
-        if unlink(path) != 0 && errno != ENOENT {
-            throw RuntimeError(.stateIO, "\(path): cannot remove: \(String(cString: strerror(errno)))")
+        if let problem = Platform.removeFile(path) {
+            throw RuntimeError(.stateIO, "\(path): cannot remove: \(problem)")
         }
     }
 
@@ -332,10 +364,6 @@ public struct Orchestrator: Sendable {
         let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n").filter { !$0.allSatisfy(\.isWhitespace) }
         guard !lines.isEmpty else { return "  (the log is empty)" }
         return lines.suffix(count).map { "  " + $0 }.joined(separator: "\n")
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
 

@@ -1,3 +1,4 @@
+import HTTPSupport
 import ModelRegistry
 
 /// Settings of the single-port orchestrator, as values.
@@ -13,10 +14,12 @@ public struct OrchestratorConfiguration: Sendable, Hashable {
     public static let defaultLaunchCommand = ["python3", "-m", "vllm.entrypoints.openai.api_server"]
     /// The canonical port, 24001.
     public static let defaultPort = 24001
-    /// Seconds to wait for a launched backend to turn healthy, 180.
-    public static let defaultStartTimeout = 180.0
-    /// Seconds between SIGTERM and SIGKILL when stopping a backend, 10.
-    public static let defaultStopGracePeriod = 10.0
+    /// How long to wait for a launched backend to turn healthy, 180 s.
+    public static let defaultStartTimeout: Duration = .seconds(180)
+    /// The longest start timeout accepted, one day: a larger value is refused, never cut.
+    public static let maximumStartTimeout: Duration = .seconds(86_400)
+    /// How long to wait between SIGTERM and SIGKILL when stopping a backend, 10 s.
+    public static let defaultStopGracePeriod: Duration = .seconds(10)
 
     /// Holds the state file, the lock file and the backend's log; created when missing.
     public var stateDirectory: String
@@ -25,10 +28,11 @@ public struct OrchestratorConfiguration: Sendable, Hashable {
     public var launchCommand: [String]
     /// The port every orchestrated backend listens on.
     public var port: Int
-    /// Seconds to wait for a launched backend to turn healthy.
-    public var startTimeout: Double
-    /// Seconds between SIGTERM and SIGKILL when stopping a backend.
-    public var stopGracePeriod: Double
+    /// How long to wait for a launched backend to turn healthy (above 0, at most
+    /// ``maximumStartTimeout``; an activation refuses anything else before it launches).
+    public var startTimeout: Duration
+    /// How long to wait between SIGTERM and SIGKILL when stopping a backend.
+    public var stopGracePeriod: Duration
     /// Whether activation is allowed (`MODELCTL_ORCHESTRATOR=1`).
     public var enabled: Bool
 
@@ -37,8 +41,8 @@ public struct OrchestratorConfiguration: Sendable, Hashable {
         stateDirectory: String,
         launchCommand: [String] = OrchestratorConfiguration.defaultLaunchCommand,
         port: Int = OrchestratorConfiguration.defaultPort,
-        startTimeout: Double = OrchestratorConfiguration.defaultStartTimeout,
-        stopGracePeriod: Double = OrchestratorConfiguration.defaultStopGracePeriod,
+        startTimeout: Duration = OrchestratorConfiguration.defaultStartTimeout,
+        stopGracePeriod: Duration = OrchestratorConfiguration.defaultStopGracePeriod,
         enabled: Bool = true
     ) {
         self.stateDirectory = stateDirectory
@@ -54,7 +58,7 @@ public struct OrchestratorConfiguration: Sendable, Hashable {
     /// - `MODELCTL_ORCHESTRATOR`: `1` (or `true`, `yes`, `on`) enables activation;
     /// - `MODELCTL_LAUNCH_COMMAND`: a JSON array of strings;
     /// - `MODELCTL_VLLM_PORT`: 1...65535;
-    /// - `MODELCTL_START_TIMEOUT`: seconds, above 0.
+    /// - `MODELCTL_START_TIMEOUT`: seconds, above 0 and at most 86400 (one day).
     ///
     /// - Throws: ``RuntimeError`` `invalidConfiguration`, naming the variable and its value.
     public init(environment: [String: String]) throws(RuntimeError) {
@@ -88,10 +92,11 @@ public struct OrchestratorConfiguration: Sendable, Hashable {
             self.port = port
         }
         if let text = value("MODELCTL_START_TIMEOUT") {
-            guard let seconds = Double(text), seconds > 0, seconds.isFinite else {
-                throw RuntimeError(.invalidConfiguration, "MODELCTL_START_TIMEOUT must be a number of seconds above 0; found: \(text)")
+            let limit = Self.maximumStartTimeout
+            guard let seconds = Double(text), let timeout = Duration.validSeconds(seconds, maximum: limit) else {
+                throw RuntimeError(.invalidConfiguration, "MODELCTL_START_TIMEOUT must be a number of seconds above 0 and at most \(Int(limit.inSeconds)); found: \(text)")
             }
-            startTimeout = seconds
+            startTimeout = timeout
         }
     }
 

@@ -41,20 +41,24 @@ public struct OrchestratorState: Sendable, Hashable {
 
     /// Reads a state object.
     ///
-    /// - Returns: `nil` when a required field (`logical_name`, `port`, `pid`, `command`) is missing or mistyped.
+    /// - Returns: `nil` when a required field (`logical_name`, `port`, `pid`, `command` as an
+    ///   array of strings) is missing or mistyped. A record that is read but cannot prove its
+    ///   process (an empty `command` and no `process_start_ticks`) never leads to a signal; see
+    ///   ``Orchestrator``.
     public init?(json: JSONValue) {
         guard let name = json["logical_name"]?.stringValue,
               let port = json["port"]?.intValue,
               let pid = json["pid"]?.intValue, pid > 1, pid <= Int(Int32.max),
-              let command = json["command"]?.arrayValue?.compactMap(\.stringValue)
+              let items = json["command"]?.arrayValue, items.allSatisfy({ $0.stringValue != nil })
         else { return nil }
+        let command = items.compactMap(\.stringValue)
         logicalName = name
         servedModelID = json["served_model_id"]?.stringValue ?? name
         self.port = port
         self.pid = Int32(pid)
         startedAt = json["started_at"]?.stringValue ?? ""
         self.command = command
-        processStartTicks = json["process_start_ticks"]?.number.flatMap { UInt64($0.literal) }
+        processStartTicks = json["process_start_ticks"]?.number.flatMap { UInt64($0.literal) }.flatMap { $0 > 0 ? $0 : nil }
         logFile = json["log_file"]?.stringValue
         ready = json["ready"]?.boolValue ?? true
     }

@@ -23,7 +23,8 @@ public struct RuntimeError: Error, Hashable, CustomStringConvertible, Sendable {
         case httpStatus
         /// The backend did not answer within the timeout.
         case timeout
-        /// The backend's answer is not the JSON that was expected.
+        /// The backend's answer is not the JSON that was expected, is not valid HTTP, is larger
+        /// than the limit, or redirects where the client does not follow.
         case malformedResponse
         /// A setting (environment variable or option) has an invalid value.
         case invalidConfiguration
@@ -33,6 +34,11 @@ public struct RuntimeError: Error, Hashable, CustomStringConvertible, Sendable {
         case unsupportedBackend
         /// The entry has no `backend_config.model_path`.
         case missingModelPath
+        /// The model path handed to the orchestrator is not a resolved local path (`ollama:...`,
+        /// a relative path).
+        case modelPathNotLocal
+        /// The image is larger than the probe's limit.
+        case imageTooLarge
         /// The canonical port is taken by a program modelctl did not start.
         case portInUse
         /// The launched backend exited, never turned healthy, or could not be started.
@@ -57,4 +63,21 @@ public struct RuntimeError: Error, Hashable, CustomStringConvertible, Sendable {
     public static func == (a: RuntimeError, b: RuntimeError) -> Bool { a.code == b.code }
 
     public func hash(into hasher: inout Hasher) { hasher.combine(code) }
+}
+
+import HTTPSupport
+
+extension RuntimeError {
+    /// The runtime's error for an HTTP failure, with `context` (`model 'x'`) before the
+    /// message, which names the URL.
+    init(_ error: HTTPError, context: String) {
+        let code: Code = switch error.code {
+        case .unreachable, .redirectRefused: .backendUnreachable
+        case .timeout: .timeout
+        case .status: .httpStatus
+        case .tooLarge, .malformed: .malformedResponse
+        case .invalidURL: .invalidConfiguration
+        }
+        self.init(code, "\(context): \(error.message)")
+    }
 }

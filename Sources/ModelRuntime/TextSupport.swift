@@ -1,15 +1,9 @@
 import Foundation
+import HTTPSupport
 
-/// `2 s`, `0.5 s`, `180 s`.
-func formatSeconds(_ seconds: Double) -> String {
-    if seconds == seconds.rounded() { return "\(Int(seconds)) s" }
-    return "\((seconds * 1000).rounded() / 1000) s"
-}
-
-/// Collapses whitespace and cuts `text` to `limit` characters (with `...`).
+/// Collapses whitespace and control characters and cuts `text` to `limit` characters (with `...`).
 func excerpt(_ text: String, limit: Int = 200) -> String {
-    let collapsed = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-    return collapsed.count > limit ? String(collapsed.prefix(limit)) + "..." : collapsed
+    HTTPClient.excerpt(text, limit: limit)
 }
 
 /// The current time, UTC ISO 8601 to the second (`2025-06-01T12:34:56Z`).

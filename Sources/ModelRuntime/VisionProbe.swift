@@ -30,28 +30,43 @@ public struct VisionProbe: Sendable {
     /// The question sent with the image.
     public static let prompt = "What is the dominant colour of this image? Answer with one word."
 
-    /// Seconds for the whole request.
-    public var timeout: Double
+    /// The longest timeout a probe accepts, one hour.
+    public static let maximumTimeout: Duration = .seconds(3600)
+    /// The largest answer read from the backend, 4 MiB.
+    public static let maximumAnswerBytes = 4 << 20
+
+    /// The deadline for the whole request (sending the image, the answer and its body).
+    public var timeout: Duration
     /// The colour the image shows, when known; the reply must then name it.
     public var expectedColour: String?
     /// How to find the entry's endpoint.
     public var endpoints: EndpointResolver
+    /// The largest image sent; a larger file is refused before it is read.
+    public var maximumImageBytes: Int
 
-    /// A probe with the given timeout (seconds), expected colour and endpoint rules.
-    public init(timeout: Double = 60, expectedColour: String? = nil, endpoints: EndpointResolver = EndpointResolver()) {
+    /// A probe with the given timeout, expected colour, endpoint rules and image limit.
+    public init(
+        timeout: Duration = .seconds(60), expectedColour: String? = nil, endpoints: EndpointResolver = EndpointResolver(),
+        maximumImageBytes: Int = ImageFile.defaultMaximumBytes
+    ) {
         self.timeout = timeout
         self.expectedColour = expectedColour
         self.endpoints = endpoints
+        self.maximumImageBytes = maximumImageBytes
     }
 
     /// Probes `entry` with the image at `imagePath`.
     ///
     /// - Returns: the result; a failed request gives a result with ``VisionProbeResult/failure`` set.
-    /// - Throws: ``RuntimeError`` `unreadableFile` or `notAnImage` naming the file (before any
-    ///   request is sent), or `invalidConfiguration` when the entry's endpoint is no URL.
+    /// - Throws: ``RuntimeError`` `unreadableFile`, `imageTooLarge` or `notAnImage` naming the
+    ///   file (before any request is sent), or `invalidConfiguration` when the timeout is not
+    ///   above 0 and at most ``maximumTimeout`` or the entry's endpoint is no URL.
     public func run(entry: RegistryEntry, imagePath: String) async throws(RuntimeError) -> VisionProbeResult {
-        let image = try ImageFile(path: imagePath)
-        let selection = ModelSelection(entry: entry, endpoints: endpoints)
+        guard timeout > .zero, timeout <= Self.maximumTimeout else {
+            throw RuntimeError(.invalidConfiguration, "model '\(entry.name)': the probe timeout \(timeout.secondsText) is not above 0 and at most \(Self.maximumTimeout.secondsText)")
+        }
+        let image = try ImageFile(path: imagePath, maximumBytes: maximumImageBytes)
+        let selection = try ModelSelection(entry: entry, endpoints: endpoints)
         let target = selection.endpoint + "/chat/completions"
         guard let url = URL(string: target), url.scheme != nil, url.host != nil else {
             throw RuntimeError(.invalidConfiguration, "model '\(entry.name)': endpoint '\(selection.endpoint)' is not a valid URL")
@@ -63,16 +78,15 @@ public struct VisionProbe: Sendable {
         var status: Int?
         var outcome: Result<String, RuntimeError>
         do {
-            let response = try await HTTPClient.send(
-                method: "POST", url: url, body: Array(JSON.serializeCompact(body).utf8),
-                headers: ["Content-Type": "application/json", "Accept": "application/json"], timeout: timeout)
+            let response = try await HTTPClient.shared.send(
+                method: "POST", url: url, headers: ["Content-Type": "application/json", "Accept": "application/json"],
+                body: Array(JSON.serializeCompact(body).utf8), timeout: timeout, maxBodyBytes: Self.maximumAnswerBytes)
             status = response.status
             outcome = Self.reply(from: response, url: target, model: entry.name)
         } catch {
-            outcome = .failure(RuntimeError(error.code, "model '\(entry.name)': \(error.message)"))
+            outcome = .failure(RuntimeError(error, context: "model '\(entry.name)'"))
         }
-        let elapsed = started.duration(to: clock.now)
-        let latency = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+        let latency = Int((started.duration(to: clock.now).inSeconds * 1000).rounded())
 
         switch outcome {
         case .success(let reply):

@@ -50,4 +50,84 @@ struct CatalogCheckTests {
         let result = try modelctl(["select", "mystery", "--mode", "enforce", "--catalog", file, "--registry-dir", dir.file("registry")])
         #expect(result.status == 0, "\(result.stderr)")
     }
+
+    @Test("select --role applies ImageWorks' role requirements and refuses deprecated-only roles")
+    func roleSelection() throws {
+        let dir = TemporaryDirectory("select-role-e2e")
+        try dir.write("registry/model_registry.curated.json", """
+            [
+              {"name": "vision-model", "backend": "vllm", "roles": ["keywords"], "role_priority": {"keywords": 10}, "capabilities": {" VL ": true}},
+              {"name": "text-model", "backend": "vllm", "roles": ["keywords"], "role_priority": {"keywords": 90}},
+              {"name": "old-model", "backend": "vllm", "roles": ["summary"], "deprecated": true}
+            ]
+            """)
+        let registry = ["--registry-dir", dir.file("registry")]
+        let keywords = try modelctl(["select", "--role", "keywords", "--json"] + registry)
+        #expect(keywords.status == 0, "\(keywords.stderr)")
+        #expect(keywords.stdout.contains("\"logical_name\": \"vision-model\""))
+        let anyModel = try modelctl(["select", "--role", "keywords", "--require", "none", "--json"] + registry)
+        #expect(anyModel.stdout.contains("\"logical_name\": \"text-model\""), "\(anyModel.stderr)")
+        let deprecated = try modelctl(["select", "--role", "summary"] + registry)
+        #expect(deprecated.status == 1)
+        #expect(deprecated.stderr.contains("--allow-deprecated"))
+        let allowed = try modelctl(["select", "--role", "summary", "--allow-deprecated", "--json"] + registry)
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+        #expect(allowed.stdout.contains("\"logical_name\": \"old-model\""))
+    }
+
+    @Test("models reads TINKER_BASE_URL with the API key, shows trainable and sampleable, never prints the key")
+    func modelsAgainstATinkerServer() throws {
+        let fixture = try String(contentsOfFile: repositoryRoot + "/fixtures/tinker/get_server_capabilities.json", encoding: .utf8)
+        let secret = "tml-e2e-secret-5551212"
+        let server = try LoopbackHTTPServer { request in
+            request.header("X-API-Key") == secret ? .json(fixture) : .json(#"{"detail": "no key"}"#, status: 401)
+        }
+        defer { server.stop() }
+        let dir = TemporaryDirectory("models-e2e")
+        let result = try modelctl(["models", "--registry-dir", dir.path],
+                                  environment: ["TINKER_BASE_URL": server.baseURL.absoluteString, "TINKER_API_KEY": secret])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("NAME ") == true)
+        #expect(lines.first?.contains("AVAILABLE   TRAINABLE   SAMPLEABLE   CONTEXT") == true, "\(lines.first ?? "")")
+        let llama = lines.first { $0.hasPrefix("meta-llama/Llama-3.1-70B ") } ?? ""
+        #expect(llama.split(separator: " ", omittingEmptySubsequences: true).prefix(4) == ["meta-llama/Llama-3.1-70B", "no", "no", "no"], "\(llama)")
+        #expect(!result.stdout.contains(secret) && !result.stderr.contains(secret))
+        #expect(server.requests.first?.header("X-API-Key") == secret)
+
+        let json = try modelctl(["models", "--json", "--registry-dir", dir.path],
+                                environment: ["TINKER_BASE_URL": server.baseURL.absoluteString, "MODELCTL_CATALOG_API_KEY": secret])
+        #expect(json.stdout.contains("\"trainable\": false"))
+        #expect(!json.stdout.contains(secret))
+    }
+
+    @Test("durations are validated: no crash, no unsupervised backend")
+    func durations() throws {
+        let dir = TemporaryDirectory("durations-e2e")
+        try dir.write("registry/model_registry.curated.json", """
+            [{"name": "m", "backend": "vllm", "backend_config": {"model_path": "/models/m"}},
+             {"name": "remote", "backend": "vllm", "backend_config": {"model_path": "ollama:qwen3:8b"}}]
+            """)
+        let image = try dir.write("x.png", "not really")
+        let registry = ["--registry-dir", dir.file("registry")]
+        let probe = try modelctl(["probe-vision", "m", image, "--timeout", "1e16"] + registry)
+        #expect(probe.status == 64, "\(probe.stderr)")
+        #expect(probe.stderr.contains("--timeout"))
+
+        let orchestrator = [
+            "MODELCTL_ORCHESTRATOR": "1", "MODELCTL_STATE_DIR": dir.file("state"),
+            "MODELCTL_LAUNCH_COMMAND": #"["/bin/sleep", "30"]"#, "MODELCTL_VLLM_PORT": "1",
+        ]
+        var environment = orchestrator
+        environment["MODELCTL_START_TIMEOUT"] = "1e20"
+        let huge = try modelctl(["activate-model", "m"] + registry, environment: environment)
+        #expect(huge.status == 1)
+        #expect(huge.stderr.contains("MODELCTL_START_TIMEOUT"), "\(huge.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("state/backend.log")), "nothing was launched")
+
+        let remote = try modelctl(["activate-model", "remote"] + registry, environment: orchestrator)
+        #expect(remote.status == 1)
+        #expect(remote.stderr.contains("'ollama:qwen3:8b' is not a local path"), "\(remote.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("state/backend.log")), "nothing was launched")
+    }
 }

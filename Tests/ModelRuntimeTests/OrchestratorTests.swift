@@ -24,7 +24,7 @@ struct OrchestratorTests {
     func configuration(startTimeout: Double = 10, grace: Double = 3, enabled: Bool = true) -> OrchestratorConfiguration {
         OrchestratorConfiguration(
             stateDirectory: dir.path + "/state", launchCommand: [python3, fakeVLLMScript], port: port,
-            startTimeout: startTimeout, stopGracePeriod: grace, enabled: enabled)
+            startTimeout: .seconds(startTimeout), stopGracePeriod: .seconds(grace), enabled: enabled)
     }
 
     func vllm(_ name: String, served: String? = nil, extraArgs: [String] = []) throws -> RegistryEntry {
@@ -89,7 +89,7 @@ struct OrchestratorTests {
 
         try await withCleanup(orchestrator) {
             // Activate A.
-            let a = try await orchestrator.activate(try snapshot.entry(named: "model-a_(FP8)"), registry: store)
+            let a = try await orchestrator.activate(try snapshot.entry(named: "model-a_(FP8)"), modelPath: try localPath(store, "model-a_(FP8)"))
             remember(a.state.pid)
             #expect(a.previous == .nothingActive)
             #expect(!a.alreadyActive)
@@ -125,7 +125,7 @@ struct OrchestratorTests {
 
             // Switch to B: A is stopped and gone.
             var events: [ActivationEvent] = []
-            let b = try await orchestrator.activate(try snapshot.entry(named: "model-b"), registry: store) { events.append($0) }
+            let b = try await orchestrator.activate(try snapshot.entry(named: "model-b"), modelPath: try localPath(store, "model-b")) { events.append($0) }
             remember(b.state.pid)
             #expect(b.previous == .stopped(a.state, forced: false))
             var launched = b.state
@@ -251,7 +251,7 @@ struct OrchestratorTests {
         #expect(error?.message == "cannot activate 'qwen3_8b_(Q4_K_M)': it has backend 'ollama'; the orchestrator only launches vLLM entries (\"backend\": \"vllm\")")
         let noPath = try entry(#"{"name": "no-path", "backend": "vllm"}"#)
         await #expect(throws: RuntimeError(.missingModelPath)) {
-            try await orchestrator.activate(noPath, registry: RegistryStore(directory: dir.path))
+            try await orchestrator.activate(noPath, modelPath: "")
         }
     }
 
@@ -375,7 +375,7 @@ struct OrchestratorConfigurationTests {
         #expect(c.stateDirectory == "/home/u/.local/state/modelctl")
         #expect(c.launchCommand == ["python3", "-m", "vllm.entrypoints.openai.api_server"])
         #expect(c.port == 24001)
-        #expect(c.startTimeout == 180)
+        #expect(c.startTimeout == .seconds(180))
         #expect(!c.enabled)
         #expect(c.lockFilePath == "/home/u/.local/state/modelctl/orchestrator.lock")
     }
@@ -390,7 +390,7 @@ struct OrchestratorConfigurationTests {
         #expect(c.enabled)
         #expect(c.launchCommand == ["/opt/venv/bin/python", "-m", "vllm.entrypoints.openai.api_server"])
         #expect(c.port == 24010)
-        #expect(c.startTimeout == 2.5)
+        #expect(c.startTimeout == .milliseconds(2500))
         #expect(try OrchestratorConfiguration(environment: ["HOME": "/h", "XDG_STATE_HOME": "/xdg"]).stateDirectory == "/xdg/modelctl")
         #expect(try !OrchestratorConfiguration(environment: ["HOME": "/h", "MODELCTL_ORCHESTRATOR": "0"]).enabled)
     }
@@ -403,6 +403,10 @@ struct OrchestratorConfigurationTests {
         ("MODELCTL_VLLM_PORT", "abc"),
         ("MODELCTL_START_TIMEOUT", "0"),
         ("MODELCTL_START_TIMEOUT", "soon"),
+        ("MODELCTL_START_TIMEOUT", "1e20"),
+        ("MODELCTL_START_TIMEOUT", "86401"),
+        ("MODELCTL_START_TIMEOUT", "nan"),
+        ("MODELCTL_START_TIMEOUT", "inf"),
     ])
     func invalidValuesAreNamed(_ variable: String, _ value: String) {
         let error = #expect(throws: RuntimeError(.invalidConfiguration)) {

@@ -47,7 +47,7 @@ struct EndpointResolverTests {
     ])
     func endpoint(_ c: Case) throws {
         let resolver = EndpointResolver(ollamaHost: c.ollamaHost)
-        #expect(resolver.endpoint(for: try entry(c.json)) == c.expected)
+        #expect(try resolver.endpoint(for: try entry(c.json)) == c.expected)
     }
 }
 
@@ -117,7 +117,7 @@ struct ModelSelectionTests {
 
     @Test func servedModelIDIsTheInternalID() throws {
         let e = try entry(#"{"name": "qwen3_8b_(Q4_K_M)", "backend": "ollama", "served_model_id": "qwen3:8b"}"#)
-        #expect(ModelSelection(entry: e, endpoints: EndpointResolver()).internalModelID == "qwen3:8b")
+        #expect(try ModelSelection(entry: e, endpoints: EndpointResolver()).internalModelID == "qwen3:8b")
         let blank = try entry(#"{"name": "x", "served_model_id": " "}"#)
         #expect(ModelSelection.internalModelID(of: blank) == "x")
     }
@@ -150,7 +150,7 @@ struct RoleSelectorTests {
     }
 
     @Test func highestPriorityWins() throws {
-        #expect(try RoleSelector.select(role: "caption", from: entries).name == "c-model")
+        #expect(try RoleSelector.select(role: "caption", from: entries, roleDefaults: false).name == "c-model")
         #expect(try RoleSelector.select(role: "keywords", from: entries).name == "a-model")
     }
 
@@ -159,16 +159,57 @@ struct RoleSelectorTests {
     }
 
     @Test func rolesMatchCaseInsensitively() throws {
-        #expect(try RoleSelector.select(role: "Caption", from: entries).name == "c-model")
+        #expect(try RoleSelector.select(role: "Caption", from: entries, roleDefaults: false).name == "c-model")
+        #expect(try RoleSelector.select(role: "Caption", from: entries).name == "a-model")
     }
 
     @Test func requiredCapabilitiesFilterCandidates() throws {
         #expect(try RoleSelector.select(role: "caption", from: entries, requiring: ["vl"]).name == "a-model")
         let error = #expect(throws: RuntimeError(.noModelForRole)) {
-            try RoleSelector.select(role: "caption", from: entries, requiring: ["audio"])
+            try RoleSelector.select(role: "caption", from: entries, requiring: ["audio"], roleDefaults: false)
         }
         #expect(error?.message.contains("no model with role 'caption' has audio") == true)
         #expect(error?.message.contains("'c-model' has text") == true)
+    }
+
+    /// ImageWorks' DEFAULT_ROLE_CAPABILITIES: vision for caption, keywords, description, narration.
+    @Test func rolesNeedTheirCapabilitiesAsInImageWorks() throws {
+        // c-model has the highest caption priority but no vision: ImageWorks picks a vision model.
+        #expect(try RoleSelector.select(role: "caption", from: entries).name == "a-model")
+        #expect(RoleSelector.requirements(forRole: "Narration") == ["vision"])
+        #expect(RoleSelector.requirements(forRole: "description", requiring: ["tools", "VL"]) == ["vision", "tools"])
+        #expect(RoleSelector.requirements(forRole: "summary") == [])
+        let textOnly = try [
+            entry(#"{"name": "t", "roles": ["keywords"], "role_priority": {"keywords": 90}, "capabilities": {"text": true}}"#),
+        ]
+        let error = #expect(throws: RuntimeError(.noModelForRole)) { try RoleSelector.select(role: "keywords", from: textOnly) }
+        #expect(error?.message.contains("requires vision unless --require none") == true, "\(error?.message ?? "")")
+        #expect(try RoleSelector.select(role: "keywords", from: textOnly, roleDefaults: false).name == "t")
+    }
+
+    @Test func deprecatedEntriesAreRefusedUnlessAllowed() throws {
+        let onlyOld = try [
+            entry(#"{"name": "old-a", "roles": ["summary"], "deprecated": true}"#),
+            entry(#"{"name": "old-b", "roles": ["summary"], "deprecated": true}"#),
+        ]
+        let error = #expect(throws: RuntimeError(.noModelForRole)) { try RoleSelector.select(role: "summary", from: onlyOld) }
+        #expect(error?.message == "every model with role 'summary' is deprecated ('old-a', 'old-b'); pass --allow-deprecated to use one anyway")
+        #expect(try RoleSelector.select(role: "summary", from: onlyOld, allowDeprecated: true).name == "old-a")
+        // A deprecated entry with the capability does not stand in for live ones without it.
+        let mixed = try [
+            entry(#"{"name": "live", "roles": ["caption"], "capabilities": {"text": true}}"#),
+            entry(#"{"name": "old", "roles": ["caption"], "deprecated": true, "capabilities": {"vision": true}}"#),
+        ]
+        #expect(throws: RuntimeError(.noModelForRole)) { try RoleSelector.select(role: "caption", from: mixed) }
+        #expect(try RoleSelector.select(role: "caption", from: mixed, allowDeprecated: true).name == "old")
+    }
+
+    @Test func capabilityKeysAreTrimmedAndLowerCased() throws {
+        let padded = try entry(#"{"name": "p", "roles": ["caption"], "capabilities": {" VL ": true, "\tTools\n": true}}"#)
+        let caps = Capabilities(entry: padded)
+        #expect(caps["vision"] && caps["tools"])
+        #expect(Capabilities.canonicalName("  Vision ") == "vision")
+        #expect(try RoleSelector.select(role: "caption", from: [padded], requiring: [" tools "]).name == "p")
     }
 
     @Test func unknownRoleNamesTheKnownOnes() {

@@ -8,6 +8,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import ModelRegistry
+import ModelRuntime
 import Synchronization
 import TestSupport
 
@@ -110,4 +111,12 @@ func get(port: Int, path: String) async throws -> (status: Int, body: String) {
     request.timeoutInterval = 5
     let (data, response) = try await URLSession.shared.data(for: request)
     return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+}
+
+/// The entry's model path as the CLI resolves it for the orchestrator (local paths only).
+func localPath(_ store: RegistryStore, _ name: String) throws -> String {
+    guard case .local(let path) = store.location(of: try store.load().entry(named: name)) else {
+        throw RuntimeError(.modelPathNotLocal, "\(name): not a local path")
+    }
+    return path
 }

@@ -100,7 +100,7 @@ struct VisionProbeTests {
         defer { server.stop() }
         let (store, entry) = try store(for: server)
 
-        let result = try await VisionProbe(timeout: 5, expectedColour: "red").runAndRecord(entry: entry, imagePath: image, registry: store)
+        let result = try await VisionProbe(timeout: .seconds(5), expectedColour: "red").runAndRecord(entry: entry, imagePath: image, registry: store)
         #expect(result.visionOK)
         #expect(result.failure == nil)
         #expect(result.statusCode == 200)
@@ -147,7 +147,7 @@ struct VisionProbeTests {
         defer { server.stop() }
         let (store, entry) = try store(for: server)
 
-        let result = try await VisionProbe(timeout: 5).runAndRecord(entry: entry, imagePath: image, registry: store)
+        let result = try await VisionProbe(timeout: .seconds(5)).runAndRecord(entry: entry, imagePath: image, registry: store)
         #expect(!result.visionOK)
         #expect(result.failure == nil)  // the request worked; the model is blind
         #expect(result.statusCode == 200)
@@ -159,7 +159,7 @@ struct VisionProbeTests {
         let server = try LoopbackHTTPServer { _ in Self.completion("Blue") }
         defer { server.stop() }
         let (_, entry) = try store(for: server)
-        let result = try await VisionProbe(timeout: 5, expectedColour: "red").run(entry: entry, imagePath: image)
+        let result = try await VisionProbe(timeout: .seconds(5), expectedColour: "red").run(entry: entry, imagePath: image)
         #expect(!result.visionOK)
     }
 
@@ -168,7 +168,7 @@ struct VisionProbeTests {
         defer { server.stop() }
         let (store, entry) = try store(for: server)
 
-        let result = try await VisionProbe(timeout: 5).runAndRecord(entry: entry, imagePath: image, registry: store)
+        let result = try await VisionProbe(timeout: .seconds(5)).runAndRecord(entry: entry, imagePath: image, registry: store)
         let failure = try #require(result.failure)
         #expect(failure.code == .httpStatus)
         #expect(failure.message.contains("\(server.baseURL.absoluteString)/v1/chat/completions answered HTTP 500"))
@@ -188,7 +188,7 @@ struct VisionProbeTests {
         let (store, entry) = try store(for: server)
 
         let started = ContinuousClock.now
-        let result = try await VisionProbe(timeout: 0.5).runAndRecord(entry: entry, imagePath: image, registry: store)
+        let result = try await VisionProbe(timeout: .milliseconds(500)).runAndRecord(entry: entry, imagePath: image, registry: store)
         #expect(ContinuousClock.now - started < .seconds(2.5))
         let failure = try #require(result.failure)
         #expect(failure.code == .timeout)
@@ -205,7 +205,7 @@ struct VisionProbeTests {
         defer { server.stop() }
         let (store, entry) = try store(for: server)
 
-        let result = try await VisionProbe(timeout: 5).runAndRecord(entry: entry, imagePath: image, registry: store)
+        let result = try await VisionProbe(timeout: .seconds(5)).runAndRecord(entry: entry, imagePath: image, registry: store)
         let failure = try #require(result.failure)
         #expect(failure.code == .malformedResponse)
         #expect(failure.message.contains("/v1/chat/completions answered with something that is not a chat completion"))
@@ -217,7 +217,7 @@ struct VisionProbeTests {
         let server = try LoopbackHTTPServer { _ in .json(#"{"object": "list", "data": []}"#) }
         defer { server.stop() }
         let (_, entry) = try store(for: server)
-        let result = try await VisionProbe(timeout: 5).run(entry: entry, imagePath: image)
+        let result = try await VisionProbe(timeout: .seconds(5)).run(entry: entry, imagePath: image)
         #expect(result.failure?.code == .malformedResponse)
     }
 
@@ -228,7 +228,7 @@ struct VisionProbeTests {
         let text = try dir.write("notes.png", "this is not an image\n")
 
         let error = await #expect(throws: RuntimeError(.notAnImage)) {
-            try await VisionProbe(timeout: 5).runAndRecord(entry: entry, imagePath: text, registry: store)
+            try await VisionProbe(timeout: .seconds(5)).runAndRecord(entry: entry, imagePath: text, registry: store)
         }
         #expect(error?.message.hasPrefix("\(text): not an image") == true)
         #expect(server.requests.isEmpty)
@@ -238,7 +238,7 @@ struct VisionProbeTests {
     @Test func unreachableBackend() async throws {
         let port = freePort()
         let e = try entry(#"{"name": "down", "backend": "vllm", "backend_config": {"host": "127.0.0.1", "port": \#(port)}}"#)
-        let result = try await VisionProbe(timeout: 5).run(entry: e, imagePath: image)
+        let result = try await VisionProbe(timeout: .seconds(5)).run(entry: e, imagePath: image)
         let failure = try #require(result.failure)
         #expect(failure.code == .backendUnreachable)
         #expect(failure.message.contains("http://127.0.0.1:\(port)/v1/chat/completions"))

@@ -7,9 +7,10 @@ import ModelRuntime
 /// `modelctl models`: the model catalog with availability and context limits.
 ///
 /// Sources, in precedence order: the built-in list, the capabilities server
-/// (`--server` / `MODELCTL_CATALOG_SERVER`), on `--refresh` every backend in the registry, the
-/// catalog file (`--catalog` / `MODELCTL_CATALOG_PATH`), then `--override` specs. A failing
-/// source is reported on stderr and the others still apply.
+/// (`--server` / `MODELCTL_CATALOG_SERVER` / `TINKER_BASE_URL`, with `X-API-Key` from
+/// `MODELCTL_CATALOG_API_KEY` or `TINKER_API_KEY`), on `--refresh` every backend in the
+/// registry, the catalog file (`--catalog` / `MODELCTL_CATALOG_PATH`), then `--override`
+/// specs. A failing source is reported on stderr and the others still apply.
 ///
 /// With `--mode warn` or `--mode enforce` (or `MODELCTL_CATALOG_MODE`), the models that only a
 /// backend lists (no other source knows them) get the unknown-model treatment: one warning
@@ -21,7 +22,12 @@ struct ModelsCommand: AsyncParsableCommand {
         discussion: """
             Context limits are advisory. KIND says whether a limit is the context the model was \
             trained for (model card) or the one a running server accepts; LIMIT SOURCE says \
-            where the number came from (docs, server, probe, manual).
+            where the number came from (docs, server, probe, manual). TRAINABLE and SAMPLEABLE \
+            are the capabilities server's flags; a model it lists with both false is not available.
+
+            The capabilities server is --server, else $MODELCTL_CATALOG_SERVER, else \
+            $TINKER_BASE_URL; its API key ($MODELCTL_CATALOG_API_KEY, else $TINKER_API_KEY) is \
+            sent as X-API-Key and never printed.
             """)
 
     @Flag(help: "Ask the catalog server and every backend in the registry now.")
@@ -36,7 +42,7 @@ struct ModelsCommand: AsyncParsableCommand {
     @Option(name: .customLong("catalog"), help: ArgumentHelp("A catalog file: a JSON array of model specs (default: MODELCTL_CATALOG_PATH).", valueName: "file"))
     var catalogFile: String?
 
-    @Option(help: ArgumentHelp("Base URL of the capabilities server (default: MODELCTL_CATALOG_SERVER).", valueName: "url"))
+    @Option(help: ArgumentHelp("Base URL of the capabilities server (default: MODELCTL_CATALOG_SERVER, else TINKER_BASE_URL).", valueName: "url"))
     var server: String?
 
     @Option(name: .customLong("override"), help: ArgumentHelp("A model spec as a JSON object, applied last; repeatable.", valueName: "json"))
@@ -72,7 +78,7 @@ struct ModelsCommand: AsyncParsableCommand {
         if json {
             print(JSON.serialize(.array(catalog.specs.map(\.json))))
         } else {
-            print(CatalogTable.render(catalog.specs), terminator: "")
+            print(Table.render(CatalogTable.headers, CatalogTable.rows(catalog.specs)))
         }
 
         let refused = catalog.checkBackendOnlyModels(mode: mode, allowUnknown: allowUnknownModel, warnings: warnings)
@@ -108,7 +114,14 @@ func registryBackends(_ snapshot: RegistrySnapshot, environment: [String: String
     var seen = Set<String>()
     for entry in snapshot.entries {
         let isOllama = entry.backend?.lowercased() == "ollama"
-        guard let url = URL(string: resolver.endpoint(for: entry)), url.host != nil else { continue }
+        let endpoint: String
+        do {
+            endpoint = try resolver.endpoint(for: entry)
+        } catch {
+            CatalogWarnings.shared.warn("\(error.message); backend not asked")
+            continue
+        }
+        guard let url = URL(string: endpoint), url.host != nil else { continue }
         let backend = BackendEndpoint(name: entry.name, kind: isOllama ? .ollama : .openAI, baseURL: url)
         if seen.insert(backend.modelsURL.absoluteString).inserted { backends.append(backend) }
     }

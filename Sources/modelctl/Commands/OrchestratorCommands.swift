@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HTTPSupport
 import ModelRegistry
 import ModelRuntime
 
@@ -19,7 +20,7 @@ struct ActivateModelCommand: AsyncParsableCommand {
             vllm.entrypoints.openai.api_server) with --model PATH --port PORT \
             --served-model-name ID and the entry's extra_args on port $MODELCTL_VLLM_PORT \
             (default 24001), waits until GET /health (or /v1/health) answers healthy, up to \
-            $MODELCTL_START_TIMEOUT seconds (default 180), and records it. The backend's output \
+            $MODELCTL_START_TIMEOUT seconds (default 180, at most 86400), and records it. The backend's output \
             goes to backend.log in the state directory. When the backend exits or never turns \
             healthy, it is killed, nothing is recorded, and the last lines of its log are shown.
 
@@ -58,14 +59,24 @@ struct ActivateModelCommand: AsyncParsableCommand {
         let entry = try runReportingErrors { try snapshot.entry(named: name ?? "") }
         try await catalog.check(entry)
         let settings = orchestrator.configuration
+        // The orchestrator takes a resolved local path only; anything else stops here.
+        let modelPath: String
+        switch registry.store().location(of: entry) {
+        case .local(let path):
+            modelPath = path
+        case .remote(let path):
+            throw CommandFailure.error("cannot activate '\(entry.name)': its model path '\(path)' is not a local path; vLLM is launched on local weights only")
+        case .none:
+            modelPath = ""
+        }
         let activation = try await runReportingErrors {
-            try await orchestrator.activate(entry, registry: registry.store()) { event in
+            try await orchestrator.activate(entry, modelPath: modelPath) { event in
                 switch event {
                 case .previousCleared(let outcome):
                     guard let summary = outcome.summary else { return }
                     if case .stopped = outcome { Terminal.note(summary) } else { Terminal.warning(summary) }
                 case .launched(let state):
-                    Terminal.note("launched '\(state.logicalName)' (pid \(state.pid)) on port \(state.port); waiting up to \(Int(settings.startTimeout.rounded(.up))) s for it to turn healthy (log: \(settings.logFilePath))")
+                    Terminal.note("launched '\(state.logicalName)' (pid \(state.pid)) on port \(state.port); waiting up to \(settings.startTimeout.secondsText) for it to turn healthy (log: \(settings.logFilePath))")
                 }
             }
         }

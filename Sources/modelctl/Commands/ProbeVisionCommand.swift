@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HTTPSupport
 import ModelRegistry
 import ModelRuntime
 
@@ -16,7 +17,8 @@ struct ProbeVisionCommand: AsyncParsableCommand {
 
             Prints {model, vision_ok, latency_ms, notes, probe_version, timestamp, status_code} \
             and records it under the entry's probes.vision in the discovered layer. A file that \
-            is not a PNG, JPEG, GIF, WebP or BMP image exits 1 before any request; an \
+            is not a PNG, JPEG, GIF, WebP or BMP image, or is larger than 20 MiB, exits 1 \
+            before it is read or sent; an \
             unreachable backend, a non-2xx answer, a timeout or a malformed answer exits 1 and \
             is recorded too.
             """
@@ -28,7 +30,7 @@ struct ProbeVisionCommand: AsyncParsableCommand {
     @Argument(help: "The image file (PNG, JPEG, GIF, WebP or BMP).")
     var image: String
 
-    @Option(name: .customLong("timeout"), help: ArgumentHelp("Seconds to wait for the answer.", valueName: "s"))
+    @Option(name: .customLong("timeout"), help: ArgumentHelp("Seconds to wait for the whole exchange (above 0, at most 3600).", valueName: "s"))
     var timeout: Double = 60
 
     @Option(name: .customLong("expect"), help: ArgumentHelp("The image's colour; vision_ok then requires the reply to name it.", valueName: "colour"))
@@ -37,14 +39,16 @@ struct ProbeVisionCommand: AsyncParsableCommand {
     @OptionGroup var registry: RegistryOptions
 
     func validate() throws {
-        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a number of seconds above 0") }
+        guard Duration.validSeconds(timeout, maximum: VisionProbe.maximumTimeout) != nil else {
+            throw ValidationError("--timeout must be a number of seconds above 0 and at most \(Int(VisionProbe.maximumTimeout.inSeconds))")
+        }
     }
 
     func run() async throws {
         let store = registry.store()
         let entry = try runReportingErrors { try registry.load().entry(named: name) }
         let probe = VisionProbe(
-            timeout: timeout, expectedColour: expect,
+            timeout: Duration.validSeconds(timeout, maximum: VisionProbe.maximumTimeout) ?? .seconds(60), expectedColour: expect,
             endpoints: EndpointResolver(ollamaHost: ProcessInfo.processInfo.environment["MODELCTL_OLLAMA_HOST"]))
         let result = try await runReportingErrors { try await probe.runAndRecord(entry: entry, imagePath: image, registry: store) }
         print(JSON.serialize(result.json))

@@ -19,8 +19,10 @@ struct SelectCommand: AsyncParsableCommand {
             capability exits 1.
 
             With --role (and no NAME), the entry with that role and the highest role_priority \
-            wins (ties by name; deprecated entries last; with --require, the best one that has \
-            the capabilities).
+            wins (ties by name), among those with the capabilities the role needs, as ImageWorks \
+            decides them: vision for caption, keywords, description and narration, plus every \
+            --require (--require none drops the role's own requirements). Deprecated entries \
+            are never chosen unless --allow-deprecated (then they rank last).
             """
     )
 
@@ -36,6 +38,9 @@ struct SelectCommand: AsyncParsableCommand {
     @Option(name: .customLong("role"), help: "Pick the best entry with this role instead of naming one.")
     var role: String?
 
+    @Flag(name: .customLong("allow-deprecated"), help: "With --role, let a deprecated entry be chosen (after every other).")
+    var allowDeprecated = false
+
     @Flag(name: .customLong("json"), help: "Print {logical_name, endpoint, backend, internal_model_id, capabilities}.")
     var json = false
 
@@ -49,14 +54,20 @@ struct SelectCommand: AsyncParsableCommand {
         case (.some, .some): throw ValidationError("give either a model NAME or --role ROLE, not both")
         default: break
         }
+        if allowDeprecated && role == nil { throw ValidationError("--allow-deprecated applies to --role only") }
     }
 
     func run() async throws {
         let snapshot = try registry.load()
-        let required = (requireVision ? ["vision"] : []) + require
+        // `--require none` drops the role's own requirements; it is no capability itself.
+        let roleDefaults = !require.contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "none" }
+        var required = (requireVision ? ["vision"] : []) + require.filter { $0.trimmingCharacters(in: .whitespaces).lowercased() != "none" }
+        if let role { required = RoleSelector.requirements(forRole: role, requiring: required, roleDefaults: roleDefaults) }
         let entry = try runReportingErrors {
-            try role.map { try RoleSelector.select(role: $0, from: snapshot.entries, requiring: required) }
-                ?? snapshot.entry(named: name ?? "")
+            try role.map {
+                try RoleSelector.select(role: $0, from: snapshot.entries, requiring: required, roleDefaults: roleDefaults,
+                                        allowDeprecated: allowDeprecated)
+            } ?? snapshot.entry(named: name ?? "")
         }
         try await catalog.check(entry)
         let selection = try runReportingErrors {

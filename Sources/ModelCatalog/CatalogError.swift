@@ -1,0 +1,46 @@
+/// An error from the catalog that stops a command.
+///
+/// Errors compare equal by ``code`` alone; the message names the model or the option text and
+/// says what to do next.
+public struct CatalogError: Error, Hashable, CustomStringConvertible, Sendable {
+    /// The kind of failure.
+    public enum Code: Hashable, Sendable {
+        /// `enforce` mode and a model the catalog does not know.
+        case unknownModel
+        /// A per-call override that is not a valid spec.
+        case invalidOverride
+    }
+
+    /// The kind of failure; errors compare equal by it.
+    public let code: Code
+    /// The full message.
+    public let message: String
+
+    /// An error with a code and a message.
+    public init(_ code: Code, _ message: String = "") {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+
+    public static func == (a: CatalogError, b: CatalogError) -> Bool { a.code == b.code }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
+
+    /// `model 'NAME' is not in the model catalog ...`, with the three ways out.
+    public static func unknownModel(name: String) -> CatalogError {
+        CatalogError(
+            .unknownModel,
+            "model '\(name)' is not in the model catalog (unknown-model mode: enforce). "
+                + "To use it anyway, pass --allow-unknown-model for this call; to stop refusing unknown models, "
+                + "pass --mode warn or --mode off (or set \(UnknownModelMode.environmentVariable)=warn or off); "
+                + "to make it known, add {\"model_name\": \"\(name)\"} to the catalog file "
+                + "(\(CatalogConfiguration.fileVariable) or --catalog FILE).")
+    }
+
+    /// `invalid model spec override 'TEXT': REASON`.
+    public static func invalidOverride(text: String, reason: String) -> CatalogError {
+        CatalogError(.invalidOverride, "invalid model spec override '\(text)': \(reason)")
+    }
+}

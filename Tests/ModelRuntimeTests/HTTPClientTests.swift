@@ -1,0 +1,130 @@
+import Foundation
+import HTTPSupport
+import FileSupport
+import TestSupport
+import Testing
+
+/// The one HTTP client: typed errors naming the URL, bounded bodies, one deadline, redirects.
+@Suite("HTTP client")
+struct HTTPClientTests {
+    let client = HTTPClient()
+
+    @Test func refusedConnectionIsUnreachableAndNamesTheURL() async throws {
+        let down = try RefusingLoopbackPort()
+        defer { down.close() }
+        let url = down.url("/v1/models")
+        let error = await #expect(throws: HTTPError(.unreachable)) { try await client.send(url: url, timeout: .seconds(5)) }
+        #expect(error?.message.hasPrefix(url.absoluteString) == true)
+        #expect(error?.message.contains("connection refused") == true)
+    }
+
+    @Test func statusOutside2xxIsTypedByGet() async throws {
+        let server = try LoopbackHTTPServer { _ in .text("overloaded\u{1B}[2J now", status: 503) }
+        defer { server.stop() }
+        let error = await #expect(throws: HTTPError(.status)) { try await client.get(server.url("/x"), timeout: .seconds(5)) }
+        #expect(error?.message == "\(server.url("/x").absoluteString): HTTP 503: overloaded [2J now")
+    }
+
+    @Test func aBodyOverTheLimitIsRefused() async throws {
+        let server = try LoopbackHTTPServer { _ in .init(status: 200, body: [UInt8](repeating: 0x41, count: 8 << 20)) }
+        defer { server.stop() }
+        let error = await #expect(throws: HTTPError(.tooLarge)) {
+            try await client.send(url: server.url("/big"), timeout: .seconds(20), maxBodyBytes: 1 << 20)
+        }
+        #expect(error?.message.contains("larger than the limit of 1048576 bytes") == true)
+        // Within the limit it is read whole.
+        let ok = try await client.send(url: server.url("/big"), timeout: .seconds(20), maxBodyBytes: 8 << 20)
+        #expect(ok.body.count == 8 << 20)
+    }
+
+    @Test func aCompressedBombStopsAtTheLimitAndTheDeadline() async throws {
+        // 256 MiB of zeros, gzip-compressed to about 256 KiB, sent although identity was asked for.
+        let dir = TemporaryDirectory("gzip-bomb")
+        let made = try shell("head -c 268435456 /dev/zero | gzip -1 > \"$0\"", arguments: [dir.file("bomb.gz")])
+        #expect(made.status == 0)
+        let bomb = try [UInt8](Data(contentsOf: URL(fileURLWithPath: dir.file("bomb.gz"))))
+        let server = try LoopbackHTTPServer { _ in
+            .init(status: 200, headers: [.init("Content-Encoding", "gzip"), .init("Content-Type", "application/json")], body: bomb)
+        }
+        defer { server.stop() }
+        let clock = ContinuousClock()
+        let start = clock.now
+        do {
+            let response = try await client.send(url: server.url("/bomb"), timeout: .seconds(10), maxBodyBytes: 4 << 20)
+            Issue.record("a \(response.body.count)-byte inflated body was accepted")
+        } catch {
+            #expect(error.code == .tooLarge || error.code == .malformed, "\(error)")
+        }
+        #expect(clock.now - start < .seconds(10), "took \(clock.now - start)")
+    }
+
+    @Test func aRedirectToFileStopsAtTheFirstRefusal() async throws {
+        let server = try LoopbackHTTPServer { _ in
+            .init(status: 302, headers: [.init("Location", "file:///etc/passwd")])
+        }
+        defer { server.stop() }
+        let error = await #expect(throws: HTTPError(.redirectRefused)) { try await client.send(url: server.url("/r"), timeout: .seconds(5)) }
+        #expect(error?.message.contains("file:///etc/passwd") == true)
+        #expect(error?.message.contains("only http and https redirects are followed") == true, "\(error?.message ?? "")")
+        #expect(server.requests.count == 1)
+    }
+
+    @Test func httpRedirectsAreFollowedAndTheKeyIsNotCarriedElsewhere() async throws {
+        let target = try LoopbackHTTPServer { _ in .json("{}") }
+        defer { target.stop() }
+        let server = try LoopbackHTTPServer { _ in .init(status: 302, headers: [.init("Location", target.url("/there").absoluteString)]) }
+        defer { server.stop() }
+        let response = try await client.send(url: server.url("/here"), headers: ["X-API-Key": "k-123"], timeout: .seconds(5))
+        #expect(response.status == 200)
+        #expect(target.requests.count == 1)
+        #expect(server.requests.first?.header("X-API-Key") == "k-123")
+        #expect(target.requests.first?.header("X-API-Key") == nil, "the key followed a redirect to another origin")
+    }
+
+    @Test func aTrickledBodyIsCutAtTheDeadline() async throws {
+        for ipv6 in [false, true] {
+            let server = try RawLoopbackServer(ipv6: ipv6) { connection in
+                connection.readHead()
+                guard connection.write("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n") else { return }
+                for _ in 0..<100 {
+                    usleep(100_000)
+                    guard connection.write("x") else { return }
+                }
+            }
+            defer { server.stop() }
+            let clock = ContinuousClock()
+            let start = clock.now
+            await #expect(throws: HTTPError(.timeout)) { try await client.send(url: server.url("/slow"), timeout: .seconds(1)) }
+            #expect(clock.now - start < .seconds(4), "ipv6 \(ipv6): took \(clock.now - start)")
+        }
+    }
+
+    @Test func ipv6LiteralsAreReachedWithTheSameRules() async throws {
+        let server = try RawLoopbackServer(ipv6: true) { connection in
+            let head = connection.readHead()
+            if head.hasPrefix("GET /chunked ") {
+                connection.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+            } else if head.hasPrefix("GET /big ") {
+                connection.write("HTTP/1.1 200 OK\r\nContent-Length: 99999999\r\nConnection: close\r\n\r\n")
+            } else {
+                connection.write("HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnope")
+            }
+        }
+        defer { server.stop() }
+        let chunked = try await client.get(server.url("/chunked"), timeout: .seconds(5))
+        #expect(chunked.bodyText == "hello world")
+        await #expect(throws: HTTPError(.tooLarge)) { try await client.get(server.url("/big"), timeout: .seconds(5), maxBodyBytes: 1024) }
+        let missing = await #expect(throws: HTTPError(.status)) { try await client.get(server.url("/missing"), timeout: .seconds(5)) }
+        #expect(missing?.message == "http://[::1]:\(server.port)/missing: HTTP 404: nope")
+    }
+
+    @Test func durationsConvertOnce() {
+        #expect(Duration.milliseconds(1500).inSeconds == 1.5)
+        #expect(Duration.milliseconds(500).secondsText == "0.5 s")
+        #expect(Duration.seconds(180).secondsText == "180 s")
+        #expect(Duration.validSeconds(2.5, maximum: .seconds(10)) == .milliseconds(2500))
+        for bad in [0, -1, 11, .nan, .infinity, 1e20] as [Double] {
+            #expect(Duration.validSeconds(bad, maximum: .seconds(10)) == nil, "\(bad)")
+        }
+    }
+}
