@@ -76,9 +76,11 @@ public struct ModelSigner: Sendable {
     ///   - privateKeyPEMPath: an unencrypted PEM EC private key on P-256, P-384 or P-521.
     ///   - output: where to write the bundle; default `ROOT/model.sig` for a directory (left
     ///     out of the signed files, as model_signing leaves out its signature), `FILE.sig` for a file.
+    ///   - progress: hashing progress, as ``ArtifactHasher/hash(_:progress:)`` reports it.
+    /// - Returns: where the bundle went, the key's fingerprint and the signed statement; a
+    ///   readable private key is used, with a warning in ``SignatureRecord/warnings``.
     /// - Throws: ``SigningError`` (`.keyUnreadable`, `.keyUnsupported`, `.hashingFailed`,
     ///   `.writeFailed`, `.cryptoFailed`), or `CancellationError`.
-    ///   - progress: hashing progress, as ``ArtifactHasher/hash(_:progress:)`` reports it.
     public func sign(root: String, privateKeyPEMPath: String, output: String? = nil,
                      progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> SignatureRecord {
         var warnings: [String] = []

@@ -424,3 +424,33 @@ func replacePayload(in bundle: String, with payload: [UInt8]) throws {
         }
     }
 }
+
+@Suite struct ModelSigningIgnoredPathTests {
+    @Test("ignore_paths from a signed statement leave out only paths inside the root", arguments: [
+        ("extra", ["extra.bin"], false),           // not a prefix by components
+        ("extra.bin", ["extra.bin"], true),
+        ("./extra.bin", ["extra.bin"], true),       // normalized as PurePosixPath would
+        ("dir/", ["dir/x", "dir/y/z"], true),
+        ("../tree/extra.bin", ["extra.bin"], false),  // outside the root: no effect
+        ("/etc", ["extra.bin"], false),
+        (".", ["extra.bin"], false),
+        ("", ["extra.bin"], false),
+    ] as [(String, [String], Bool)])
+    func signedIgnorePaths(_ ignore: String, _ files: [String], _ leftOut: Bool) async throws {
+        let dir = TemporaryDirectory()
+        for file in files { try dir.write("m/" + file, file) }
+        try dir.write("m/kept", "kept")
+        let statement = try await SignedStatement.hashing(root: dir.file("m"), extraIgnoredPaths: [ignore])
+        #expect(statement.resources.contains { $0.path == "kept" })
+        for file in files { #expect(statement.resources.contains { $0.path == file } == !leftOut) }
+    }
+
+    @Test("the subject name is the last component of the path as given, resolved for . and ..")
+    func subjectName() async throws {
+        let dir = TemporaryDirectory()
+        try dir.write("models/qwen/a", "a")
+        #expect(try await SignedStatement.hashing(root: dir.file("models/qwen/")).modelName == "qwen")
+        #expect(try await SignedStatement.hashing(root: dir.file("models/qwen/.")).modelName == "qwen")
+        #expect(try await SignedStatement.hashing(root: dir.file("models/qwen/..")).modelName == "models")
+    }
+}
