@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Synchronization
 
 /// How far a hashing run has come.
@@ -31,20 +26,26 @@ public struct HashProgress: Sendable, Hashable {
 /// print(manifest.aggregate)
 /// ```
 public struct ArtifactHasher: Sendable {
-    /// Files hashed at once (at least 1).
+    /// Files hashed at once (1 to ``maximumJobs``).
     public var jobs: Int
     /// Bytes read per system call, per worker. The default, 256 KiB, keeps the buffer in a
     /// core's L2 cache between the copy and the hash; tests use odd sizes to split input.
     public var chunkSize: Int
 
-    /// A hasher with `jobs` workers (default: the processors this process may run on).
+    /// The most workers a run starts (256): more cannot go faster on any disk or processor
+    /// count this tool meets, and each costs memory. A larger `jobs` is lowered to it.
+    public static let maximumJobs = 256
+
+    /// A hasher with `jobs` workers (default: the processors this process may run on),
+    /// at least 1 and at most ``maximumJobs``. Workers that find no file to hash allocate
+    /// nothing, so a tree of fewer files than workers costs no more than it needs.
     public init(jobs: Int? = nil, chunkSize: Int = 256 << 10) {
-        self.jobs = max(1, jobs ?? ArtifactHasher.defaultJobs)
+        self.jobs = min(ArtifactHasher.maximumJobs, max(1, jobs ?? ArtifactHasher.defaultJobs))
         self.chunkSize = max(1, chunkSize)
     }
 
     /// The number of processors online.
-    public static var defaultJobs: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+    public static var defaultJobs: Int { Platform.processorCount }
 
     /// Processors the run may use; those not taken by workers read ahead of large files.
     var processors = ArtifactHasher.defaultJobs
@@ -56,10 +57,21 @@ public struct ArtifactHasher: Sendable {
     /// - Parameters:
     ///   - root: a directory or a regular file.
     ///   - progress: called from worker threads at most about ten times a second, and once at the end.
-    /// - Returns: the manifest, files sorted by path.
-    /// - Throws: ``HashingError`` naming the path (missing root, dangling symlink, a name with a
-    ///   newline, an I/O error, a file that changed while it was read), or `CancellationError`.
+    /// - Returns: the manifest, files sorted by the bytes of their paths.
+    /// - Throws: ``HashingError`` naming the path (missing root, dangling symlink or link loop,
+    ///   an I/O error, a file or directory that changed while it was read, a file longer than
+    ///   its size), or `CancellationError`.
     public func hash(_ root: String, progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> Manifest {
+        try await hash(PathName(root), progress: progress)
+    }
+
+    /// Hashes the root whose path is given as bytes, for a path that is not valid UTF-8 (a
+    /// command-line argument, say). ``Manifest/root`` reads invalid bytes as U+FFFD.
+    public func hash(rootBytes: [UInt8], progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> Manifest {
+        try await hash(PathName(bytes: rootBytes), progress: progress)
+    }
+
+    func hash(_ root: PathName, progress: (@Sendable (HashProgress) -> Void)?) async throws -> Manifest {
         let walk = try ArtifactWalk(root: root)
         // Only a progress display needs the totals up front; it pays for one extra listing
         // (a stat per file: milliseconds for a model, ~50 ms for 20,000 small files).
@@ -67,33 +79,59 @@ public struct ArtifactHasher: Sendable {
             let total = try ArtifactWalk(root: root).measure()
             return ProgressMeter(bytesTotal: total.bytes, filesTotal: total.files, handler: handler)
         }
-        let spare = SpareProcessors(processors: processors, workers: jobs)
+        let workers = min(jobs, ArtifactHasher.maximumJobs)
+        let spare = SpareProcessors(processors: processors, workers: workers)
         let (chunk, readAhead) = (chunkSize, readAheadMinimum)
-        var files: [ArtifactFile] = []
-        try await withThrowingTaskGroup(of: [ArtifactFile].self) { group in
-            for _ in 0..<jobs {
+        let collector = FileCollector()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<workers {
                 group.addTask {
                     // A worker that is done frees its processor for another's read-ahead.
                     defer { spare.give() }
                     var worker = Worker(chunkSize: chunk, spare: spare, readAheadMinimum: readAhead)
-                    return try worker.run(walk: walk, meter: meter)
+                    try worker.run(walk: walk, meter: meter, collector: collector)
                 }
             }
-            for try await done in group { files += done }
+            try await group.waitForAll()
         }
         meter?.finish()
-        return Manifest(root: root, files: files)
+        return Manifest(root: root.string, sorting: collector.take())
     }
 
     /// Hashes one file and returns its lowercase hex digest.
     public func hashFile(atPath path: String) throws -> String {
         // Opened as the walk opens a root that is a file.
-        guard let file = try ListedFile(directory: nil, name: path, relativePath: path, isLink: false).open() else {
+        let name = PathName(path)
+        guard let file = try ListedFile(directory: nil, name: name, relativePath: name, isLink: false).open() else {
             throw HashingError(.unsupportedRoot, path: path, reason: "not a regular file")
         }
-        defer { close(file.fd) }
+        defer { Platform.close(file.fd) }
         var worker = Worker(chunkSize: chunkSize, spare: nil, readAheadMinimum: readAheadMinimum)
-        return try worker.hash(file, displayPath: path, meter: nil)
+        return try worker.hash(file, displayPath: name, meter: nil).hex
+    }
+}
+
+/// Gathers the workers' results in batches, so a million files are never copied into a
+/// growing array: the batches are moved into one array of the exact size at the end.
+private final class FileCollector: Sendable {
+    private let batches = Mutex<[[ArtifactFile]]>([])
+
+    func add(_ batch: [ArtifactFile]) {
+        guard !batch.isEmpty else { return }
+        batches.withLock { $0.append(batch) }
+    }
+
+    func take() -> [ArtifactFile] {
+        batches.withLock { batches in
+            var all: [ArtifactFile] = []
+            all.reserveCapacity(batches.reduce(0) { $0 + $1.count })
+            for i in batches.indices {
+                all += batches[i]
+                batches[i] = []
+            }
+            batches = []
+            return all
+        }
     }
 }
 
@@ -123,7 +161,7 @@ private final class ProgressMeter: Sendable {
     }
 
     private func maybeReport() {
-        let now = monotonicNanoseconds()
+        let now = Platform.monotonicNanoseconds()
         let last = lastReport.load(ordering: .relaxed)
         guard now &- last >= 100_000_000 else { return }
         guard lastReport.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged else { return }
@@ -138,39 +176,50 @@ private final class ProgressMeter: Sendable {
     }
 }
 
-private func monotonicNanoseconds() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
-}
 
 /// One hashing worker: a digest context and a read buffer, reused for every file it takes.
+/// The buffer is allocated when the first file comes, so idle workers cost nothing.
 private struct Worker: ~Copyable {
     var digest = SHA256Digest()
-    let buffer: UnsafeMutableRawBufferPointer
+    let chunkSize: Int
+    var storage: UnsafeMutableRawBufferPointer?
     let spare: SpareProcessors?
     let readAheadMinimum: Int64
 
     init(chunkSize: Int, spare: SpareProcessors?, readAheadMinimum: Int64) {
-        buffer = .allocate(byteCount: chunkSize, alignment: 4096)
+        self.chunkSize = chunkSize
         self.spare = spare
         self.readAheadMinimum = readAheadMinimum
     }
 
-    deinit { buffer.deallocate() }
+    deinit { storage?.deallocate() }
 
-    /// Takes files from the walk until it is done; returns the files this worker hashed.
-    mutating func run(walk: ArtifactWalk, meter: ProgressMeter?) throws -> [ArtifactFile] {
+    var buffer: UnsafeMutableRawBufferPointer {
+        mutating get {
+            if let storage { return storage }
+            let made = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 4096)
+            storage = made
+            return made
+        }
+    }
+
+    /// Takes files from the walk until it is done, handing what it hashed to `collector`.
+    mutating func run(walk: ArtifactWalk, meter: ProgressMeter?, collector: FileCollector) throws {
         var out: [ArtifactFile] = []
         while let listed = try walk.next() {
             try Task.checkCancellation()
             guard let file = try listed.open() else { continue }
-            defer { close(file.fd) }
-            let hex = try hash(file, displayPath: listed.displayPath, meter: meter)
-            out.append(ArtifactFile(path: listed.relativePath, sha256: hex, size: file.size))
+            defer { Platform.close(file.fd) }
+            let digest = try hash(file, displayPath: listed.displayPath, meter: meter)
+            out.append(ArtifactFile(name: listed.relativePath, digest: digest, size: file.size))
             meter?.fileDone()
+            if out.count == 4096 {
+                collector.add(out)
+                out = []
+                out.reserveCapacity(4096)
+            }
         }
-        return out
+        collector.add(out)
     }
 
     /// Whether the task was cancelled (another worker failed, or the caller gave up), checked
@@ -184,87 +233,109 @@ private struct Worker: ~Copyable {
     /// so they would not move again while the read overtakes the writer.
     static let settlingNanoseconds: Int64 = 2_000_000_000
 
-    /// Hashes one open file. The size, modification and change times from when it was opened
-    /// are compared with those after the last read; if any differ, or the bytes read differ
-    /// from the size, the file changed under us and no digest is returned. A file modified
-    /// moments before it was opened is read a second time and must give the same digest.
-    mutating func hash(_ file: OpenedFile, displayPath: @autoclosure () -> String, meter: ProgressMeter?) throws -> String {
+    /// A file modified less than this long (60 s) before it was opened is written back
+    /// (`fdatasync`) before it is read. A process writing through a shared writable mapping
+    /// stamps the times only when it first dirties a page; until the kernel writes that page
+    /// back (within 30 s by default, `vm.dirty_expire_centisecs`), further stores change the
+    /// bytes and nothing else. Writing the pages back ourselves makes the writer's next store
+    /// fault and move the times, which the comparison after the read then sees.
+    static let writebackNanoseconds: Int64 = 60_000_000_000
+
+    /// Hashes one open file. The size, modification and change times (ctime) from when it was
+    /// opened are compared with those after the last read; if any differ, or the bytes read
+    /// differ from the size, the file changed under us and no digest is returned. A file
+    /// modified moments before it was opened is read a second time and must give the same
+    /// digest; one modified within a minute is first written back (see ``writebackNanoseconds``).
+    mutating func hash(_ file: OpenedFile, displayPath: @autoclosure () -> PathName, meter: ProgressMeter?) throws -> DigestValue {
+        let age = Worker.age(file.opened)
+        if age < Worker.writebackNanoseconds { Platform.writeBack(file.fd) }
         let first = try digestOnce(file, displayPath: displayPath(), meter: meter)
-        guard Worker.recentlyModified(file.opened) else { return first }
+        guard age < Worker.settlingNanoseconds else { return first }
         let second = try digestOnce(file, displayPath: displayPath(), meter: nil)
         guard second == first else {
-            throw HashingError(.changedWhileHashing, path: displayPath(),
+            throw HashingError(.changedWhileHashing, name: displayPath(),
                                reason: "file was being written while it was hashed (two reads differ); hash it again once it is stable")
         }
         return first
     }
 
-    /// Whether the file's modification or change time is within ``settlingNanoseconds`` of now.
-    static func recentlyModified(_ st: stat) -> Bool {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        func nanoseconds(_ t: timespec) -> Int64 { Int64(t.tv_sec) &* 1_000_000_000 &+ Int64(t.tv_nsec) }
-        let latest = max(nanoseconds(st.st_mtim), nanoseconds(st.st_ctim))
-        return nanoseconds(now) - latest < settlingNanoseconds
+    /// Nanoseconds since the file's modification or change time, whichever is later.
+    static func age(_ st: FileStatus) -> Int64 {
+        Platform.realtimeNanoseconds() - max(st.modified, st.changed)
     }
 
     /// Streams the file through the digest once and checks that it did not change meanwhile.
-    private mutating func digestOnce(_ file: OpenedFile, displayPath: @autoclosure () -> String, meter: ProgressMeter?) throws -> String {
+    ///
+    /// Reads ask for a whole buffer even near the end of the file, and a file whose last read
+    /// filled the buffer gets one more read at its size: bytes beyond the size `fstat` gave
+    /// (files in `/proc` say 0 and hold text) are seen, never silently left out.
+    private mutating func digestOnce(_ file: OpenedFile, displayPath: @autoclosure () -> PathName, meter: ProgressMeter?) throws -> DigestValue {
         let fd = file.fd
         let before = file.opened
-        let size = Int64(before.st_size)
-        if size > Int64(buffer.count) {
-            _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
-        }
+        let size = before.size
+        let buffer = self.buffer
+        if size > Int64(buffer.count) { Platform.adviseSequential(fd) }
         digest.reset()
         var offset: Int64 = 0
-        // Read up to the size fstat gave; growth after that shows in the second fstat.
-        while offset < size {
-            // A processor may free up mid-file (another worker ran out of files): from then on
-            // a second thread reads ahead and this one only hashes.
-            if size >= readAheadMinimum, size - offset >= readAheadMinimum / 2, let spare, spare.take() {
-                defer { spare.give() }
-                if let reader = ReadAhead(fd: fd, from: offset, to: size) {
-                    let end = reader.consume { chunk in
-                        digest.update(chunk)
-                        offset += Int64(chunk.count)
-                        meter?.add(bytes: chunk.count)
-                        return !Worker.shouldStop(from: offset - Int64(chunk.count), to: offset)
+        var atEnd = false
+        var beyond = false
+        do {
+            while offset < size {
+                // A processor may free up mid-file (another worker ran out of files): from then
+                // on a second thread reads ahead and this one only hashes.
+                if size >= readAheadMinimum, size - offset >= readAheadMinimum / 2, let spare, spare.take() {
+                    defer { spare.give() }
+                    if let reader = ReadAhead(fd: fd, from: offset, to: size) {
+                        let end = reader.consume { chunk in
+                            digest.update(chunk)
+                            offset += Int64(chunk.count)
+                            meter?.add(bytes: chunk.count)
+                            return !Worker.shouldStop(from: offset - Int64(chunk.count), to: offset)
+                        }
+                        switch end {
+                        case .failed(let err): throw SystemError(errno: err)
+                        case .stopped: throw CancellationError()
+                        case .shortFile: atEnd = true
+                        case .complete: break
+                        }
+                        break
                     }
-                    switch end {
-                    case .failed(let err): throw ioError(displayPath(), "read failed", err)
-                    case .stopped: throw CancellationError()
-                    case .complete, .shortFile: break
-                    }
+                }
+                let n = try Platform.read(fd, into: buffer, at: offset)
+                if n == 0 {
+                    atEnd = true
                     break
                 }
+                let useful = Int(min(Int64(n), size - offset))
+                beyond = n > useful
+                atEnd = n < buffer.count
+                digest.update(UnsafeRawBufferPointer(rebasing: buffer[0..<useful]))
+                offset += Int64(useful)
+                meter?.add(bytes: useful)
+                if Worker.shouldStop(from: offset - Int64(useful), to: offset) { throw CancellationError() }
             }
-            let n = pread(fd, buffer.baseAddress, min(buffer.count, Int(clamping: size - offset)), off_t(offset))
-            if n < 0 {
-                let err = errno
-                if err == EINTR { continue }
-                throw ioError(displayPath(), "read failed", err)
+            if offset == size, !atEnd, !beyond {
+                beyond = try Platform.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<1]), at: size) > 0
             }
-            if n == 0 { break }
-            digest.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-            offset += Int64(n)
-            meter?.add(bytes: n)
-            if Worker.shouldStop(from: offset - Int64(n), to: offset) { throw CancellationError() }
+        } catch let error as SystemError {
+            throw ioError(displayPath(), "read failed", error)
         }
-        var after = stat()
-        guard fstat(fd, &after) == 0 else {
-            let err = errno
-            throw ioError(displayPath(), "cannot stat", err)
+        let after: FileStatus
+        do throws(SystemError) {
+            after = try Platform.status(of: fd)
+        } catch {
+            throw ioError(displayPath(), "cannot stat", error)
         }
-        if offset != size || after.st_size != before.st_size
-            || after.st_mtim.tv_sec != before.st_mtim.tv_sec || after.st_mtim.tv_nsec != before.st_mtim.tv_nsec
-            || after.st_ctim.tv_sec != before.st_ctim.tv_sec || after.st_ctim.tv_nsec != before.st_ctim.tv_nsec
-        {
-            let what = after.st_size != before.st_size ? "size \(size) -> \(after.st_size) bytes"
+        if offset != size || !after.isUnchanged(from: before) {
+            let what = after.size != before.size ? "size \(size) -> \(after.size) bytes"
                 : offset != size ? "read \(offset) of \(size) bytes" : "modified during the read"
-            throw HashingError(.changedWhileHashing, path: displayPath(),
+            throw HashingError(.changedWhileHashing, name: displayPath(),
                                reason: "file changed while it was being hashed (\(what)); hash it again once it is stable")
         }
-        return digest.finalizeHex()
+        if beyond {
+            throw HashingError(.sizeMismatch, name: displayPath(),
+                               reason: "file holds more bytes than its size (\(size)) says, as files in /proc and /sys do; copy it into a regular file to hash it")
+        }
+        return digest.finalizeValue()
     }
 }

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Synchronization
 
 /// Processors not busy hashing, which a worker with a large file may borrow to read ahead of
@@ -40,8 +35,16 @@ final class SpareProcessors: Sendable {
 final class ReadAhead {
     static let chunkSize = 1 << 20
     static let slots = 4
-    /// Reader threads started in this process, for tests to see that the path was taken.
+    /// Reader threads started in this process.
     static let started = Atomic<Int>(0)
+    /// Counts reader threads started by runs within a task, for tests to see that the path
+    /// was taken without seeing other tests' runs.
+    final class StartCounter: Sendable {
+        let count = Atomic<Int>(0)
+        init() {}
+        var value: Int { count.load(ordering: .relaxed) }
+    }
+    @TaskLocal static var counter: StartCounter?
 
     /// How the range ended: read to its end, an early end of file, a read error, or stopped
     /// by the consumer.
@@ -51,12 +54,10 @@ final class ReadAhead {
     private let end: Int64
     private let start: Int64
     private let memory: UnsafeMutableRawBufferPointer
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let filledCondition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private let freedCondition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private var thread = pthread_t()
+    private let lock = Platform.ConditionLock()
+    private var thread: Platform.Thread?
 
-    // Shared state, guarded by `mutex`.
+    // Shared state, guarded by `lock`.
     private var lengths = [Int](repeating: 0, count: ReadAhead.slots)
     private var filled = 0
     private var readerEnd: End?
@@ -71,28 +72,19 @@ final class ReadAhead {
         self.start = start
         self.end = end
         memory = .allocate(byteCount: ReadAhead.chunkSize * ReadAhead.slots, alignment: 4096)
-        pthread_mutex_init(mutex, nil)
-        pthread_cond_init(filledCondition, nil)
-        pthread_cond_init(freedCondition, nil)
-        let context = Unmanaged.passRetained(self).toOpaque()
-        let created = pthread_create(&thread, nil, { context in
-            Unmanaged<ReadAhead>.fromOpaque(context!).takeRetainedValue().readLoop()
-            return nil
-        }, context)
-        if created != 0 {
-            Unmanaged<ReadAhead>.fromOpaque(context).release()
+        // The thread holds the reader until its loop ends; `consume` joins it.
+        lock.lock()
+        guard let thread = Platform.startThread({ [self] in readLoop() }) else {
+            lock.unlock()
             return nil
         }
+        self.thread = thread
+        lock.unlock()
         Self.started.wrappingAdd(1, ordering: .relaxed)
+        Self.counter?.count.wrappingAdd(1, ordering: .relaxed)
     }
 
     deinit {
-        pthread_cond_destroy(freedCondition)
-        pthread_cond_destroy(filledCondition)
-        pthread_mutex_destroy(mutex)
-        freedCondition.deallocate()
-        filledCondition.deallocate()
-        mutex.deallocate()
         memory.deallocate()
     }
 
@@ -105,41 +97,48 @@ final class ReadAhead {
     func consume(_ body: (UnsafeRawBufferPointer) -> Bool) -> End {
         var slot = 0
         while true {
-            pthread_mutex_lock(mutex)
+            lock.lock()
             while filled == 0 && readerEnd == nil {
                 consumerWaiting = true
-                pthread_cond_wait(filledCondition, mutex)
+                lock.wait()
                 consumerWaiting = false
             }
             if filled == 0 {
-                pthread_mutex_unlock(mutex)
+                lock.unlock()
                 break
             }
             let length = lengths[slot]
-            pthread_mutex_unlock(mutex)
+            lock.unlock()
 
             if !body(UnsafeRawBufferPointer(rebasing: buffer(slot)[0..<length])) {
                 stop()
                 return .stopped
             }
 
-            pthread_mutex_lock(mutex)
+            lock.lock()
             filled -= 1
-            if readerWaiting && filled <= Self.slots / 2 { pthread_cond_signal(freedCondition) }
-            pthread_mutex_unlock(mutex)
+            if readerWaiting && filled <= Self.slots / 2 { lock.broadcast() }
+            lock.unlock()
             slot = (slot + 1) % Self.slots
         }
-        pthread_join(thread, nil)
+        joinReader()
         return readerEnd ?? .complete
+    }
+
+    private func joinReader() {
+        lock.lock()
+        let thread = self.thread
+        lock.unlock()
+        thread?.join()
     }
 
     /// Stops the reader early and waits for it.
     private func stop() {
-        pthread_mutex_lock(mutex)
+        lock.lock()
         stopping = true
-        pthread_cond_signal(freedCondition)
-        pthread_mutex_unlock(mutex)
-        pthread_join(thread, nil)
+        lock.broadcast()
+        lock.unlock()
+        joinReader()
     }
 
     private func readLoop() {
@@ -147,49 +146,51 @@ final class ReadAhead {
         var slot = 0
         var outcome = End.complete
         while position < end {
-            pthread_mutex_lock(mutex)
+            lock.lock()
             while filled == Self.slots && !stopping {
                 readerWaiting = true
-                pthread_cond_wait(freedCondition, mutex)
+                lock.wait()
                 readerWaiting = false
             }
             let stop = stopping
-            pthread_mutex_unlock(mutex)
+            lock.unlock()
             if stop { break }
 
             let target = buffer(slot)
             let want = Int(min(Int64(Self.chunkSize), end - position))
             var got = 0
             while got < want {
-                let n = pread(fd, target.baseAddress! + got, want - got, off_t(position + Int64(got)))
-                if n > 0 {
-                    got += n
-                } else if n == 0 {
-                    outcome = .shortFile
-                    break
-                } else if errno != EINTR {
-                    outcome = .failed(errno: errno)
+                let n: Int
+                do throws(SystemError) {
+                    n = try Platform.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: target[got..<want]), at: position + Int64(got))
+                } catch {
+                    outcome = .failed(errno: error.errno)
                     break
                 }
+                if n == 0 {
+                    outcome = .shortFile
+                    break
+                }
+                got += n
             }
             position += Int64(got)
             let last: Bool
             if case .complete = outcome { last = position >= end } else { last = true }
 
-            pthread_mutex_lock(mutex)
+            lock.lock()
             if got > 0 {
                 lengths[slot] = got
                 filled += 1
             }
             if last { readerEnd = outcome }
-            if consumerWaiting { pthread_cond_signal(filledCondition) }
-            pthread_mutex_unlock(mutex)
+            if consumerWaiting { lock.broadcast() }
+            lock.unlock()
             if last { return }
             slot = (slot + 1) % Self.slots
         }
-        pthread_mutex_lock(mutex)
+        lock.lock()
         readerEnd = outcome
-        if consumerWaiting { pthread_cond_signal(filledCondition) }
-        pthread_mutex_unlock(mutex)
+        if consumerWaiting { lock.broadcast() }
+        lock.unlock()
     }
 }

@@ -62,6 +62,17 @@ public struct SHA256Digest: ~Copyable {
         return out
     }
 
+    /// Ends the computation and returns the digest as a value; the context is reset.
+    mutating func finalizeValue() -> DigestValue {
+        withUnsafeTemporaryAllocation(byteCount: 64, alignment: 8) { out in
+            var length: UInt32 = 0
+            let ok = EVP_DigestFinal_ex(context, out.baseAddress!.assumingMemoryBound(to: UInt8.self), &length)
+            guard ok == 1, length == 32 else { fatalError("EVP_DigestFinal_ex failed") }
+            reset()
+            return DigestValue(bytes: UnsafeRawBufferPointer(rebasing: out[0..<32]))
+        }
+    }
+
     /// Ends the computation and returns the digest as 64 lowercase hex digits; the context is reset.
     public mutating func finalizeHex() -> String {
         hexString(finalize())

@@ -132,13 +132,19 @@ struct TreeTests {
         #expect(error?.description.contains("sub/broken") == true)
     }
 
-    @Test("a file name with a newline is an error that names it")
+    @Test("a file name with a newline is hashed; its line takes sha256sum's escaped form")
     func newlineInName() async throws {
         let dir = TemporaryDirectory()
         try dir.write("bad\nname", "x")
-        let error = await #expect(throws: HashingError.self) { try await ArtifactHasher().hash(dir.path) }
-        #expect(error?.code == .newlineInName)
-        #expect(error?.path == dir.file("bad\nname"))
+        try dir.write("plain", "y")
+        let manifest = try await ArtifactHasher().hash(dir.path)
+        #expect(manifest.files.map(\.path) == ["bad\nname", "plain"])
+        let x = try sha256sumOf(text: "x"), y = try sha256sumOf(text: "y")
+        #expect(manifest.files[0].line == "\\\(x)  bad\\nname")
+        // The escaped line keeps one line per file, so no name can forge another file's line.
+        let lines = ["\\\(x)  bad\\nname", "\(y)  plain"].sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        #expect(manifest.lines == lines)
+        #expect(manifest.aggregate == (try sha256sumOf(text: lines.joined(separator: "\n"))))
     }
 
     @Test("a missing root is an error that names it")

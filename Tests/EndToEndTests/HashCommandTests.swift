@@ -90,4 +90,144 @@ struct HashCommandTests {
         #expect(result.status == 0)
         #expect(result.stdout.contains("sha256sum"))
     }
+
+    @Test("sha256sum -c accepts the output for any name, and the lines still reproduce the aggregate")
+    func awkwardNames() throws {
+        let dir = TemporaryDirectory()
+        // Names with a backslash, a line feed, a carriage return (also at the end), a tab,
+        // an escape sequence and bytes that are not UTF-8.
+        let make = try shell(#"""
+            cd "$0" && mkdir m && cd m &&
+            printf 1 > 'back\slash' && printf 2 > "$(printf 'new\nline')" && printf 3 > "$(printf 'cr\r')" &&
+            printf 4 > "$(printf 'mid\rdle')" && printf 5 > "$(printf 'tab\tbed')" && printf 6 > "$(printf 'esc\033[2J')" &&
+            printf 7 > "$(printf 'raw\377\376')" && printf 8 > plain
+            """#, arguments: [dir.path])
+        #expect(make.status == 0, "\(make.stderr)")
+        let check = try shell(#"""
+            "$0" hash "$1" > "$2/lines" || exit 10
+            test "$(wc -l < "$2/lines")" -eq 8 || exit 11
+            cd "$1" && sha256sum -c --strict "$2/lines" > /dev/null || exit 12
+            head -c -1 "$2/lines" | sha256sum | cut -c1-64 > "$2/formula"
+            "$0" hash "$1" --aggregate-only > "$2/aggregate" && cmp -s "$2/formula" "$2/aggregate" || exit 13
+            """#, arguments: [modelctlBinary, dir.file("m"), dir.path])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+    }
+
+    @Test("on a terminal, control characters in names are shown escaped, never written raw")
+    func terminalEscapes() throws {
+        let dir = TemporaryDirectory()
+        try dir.write("m/evil\u{1B}]0;owned\u{07}\u{1B}[2J", "x")
+        try dir.write("m/plain", "y")
+        // `script` gives the command a terminal as stdout and copies what it writes.
+        let result = try shell(#"script -qec "'$0' hash '$1'" /dev/null"#, arguments: [modelctlBinary, dir.file("m")])
+        #expect(result.status == 0, "\(result.stderr)")
+        // (The progress display on the terminal's stderr uses escapes of its own.)
+        #expect(!result.stdout.contains("\u{1B}]0;owned"))
+        #expect(!result.stdout.contains("\u{07}"))
+        #expect(result.stdout.contains("evil\\x1b]0;owned\\x07\\x1b[2J"))
+        #expect(result.stdout.contains("  plain"))
+    }
+
+    @Test("error messages escape control characters in names")
+    func errorEscapes() throws {
+        let dir = TemporaryDirectory()
+        try dir.write("m/ok", "ok")
+        try FileManager.default.createSymbolicLink(atPath: dir.file("m/evil\u{1B}[2J"), withDestinationPath: "nowhere")
+        let result = try modelctl(["hash", dir.file("m")])
+        #expect(result.status == 1)
+        #expect(!result.stderr.contains("\u{1B}"))
+        #expect(result.stderr.contains("evil\\x1b[2J"))
+        #expect(result.stderr.contains("dangling"))
+    }
+
+    @Test("a symlink loop is reported as a loop; a link into /proc is refused, naming it")
+    func loopAndProc() throws {
+        let dir = TemporaryDirectory()
+        try dir.write("m/ok", "ok")
+        try FileManager.default.createSymbolicLink(atPath: dir.file("m/loop"), withDestinationPath: "loop")
+        let loop = try modelctl(["hash", dir.file("m")])
+        #expect(loop.status == 1)
+        #expect(loop.stderr.contains("m/loop: symbolic link loop"), "\(loop.stderr)")
+        try FileManager.default.removeItem(atPath: dir.file("m/loop"))
+        try FileManager.default.createSymbolicLink(atPath: dir.file("m/version"), withDestinationPath: "/proc/version")
+        let proc = try modelctl(["hash", dir.file("m")])
+        #expect(proc.status == 1)
+        #expect(proc.stdout.isEmpty)
+        #expect(proc.stderr.contains("m/version: file holds more bytes than its size"), "\(proc.stderr)")
+    }
+
+    @Test("a root whose name is not UTF-8 is hashed when it exists, and is 'no such file' only when it does not")
+    func nonUTF8Root() throws {
+        let dir = TemporaryDirectory()
+        let result = try shell(#"""
+            cd "$1" && mkdir "$(printf 'root\377')" && printf x > "$(printf 'root\377')/f" &&
+            "$0" hash "$(printf 'root\377')" && "$0" hash "$(printf 'absent\377')"
+            """#, arguments: [modelctlBinary, dir.path])
+        #expect(result.status == 1)
+        #expect(result.stdout == (try sha256sumOf(text: "x")) + "  f\n")
+        #expect(result.stderr.contains("absent\\xff: no such file or directory"), "\(result.stderr)")
+    }
+
+    @Test("--jobs -1 is reported as a bad number; --jobs above 256 is capped with a warning")
+    func jobsValues() throws {
+        let dir = TemporaryDirectory()
+        try dir.write("m/x", "x")
+        let negative = try modelctl(["hash", dir.file("m"), "--jobs", "-1"])
+        #expect(negative.status == 64)
+        #expect(negative.stderr.contains("--jobs must be at least 1"), "\(negative.stderr)")
+        #expect(!negative.stderr.contains("Missing value"))
+        let start = Date()
+        let huge = try modelctl(["hash", dir.file("m"), "--jobs", "1000000", "--aggregate-only"])
+        #expect(huge.status == 0)
+        #expect(huge.stderr.contains("using 256"))
+        #expect(Date().timeIntervalSince(start) < 5)
+    }
+
+    @Test("a write error on stdout exits 1 with a message; a broken pipe exits 1 quietly")
+    func outputErrors() throws {
+        let dir = TemporaryDirectory()
+        // Enough files that the output (~150 KB) overfills a pipe's buffer.
+        for i in 0..<2000 { try dir.write("m/f\(i)", "\(i)") }
+        let full = try shell(#""$0" hash "$1" > /dev/full"#, arguments: [modelctlBinary, dir.file("m")])
+        #expect(full.status == 1)
+        #expect(full.stderr.contains("cannot write to standard output: No space left on device"), "\(full.stderr)")
+        let closed = try shell(#""$0" hash "$1" >&-"#, arguments: [modelctlBinary, dir.file("m")])
+        #expect(closed.status == 1)
+        #expect(closed.stderr.contains("standard output is closed"), "\(closed.stderr)")
+        // SIGPIPE ignored: writes fail with EPIPE once `true` has exited without reading.
+        let pipe = try shell(#"trap '' PIPE; { "$0" hash "$1"; echo "status $?" >&2; } | true"#,
+                             arguments: [modelctlBinary, dir.file("m")])
+        #expect(pipe.stderr == "status 1\n", "\(pipe.stderr)")
+    }
+
+    @Test("a comb tree 1,500 levels deep hashes under ulimit -n 1024")
+    func deepComb() throws {
+        let dir = TemporaryDirectory()
+        let (s, t) = try spineLast(in: dir.path)
+        var spine = "m/" + s
+        for level in 0..<1500 {
+            try dir.write(spine + "/\(t)/f", "\(level)")
+            spine += "/" + s
+        }
+        let result = try shell(#"ulimit -n 1024 && "$0" hash "$1" | wc -l"#, arguments: [modelctlBinary, dir.file("m")])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1500")
+        #expect(result.stderr.isEmpty, "\(result.stderr)")
+    }
+}
+
+/// Two directory names, the one `readdir` lists last on this file system first: the walk's
+/// stack takes it first, so a spine of that name leaves every tooth waiting.
+func spineLast(in directory: String) throws -> (String, String) {
+    let probe = directory + "/probe"
+    for name in ["a", "b"] { try FileManager.default.createDirectory(atPath: probe + "/" + name, withIntermediateDirectories: true) }
+    defer { try? FileManager.default.removeItem(atPath: probe) }
+    guard let stream = opendir(probe) else { throw POSIXError(.EIO) }
+    defer { closedir(stream) }
+    var order: [String] = []
+    while let entry = readdir(stream) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+        if name != ".", name != ".." { order.append(name) }
+    }
+    return (order[1], order[0])
 }

@@ -1,0 +1,316 @@
+// Every call into the C library that ArtifactHashing makes goes through this file, as
+// swift-system's Internals/Syscalls.swift does: the rest of the module calls Swift-shaped
+// functions and never imports Glibc or Darwin, so a port touches this file only. Built and
+// tested on Linux (glibc); the Darwin branches follow the macOS headers but are not built in CI.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#else
+#error("ArtifactHashing supports Linux and Darwin")
+#endif
+
+/// A failed system call: its `errno`.
+struct SystemError: Error, Equatable {
+    let errno: Int32
+
+    /// The system's message for this error (`strerror`).
+    var message: String { Platform.message(for: errno) }
+
+    static let noEntry = SystemError(errno: ENOENT)
+    static let loop = SystemError(errno: ELOOP)
+    static let notDirectory = SystemError(errno: ENOTDIR)
+    static let badFileDescriptor = SystemError(errno: EBADF)
+    static let tooManyOpenFiles = SystemError(errno: EMFILE)
+
+    /// The `errno` of the last failed call.
+    static var current: SystemError { SystemError(errno: lastErrno()) }
+}
+
+private func lastErrno() -> Int32 { errno }
+
+/// What a file is, from its `stat`.
+struct FileStatus: Equatable, Sendable {
+    enum Kind: Equatable, Sendable { case regular, directory, symbolicLink, other }
+
+    var kind: Kind
+    var size: Int64
+    var device: UInt64
+    var inode: UInt64
+    /// Modification time, nanoseconds since the epoch.
+    var modified: Int64
+    /// Status change time (ctime), nanoseconds since the epoch.
+    var changed: Int64
+
+    init(_ st: stat) {
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: kind = .regular
+        case S_IFDIR: kind = .directory
+        case S_IFLNK: kind = .symbolicLink
+        default: kind = .other
+        }
+        size = Int64(st.st_size)
+        device = UInt64(truncatingIfNeeded: st.st_dev)
+        inode = UInt64(truncatingIfNeeded: st.st_ino)
+        #if canImport(Darwin)
+        modified = Self.nanoseconds(st.st_mtimespec)
+        changed = Self.nanoseconds(st.st_ctimespec)
+        #else
+        modified = Self.nanoseconds(st.st_mtim)
+        changed = Self.nanoseconds(st.st_ctim)
+        #endif
+    }
+
+    /// Whether `other` is the same file (device and inode).
+    func isSameFile(as other: FileStatus) -> Bool { device == other.device && inode == other.inode }
+
+    /// Whether size, modification and change times are those of `other`.
+    func isUnchanged(from other: FileStatus) -> Bool {
+        size == other.size && modified == other.modified && changed == other.changed
+    }
+
+    private static func nanoseconds(_ t: timespec) -> Int64 {
+        Int64(t.tv_sec) &* 1_000_000_000 &+ Int64(t.tv_nsec)
+    }
+}
+
+/// The kind a directory entry reports (`d_type`), which may be unknown on some file systems.
+enum EntryKind { case regular, directory, symbolicLink, unknown, other }
+
+enum Platform {
+    // MARK: Processors and clocks
+
+    /// Processors online.
+    static var processorCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+    /// A monotonic clock in nanoseconds.
+    static func monotonicNanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+    }
+
+    /// The wall clock in nanoseconds since the epoch (the clock file times are stamped with).
+    static func realtimeNanoseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) &* 1_000_000_000 &+ Int64(ts.tv_nsec)
+    }
+
+    /// `strerror`.
+    static func message(for errno: Int32) -> String { String(cString: strerror(errno)) }
+
+    // MARK: Files
+
+    /// `stat` or `lstat` of a path.
+    static func status(path: UnsafePointer<CChar>, followLinks: Bool) throws(SystemError) -> FileStatus {
+        var st = stat()
+        let rc = followLinks ? stat(path, &st) : lstat(path, &st)
+        guard rc == 0 else { throw .current }
+        return FileStatus(st)
+    }
+
+    /// `fstatat` of `name` in `directory` (`nil`: the working directory).
+    static func status(in directory: Int32?, name: UnsafePointer<CChar>, followLinks: Bool) throws(SystemError) -> FileStatus {
+        var st = stat()
+        guard fstatat(directory ?? AT_FDCWD, name, &st, followLinks ? 0 : AT_SYMLINK_NOFOLLOW) == 0 else { throw .current }
+        return FileStatus(st)
+    }
+
+    /// `fstat`.
+    static func status(of fd: Int32) throws(SystemError) -> FileStatus {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw .current }
+        return FileStatus(st)
+    }
+
+    /// Opens `name` in `directory` for reading, following links, without blocking (a FIFO
+    /// swapped in cannot hang the open) and without taking a controlling terminal.
+    static func openForReading(in directory: Int32?, name: UnsafePointer<CChar>) throws(SystemError) -> Int32 {
+        let fd = openat(directory ?? AT_FDCWD, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+        guard fd >= 0 else { throw .current }
+        return fd
+    }
+
+    /// Opens a directory by path, following links (the root may be a link to a directory).
+    static func openDirectory(path: UnsafePointer<CChar>) throws(SystemError) -> Int32 {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw .current }
+        return fd
+    }
+
+    /// Opens the subdirectory `name` of `parent`, never through a symbolic link (`ELOOP` or
+    /// `ENOTDIR` when it is a link or no directory).
+    static func openSubdirectory(of parent: Int32, name: UnsafePointer<CChar>) throws(SystemError) -> Int32 {
+        let fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { throw .current }
+        return fd
+    }
+
+    /// `close`.
+    static func close(_ fd: Int32) {
+        #if canImport(Darwin)
+        _ = Darwin.close(fd)
+        #elseif canImport(Musl)
+        _ = Musl.close(fd)
+        #else
+        _ = Glibc.close(fd)
+        #endif
+    }
+
+    /// Reads up to `buffer.count` bytes at `offset` (`pread`), retrying on `EINTR`; 0 at end of file.
+    static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(SystemError) -> Int {
+        while true {
+            let n = pread(fd, buffer.baseAddress, buffer.count, off_t(offset))
+            if n >= 0 { return n }
+            if errno != EINTR { throw .current }
+        }
+    }
+
+    /// Tells the kernel the file will be read from start to end once.
+    static func adviseSequential(_ fd: Int32) {
+        #if canImport(Darwin)
+        _ = fcntl(fd, F_RDAHEAD, 1)
+        #else
+        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        #endif
+    }
+
+    /// Writes the file's dirty pages back to storage (`fdatasync`; `fsync` on Darwin). Works on
+    /// a read-only descriptor. Pages that another process dirtied through a shared mapping are
+    /// write-protected again by the writeback, so its next store faults and moves the file's
+    /// modification time.
+    static func writeBack(_ fd: Int32) {
+        #if canImport(Darwin)
+        _ = fsync(fd)
+        #else
+        _ = fdatasync(fd)
+        #endif
+    }
+
+    // MARK: Directories
+
+    #if canImport(Darwin)
+    typealias DirectoryPointer = UnsafeMutablePointer<DIR>
+    #else
+    typealias DirectoryPointer = OpaquePointer
+    #endif
+
+    /// A directory stream over a descriptor; the stream owns (and closes) the descriptor.
+    final class DirectoryStream {
+        private let stream: DirectoryPointer
+        /// The descriptor, for `openat` and `fstatat` relative to the directory.
+        let fd: Int32
+
+        /// Takes ownership of `fd`; closes it and throws if no stream can be made.
+        init(taking fd: Int32) throws(SystemError) {
+            guard let stream = fdopendir(fd) else {
+                let error = SystemError.current
+                Platform.close(fd)
+                throw error
+            }
+            self.stream = stream
+            self.fd = fd
+        }
+
+        deinit { closedir(stream) }
+
+        /// The next entry's name (without `.` and `..`, no terminating NUL) and kind, or `nil`
+        /// at the end of the directory. The name's bytes are valid until the next call.
+        func next() throws(SystemError) -> (name: UnsafeRawBufferPointer, kind: EntryKind)? {
+            while true {
+                errno = 0
+                guard let entry = readdir(stream) else {
+                    if errno != 0 { throw .current }
+                    return nil
+                }
+                let kind: EntryKind = switch Int32(entry.pointee.d_type) {
+                case Int32(DT_REG): .regular
+                case Int32(DT_DIR): .directory
+                case Int32(DT_LNK): .symbolicLink
+                case Int32(DT_UNKNOWN): .unknown
+                default: .other
+                }
+                let start = UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \.d_name)!
+                let length = strlen(start.assumingMemoryBound(to: CChar.self))
+                if length == 1 && start.load(as: UInt8.self) == 0x2E { continue }
+                if length == 2 && start.load(as: UInt8.self) == 0x2E && start.load(fromByteOffset: 1, as: UInt8.self) == 0x2E { continue }
+                return (UnsafeRawBufferPointer(start: start, count: length), kind)
+            }
+        }
+
+        /// Starts the listing again from the first entry.
+        func rewind() { rewinddir(stream) }
+    }
+
+    // MARK: Threads
+
+    /// A mutex with one condition variable.
+    final class ConditionLock: @unchecked Sendable {
+        private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+
+        init() {
+            pthread_mutex_init(mutex, nil)
+            pthread_cond_init(condition, nil)
+        }
+
+        deinit {
+            pthread_cond_destroy(condition)
+            pthread_mutex_destroy(mutex)
+            condition.deallocate()
+            mutex.deallocate()
+        }
+
+        func lock() { pthread_mutex_lock(mutex) }
+        func unlock() { pthread_mutex_unlock(mutex) }
+        /// Waits for a signal; call with the lock held.
+        func wait() { pthread_cond_wait(condition, mutex) }
+        /// Wakes every waiter.
+        func broadcast() { pthread_cond_broadcast(condition) }
+    }
+
+    /// A thread started with ``startThread(_:)``.
+    final class Thread {
+        #if canImport(Darwin)
+        fileprivate var handle: pthread_t?
+        #else
+        fileprivate var handle = pthread_t()
+        #endif
+
+        /// Waits for the thread to end.
+        func join() {
+            #if canImport(Darwin)
+            if let handle { pthread_join(handle, nil) }
+            #else
+            pthread_join(handle, nil)
+            #endif
+        }
+    }
+
+    /// Starts `body` on a new thread; `nil` when no thread can be created.
+    static func startThread(_ body: @escaping () -> Void) -> Thread? {
+        final class Box { let body: () -> Void; init(_ body: @escaping () -> Void) { self.body = body } }
+        let thread = Thread()
+        let context = Unmanaged.passRetained(Box(body)).toOpaque()
+        #if canImport(Darwin)
+        let created = pthread_create(&thread.handle, nil, { context in
+            Unmanaged<Box>.fromOpaque(context).takeRetainedValue().body()
+            return nil
+        }, context)
+        #else
+        let created = pthread_create(&thread.handle, nil, { context in
+            Unmanaged<Box>.fromOpaque(context!).takeRetainedValue().body()
+            return nil
+        }, context)
+        #endif
+        guard created == 0 else {
+            Unmanaged<Box>.fromOpaque(context).release()
+            return nil
+        }
+        return thread
+    }
+}

@@ -1,0 +1,54 @@
+@testable import ArtifactHashing
+import Foundation
+import Testing
+import TestSupport
+
+/// The walk on its own, driven one file at a time, so a test can change the tree at an exact
+/// point of the listing.
+struct WalkTests {
+    @Test("renames in a directory between two turns of its listing fail the walk instead of listing old and new names")
+    func renamesBetweenTurns() throws {
+        let dir = TemporaryDirectory()
+        for i in 0..<100 { try dir.write("f\(i)", "file \(i)") }
+        let walk = try ArtifactWalk(root: PathName(dir.path))
+        var names: [String] = []
+        // The first turn lists 32 names; then every file is renamed (each exists under one
+        // name or the other at every instant) and the listing goes on.
+        names.append(try #require(try walk.next()).relativePath.string)
+        for i in 0..<100 { #expect(rename(dir.file("f\(i)"), dir.file("g\(i)")) == 0) }
+        let error = #expect(throws: HashingError.self) {
+            while let file = try walk.next() { names.append(file.relativePath.string) }
+        }
+        #expect(error?.code == .changedWhileHashing)
+        #expect(error?.path == dir.path)
+        #expect(error?.description.contains("renamed or removed") == true)
+    }
+
+    @Test("a directory that keeps changing is listed twice, then the walk fails")
+    func changesTwice() throws {
+        let dir = TemporaryDirectory()
+        for i in 0..<100 { try dir.write("f\(i)", "file \(i)") }
+        let walk = try ArtifactWalk(root: PathName(dir.path))
+        var count = 0
+        let error = #expect(throws: HashingError.self) {
+            while try walk.next() != nil {
+                count += 1
+                // A new file with every name from the 50th on: the first listing sees changes,
+                // and so does the second, which hands out the new files it finds.
+                if count >= 50 { try dir.write("new\(count)", "new") }
+            }
+        }
+        #expect(error?.code == .changedWhileHashing)
+        #expect(error?.description.contains("twice") == true)
+    }
+
+    @Test("a directory that is stable during its listing is listed once")
+    func stableListedOnce() throws {
+        let dir = TemporaryDirectory()
+        for i in 0..<100 { try dir.write("f\(i)", "file \(i)") }
+        let walk = try ArtifactWalk(root: PathName(dir.path))
+        var names: [String] = []
+        while let file = try walk.next() { names.append(file.relativePath.string) }
+        #expect(names.count == 100 && Set(names).count == 100)
+    }
+}
