@@ -76,7 +76,12 @@ public struct ArtifactSource: Sendable {
                 let checked = try await model.verify(hasher)
                 return HashedArtifacts(manifest: checked.manifest, problems: checked.problems.map(Self.describe))
             }
-            let manifest = try await hasher.hash(root, progress: progress)
+            var manifest = try await hasher.hash(root, progress: progress)
+            // A model_signing bundle written beside the weights (its default, ROOT/model.sig)
+            // is not part of the model: signing must not break the lock.
+            if manifest.files.contains(where: { $0.path == "model.sig" }) {
+                manifest = Manifest(root: manifest.root, files: manifest.files.filter { $0.path != "model.sig" })
+            }
             guard let cache = try? HuggingFaceCache.check(root: root, manifest: manifest) else {
                 return HashedArtifacts(manifest: manifest)
             }

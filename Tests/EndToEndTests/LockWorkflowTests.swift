@@ -161,4 +161,23 @@ struct LockWorkflowTests {
         #expect(out.status == 1)
         #expect(out.stderr.contains("backend_config.model_path contains a NUL byte"))
     }
+
+    @Test("activate-model verifies a locked entry first: a violation exits 2 and launches nothing; signing keeps the lock")
+    func activateVerifiesFirst() throws {
+        let f = try CLIFixture()
+        #expect(try f.run(["lock", "model-b", "--set-expected"]).status == 0)
+        // model.sig beside the weights is not part of the locked model.
+        try f.dir.write("models/b/model.sig", "{}")
+        #expect(try f.run(["verify", "model-b"]).status == 0)
+        try f.dir.write("models/b/weights.bin", "tampered")
+        let marker = f.dir.file("launched")
+        let env = ["MODELCTL_ORCHESTRATOR": "1", "MODELCTL_STATE_DIR": f.dir.file("state"),
+                   "MODELCTL_LAUNCH_COMMAND": "[\"/usr/bin/touch\", \"\(marker)\"]", "MODELCTL_START_TIMEOUT": "2"]
+        let out = try modelctl(["activate-model", "model-b", "--registry-dir", f.registry], environment: env)
+        #expect(out.status == 2, "\(out.stderr)")
+        #expect(out.stdout.contains("LOCK VIOLATION"))
+        #expect(!FileManager.default.fileExists(atPath: marker))
+        let skipped = try modelctl(["activate-model", "model-b", "--skip-verify", "--registry-dir", f.registry], environment: env)
+        #expect(skipped.stderr.contains("--skip-verify"))
+    }
 }

@@ -1,3 +1,5 @@
+import OrderedJSON
+import VersionLock
 import ArgumentParser
 import Foundation
 import HTTPSupport
@@ -39,6 +41,10 @@ struct ActivateModelCommand: AsyncParsableCommand {
     @Flag(name: .customLong("json"), help: "Print the recorded state as JSON (with --stop: what was stopped).")
     var json = false
 
+    @Flag(name: .customLong("skip-verify"), help: "Launch a locked entry without verifying its artifacts first (prints a warning).")
+    var skipVerify = false
+
+    @OptionGroup var location: LocationOptions
     @OptionGroup var registry: RegistryOptions
 
     @OptionGroup var catalog: CatalogCheckOptions
@@ -60,14 +66,35 @@ struct ActivateModelCommand: AsyncParsableCommand {
         try await catalog.check(entry)
         let settings = orchestrator.configuration
         // The orchestrator takes a resolved local path only; anything else stops here.
+        let source = try registry.source(mapPaths: location.mapPaths)
         let modelPath: String
-        switch registry.store().location(of: entry) {
+        switch source.location(of: entry) {
         case .local(let path):
             modelPath = path
-        case .remote(let path):
-            throw CommandFailure.error("cannot activate '\(entry.name)': its model path '\(path)' is not a local path; vLLM is launched on local weights only")
         case .none:
             modelPath = ""
+        case let other:
+            throw CommandFailure.error("cannot activate '\(entry.name)': its model path '\(entry.backendConfig.modelPath ?? other.display)' is not a local path; vLLM is launched on local weights only")
+        }
+        // What is served must be what was locked: verify before anything is stopped or launched.
+        if entry.versionLock.locked || entry.versionLock.publicKey != nil {
+            if skipVerify {
+                Terminal.warning("\(entry.name): --skip-verify: launching without checking the locked artifacts")
+            } else {
+                let locker = VersionLocker(store: registry.store(), source: source)
+                let batch = try await locker.verify(names: [entry.name], progress: Format.progressHandler())
+                Terminal.clearProgress()
+                if batch.hasViolation || batch.hasError {
+                    try VerifyReport.print(batch, json: false, single: true)
+                }
+                if let pem = entry.versionLock.publicKey, let signature = entry.versionLock.signature?["path"]?.stringValue {
+                    try await SignatureTarget.withKeyFile(pem) { key in
+                        try await SignatureVerifyReport.run(path: modelPath, signature: signature, publicKey: key, jobs: nil, json: false)
+                    }
+                } else if entry.versionLock.publicKey != nil {
+                    throw CommandFailure.violation("\(entry.name): version_lock.public_key is set but no signature is recorded; sign it with modelctl sign '\(entry.name)' --key KEY")
+                }
+            }
         }
         let activation = try await runReportingErrors {
             try await orchestrator.activate(entry, modelPath: modelPath) { event in
