@@ -11,10 +11,3 @@ enum RegistryPlatform {
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 }
-
-extension RegistryPlatform {
-    static func workingDirectory() -> String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
-        return getcwd(&buffer, buffer.count).map { String(cString: $0) } ?? "."
-    }
-}

@@ -1,4 +1,5 @@
 public import ModelRegistry
+public import OrderedJSON
 
 /// An entry's capabilities, normalised.
 ///

@@ -1,4 +1,5 @@
 public import ModelRegistry
+public import OrderedJSON
 
 /// What a logical model name resolves to: where to send requests, and what the model can do.
 ///

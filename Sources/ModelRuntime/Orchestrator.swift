@@ -1,6 +1,8 @@
 import Foundation
 import HTTPSupport
 public import ModelRegistry
+public import FileSupport
+public import OrderedJSON
 
 /// The single-port orchestrator: at most one vLLM backend at a time, on one canonical port.
 ///

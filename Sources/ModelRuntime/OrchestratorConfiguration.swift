@@ -1,5 +1,7 @@
 import HTTPSupport
 import ModelRegistry
+public import FileSupport
+public import OrderedJSON
 
 /// Settings of the single-port orchestrator, as values.
 ///

@@ -1,4 +1,5 @@
 public import ModelRegistry
+public import OrderedJSON
 
 /// What the orchestrator records about the backend it launched (`active_model.json`).
 ///

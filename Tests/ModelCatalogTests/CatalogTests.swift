@@ -6,6 +6,7 @@ import ModelCatalog
 import ModelRegistry
 import Testing
 import TestSupport
+import OrderedJSON
 
 @Suite("Built-in list, matching, output")
 struct CatalogTests {

@@ -3,6 +3,7 @@ import ModelCatalog
 import ModelRegistry
 import Testing
 import TestSupport
+import OrderedJSON
 
 @Suite("Catalog precedence and provenance")
 struct PrecedenceTests {

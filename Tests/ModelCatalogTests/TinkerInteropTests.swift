@@ -3,6 +3,7 @@ import ModelCatalog
 import ModelRegistry
 import Testing
 import TestSupport
+import OrderedJSON
 
 /// The catalog against the real Tinker API's shapes and settings.
 @Suite("Tinker interoperability")

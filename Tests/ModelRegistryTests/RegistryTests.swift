@@ -3,6 +3,7 @@ import Foundation
 import ModelRegistry
 import Testing
 import TestSupport
+import OrderedJSON
 
 /// Copies an ImageWorks-shaped registry into a fresh, writable temporary directory.
 func imageWorksCopy(_ source: String = imageWorksDirectory) throws -> TemporaryDirectory {

@@ -10,6 +10,7 @@ import TestSupport
 import Testing
 
 @testable import ModelRuntime
+import FileSupport
 
 /// The orchestrator never signals a process its record cannot prove, never launches on a path
 /// that is not local, and refuses out-of-range durations before launching anything.

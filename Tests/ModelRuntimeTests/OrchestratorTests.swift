@@ -10,6 +10,8 @@ import TestSupport
 import Testing
 
 @testable import ModelRuntime
+import FileSupport
+import OrderedJSON
 
 /// The orchestrator end to end, with `fixtures/standin/fake_vllm.py` as the backend, a temporary
 /// state directory and a free port per test.

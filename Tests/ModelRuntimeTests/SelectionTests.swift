@@ -2,6 +2,7 @@ import ModelRegistry
 import Testing
 
 @testable import ModelRuntime
+import OrderedJSON
 
 struct EndpointResolverTests {
     struct Case: Sendable, CustomTestStringConvertible {

@@ -11,6 +11,7 @@ import ModelRegistry
 import ModelRuntime
 import Synchronization
 import TestSupport
+import OrderedJSON
 
 /// An entry from JSON text.
 func entry(_ json: String) throws -> RegistryEntry {
@@ -115,7 +116,8 @@ func get(port: Int, path: String) async throws -> (status: Int, body: String) {
 
 /// The entry's model path as the CLI resolves it for the orchestrator (local paths only).
 func localPath(_ store: RegistryStore, _ name: String) throws -> String {
-    guard case .local(let path) = store.location(of: try store.load().entry(named: name)) else {
+    let context = LocationContext(home: nil, workingDirectory: FileManager.default.currentDirectoryPath)
+    guard case .local(let path) = try store.load().entry(named: name).artifactLocation(registryDirectory: store.directory, context: context) else {
         throw RuntimeError(.modelPathNotLocal, "\(name): not a local path")
     }
     return path

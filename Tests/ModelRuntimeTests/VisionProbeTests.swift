@@ -4,6 +4,8 @@ import TestSupport
 import Testing
 
 @testable import ModelRuntime
+import OrderedJSON
+import FileSupport
 
 struct ImageFileTests {
     @Test(arguments: [

@@ -105,7 +105,7 @@ public func sha256sumOf(text: String) throws -> String {
     return String(result.stdout.prefix(64))
 }
 
-/// The built `modelctl` binary: `MODELCTL_BIN`, else next to the test bundle in the build folder.
+/// The built `modelctl` binary: `MODELCTL_TEST_BIN`, else next to the test bundle in the build folder.
 public var modelctlBinary: String {
     if let env = ProcessInfo.processInfo.environment["MODELCTL_TEST_BIN"], !env.isEmpty { return env }
     let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]

@@ -2,6 +2,7 @@ import ArgumentParser
 import ArtifactHashing
 import Foundation
 import ModelRegistry
+import OrderedJSON
 
 struct HashCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

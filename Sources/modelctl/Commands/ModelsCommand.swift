@@ -3,6 +3,7 @@ import Foundation
 import ModelCatalog
 import ModelRegistry
 import ModelRuntime
+import OrderedJSON
 
 /// `modelctl models`: the model catalog with availability and context limits.
 ///
@@ -54,7 +55,7 @@ struct ModelsCommand: AsyncParsableCommand {
     @OptionGroup var registry: RegistryOptions
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
+        let environment = Settings.environment
         let warnings = CatalogWarnings.shared
         let mode = UnknownModelMode.resolve(option: mode?.mode, environment: environment, warnings: warnings)
         var configuration = CatalogConfiguration.resolve(

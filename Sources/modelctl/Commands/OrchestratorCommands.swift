@@ -5,10 +5,11 @@ import Foundation
 import HTTPSupport
 import ModelRegistry
 import ModelRuntime
+import FileSupport
 
 /// The orchestrator's settings from the environment; a bad value exits 1 naming the variable.
 private func orchestratorFromEnvironment() throws -> Orchestrator {
-    try runReportingErrors { Orchestrator(configuration: try OrchestratorConfiguration(environment: ProcessInfo.processInfo.environment)) }
+    Orchestrator(configuration: try OrchestratorConfiguration(environment: Settings.environment))
 }
 
 struct ActivateModelCommand: AsyncParsableCommand {
@@ -57,12 +58,12 @@ struct ActivateModelCommand: AsyncParsableCommand {
     func run() async throws {
         let orchestrator = try orchestratorFromEnvironment()
         if stop || name == "none" {
-            let outcome = try await runReportingErrors { try await orchestrator.stop() }
+            let outcome = try await orchestrator.stop()
             report(outcome)
             return
         }
         let snapshot = try registry.load()
-        let entry = try runReportingErrors { try snapshot.entry(named: name ?? "") }
+        let entry = try snapshot.entry(named: name ?? "")
         try await catalog.check(entry)
         let settings = orchestrator.configuration
         // The orchestrator takes a resolved local path only; anything else stops here.
@@ -96,15 +97,13 @@ struct ActivateModelCommand: AsyncParsableCommand {
                 }
             }
         }
-        let activation = try await runReportingErrors {
-            try await orchestrator.activate(entry, modelPath: modelPath) { event in
-                switch event {
-                case .previousCleared(let outcome):
-                    guard let summary = outcome.summary else { return }
-                    if case .stopped = outcome { Terminal.note(summary) } else { Terminal.warning(summary) }
-                case .launched(let state):
-                    Terminal.note("launched '\(state.logicalName)' (pid \(state.pid)) on port \(state.port); waiting up to \(settings.startTimeout.secondsText) for it to turn healthy (log: \(settings.logFilePath))")
-                }
+        let activation = try await orchestrator.activate(entry, modelPath: modelPath) { event in
+            switch event {
+            case .previousCleared(let outcome):
+                guard let summary = outcome.summary else { return }
+                if case .stopped = outcome { Terminal.note(summary) } else { Terminal.warning(summary) }
+            case .launched(let state):
+                Terminal.note("launched '\(state.logicalName)' (pid \(state.pid)) on port \(state.port); waiting up to \(settings.startTimeout.secondsText) for it to turn healthy (log: \(settings.logFilePath))")
             }
         }
         let state = activation.state
@@ -159,11 +158,9 @@ struct CurrentModelCommand: ParsableCommand {
     @Flag(name: .customLong("json"), help: "Print the state as JSON (null when none).")
     var json = false
 
-    @OptionGroup var registry: RegistryOptions
-
     func run() throws {
         let orchestrator = try orchestratorFromEnvironment()
-        let current = try runReportingErrors { try orchestrator.current() }
+        let current = try orchestrator.current()
         if let current, let problem = current.problem {
             Terminal.warning("the recorded backend of '\(current.state.logicalName)' is not running: \(problem); `modelctl activate-model --stop` clears the record")
         }

@@ -3,6 +3,8 @@ import Foundation
 import HTTPSupport
 import ModelRegistry
 import ModelRuntime
+import FileSupport
+import OrderedJSON
 
 struct ProbeVisionCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -46,11 +48,11 @@ struct ProbeVisionCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = registry.store()
-        let entry = try runReportingErrors { try registry.load().entry(named: name) }
+        let entry = try registry.load().entry(named: name)
         let probe = VisionProbe(
             timeout: Duration.validSeconds(timeout, maximum: VisionProbe.maximumTimeout) ?? .seconds(60), expectedColour: expect,
-            endpoints: EndpointResolver(ollamaHost: ProcessInfo.processInfo.environment["MODELCTL_OLLAMA_HOST"]))
-        let result = try await runReportingErrors { try await probe.runAndRecord(entry: entry, imagePath: image, registry: store) }
+            endpoints: EndpointResolver(ollamaHost: Settings.value("MODELCTL_OLLAMA_HOST")))
+        let result = try await probe.runAndRecord(entry: entry, imagePath: image, registry: store)
         print(JSON.serialize(result.json))
         if let failure = result.failure { throw CommandFailure.error(failure.message) }
     }

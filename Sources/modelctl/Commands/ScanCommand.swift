@@ -3,6 +3,7 @@ import ArtifactHashing
 import Foundation
 import ModelRegistry
 import ModelStores
+import OrderedJSON
 
 struct ScanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -57,7 +58,7 @@ struct ScanCommand: AsyncParsableCommand {
 
     /// The default stores that exist; the environment is read here, at the edge, only.
     static func defaultPaths() throws -> [String] {
-        let environment = ProcessInfo.processInfo.environment
+        let environment = Settings.environment
         let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
         let hf = HuggingFaceCache.defaultCacheDirectory(environment: environment, home: home)
         let ollama = OllamaStore.defaultRoots(environment: environment, home: home)

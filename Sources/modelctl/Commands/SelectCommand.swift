@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ModelRegistry
 import ModelRuntime
+import OrderedJSON
 
 struct SelectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -63,17 +64,13 @@ struct SelectCommand: AsyncParsableCommand {
         let roleDefaults = !require.contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "none" }
         var required = (requireVision ? ["vision"] : []) + require.filter { $0.trimmingCharacters(in: .whitespaces).lowercased() != "none" }
         if let role { required = RoleSelector.requirements(forRole: role, requiring: required, roleDefaults: roleDefaults) }
-        let entry = try runReportingErrors {
-            try role.map {
-                try RoleSelector.select(role: $0, from: snapshot.entries, requiring: required, roleDefaults: roleDefaults,
-                                        allowDeprecated: allowDeprecated)
-            } ?? snapshot.entry(named: name ?? "")
-        }
+        let entry = try role.map {
+            try RoleSelector.select(role: $0, from: snapshot.entries, requiring: required, roleDefaults: roleDefaults,
+                                    allowDeprecated: allowDeprecated)
+        } ?? snapshot.entry(named: name ?? "")
         try await catalog.check(entry)
-        let selection = try runReportingErrors {
-            let endpoints = EndpointResolver(ollamaHost: ProcessInfo.processInfo.environment["MODELCTL_OLLAMA_HOST"])
-            return try ModelSelection.select(entry, requiring: required, endpoints: endpoints)
-        }
+        let endpoints = EndpointResolver(ollamaHost: Settings.value("MODELCTL_OLLAMA_HOST"))
+        let selection = try ModelSelection.select(entry, requiring: required, endpoints: endpoints)
         if json {
             print(JSON.serialize(selection.json))
         } else {

@@ -2,6 +2,7 @@ import ArtifactHashing
 import Foundation
 import ModelRegistry
 import ModelSigning
+import OrderedJSON
 
 /// The text and JSON forms of a signature check, for `verify --signature`.
 enum SignatureVerifyReport {

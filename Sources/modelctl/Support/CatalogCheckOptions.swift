@@ -19,7 +19,7 @@ struct CatalogCheckOptions: ParsableArguments {
     /// Checks the entry's served model id (else its name) against the catalog. Off mode does
     /// nothing; warn mode warns once; enforce mode exits 1 naming the model and how to allow it.
     func check(_ entry: RegistryEntry) async throws {
-        let environment = ProcessInfo.processInfo.environment
+        let environment = Settings.environment
         let resolved = UnknownModelMode.resolve(option: mode?.mode, environment: environment)
         guard resolved != .off else { return }
         let configuration = CatalogConfiguration.resolve(server: nil, catalogFile: catalogFile, environment: environment)
