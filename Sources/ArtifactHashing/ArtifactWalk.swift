@@ -324,7 +324,9 @@ private struct WalkState {
     private mutating func next() throws(HashingError) -> ListedFile? {
         if let file = rootFile.take() { return file }
         while true {
-            guard var listing = current else {
+            // Taken out of `current` while it is changed, so its set of names is never shared
+            // (and never copied) on insert.
+            guard var listing = current.take() else {
                 guard let directory = try openNextDirectory() else { return nil }
                 groups += 1
                 current = Listing(directory: directory, group: groups, start: directory.opened)
@@ -350,16 +352,16 @@ private struct WalkState {
             }
             // Every name is remembered (subdirectories too), so a second listing skips it.
             listing.seen.insert(key)
+            let (directory, group) = (listing.directory, listing.group)
             current = listing
-            if let file = try visit(PathName(entry: entry.name), kind: entry.kind, in: listing) { return file }
+            if let file = try visit(PathName(entry: entry.name), kind: entry.kind, in: directory, group: group) { return file }
         }
     }
 
     /// At the end of a listing: done if the directory did not change meanwhile; otherwise
     /// list it once more (skipping the names already handed out), and fail if it changes
     /// again or a name of the first listing is gone.
-    private mutating func endListing(_ listing: Listing) throws(HashingError) {
-        var listing = listing
+    private mutating func endListing(_ listing: consuming Listing) throws(HashingError) {
         let directory = listing.directory
         let now: FileStatus
         do throws(SystemError) {
@@ -457,8 +459,7 @@ private struct WalkState {
 
     /// Classifies one directory entry: a file to hash (returned), a directory to list later
     /// (queued), or something to skip.
-    private mutating func visit(_ name: PathName, kind: EntryKind, in listing: Listing) throws(HashingError) -> ListedFile? {
-        let directory = listing.directory
+    private mutating func visit(_ name: PathName, kind: EntryKind, in directory: OpenDirectory, group: Int) throws(HashingError) -> ListedFile? {
         var kind = kind
         if kind == .other { return nil }
         if kind == .unknown {
@@ -479,7 +480,7 @@ private struct WalkState {
         }
         let relative = directory.relative.appending(name)
         if kind == .directory {
-            queue(PendingDirectory(parent: directory, closed: nil, group: listing.group, name: name,
+            queue(PendingDirectory(parent: directory, closed: nil, group: group, name: name,
                                    path: ArtifactWalk.join(directory.path, name), relative: relative))
             return nil
         }
