@@ -326,6 +326,10 @@ private struct Worker: ~Copyable {
         } catch {
             throw ioError(displayPath(), "cannot stat", error)
         }
+        if offset < size, atEnd, after.isUnchanged(from: before) {
+            throw HashingError(.sizeMismatch, name: displayPath(),
+                               reason: "file holds fewer bytes (\(offset)) than its size (\(size)) says, as files in /sys do; copy it into a regular file to hash it")
+        }
         if offset != size || !after.isUnchanged(from: before) {
             let what = after.size != before.size ? "size \(size) -> \(after.size) bytes"
                 : offset != size ? "read \(offset) of \(size) bytes" : "modified during the read"

@@ -152,13 +152,21 @@ struct ListedFile: Sendable {
     ///
     /// Links are checked with `stat` before they are opened, so a link to a device is never
     /// opened; the open is non-blocking, so a FIFO swapped in since the listing cannot hang it.
+    ///
+    /// A name listed as a regular file is opened without following a link: if it was swapped
+    /// for a link since the listing, it is checked as a link first, so a link swapped in to a
+    /// device (say `/dev/watchdog`, which arms on open) is never opened either.
     func open() throws(HashingError) -> OpenedFile? {
         if isLink {
             guard try statFollowingLinks().kind == .regular else { return nil }
         }
         let fd: Int32
         do throws(SystemError) {
-            fd = try name.withCString { name throws(SystemError) in try Platform.openForReading(in: directory?.fd, name: name) }
+            fd = try name.withCString { name throws(SystemError) in
+                try Platform.openForReading(in: directory?.fd, name: name, followLinks: isLink || directory == nil)
+            }
+        } catch where error == .loop && !isLink && directory != nil {
+            return try ListedFile(directory: directory, name: name, relativePath: relativePath, isLink: true).open()
         } catch where error == .noEntry && directory != nil {
             throw HashingError(.changedWhileHashing, name: displayPath,
                                reason: "file disappeared while the tree was being read; hash it again once it is stable")

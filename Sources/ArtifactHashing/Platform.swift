@@ -129,8 +129,9 @@ enum Platform {
 
     /// Opens `name` in `directory` for reading, following links, without blocking (a FIFO
     /// swapped in cannot hang the open) and without taking a controlling terminal.
-    static func openForReading(in directory: Int32?, name: UnsafePointer<CChar>) throws(SystemError) -> Int32 {
-        let fd = openat(directory ?? AT_FDCWD, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+    /// With `followLinks` false, a link fails with `ELOOP`.
+    static func openForReading(in directory: Int32?, name: UnsafePointer<CChar>, followLinks: Bool = true) throws(SystemError) -> Int32 {
+        let fd = openat(directory ?? AT_FDCWD, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (followLinks ? 0 : O_NOFOLLOW))
         guard fd >= 0 else { throw .current }
         return fd
     }

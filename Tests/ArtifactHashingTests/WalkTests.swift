@@ -51,4 +51,49 @@ struct WalkTests {
         while let file = try walk.next() { names.append(file.relativePath.string) }
         #expect(names.count == 100 && Set(names).count == 100)
     }
+
+    @Test("a file swapped for a link to a FIFO after it was listed is not opened through the link")
+    func swappedForLinkNotOpened() throws {
+        let dir = TemporaryDirectory()
+        try dir.write("f", "regular when listed")
+        #expect(mkfifo(dir.file("pipe"), 0o644) == 0)
+        let walk = try ArtifactWalk(root: PathName(dir.path))
+        var listed: [ListedFile] = []
+        while let file = try walk.next() { listed.append(file) }
+        let f = try #require(listed.first { $0.relativePath.string == "f" })
+        #expect(!f.isLink)
+        #expect(unlink(dir.file("f")) == 0)
+        #expect(symlink("pipe", dir.file("f")) == 0)
+        // A writer blocks in open() until some reader opens the FIFO: it tells whether we did.
+        let writer = FIFOWriter(path: dir.file("pipe"))
+        writer.start()
+        #expect(try f.open() == nil)
+        usleep(200_000)
+        #expect(!writer.opened, "the FIFO was opened through the swapped-in link")
+        // Release the writer.
+        let reader = open(dir.file("pipe"), O_RDONLY | O_NONBLOCK)
+        writer.wait()
+        close(reader)
+    }
+}
+
+/// Opens a FIFO for writing on a thread of its own (blocking until a reader opens it).
+final class FIFOWriter: @unchecked Sendable {
+    private let path: String
+    private let lock = NSLock()
+    private var done = false
+    private var thread: Thread?
+    init(path: String) { self.path = path }
+    var opened: Bool { lock.withLock { done } }
+    func start() {
+        let thread = Thread { [self] in
+            let fd = open(path, O_WRONLY)
+            lock.withLock { done = true }
+            if fd >= 0 { close(fd) }
+        }
+        self.thread = thread
+        thread.start()
+        usleep(50_000)
+    }
+    func wait() { while thread?.isFinished == false { usleep(1000) } }
 }
