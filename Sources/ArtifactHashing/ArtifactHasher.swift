@@ -94,6 +94,7 @@ public struct ArtifactHasher: Sendable {
             }
             try await group.waitForAll()
         }
+        try walk.verifyUnchanged()
         meter?.finish()
         return Manifest(root: root.string, sorting: collector.take())
     }

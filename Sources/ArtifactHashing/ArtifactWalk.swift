@@ -51,6 +51,12 @@ final class ArtifactWalk: Sendable {
         }
     }
 
+    /// After the last file was hashed: fails with ``HashingError/Code/changedWhileHashing``
+    /// if a directory changed after it was listed (see ``WalkState/verifyUnchanged()``).
+    func verifyUnchanged() throws(HashingError) {
+        try state.withLock { state throws(HashingError) in try state.verifyUnchanged() }
+    }
+
     /// Walks to the end, counting the regular files and their bytes (links followed), for a
     /// progress display's totals. Throws what the hashing walk would throw.
     func measure() throws(HashingError) -> (files: Int, bytes: Int64) {
@@ -225,6 +231,19 @@ private final class ClosedDirectory {
         relative = directory.relative
         identity = directory.opened
     }
+
+    init(relative: PathName, path: PathName, identity: FileStatus) {
+        self.relative = relative
+        self.path = path
+        self.identity = identity
+    }
+}
+
+/// A directory listed to its end: where it is and its status when its listing ended.
+private struct ListedDirectory {
+    let relative: PathName
+    let path: PathName
+    let status: FileStatus
 }
 
 /// A subdirectory listed but not yet read. It keeps its parent open to be opened relative to
@@ -251,6 +270,8 @@ private struct WalkState {
     /// The root directory, kept open to reopen closed parents from.
     private var rootDirectory: OpenDirectory?
     private var pending: [PendingDirectory] = []
+    /// Every directory listed to its end, and its status then, to check at the end of the walk.
+    private var listedDirectories: [ListedDirectory] = []
     /// Groups on `pending` whose parent is open, and the lowest entry that may be one.
     private var openGroups = 0
     private var lowestOpen = 0
@@ -294,6 +315,37 @@ private struct WalkState {
         default:
             throw HashingError(.unsupportedRoot, name: root, reason: "not a regular file or directory")
         }
+    }
+
+    /// Fails if a directory listed during the walk changed after its listing: a file moved
+    /// from a directory already listed into one listed later would otherwise be hashed under
+    /// both names, and one removed would be hashed although it is gone.
+    mutating func verifyUnchanged() throws(HashingError) {
+        guard let root = rootDirectory else { return }
+        for listed in listedDirectories {
+            let now: FileStatus
+            do throws(SystemError) {
+                now = try (listed.relative.isEmpty ? PathName(".") : listed.relative).withCString { name throws(SystemError) in
+                    try Platform.status(in: root.fd, name: name, followLinks: false)
+                }
+            } catch where error == .nameTooLong {
+                // Deeper than a path can name: reopen it one name at a time.
+                guard let directory = try reopen(ClosedDirectory(relative: listed.relative, path: listed.path, identity: listed.status)) else {
+                    throw Self.changedAfterListing(listed.path)
+                }
+                now = directory.opened
+            } catch {
+                throw Self.changedAfterListing(listed.path)
+            }
+            guard now.isSameFile(as: listed.status), now.isUnchanged(from: listed.status) else {
+                throw Self.changedAfterListing(listed.path)
+            }
+        }
+    }
+
+    private static func changedAfterListing(_ path: PathName) -> HashingError {
+        HashingError(.changedWhileHashing, name: path,
+                     reason: "directory changed while the tree was being hashed (a file was added, removed or moved); hash it again once it is stable")
     }
 
     /// Stops the walk; `next()` returns `nil` from then on.
@@ -382,6 +434,7 @@ private struct WalkState {
                                reason: "files in this directory were renamed or removed while it was read; hash it again once it is stable")
         }
         if now.isUnchanged(from: listing.start) {
+            listedDirectories.append(ListedDirectory(relative: directory.relative, path: directory.path, status: now))
             current = nil
             return
         }

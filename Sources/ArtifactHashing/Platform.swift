@@ -25,6 +25,7 @@ struct SystemError: Error, Equatable {
     static let notDirectory = SystemError(errno: ENOTDIR)
     static let badFileDescriptor = SystemError(errno: EBADF)
     static let tooManyOpenFiles = SystemError(errno: EMFILE)
+    static let nameTooLong = SystemError(errno: ENAMETOOLONG)
 
     /// The `errno` of the last failed call.
     static var current: SystemError { SystemError(errno: lastErrno()) }
