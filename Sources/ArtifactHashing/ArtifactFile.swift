@@ -135,13 +135,17 @@ enum DigestValue: Sendable, Hashable {
         switch self {
         case .text(let text): out += text.utf8
         case .raw(let a, let b, let c, let d):
-            for word in [a, b, c, d] {
-                var shift = 60
-                while shift >= 0 {
-                    out.append(hexDigits[Int((word >> UInt64(shift)) & 0xF)])
-                    shift -= 4
-                }
-            }
+            for word in [a, b, c, d] { DigestValue.appendHex(word, to: &out) }
+        }
+    }
+}
+
+extension DigestValue {
+    fileprivate static func appendHex(_ word: UInt64, to out: inout [UInt8]) {
+        var shift: UInt64 = 64
+        while shift > 0 {
+            shift -= 4
+            out.append(hexDigits[Int(truncatingIfNeeded: (word >> shift) & 0xF)])
         }
     }
 }

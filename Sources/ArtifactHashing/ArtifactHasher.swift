@@ -94,6 +94,7 @@ public struct ArtifactHasher: Sendable {
             }
             try await group.waitForAll()
         }
+        try walk.verifyUnchanged()
         meter?.finish()
         return Manifest(root: root.string, sorting: collector.take())
     }
@@ -107,7 +108,7 @@ public struct ArtifactHasher: Sendable {
         }
         defer { Platform.close(file.fd) }
         var worker = Worker(chunkSize: chunkSize, spare: nil, readAheadMinimum: readAheadMinimum)
-        return try worker.hash(file, displayPath: name, meter: nil).hex
+        return try worker.hash(file, displayPath: { name }, meter: nil).hex
     }
 }
 
@@ -210,7 +211,7 @@ private struct Worker: ~Copyable {
             try Task.checkCancellation()
             guard let file = try listed.open() else { continue }
             defer { Platform.close(file.fd) }
-            let digest = try hash(file, displayPath: listed.displayPath, meter: meter)
+            let digest = try hash(file, displayPath: { listed.displayPath }, meter: meter)
             out.append(ArtifactFile(name: listed.relativePath, digest: digest, size: file.size))
             meter?.fileDone()
             if out.count == 4096 {
@@ -246,12 +247,12 @@ private struct Worker: ~Copyable {
     /// differ from the size, the file changed under us and no digest is returned. A file
     /// modified moments before it was opened is read a second time and must give the same
     /// digest; one modified within a minute is first written back (see ``writebackNanoseconds``).
-    mutating func hash(_ file: OpenedFile, displayPath: @autoclosure () -> PathName, meter: ProgressMeter?) throws -> DigestValue {
+    mutating func hash(_ file: OpenedFile, displayPath: () -> PathName, meter: ProgressMeter?) throws -> DigestValue {
         let age = Worker.age(file.opened)
         if age < Worker.writebackNanoseconds { Platform.writeBack(file.fd) }
-        let first = try digestOnce(file, displayPath: displayPath(), meter: meter)
+        let first = try digestOnce(file, displayPath: displayPath, meter: meter)
         guard age < Worker.settlingNanoseconds else { return first }
-        let second = try digestOnce(file, displayPath: displayPath(), meter: nil)
+        let second = try digestOnce(file, displayPath: displayPath, meter: nil)
         guard second == first else {
             throw HashingError(.changedWhileHashing, name: displayPath(),
                                reason: "file was being written while it was hashed (two reads differ); hash it again once it is stable")
@@ -269,7 +270,7 @@ private struct Worker: ~Copyable {
     /// Reads ask for a whole buffer even near the end of the file, and a file whose last read
     /// filled the buffer gets one more read at its size: bytes beyond the size `fstat` gave
     /// (files in `/proc` say 0 and hold text) are seen, never silently left out.
-    private mutating func digestOnce(_ file: OpenedFile, displayPath: @autoclosure () -> PathName, meter: ProgressMeter?) throws -> DigestValue {
+    private mutating func digestOnce(_ file: OpenedFile, displayPath: () -> PathName, meter: ProgressMeter?) throws -> DigestValue {
         let fd = file.fd
         let before = file.opened
         let size = before.size
@@ -325,6 +326,10 @@ private struct Worker: ~Copyable {
             after = try Platform.status(of: fd)
         } catch {
             throw ioError(displayPath(), "cannot stat", error)
+        }
+        if offset < size, atEnd, after.isUnchanged(from: before) {
+            throw HashingError(.sizeMismatch, name: displayPath(),
+                               reason: "file holds fewer bytes (\(offset)) than its size (\(size)) says, as files in /sys do; copy it into a regular file to hash it")
         }
         if offset != size || !after.isUnchanged(from: before) {
             let what = after.size != before.size ? "size \(size) -> \(after.size) bytes"

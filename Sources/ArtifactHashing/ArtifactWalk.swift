@@ -51,6 +51,12 @@ final class ArtifactWalk: Sendable {
         }
     }
 
+    /// After the last file was hashed: fails with ``HashingError/Code/changedWhileHashing``
+    /// if a directory changed after it was listed (see ``WalkState/verifyUnchanged()``).
+    func verifyUnchanged() throws(HashingError) {
+        try state.withLock { state throws(HashingError) in try state.verifyUnchanged() }
+    }
+
     /// Walks to the end, counting the regular files and their bytes (links followed), for a
     /// progress display's totals. Throws what the hashing walk would throw.
     func measure() throws(HashingError) -> (files: Int, bytes: Int64) {
@@ -152,13 +158,21 @@ struct ListedFile: Sendable {
     ///
     /// Links are checked with `stat` before they are opened, so a link to a device is never
     /// opened; the open is non-blocking, so a FIFO swapped in since the listing cannot hang it.
+    ///
+    /// A name listed as a regular file is opened without following a link: if it was swapped
+    /// for a link since the listing, it is checked as a link first, so a link swapped in to a
+    /// device (say `/dev/watchdog`, which arms on open) is never opened either.
     func open() throws(HashingError) -> OpenedFile? {
         if isLink {
             guard try statFollowingLinks().kind == .regular else { return nil }
         }
         let fd: Int32
         do throws(SystemError) {
-            fd = try name.withCString { name throws(SystemError) in try Platform.openForReading(in: directory?.fd, name: name) }
+            fd = try name.withCString { name throws(SystemError) in
+                try Platform.openForReading(in: directory?.fd, name: name, followLinks: isLink || directory == nil)
+            }
+        } catch where error == .loop && !isLink && directory != nil {
+            return try ListedFile(directory: directory, name: name, relativePath: relativePath, isLink: true).open()
         } catch where error == .noEntry && directory != nil {
             throw HashingError(.changedWhileHashing, name: displayPath,
                                reason: "file disappeared while the tree was being read; hash it again once it is stable")
@@ -217,6 +231,19 @@ private final class ClosedDirectory {
         relative = directory.relative
         identity = directory.opened
     }
+
+    init(relative: PathName, path: PathName, identity: FileStatus) {
+        self.relative = relative
+        self.path = path
+        self.identity = identity
+    }
+}
+
+/// A directory listed to its end: where it is and its status when its listing ended.
+private struct ListedDirectory {
+    let relative: PathName
+    let path: PathName
+    let status: FileStatus
 }
 
 /// A subdirectory listed but not yet read. It keeps its parent open to be opened relative to
@@ -243,6 +270,8 @@ private struct WalkState {
     /// The root directory, kept open to reopen closed parents from.
     private var rootDirectory: OpenDirectory?
     private var pending: [PendingDirectory] = []
+    /// Every directory listed to its end, and its status then, to check at the end of the walk.
+    private var listedDirectories: [ListedDirectory] = []
     /// Groups on `pending` whose parent is open, and the lowest entry that may be one.
     private var openGroups = 0
     private var lowestOpen = 0
@@ -288,6 +317,37 @@ private struct WalkState {
         }
     }
 
+    /// Fails if a directory listed during the walk changed after its listing: a file moved
+    /// from a directory already listed into one listed later would otherwise be hashed under
+    /// both names, and one removed would be hashed although it is gone.
+    mutating func verifyUnchanged() throws(HashingError) {
+        guard let root = rootDirectory else { return }
+        for listed in listedDirectories {
+            let now: FileStatus
+            do throws(SystemError) {
+                now = try (listed.relative.isEmpty ? PathName(".") : listed.relative).withCString { name throws(SystemError) in
+                    try Platform.status(in: root.fd, name: name, followLinks: false)
+                }
+            } catch where error == .nameTooLong {
+                // Deeper than a path can name: reopen it one name at a time.
+                guard let directory = try reopen(ClosedDirectory(relative: listed.relative, path: listed.path, identity: listed.status)) else {
+                    throw Self.changedAfterListing(listed.path)
+                }
+                now = directory.opened
+            } catch {
+                throw Self.changedAfterListing(listed.path)
+            }
+            guard now.isSameFile(as: listed.status), now.isUnchanged(from: listed.status) else {
+                throw Self.changedAfterListing(listed.path)
+            }
+        }
+    }
+
+    private static func changedAfterListing(_ path: PathName) -> HashingError {
+        HashingError(.changedWhileHashing, name: path,
+                     reason: "directory changed while the tree was being hashed (a file was added, removed or moved); hash it again once it is stable")
+    }
+
     /// Stops the walk; `next()` returns `nil` from then on.
     mutating func finish() {
         current = nil
@@ -324,7 +384,9 @@ private struct WalkState {
     private mutating func next() throws(HashingError) -> ListedFile? {
         if let file = rootFile.take() { return file }
         while true {
-            guard var listing = current else {
+            // Taken out of `current` while it is changed, so its set of names is never shared
+            // (and never copied) on insert.
+            guard var listing = current.take() else {
                 guard let directory = try openNextDirectory() else { return nil }
                 groups += 1
                 current = Listing(directory: directory, group: groups, start: directory.opened)
@@ -350,16 +412,16 @@ private struct WalkState {
             }
             // Every name is remembered (subdirectories too), so a second listing skips it.
             listing.seen.insert(key)
+            let (directory, group) = (listing.directory, listing.group)
             current = listing
-            if let file = try visit(PathName(entry: entry.name), kind: entry.kind, in: listing) { return file }
+            if let file = try visit(PathName(entry: entry.name), kind: entry.kind, in: directory, group: group) { return file }
         }
     }
 
     /// At the end of a listing: done if the directory did not change meanwhile; otherwise
     /// list it once more (skipping the names already handed out), and fail if it changes
     /// again or a name of the first listing is gone.
-    private mutating func endListing(_ listing: Listing) throws(HashingError) {
-        var listing = listing
+    private mutating func endListing(_ listing: consuming Listing) throws(HashingError) {
         let directory = listing.directory
         let now: FileStatus
         do throws(SystemError) {
@@ -372,6 +434,7 @@ private struct WalkState {
                                reason: "files in this directory were renamed or removed while it was read; hash it again once it is stable")
         }
         if now.isUnchanged(from: listing.start) {
+            listedDirectories.append(ListedDirectory(relative: directory.relative, path: directory.path, status: now))
             current = nil
             return
         }
@@ -457,8 +520,7 @@ private struct WalkState {
 
     /// Classifies one directory entry: a file to hash (returned), a directory to list later
     /// (queued), or something to skip.
-    private mutating func visit(_ name: PathName, kind: EntryKind, in listing: Listing) throws(HashingError) -> ListedFile? {
-        let directory = listing.directory
+    private mutating func visit(_ name: PathName, kind: EntryKind, in directory: OpenDirectory, group: Int) throws(HashingError) -> ListedFile? {
         var kind = kind
         if kind == .other { return nil }
         if kind == .unknown {
@@ -479,7 +541,7 @@ private struct WalkState {
         }
         let relative = directory.relative.appending(name)
         if kind == .directory {
-            queue(PendingDirectory(parent: directory, closed: nil, group: listing.group, name: name,
+            queue(PendingDirectory(parent: directory, closed: nil, group: group, name: name,
                                    path: ArtifactWalk.join(directory.path, name), relative: relative))
             return nil
         }

@@ -18,24 +18,29 @@ func compareBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> I
 }
 
 /// Puts `elements` in the order `order` gives (`result[i] = elements[order[i]]`) without a
-/// second array: each cycle of the permutation is followed once. `order` is used up.
+/// second array: each cycle of the permutation is followed once, moving elements rather than
+/// copying them (no reference counting per move). `order` is used up.
 func permute<T>(_ elements: inout [T], by order: inout [Int32]) {
+    precondition(elements.count == order.count)
     let done: Int32 = -1
-    for start in order.indices where order[start] != done {
-        var j = start
-        var k = Int(order[j])
-        if k == start {
+    elements.withUnsafeMutableBufferPointer { buffer in
+        guard let base = buffer.baseAddress else { return }
+        for start in order.indices where order[start] != done {
+            var j = start
+            var k = Int(order[j])
+            if k == start {
+                order[j] = done
+                continue
+            }
+            let first = (base + start).move()
+            while k != start {
+                (base + j).moveInitialize(from: base + k, count: 1)
+                order[j] = done
+                j = k
+                k = Int(order[j])
+            }
+            (base + j).initialize(to: first)
             order[j] = done
-            continue
         }
-        let first = elements[start]
-        while k != start {
-            elements[j] = elements[k]
-            order[j] = done
-            j = k
-            k = Int(order[j])
-        }
-        elements[j] = first
-        order[j] = done
     }
 }

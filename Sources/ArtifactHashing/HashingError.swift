@@ -26,8 +26,9 @@ public struct HashingError: Error, Hashable, CustomStringConvertible, Sendable {
         case io(errno: Int32)
         /// A symbolic link that leads back to itself (too many levels of links).
         case symlinkLoop
-        /// A regular file that holds more bytes than its size says (files in `/proc` and `/sys`
-        /// report sizes that are not their length); it cannot be hashed reliably.
+        /// A regular file that holds more or fewer bytes than its size says, while its size and
+        /// times stay the same (files in `/proc` and `/sys` report sizes that are not their
+        /// length); it cannot be hashed reliably.
         case sizeMismatch
     }
 

@@ -31,10 +31,20 @@ public struct ManifestDiff: Sendable, Hashable {
         public var from: String
         public var to: String
         public var sha256: String
+        /// The exact bytes of ``from`` and ``to`` (see ``ArtifactFile/pathBytes``).
+        public var fromBytes: [UInt8]
+        public var toBytes: [UInt8]
 
         public init(from: String, to: String, sha256: String) {
-            self.from = from
-            self.to = to
+            self.init(fromBytes: Array(from.utf8), toBytes: Array(to.utf8), sha256: sha256)
+        }
+
+        /// A move between paths given as bytes.
+        public init(fromBytes: [UInt8], toBytes: [UInt8], sha256: String) {
+            self.from = String(decoding: fromBytes, as: UTF8.self)
+            self.to = String(decoding: toBytes, as: UTF8.self)
+            self.fromBytes = fromBytes
+            self.toBytes = toBytes
             self.sha256 = sha256
         }
     }
@@ -73,7 +83,7 @@ public struct ManifestDiff: Sendable, Hashable {
         var unmatchedGone: [ArtifactFile] = []
         for old in gone {
             if let i = unclaimed[old.digest]?.popFirst() {
-                moves.append(Move(from: old.path, to: new[i].path, sha256: old.sha256))
+                moves.append(Move(fromBytes: old.pathBytes, toBytes: new[i].pathBytes, sha256: old.sha256))
                 claimed[i] = true
             } else {
                 unmatchedGone.append(old)

@@ -55,8 +55,13 @@ struct PathName: Sendable, Hashable, Comparable {
         var result: Result<R, E>?
         switch storage {
         case .text(let text):
-            var text = text
-            text.withUTF8 { buffer in result = Result { () throws(E) -> R in try body(UnsafeRawBufferPointer(buffer)) } }
+            let done: Void? = text.utf8.withContiguousStorageIfAvailable { buffer in
+                result = Result { () throws(E) -> R in try body(UnsafeRawBufferPointer(buffer)) }
+            }
+            if done == nil {
+                var text = text
+                text.withUTF8 { buffer in result = Result { () throws(E) -> R in try body(UnsafeRawBufferPointer(buffer)) } }
+            }
         case .bytes(let bytes):
             bytes.withUnsafeBytes { buffer in result = Result { () throws(E) -> R in try body(buffer) } }
         }

@@ -25,6 +25,7 @@ struct SystemError: Error, Equatable {
     static let notDirectory = SystemError(errno: ENOTDIR)
     static let badFileDescriptor = SystemError(errno: EBADF)
     static let tooManyOpenFiles = SystemError(errno: EMFILE)
+    static let nameTooLong = SystemError(errno: ENAMETOOLONG)
 
     /// The `errno` of the last failed call.
     static var current: SystemError { SystemError(errno: lastErrno()) }
@@ -129,8 +130,9 @@ enum Platform {
 
     /// Opens `name` in `directory` for reading, following links, without blocking (a FIFO
     /// swapped in cannot hang the open) and without taking a controlling terminal.
-    static func openForReading(in directory: Int32?, name: UnsafePointer<CChar>) throws(SystemError) -> Int32 {
-        let fd = openat(directory ?? AT_FDCWD, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+    /// With `followLinks` false, a link fails with `ELOOP`.
+    static func openForReading(in directory: Int32?, name: UnsafePointer<CChar>, followLinks: Bool = true) throws(SystemError) -> Int32 {
+        let fd = openat(directory ?? AT_FDCWD, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (followLinks ? 0 : O_NOFOLLOW))
         guard fd >= 0 else { throw .current }
         return fd
     }

@@ -73,6 +73,17 @@ struct HostileTreeTests {
         #expect(error?.description.contains("more bytes than its size") == true)
     }
 
+    @Test("a file that holds fewer bytes than its size says (a link into /sys) is refused as such, not as changed")
+    func sysfsFile() async throws {
+        let target = "/sys/kernel/uevent_seqnum"
+        try #require(FileManager.default.fileExists(atPath: target))
+        let dir = TemporaryDirectory()
+        try FileManager.default.createSymbolicLink(atPath: dir.file("seqnum"), withDestinationPath: target)
+        let error = await #expect(throws: HashingError.self) { try await ArtifactHasher().hash(dir.path) }
+        #expect(error?.code == .sizeMismatch)
+        #expect(error?.description.contains("fewer bytes") == true)
+    }
+
     @Test("a file exactly as long as a read buffer is read to its end, and one more read finds nothing")
     func bufferSizedFile() async throws {
         let dir = TemporaryDirectory()

@@ -45,6 +45,16 @@ struct NameTests {
         #expect(diff.missing.isEmpty && diff.added.isEmpty && diff.moved.isEmpty)
     }
 
+    @Test("a file renamed from its NFC to its NFD spelling is a move, with both spellings exact")
+    func normalizationMove() {
+        let diff = ManifestDiff(expected: [ArtifactFile(path: Self.nfc, sha256: "aa")],
+                                actual: [ArtifactFile(path: Self.nfd, sha256: "aa")])
+        #expect(!diff.isEmpty)
+        #expect(diff.moved.count == 1)
+        #expect(diff.moved.first?.fromBytes == Array(Self.nfc.utf8))
+        #expect(diff.moved.first?.toBytes == Array(Self.nfd.utf8))
+    }
+
     @Test("a name that is not UTF-8 is hashed; its raw bytes enter the aggregate line")
     func nonUTF8Name() async throws {
         let dir = TemporaryDirectory()

@@ -42,6 +42,54 @@ struct WalkTests {
         #expect(error?.description.contains("twice") == true)
     }
 
+    @Test("a directory swapped for a link while it waits its turn is not descended")
+    func swappedDirectoryNotDescended() throws {
+        let dir = TemporaryDirectory()
+        let away = TemporaryDirectory()
+        for d in ["d1", "d2"] {
+            for i in 0..<40 { try dir.write("\(d)/f\(i)", "\(d) \(i)") }
+            try away.write("outside-\(d)/secret", "not part of the root")
+        }
+        let walk = try ArtifactWalk(root: PathName(dir.path))
+        var names = [try #require(try walk.next()).relativePath.string]
+        for d in ["d1", "d2"] {
+            #expect(rename(dir.file(d), away.file("moved-\(d)")) == 0)
+            #expect(symlink(away.file("outside-\(d)"), dir.file(d)) == 0)
+        }
+        while let file = try walk.next() { names.append(file.relativePath.string) }
+        #expect(!names.contains { $0.hasSuffix("secret") }, "descended a link out of the root")
+        #expect(names.count == 40 && Set(names.map { $0.prefix(3) }).count == 1)
+        // The root changed after it was listed.
+        let error = #expect(throws: HashingError.self) { try walk.verifyUnchanged() }
+        #expect(error?.path == dir.path)
+    }
+
+    @Test("a file moved from a directory already listed into one listed later fails the walk at its end")
+    func movedAcrossDirectories() throws {
+        let dir = TemporaryDirectory()
+        for d in ["x", "y"] {
+            for i in 0..<5 { try dir.write("\(d)/\(d)\(i)", "\(d) \(i)") }
+        }
+        let walk = try ArtifactWalk(root: PathName(dir.path))
+        var names: [String] = []
+        var moved = false
+        while let file = try walk.next() {
+            let name = file.relativePath.string
+            if !moved, let first = names.first, name.prefix(1) != first.prefix(1) {
+                // The first directory is listed to its end; the second is being listed. Move a
+                // file of the first, which the walk already handed out, into the second.
+                let (from, to) = (String(first.prefix(1)), String(name.prefix(1)))
+                #expect(rename(dir.file("\(from)/\(from)0"), dir.file("\(to)/moved")) == 0)
+                moved = true
+            }
+            names.append(name)
+        }
+        #expect(moved)
+        let error = #expect(throws: HashingError.self) { try walk.verifyUnchanged() }
+        #expect(error?.code == .changedWhileHashing)
+        #expect(error?.description.contains("added, removed or moved") == true)
+    }
+
     @Test("a directory that is stable during its listing is listed once")
     func stableListedOnce() throws {
         let dir = TemporaryDirectory()
@@ -51,4 +99,49 @@ struct WalkTests {
         while let file = try walk.next() { names.append(file.relativePath.string) }
         #expect(names.count == 100 && Set(names).count == 100)
     }
+
+    @Test("a file swapped for a link to a FIFO after it was listed is not opened through the link")
+    func swappedForLinkNotOpened() throws {
+        let dir = TemporaryDirectory()
+        try dir.write("f", "regular when listed")
+        #expect(mkfifo(dir.file("pipe"), 0o644) == 0)
+        let walk = try ArtifactWalk(root: PathName(dir.path))
+        var listed: [ListedFile] = []
+        while let file = try walk.next() { listed.append(file) }
+        let f = try #require(listed.first { $0.relativePath.string == "f" })
+        #expect(!f.isLink)
+        #expect(unlink(dir.file("f")) == 0)
+        #expect(symlink("pipe", dir.file("f")) == 0)
+        // A writer blocks in open() until some reader opens the FIFO: it tells whether we did.
+        let writer = FIFOWriter(path: dir.file("pipe"))
+        writer.start()
+        #expect(try f.open() == nil)
+        usleep(200_000)
+        #expect(!writer.opened, "the FIFO was opened through the swapped-in link")
+        // Release the writer.
+        let reader = open(dir.file("pipe"), O_RDONLY | O_NONBLOCK)
+        writer.wait()
+        close(reader)
+    }
+}
+
+/// Opens a FIFO for writing on a thread of its own (blocking until a reader opens it).
+final class FIFOWriter: @unchecked Sendable {
+    private let path: String
+    private let lock = NSLock()
+    private var done = false
+    private var thread: Thread?
+    init(path: String) { self.path = path }
+    var opened: Bool { lock.withLock { done } }
+    func start() {
+        let thread = Thread { [self] in
+            let fd = open(path, O_WRONLY)
+            lock.withLock { done = true }
+            if fd >= 0 { close(fd) }
+        }
+        self.thread = thread
+        thread.start()
+        usleep(50_000)
+    }
+    func wait() { while thread?.isFinished == false { usleep(1000) } }
 }
