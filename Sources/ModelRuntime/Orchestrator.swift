@@ -58,7 +58,10 @@ public struct Orchestrator: Sendable {
     ///   the last lines of the backend's log), `stateIO`.
     /// - Parameter progress: told when the previous backend has been dealt with and when the new
     ///   one is launched (before the wait for health), for a command line to report.
-    public func activate(_ entry: RegistryEntry, modelPath: String, progress: (ActivationEvent) -> Void = { _ in }) async throws(RuntimeError) -> ActivationReport {
+    /// - Parameter verified: recorded in the state: whether the caller verified the artifacts
+    ///   against their lock (`false` when the check was bypassed, `nil` when there is no lock).
+    public func activate(_ entry: RegistryEntry, modelPath: String, verified: Bool? = nil,
+                         progress: (ActivationEvent) -> Void = { _ in }) async throws(RuntimeError) -> ActivationReport {
         let arguments = try checkPreconditions(entry, modelPath: modelPath)
         try createStateDirectory()
         let lock = try await acquireLock()
@@ -72,6 +75,7 @@ public struct Orchestrator: Sendable {
         if previous != .nothingActive { progress(.previousCleared(previous)) }
 
         var state = try launch(entry, arguments: arguments)
+        state.verified = verified
         do throws(RuntimeError) {
             try writeState(state)
             progress(.launched(state))

@@ -25,6 +25,9 @@ public struct OrchestratorState: Sendable, Hashable {
     public var logFile: String?
     /// `false` while the activation waits for health, `true` once it is healthy.
     public var ready: Bool
+    /// Whether the artifacts were verified against their lock before the launch: `false`
+    /// when `--skip-verify` bypassed the check, `nil` for an unlocked entry.
+    public var verified: Bool?
 
     /// A state from values.
     public init(logicalName: String, servedModelID: String, port: Int, pid: Int32, startedAt: String, command: [String],
@@ -62,11 +65,12 @@ public struct OrchestratorState: Sendable, Hashable {
         processStartTicks = json["process_start_ticks"]?.number.flatMap { UInt64($0.literal) }.flatMap { $0 > 0 ? $0 : nil }
         logFile = json["log_file"]?.stringValue
         ready = json["ready"]?.boolValue ?? true
+        verified = json["verified"]?.boolValue
     }
 
     /// `{logical_name, served_model_id, port, pid, started_at, command, process_start_ticks, log_file, ready}`.
     public var json: JSONValue {
-        .object(JSONObject([
+        var object = JSONObject([
             ("logical_name", .string(logicalName)),
             ("served_model_id", .string(servedModelID)),
             ("port", .number(JSONNumber(port))),
@@ -76,7 +80,9 @@ public struct OrchestratorState: Sendable, Hashable {
             ("process_start_ticks", processStartTicks.map { .number(JSONNumber(Int(clamping: $0))) } ?? .null),
             ("log_file", logFile.map(JSONValue.string) ?? .null),
             ("ready", .bool(ready)),
-        ]))
+        ])
+        if let verified { object["verified"] = .bool(verified) }
+        return .object(object)
     }
 }
 

@@ -91,7 +91,7 @@ struct OrchestratorTests {
 
         try await withCleanup(orchestrator) {
             // Activate A.
-            let a = try await orchestrator.activate(try snapshot.entry(named: "model-a_(FP8)"), modelPath: try localPath(store, "model-a_(FP8)"))
+            let a = try await orchestrator.activate(try snapshot.entry(named: "model-a_(FP8)"), modelPath: try localPath(store, "model-a_(FP8)"), verified: false)
             remember(a.state.pid)
             #expect(a.previous == .nothingActive)
             #expect(!a.alreadyActive)
@@ -118,6 +118,8 @@ struct OrchestratorTests {
                 #expect(keys.contains(key))
             }
             #expect(stateJSON["pid"]?.intValue == Int(a.state.pid))
+            // A launch that bypassed the lock check says so in the record.
+            #expect(stateJSON["verified"] == false)
 
             // current-model.
             let current = try #require(try orchestrator.current())

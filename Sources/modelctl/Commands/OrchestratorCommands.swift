@@ -97,7 +97,8 @@ struct ActivateModelCommand: AsyncParsableCommand {
                 }
             }
         }
-        let activation = try await orchestrator.activate(entry, modelPath: modelPath) { event in
+        let mustVerify = entry.versionLock.locked || entry.versionLock.publicKey != nil
+        let activation = try await orchestrator.activate(entry, modelPath: modelPath, verified: mustVerify ? !skipVerify : nil) { event in
             switch event {
             case .previousCleared(let outcome):
                 guard let summary = outcome.summary else { return }
