@@ -37,11 +37,7 @@ struct ModelsCommand: AsyncParsableCommand {
     @Flag(help: "Print a JSON array of model specs instead of the table.")
     var json = false
 
-    @Option(help: "Unknown-model mode (default: MODELCTL_CATALOG_MODE, else off).")
-    var mode: CatalogModeOption?
-
-    @Option(name: .customLong("catalog"), help: ArgumentHelp("A catalog file: a JSON array of model specs (default: MODELCTL_CATALOG_PATH).", valueName: "file"))
-    var catalogFile: String?
+    @OptionGroup var catalogOptions: CatalogCheckOptions
 
     @Option(help: ArgumentHelp("Base URL of the capabilities server (default: MODELCTL_CATALOG_SERVER, else TINKER_BASE_URL).", valueName: "url"))
     var server: String?
@@ -49,17 +45,14 @@ struct ModelsCommand: AsyncParsableCommand {
     @Option(name: .customLong("override"), help: ArgumentHelp("A model spec as a JSON object, applied last; repeatable.", valueName: "json"))
     var overrides: [String] = []
 
-    @Flag(name: .customLong("allow-unknown-model"), help: "With --mode enforce, warn about models only a backend lists instead of failing.")
-    var allowUnknownModel = false
-
     @OptionGroup var registry: RegistryOptions
 
     func run() async throws {
         let environment = Settings.environment
         let warnings = CatalogWarnings.shared
-        let mode = UnknownModelMode.resolve(option: mode?.mode, environment: environment, warnings: warnings)
+        let mode = UnknownModelMode.resolve(option: catalogOptions.mode?.mode, environment: environment, warnings: warnings)
         var configuration = CatalogConfiguration.resolve(
-            server: server, catalogFile: catalogFile, environment: environment, warnings: warnings)
+            server: server, catalogFile: catalogOptions.catalogFile, environment: environment, warnings: warnings)
         do {
             configuration.overrides = try Catalog.parseOverrides(overrides)
         } catch {
@@ -82,7 +75,7 @@ struct ModelsCommand: AsyncParsableCommand {
             print(Table.render(CatalogTable.headers, CatalogTable.rows(catalog.specs)))
         }
 
-        let refused = catalog.checkBackendOnlyModels(mode: mode, allowUnknown: allowUnknownModel, warnings: warnings)
+        let refused = catalog.checkBackendOnlyModels(mode: mode, allowUnknown: catalogOptions.allowUnknownModel, warnings: warnings)
         if !refused.isEmpty {
             for error in refused { Terminal.error(error.description) }
             throw CommandFailure.error("")

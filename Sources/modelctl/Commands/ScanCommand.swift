@@ -32,16 +32,14 @@ struct ScanCommand: AsyncParsableCommand {
     @Flag(name: .customLong("json"), help: "Print {items: [{store, name, path, status, blobs, bytes, aggregate_sha256, problems, notes}], errors, notes}.")
     var json = false
 
-    @Option(name: .customLong("jobs"), help: "Files hashed at once (default: the number of processors).")
-    var jobs: Int?
+    @OptionGroup var hashing: HashingOptions
 
     func validate() throws {
-        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
     }
 
     func run() async throws {
         let targets = paths.isEmpty ? try ScanCommand.defaultPaths() : paths
-        let report = try await StoreScanner(hasher: ArtifactHasher(jobs: jobs)).scan(paths: targets)
+        let report = try await StoreScanner(hasher: ArtifactHasher(jobs: hashing.jobs)).scan(paths: targets)
         for note in report.notes { Terminal.note("modelctl: note: \(note)") }
         for item in report.items {
             for note in item.notes { Terminal.note("modelctl: note: \(ScanCommand.displayName(item)): \(note)") }

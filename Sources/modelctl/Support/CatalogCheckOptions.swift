@@ -3,14 +3,15 @@ import Foundation
 import ModelCatalog
 import ModelRegistry
 
-/// The unknown-model check shared by `select` and `activate-model`: `--mode`,
-/// `--allow-unknown-model` and `--catalog`, over MODELCTL_CATALOG_MODE / _PATH / _SERVER.
+/// The catalog options shared by `select`, `activate-model` and `models`: `--mode`,
+/// `--allow-unknown-model` and `--catalog`, over MODELCTL_CATALOG_MODE / _PATH / _SERVER,
+/// declared and explained once.
 struct CatalogCheckOptions: ParsableArguments {
     @Option(name: .customLong("mode"),
             help: ArgumentHelp("Unknown-model mode: off, warn or enforce (default: $MODELCTL_CATALOG_MODE, else off).", valueName: "mode"))
     var mode: CatalogModeOption?
 
-    @Flag(name: .customLong("allow-unknown-model"), help: "Let a model the catalog does not know through, even with --mode enforce.")
+    @Flag(name: .customLong("allow-unknown-model"), help: "Let a model the catalog does not know through with a warning, even with --mode enforce.")
     var allowUnknownModel = false
 
     @Option(name: .customLong("catalog"), help: ArgumentHelp("A catalog file: a JSON array of model specs (default: $MODELCTL_CATALOG_PATH).", valueName: "file"))

@@ -54,13 +54,21 @@ struct HashingOptions: ParsableArguments {
     /// The most files hashed at once: more than this only costs memory and descriptors.
     static let maximumJobs = 256
 
-    @Option(name: [.customShort("j"), .customLong("jobs")],
-            help: ArgumentHelp("Files hashed at once (default: the number of processors; at most 256).", valueName: "n"))
-    var jobs: Int?
+    @Option(name: [.customShort("j"), .customLong("jobs")], parsing: .unconditional,
+            help: ArgumentHelp("Files hashed at once (default: the number of processors; more than 256 is capped at 256).", valueName: "n"))
+    var requestedJobs: Int?
 
     func validate() throws {
-        if let jobs, !(1...Self.maximumJobs).contains(jobs) {
-            throw ValidationError("--jobs must be between 1 and \(Self.maximumJobs) (got \(jobs))")
+        if let requestedJobs, requestedJobs < 1 { throw ValidationError("--jobs must be at least 1 (got \(requestedJobs))") }
+    }
+
+    /// The jobs in force: the option capped at ``maximumJobs`` (saying so), else the default.
+    var jobs: Int? {
+        guard let requestedJobs else { return nil }
+        if requestedJobs > Self.maximumJobs {
+            Terminal.warning("--jobs \(requestedJobs) is more than modelctl uses; hashing \(Self.maximumJobs) files at once")
+            return Self.maximumJobs
         }
+        return requestedJobs
     }
 }
