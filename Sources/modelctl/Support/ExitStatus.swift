@@ -1,8 +1,10 @@
 import ArtifactHashing
 import FileSupport
+import HTTPSupport
 import ModelCatalog
 import ModelRegistry
 import ModelRuntime
+import ModelSigning
 import ModelStores
 import OrderedJSON
 import VersionLock
@@ -27,6 +29,8 @@ struct ExitStatus {
         case let e as RuntimeError: (code, message) = (1, e.message)
         case let e as CatalogError: (code, message) = (1, e.description)
         case let e as StoreError: (code, message) = (1, e.message)
+        case let e as SigningError: (code, message) = (e.isIntegrityFailure ? 2 : 1, e.message)
+        case let e as HTTPError: (code, message) = (1, e.message)
         case is CancellationError: (code, message) = (1, "cancelled")
         default: return nil
         }

@@ -6,15 +6,13 @@ import ModelStores
 /// (option beats environment beats default) and passes them down as values: no library reads
 /// the environment.
 enum Settings {
-    /// The environment as the process started with it.
-    static let environment: [String: String] = ProcessInfo.processInfo.environment
+    /// The environment as the process started with it, with the one rule for empty values
+    /// applied: a variable that is empty or all blank counts as unset, for every consumer.
+    static let environment: [String: String] = ProcessInfo.processInfo.environment.filter { !$0.value.allSatisfy(\.isWhitespace) }
 
     /// The value of `name`, with the one rule for empty values: an empty or all-blank value
     /// counts as unset.
-    static func value(_ name: String) -> String? {
-        guard let raw = environment[name], !raw.allSatisfy(\.isWhitespace) else { return nil }
-        return raw
-    }
+    static func value(_ name: String) -> String? { environment[name] }
 
     /// The first of `option`, then the environment variable `name`, that is set.
     static func resolve(_ option: String?, _ name: String) -> String? {
@@ -31,7 +29,7 @@ enum Settings {
             for text in mapPaths { mappings.append(try PathMapping(parsing: text)) }
         }
         return LocationContext(home: value("HOME"), workingDirectory: FileManager.default.currentDirectoryPath, pathMappings: mappings,
-                               ollamaStores: OllamaStore.defaultRoots(environment: environment.filter { !$0.value.isEmpty }, home: value("HOME") ?? ""))
+                               ollamaStores: OllamaStore.defaultRoots(environment: environment, home: value("HOME") ?? ""))
     }
 
     /// `user@host`, for the record of who re-baselined a lock.
