@@ -143,3 +143,33 @@ struct VersionLockTests {
         #expect(error?.description.contains("modelctl list") == true)
     }
 }
+
+struct ConcurrentChangeTests {
+    @Test("a model_path switched while the artifacts were hashed is reported, never stamped ok")
+    func modelPathSwitchedDuringHash() async throws {
+        let f = try Fixture()
+        try f.dir.write("models/other/weights.bin", "other")
+        let curated = f.dir.file("registry/model_registry.curated.json")
+        let switched = Flag()
+        // The hasher reports progress once more when it finishes, before the result is
+        // applied: switch the entry to another tree right then.
+        let progress: @Sendable (String, HashProgress) -> Void = { _, _ in
+            guard switched.setOnce() else { return }
+            try? #"[{"name": "m", "backend": "vllm", "backend_config": {"model_path": "../models/other"}}]"#
+                .write(toFile: curated, atomically: true, encoding: .utf8)
+        }
+        let batch = try await f.locker.verify(names: ["m"], progress: progress)
+        let result = try #require(batch.results.first)
+        #expect(result.status == .error)
+        #expect(result.error == VersionLockError(.changedDuringVerify))
+        #expect(result.error?.message.contains("models/other") == true)
+        #expect(try f.store.load().entry(named: "m").versionLock.lastVerified == nil)
+    }
+}
+
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+    /// True the first time only.
+    func setOnce() -> Bool { lock.withLock { defer { done = true }; return !done } }
+}
