@@ -52,6 +52,7 @@ struct ModelsCommand: AsyncParsableCommand {
     var allowUnknownModel = false
 
     @OptionGroup var registry: RegistryOptions
+    @OptionGroup var table: TableOptions
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -78,7 +79,7 @@ struct ModelsCommand: AsyncParsableCommand {
         if json {
             print(JSON.serialize(.array(catalog.specs.map(\.json))))
         } else {
-            print(Table.render(CatalogTable.headers, CatalogTable.rows(catalog.specs)))
+            print(table.render(CatalogTable.headers, CatalogTable.rows(catalog.specs)))
         }
 
         let refused = catalog.checkBackendOnlyModels(mode: mode, allowUnknown: allowUnknownModel, warnings: warnings)

@@ -34,13 +34,20 @@ struct ScanCommand: AsyncParsableCommand {
     @Option(name: .customLong("jobs"), help: "Files hashed at once (default: the number of processors).")
     var jobs: Int?
 
+    @OptionGroup var reports: ReportFileOptions
+
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
     }
 
     func run() async throws {
         let targets = paths.isEmpty ? try ScanCommand.defaultPaths() : paths
+        let started = ContinuousClock.now
         let report = try await StoreScanner(hasher: ArtifactHasher(jobs: jobs)).scan(paths: targets)
+        let seconds = (ContinuousClock.now - started).inSeconds, finished = Date()
+        let written = reports.write(junit: { JUnitReport(report, hostname: ReportFileOptions.hostname, finished: finished, seconds: seconds) },
+                                    prometheus: { PrometheusReport(report, finished: finished, seconds: seconds) })
+        Annotation.emit(Annotation.of(report))
         for note in report.notes { Terminal.note("modelctl: note: \(note)") }
         for item in report.items {
             for note in item.notes { Terminal.note("modelctl: note: \(ScanCommand.displayName(item)): \(note)") }
@@ -52,7 +59,7 @@ struct ScanCommand: AsyncParsableCommand {
             for item in report.items { print(ScanCommand.line(item)) }
         }
         if report.hasCorruption { throw CommandFailure(code: 2, message: "") }
-        if report.hasErrors { throw CommandFailure(code: 1, message: "") }
+        if report.hasErrors || !written { throw CommandFailure(code: 1, message: "") }
     }
 
     /// The default stores that exist; the environment is read here, at the edge, only.
@@ -89,7 +96,7 @@ struct ScanCommand: AsyncParsableCommand {
             return "ok       \(name)  \(item.blobs) blobs, \(Format.bytes(item.bytes))  \(item.path)"
         case .corrupt:
             let bad = item.problems.map { "\($0.role) \($0.path): \($0.summary)" }.joined(separator: "; ")
-            return "corrupt  \(name)  \(bad)"
+            return Terminal.red("corrupt") + "  \(Text.escapingControls(name))  \(Text.escapingControls(bad))"
         case .error(let message):
             return "error    \(name)  \(message)"
         }
@@ -97,6 +104,7 @@ struct ScanCommand: AsyncParsableCommand {
 
     static func json(_ report: ScanReport) -> JSONValue {
         .object(JSONObject([
+            ("schema_version", .number(JSONNumber(JSONSchema.version))),
             ("items", .array(report.items.map(json))),
             ("errors", .array(report.errors.map(JSONValue.string))),
             ("notes", .array(report.notes.map(JSONValue.string))),
