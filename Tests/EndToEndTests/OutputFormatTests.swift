@@ -72,8 +72,8 @@ struct OutputFormatTests {
         // No temporary file is left beside the target (the collector reads every *.prom).
         #expect(try FileManager.default.contentsOfDirectory(atPath: f.dir.file("out")) == ["modelctl.prom"])
         if let python = try FormatCheckers.pythonPrometheusSamples(file) {
-            #expect(python.contains("modelctl_verify_status|model=\(ReportFixture.oddName)|0.0"), "\(python)")
-            #expect(python.contains("modelctl_verify_status|model=bad|2.0"))
+            #expect(python.contains("modelctl_verify_status|model=\(ReportFixture.oddName)|0"), "\(python)")
+            #expect(python.contains("modelctl_verify_status|model=bad|2"))
             #expect(python.count == parsed.samples.count)
         }
     }
@@ -94,12 +94,14 @@ struct OutputFormatTests {
         #expect(suite.attribute(forName: "failures")?.stringValue == "1")
         #expect(suite.attribute(forName: "errors")?.stringValue == "1")
         let cases = suite.elements(forName: "testcase")
-        #expect(cases.compactMap { $0.attribute(forName: "name")?.stringValue } == ["good", "bad", "gone", ReportFixture.oddName])
+        let names = cases.compactMap { $0.attribute(forName: "name")?.stringValue }
+        #expect(names.sorted() == ["bad", "gone", "good", ReportFixture.oddName].sorted())
+        func named(_ name: String) throws -> XMLElement { try #require(cases.first { $0.attribute(forName: "name")?.stringValue == name }) }
         for c in cases {
             #expect(c.attribute(forName: "classname")?.stringValue == "modelctl.verify")
             #expect(Double(c.attribute(forName: "time")?.stringValue ?? "") != nil)
         }
-        let failure = try #require(cases[1].elements(forName: "failure").first)
+        let failure = try #require(try named("bad").elements(forName: "failure").first)
         #expect(failure.attribute(forName: "type")?.stringValue == "lock_violation")
         #expect(failure.attribute(forName: "message")?.stringValue?.contains("1 changed, 1 missing, 1 added") == true)
         let body = failure.stringValue ?? ""
@@ -107,13 +109,13 @@ struct OutputFormatTests {
         #expect(body.contains("missing b.txt"))
         // U+0001 is not an XML 1.0 character: replaced, and the document still parses.
         #expect(body.contains("added c\u{FFFD}.txt"))
-        #expect(cases[2].elements(forName: "error").first?.attribute(forName: "message")?.stringValue?.contains("does not exist") == true)
-        #expect(cases[0].elements(forName: "failure").isEmpty && cases[0].elements(forName: "error").isEmpty)
+        #expect(try named("gone").elements(forName: "error").first?.attribute(forName: "message")?.stringValue?.contains("does not exist") == true)
+        #expect(try named("good").children?.allSatisfy { $0.name == "system-out" } ?? true)
         #endif
         try FormatCheckers.validateJUnitSchema(file, in: f.dir)
         if let parsed = try FormatCheckers.junitparserCases(file) {
-            #expect(parsed == ["good|modelctl.verify|passed", "bad|modelctl.verify|failure", "gone|modelctl.verify|error",
-                               "\(ReportFixture.oddName)|modelctl.verify|passed"])
+            #expect(parsed.sorted() == ["good|modelctl.verify|passed", "bad|modelctl.verify|failure", "gone|modelctl.verify|error",
+                                        "\(ReportFixture.oddName)|modelctl.verify|passed"].sorted())
         }
     }
 
@@ -134,7 +136,7 @@ struct OutputFormatTests {
         let xml = try String(contentsOfFile: dir.file("scan.xml"), encoding: .utf8)
         #expect(xml.contains(#"failures="1""#) && xml.contains(#"type="store_corrupt""#))
         if let python = try FormatCheckers.pythonPrometheusSamples(dir.file("scan.prom")) {
-            #expect(python.contains("modelctl_scan_status|name=acme/tiny,store=huggingface|2.0"), "\(python)")
+            #expect(python.contains("modelctl_scan_status|name=acme/tiny,store=huggingface|2"), "\(python)")
         }
     }
 
@@ -250,7 +252,7 @@ struct OutputFormatTests {
         // SIGPIPE ignored, the reader gone before the first write: EPIPE, exit 1, not a word.
         let pipe = try shell("trap '' PIPE; { sleep 0.3; \"$0\" \"$@\"; echo \"status $?\" >&2; } | true; sleep 0.2",
                              arguments: [modelctlBinary] + args)
-        #expect(pipe.stderr == "status 1\n", "\(pipe.stderr)")
+        #expect(pipe.stderr.hasSuffix("status 1\n") && !pipe.stderr.contains("standard output"), "\(pipe.stderr)")
     }
 
     @Test("tables fit 80 columns by cutting the widest column; -o wide shows everything; --no-headers")
@@ -269,7 +271,7 @@ struct OutputFormatTests {
             let lines = fitted.stdout.split(separator: "\n")
             #expect(lines.count == 3)
             #expect(lines.allSatisfy { $0.count <= 80 }, "\(fitted.stdout)")
-            #expect(lines[1].hasPrefix("org/very-long") && lines[1].contains("…"))
+            #expect(lines[1].hasPrefix("org/very-l") && lines[1].contains("…"))
             let wide = try modelctl(command + ["-o", "wide", "--registry-dir", dir.file("registry")], environment: env)
             #expect(wide.stdout.contains(long))
             let bare = try modelctl(command + ["--no-headers", "--registry-dir", dir.file("registry")], environment: env)
@@ -308,7 +310,8 @@ struct OutputFormatTests {
         let lines = drawn.map { $0.components(separatedBy: "\n")[0] }
         #expect(lines.allSatisfy { $0.count < 50 }, "\(lines)")
         #expect(lines.contains { $0.contains("/s") && $0.contains("ETA") } || lines.count < 3, "\(lines)")
-        #expect(lines.contains { $0.hasPrefix("hashing ") && $0.hasSuffix("…") })
+        // The long root loses its beginning; the numbers stay.
+        #expect(lines.contains { $0.hasPrefix("hashing …") && $0.contains("/big") || $0.hasPrefix("hashing …") && $0.hasSuffix("files") })
         // The last thing before the exit status is the erase sequence: no stale line.
         #expect(output.contains("\r\u{1B}[Kstatus=130") || output.contains("\r\u{1B}[K\nstatus=130"), "\(output.suffix(200).debugDescription)")
         let dumb = try runProcess("/usr/bin/script", ["-qec", "sh -c '\(command)' \(modelctlBinary) \(root)", "/dev/null"], environment: ["TERM": "dumb"])

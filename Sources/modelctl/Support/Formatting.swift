@@ -49,16 +49,22 @@ enum Format {
         return { meter.update($0, $1) }
     }
 
-    /// The progress line for `label` at `progress`, `elapsed` seconds after it started.
-    static func progressLine(_ label: String, _ p: HashProgress, elapsed: Double) -> String {
+    /// The progress line for `label` at `progress`, `elapsed` seconds after it started, at most
+    /// `width` characters: a long label loses its beginning (`…/end/of/the/path`) before the
+    /// numbers lose anything.
+    static func progressLine(_ label: String, _ p: HashProgress, elapsed: Double, width: Int = .max) -> String {
         let percent = p.bytesTotal > 0 ? Int(Double(p.bytesDone) * 100 / Double(p.bytesTotal)) : 100
-        var line = "hashing \(label): \(min(percent, 100))% \(bytes(p.bytesDone)) / \(bytes(p.bytesTotal))"
+        var stats = "\(min(percent, 100))% \(bytes(p.bytesDone)) / \(bytes(p.bytesTotal))"
         if elapsed >= 0.5, p.bytesDone > 0 {
             let rate = Double(p.bytesDone) / elapsed
-            line += ", \(bytes(Int64(rate)))/s"
-            if p.bytesTotal > p.bytesDone { line += ", ETA " + clock(Double(p.bytesTotal - p.bytesDone) / rate) }
+            stats += ", \(bytes(Int64(rate)))/s"
+            if p.bytesTotal > p.bytesDone { stats += ", ETA " + clock(Double(p.bytesTotal - p.bytesDone) / rate) }
         }
-        return line + ", \(p.filesDone)/\(p.filesTotal) files"
+        stats += ", \(p.filesDone)/\(p.filesTotal) files"
+        var name = Text.escapingControls(label)
+        let room = width - "hashing : ".count - stats.count
+        if name.count > room { name = room > 1 ? "…" + String(name.suffix(room - 1)) : "…" }
+        return "hashing \(name): \(stats)"
     }
 
     /// The first 12 hex digits of a digest, or `-` when there is none.
@@ -92,7 +98,7 @@ final class ProgressMeter: Sendable {
             if let last = state.lastDrawn, now - last < .milliseconds(100), !finished { return nil }
             state.lastDrawn = now
             let elapsed = (now - state.started).inSeconds
-            return Format.progressLine(label, progress, elapsed: elapsed)
+            return Format.progressLine(label, progress, elapsed: elapsed, width: Terminal.width() - 1)
         }
         if let line { Terminal.progress(line) }
     }
