@@ -31,19 +31,13 @@ struct ScanCommand: AsyncParsableCommand {
     @Flag(name: .customLong("json"), help: "Print {items: [{store, name, path, status, blobs, bytes, aggregate_sha256, problems, notes}], errors, notes}.")
     var json = false
 
-    @Option(name: .customLong("jobs"), help: "Files hashed at once (default: the number of processors).")
-    var jobs: Int?
-
+    @OptionGroup var hashing: HashingOptions
     @OptionGroup var reports: ReportFileOptions
-
-    func validate() throws {
-        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
-    }
 
     func run() async throws {
         let targets = paths.isEmpty ? try ScanCommand.defaultPaths() : paths
         let started = ContinuousClock.now
-        let report = try await StoreScanner(hasher: ArtifactHasher(jobs: jobs)).scan(paths: targets)
+        let report = try await StoreScanner(hasher: ArtifactHasher(jobs: hashing.jobs)).scan(paths: targets)
         let seconds = (ContinuousClock.now - started).inSeconds, finished = Date()
         let written = reports.write(junit: { JUnitReport(report, hostname: ReportFileOptions.hostname, finished: finished, seconds: seconds) },
                                     prometheus: { PrometheusReport(report, finished: finished, seconds: seconds) })
