@@ -153,6 +153,16 @@ struct OutputFormatTests {
         #expect(lines.contains { $0.hasPrefix("::error title=modelctl verify%3A gone::") })
         let plain = try f.run(["verify", "--all"], environment: ["GITHUB_ACTIONS": ""])
         #expect(!plain.stderr.contains("::error"))
+        // A name with %, a comma, a colon and a carriage return: escaped in the title property
+        // (all four) and in the message (% and CR), so it can neither end the title nor the line.
+        let odd = TemporaryDirectory("formats-annotation")
+        try odd.write("registry/model_registry.curated.json", #"""
+            [{"name": "50%,a:b\rc", "backend": "vllm", "backend_config": {"model_path": "\#(odd.file("none"))"}}]
+            """#)
+        let escaped = try modelctl(["verify", "--all", "--registry-dir", odd.file("registry")], environment: ["GITHUB_ACTIONS": "true"])
+        #expect(escaped.status == 1)
+        #expect(escaped.stderr.contains("::error title=modelctl verify%3A 50%25%2Ca%3Ab%0Dc::50%25,a:b%0Dc: artifact root"), "\(escaped.stderr)")
+        #expect(!escaped.stderr.contains("\r"))
     }
 
     @Test("global options before the subcommand, as in git and kubectl")
