@@ -169,5 +169,77 @@ model_signing_section
 ) && pass "huggingface_hub and modelctl scan agree on the HF cache fixture" || fail "huggingface_hub / modelctl scan on the HF cache fixture"
 # <<< stores <<<
 
+# ==================== report formats (prometheus_client, junitparser, lxml, jsonschema) ====================
+# verify --prometheus / --junit / --json on a fresh registry with an ok, a violated and a missing
+# entry, read by the reference parsers: prometheus_client's text parser, junitparser, lxml's XSD
+# check against the JUnit schema of the tests, and jsonschema against docs/modelctl-output.schema.json.
+# The venv is .build-test/venv, which the Swift tests use too when it exists.
+formats_section() {
+  local venv py d xsd
+  venv="$(pwd)/.build-test/venv"
+  echo "report formats"
+  if ! "$venv/bin/python" -c "import prometheus_client, junitparser, lxml, jsonschema" 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q prometheus_client junitparser lxml jsonschema pyyaml
+  fi
+  py="$venv/bin/python"
+  d="$WORK/formats"
+  mkdir -p "$d/models/ok" "$d/models/bad" "$d/registry" "$d/out"
+  head -c 70000 /dev/urandom > "$d/models/ok/w.bin"
+  printf 'one' > "$d/models/bad/a.txt"
+  cat > "$d/registry/model_registry.curated.json" <<EOF
+[
+  {"name": "ok", "backend": "vllm", "backend_config": {"model_path": "$d/models/ok"}},
+  {"name": "bad \"quoted\\\\", "backend": "vllm", "backend_config": {"model_path": "$d/models/bad"}},
+  {"name": "gone", "backend": "vllm", "backend_config": {"model_path": "$d/models/none"}}
+]
+EOF
+  expect 0 "lock and baseline an entry" sh -c '"$0" --registry-dir "$1" lock "$2" && "$0" --registry-dir "$1" verify "$2"' \
+    "$MODELCTL" "$d/registry" 'bad "quoted\'
+  printf 'two' > "$d/models/bad/a.txt"
+  expect 2 "verify --all with a violation exits 2 and writes both reports" \
+    "$MODELCTL" --registry-dir "$d/registry" verify --all --prometheus "$d/out/modelctl.prom" --junit "$d/out/junit.xml"
+  expect 0 "prometheus_client parses the textfile (HELP, TYPE, escaped labels, 0/1/2)" "$py" -c '
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+status = {}
+for family in text_string_to_metric_families(open(sys.argv[1]).read()):
+    assert family.documentation and family.type == "gauge", family
+    if family.name == "modelctl_verify_status":
+        status = {s.labels["model"]: s.value for s in family.samples}
+assert status == {"ok": 0.0, "bad \"quoted\\": 2.0, "gone": 1.0}, status' "$d/out/modelctl.prom"
+  expect 0 "junitparser reads one case per entry (passed, failure naming the file, error)" "$py" -c '
+import sys
+from junitparser import JUnitXml, Failure
+cases = [c for suite in JUnitXml.fromfile(sys.argv[1]) for c in suite]
+kinds = {c.name: [type(r).__name__ for r in c.result] for c in cases}
+assert kinds == {"ok": [], "bad \"quoted\\": ["Failure"], "gone": ["Error"]}, kinds
+failure = [r for c in cases for r in c.result if isinstance(r, Failure)][0]
+assert "changed a.txt" in failure.text, failure.text' "$d/out/junit.xml"
+  xsd="$WORK/junit.xsd"
+  sed -n '/static let junitXSD = """/,/^        """/p' Tests/EndToEndTests/FormatCheckers.swift | sed '1d;$d' | sed 's/^        //' > "$xsd"
+  expect 0 "lxml validates the JUnit file against the JUnit XSD" "$py" -c '
+import sys
+from lxml import etree
+schema = etree.XMLSchema(etree.parse(sys.argv[1]))
+if not schema.validate(etree.parse(sys.argv[2])): raise SystemExit(str(schema.error_log))' "$xsd" "$d/out/junit.xml"
+  "$MODELCTL" --registry-dir "$d/registry" verify --all --json > "$d/out/verify.json" 2>/dev/null || true
+  "$MODELCTL" --registry-dir "$d/registry" list --json > "$d/out/list.json"
+  "$MODELCTL" --registry-dir "$d/registry" metrics nope --json > "$d/out/error.json" 2>/dev/null || true
+  expect 0 "jsonschema accepts verify, list and error JSON (docs/modelctl-output.schema.json)" "$py" -c '
+import sys, json, jsonschema
+schema = json.load(open(sys.argv[1]))
+def check(file, name, array):
+    ref = {"$ref": "#/$defs/" + name}
+    sub = {"type": "array", "items": ref} if array else ref
+    sub["$defs"] = schema["$defs"]
+    jsonschema.validate(json.load(open(sys.argv[2] + "/" + file)), sub, cls=jsonschema.Draft202012Validator)
+check("verify.json", "verify_entry", True)
+check("list.json", "list_entry", True)
+check("error.json", "error", False)' docs/modelctl-output.schema.json "$d/out"
+}
+formats_section
+# ==================== end report formats ====================
+
 if [ "$failures" -gt 0 ]; then echo "interop: $failures checks failed"; exit 1; fi
 echo "interop: all checks passed"

@@ -84,7 +84,7 @@ struct CatalogCheckTests {
         }
         defer { server.stop() }
         let dir = TemporaryDirectory("models-e2e")
-        let result = try modelctl(["models", "--registry-dir", dir.path],
+        let result = try modelctl(["models", "-o", "wide", "--registry-dir", dir.path],
                                   environment: ["TINKER_BASE_URL": server.baseURL.absoluteString, "TINKER_API_KEY": secret])
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdout.split(separator: "\n").map(String.init)

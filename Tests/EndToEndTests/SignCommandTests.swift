@@ -76,7 +76,7 @@ struct SignCommandTests {
         let object = try JSONSerialization.jsonObject(with: Data(signed.stdout.utf8)) as? [String: Any]
         #expect(object?["signature"] as? String == tree + "/model.sig")
         #expect((object?["key_fingerprint"] as? String)?.count == 64)
-        #expect(object?["files"] as? Int == 7)
+        #expect(object?["file_count"] as? Int == 7)
         let verified = try modelctl(["verify", tree, "--signature", tree + "/model.sig", "--public-key", pub])
         #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
         try FileManager.default.removeItem(atPath: tree + "/sub/empty.txt")

@@ -15,6 +15,7 @@ struct ListCommand: ParsableCommand {
     @Flag(name: .customLong("json"), help: "Print a JSON array.")
     var json = false
 
+    @OptionGroup var table: TableOptions
     @OptionGroup var registry: RegistryOptions
 
     func run() throws {
@@ -23,6 +24,7 @@ struct ListCommand: ParsableCommand {
         if json {
             print(JSON.serialize(.array(entries.map { entry in
                 .object(JSONObject([
+                    ("schema_version", .number(JSONNumber(JSONSchema.version))),
                     ("name", .string(entry.name)),
                     ("backend", entry.backend.map(JSONValue.string) ?? .null),
                     ("locked", .bool(entry.versionLock.locked)),
@@ -40,7 +42,7 @@ struct ListCommand: ParsableCommand {
              entry.roles.isEmpty ? "-" : entry.roles.joined(separator: ","), Format.short(entry.artifacts?.aggregateSHA256),
              entry.versionLock.lastResult?.status ?? "-"]
         }
-        print(Table.render(["NAME", "BACKEND", "LOCKED", "VISION", "ROLES", "AGGREGATE", "LAST RESULT"], rows))
+        print(table.render(["NAME", "BACKEND", "LOCKED", "VISION", "ROLES", "AGGREGATE", "LAST RESULT"], rows))
     }
 }
 
@@ -58,7 +60,9 @@ struct ShowCommand: ParsableCommand {
     func run() throws {
         let snapshot = try registry.load()
         let entry = try snapshot.entry(named: name)
-        print(JSON.serialize(.object(entry.json)))
+        // The entry exactly as the registry holds it (its own schema, the registry's); no
+        // schema_version is added, so `show` output can be pasted back into a layer.
+        print(OrderedJSON.JSON.serialize(.object(entry.json)))
     }
 }
 
@@ -74,6 +78,7 @@ struct MetricsCommand: ParsableCommand {
     @Flag(name: .customLong("json"), help: "Print JSON.")
     var json = false
 
+    @OptionGroup var table: TableOptions
     @OptionGroup var registry: RegistryOptions
 
     func run() throws {
@@ -82,11 +87,12 @@ struct MetricsCommand: ParsableCommand {
         func object(_ e: RegistryEntry) -> JSONValue {
             let lock = e.versionLock
             return .object(JSONObject([
+                ("schema_version", .number(JSONNumber(JSONSchema.version))),
                 ("name", .string(e.name)),
                 ("locked", .bool(lock.locked)),
                 ("expected_aggregate_sha256", lock.expectedAggregateSHA256.map(JSONValue.string) ?? .null),
                 ("aggregate_sha256", e.artifacts.flatMap { $0.aggregateSHA256.isEmpty ? nil : JSONValue.string($0.aggregateSHA256) } ?? .null),
-                ("files", .number(JSONNumber(e.artifacts?.files.count ?? 0))),
+                ("file_count", .number(JSONNumber(e.artifacts?.files.count ?? 0))),
                 ("last_verified", lock.lastVerified.map(JSONValue.string) ?? .null),
                 ("last_full_verify", lock.lastFullVerify.map(JSONValue.string) ?? .null),
                 ("last_result", lock.lastResult.map { r in .object(JSONObject([("status", .string(r.status)), ("at", .string(r.at)),
@@ -98,7 +104,7 @@ struct MetricsCommand: ParsableCommand {
         } else if let e = entries.first, name != nil {
             let lock = e.versionLock
             print("""
-                name          \(e.name)
+                name          \(Text.escapingControls(e.name))
                 locked        \(lock.locked ? "yes" : "no")
                 expected      \(lock.expectedAggregateSHA256 ?? "-")
                 aggregate     \(e.artifacts.map { $0.aggregateSHA256.isEmpty ? "-" : $0.aggregateSHA256 } ?? "-")
@@ -107,7 +113,7 @@ struct MetricsCommand: ParsableCommand {
                 last_result   \(lock.lastResult.map { "\($0.status) at \($0.at)" } ?? "-")
                 """)
         } else {
-            print(Table.render(["NAME", "LOCKED", "EXPECTED", "AGGREGATE", "LAST VERIFIED", "LAST RESULT"], entries.map { e in
+            print(table.render(["NAME", "LOCKED", "EXPECTED", "AGGREGATE", "LAST VERIFIED", "LAST RESULT"], entries.map { e in
                 [e.name, e.versionLock.locked ? "yes" : "no", Format.short(e.versionLock.expectedAggregateSHA256),
                  Format.short(e.artifacts?.aggregateSHA256), e.versionLock.lastVerified ?? "-", e.versionLock.lastResult?.status ?? "-"]
             }))

@@ -135,7 +135,7 @@ enum LockReport {
             ("updated_by", s.updatedBy.map(JSONValue.string) ?? .null),
             ("updated_at", s.updatedAt.map(JSONValue.string) ?? .null),
             ("reason", s.reason.map(JSONValue.string) ?? .null),
-            ("files", change.manifest.map { .number(JSONNumber($0.files.count)) } ?? .null),
+            ("file_count", change.manifest.map { .number(JSONNumber($0.files.count)) } ?? .null),
         ]))
     }
 }

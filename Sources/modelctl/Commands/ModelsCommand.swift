@@ -46,6 +46,7 @@ struct ModelsCommand: AsyncParsableCommand {
     var overrides: [String] = []
 
     @OptionGroup var registry: RegistryOptions
+    @OptionGroup var table: TableOptions
 
     func run() async throws {
         let environment = Settings.environment
@@ -72,7 +73,7 @@ struct ModelsCommand: AsyncParsableCommand {
         if json {
             print(JSON.serialize(.array(catalog.specs.map(\.json))))
         } else {
-            print(Table.render(CatalogTable.headers, CatalogTable.rows(catalog.specs)))
+            print(table.render(CatalogTable.headers, CatalogTable.rows(catalog.specs)))
         }
 
         let refused = catalog.checkBackendOnlyModels(mode: mode, allowUnknown: catalogOptions.allowUnknownModel, warnings: warnings)

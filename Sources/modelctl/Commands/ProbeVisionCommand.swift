@@ -38,6 +38,9 @@ struct ProbeVisionCommand: AsyncParsableCommand {
     @Option(name: .customLong("expect"), help: ArgumentHelp("The image's colour; vision_ok then requires the reply to name it.", valueName: "colour"))
     var expect: String?
 
+    @Flag(name: .customLong("json"), help: "Print the result as JSON (the only form; accepted for symmetry with the other commands).")
+    var json = false
+
     @OptionGroup var registry: RegistryOptions
 
     func validate() throws {

@@ -4,6 +4,7 @@ import Foundation
 import ModelRegistry
 import ModelStores
 import OrderedJSON
+import FileSupport
 
 struct ScanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,13 +34,16 @@ struct ScanCommand: AsyncParsableCommand {
     var json = false
 
     @OptionGroup var hashing: HashingOptions
-
-    func validate() throws {
-    }
+    @OptionGroup var reports: ReportFileOptions
 
     func run() async throws {
         let targets = paths.isEmpty ? try ScanCommand.defaultPaths() : paths
+        let started = ContinuousClock.now
         let report = try await StoreScanner(hasher: ArtifactHasher(jobs: hashing.jobs)).scan(paths: targets)
+        let seconds = (ContinuousClock.now - started).inSeconds, finished = Date()
+        let written = reports.write(junit: { JUnitReport(report, hostname: ReportFileOptions.hostname, finished: finished, seconds: seconds) },
+                                    prometheus: { PrometheusReport(report, finished: finished, seconds: seconds) })
+        Annotation.emit(Annotation.of(report))
         for note in report.notes { Terminal.note("modelctl: note: \(note)") }
         for item in report.items {
             for note in item.notes { Terminal.note("modelctl: note: \(ScanCommand.displayName(item)): \(note)") }
@@ -51,7 +55,7 @@ struct ScanCommand: AsyncParsableCommand {
             for item in report.items { print(ScanCommand.line(item)) }
         }
         if report.hasCorruption { throw CommandFailure(code: 2, message: "") }
-        if report.hasErrors { throw CommandFailure(code: 1, message: "") }
+        if report.hasErrors || !written { throw CommandFailure(code: 1, message: "") }
     }
 
     /// The default stores that exist; the environment is read here, at the edge, only.
@@ -88,7 +92,7 @@ struct ScanCommand: AsyncParsableCommand {
             return "ok       \(name)  \(item.blobs) blobs, \(Format.bytes(item.bytes))  \(item.path)"
         case .corrupt:
             let bad = item.problems.map { "\($0.role) \($0.path): \($0.summary)" }.joined(separator: "; ")
-            return "corrupt  \(name)  \(bad)"
+            return Terminal.red("corrupt") + "  \(Text.escapingControls(name))  \(Text.escapingControls(bad))"
         case .error(let message):
             return "error    \(name)  \(message)"
         }
@@ -96,6 +100,7 @@ struct ScanCommand: AsyncParsableCommand {
 
     static func json(_ report: ScanReport) -> JSONValue {
         .object(JSONObject([
+            ("schema_version", .number(JSONNumber(JSONSchema.version))),
             ("items", .array(report.items.map(json))),
             ("errors", .array(report.errors.map(JSONValue.string))),
             ("notes", .array(report.notes.map(JSONValue.string))),

@@ -75,7 +75,7 @@ struct SignCommand: AsyncParsableCommand {
                 ("curve", .string(record.curve.rawValue)),
                 ("subject_name", .string(record.statement.modelName)),
                 ("subject_sha256", .string(record.statement.subjectDigest)),
-                ("files", .number(JSONNumber(record.statement.resources.count))),
+                ("file_count", .number(JSONNumber(record.statement.resources.count))),
             ]))
             print(JSON.serialize(object))
         } else {

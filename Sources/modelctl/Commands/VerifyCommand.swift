@@ -58,12 +58,16 @@ struct VerifyCommand: AsyncParsableCommand {
     @OptionGroup var hashing: HashingOptions
     @OptionGroup var location: LocationOptions
     @OptionGroup var registry: RegistryOptions
+    @OptionGroup var reports: ReportFileOptions
 
     func validate() throws {
         if all && !names.isEmpty { throw ValidationError("give entry names or --all, not both") }
         if !all && names.isEmpty { throw ValidationError("name the entries to verify, or pass --all") }
         if signature != nil && (all || names.count != 1) { throw ValidationError("--signature checks one entry or path at a time") }
         if publicKey != nil && signature == nil { throw ValidationError("--public-key goes with --signature") }
+        if signature != nil && (reports.junit != nil || reports.prometheus != nil) {
+            throw ValidationError("--junit and --prometheus report registry entries; they do not go with --signature")
+        }
     }
 
     func run() async throws {
@@ -79,7 +83,7 @@ struct VerifyCommand: AsyncParsableCommand {
         let batch = all ? try await locker.verifyAll(options: options, progress: progress)
             : try await locker.verify(names: names, options: options, progress: progress)
         Terminal.clearProgress()
-        try VerifyReport.print(batch, json: json, single: !all && names.count == 1)
+        try VerifyReport.print(batch, json: json, single: !all && names.count == 1, reports: reports)
     }
 }
 
@@ -87,19 +91,23 @@ struct VerifyCommand: AsyncParsableCommand {
 enum VerifyReport {
     /// Prints every result (text or JSON on stdout; errors, skips and the summary on stderr)
     /// and throws the exit status the batch deserves.
-    static func print(_ batch: BatchVerification, json: Bool, single: Bool) throws {
+    static func print(_ batch: BatchVerification, json: Bool, single: Bool, reports: ReportFileOptions? = nil) throws {
+        let finished = Date()
+        let written = reports?.write(junit: { JUnitReport(batch, hostname: ReportFileOptions.hostname, finished: finished) },
+                                     prometheus: { PrometheusReport(batch, finished: finished) }) ?? true
+        Annotation.emit(Annotation.of(batch))
         for result in batch.results {
             for warning in result.warnings where !warning.isEmpty {
                 if result.status == .skipped { Terminal.note(warning) } else { Terminal.warning(warning) }
             }
             if let error = result.error, result.status == .error { Terminal.error(error.message) }
-            if !json, result.status != .error, result.status != .skipped { Swift.print(text(result)) }
+            if !json, result.status != .error, result.status != .skipped { Output.emit(text(result) + "\n") }
         }
         for error in batch.errors { Terminal.error(error.message) }
         if let notRecorded = batch.notRecorded { Terminal.warning(notRecorded) }
         if json {
             let values = batch.results.map(Self.json)
-            Swift.print(JSON.serialize(single && values.count == 1 ? values[0] : .array(values)))
+            Output.emit(JSON.serialize(single && values.count == 1 ? values[0] : .array(values)) + "\n")
         }
         if batch.results.count > 1 || batch.results.isEmpty {
             Terminal.note("verified \(batch.results.count) entries: \(batch.count(.ok) + batch.count(.recorded) + batch.count(.expectationSet)) ok, "
@@ -110,16 +118,17 @@ enum VerifyReport {
             throw CommandFailure.violation(violations.count == 1 ? "lock violation: \(violations[0].name) does not match its expected aggregate"
                 : "\(violations.count) lock violations")
         }
-        if batch.hasError { throw CommandFailure(code: 1, message: "") }
+        if batch.hasError || !written { throw CommandFailure(code: 1, message: "") }
     }
 
     static func text(_ o: EntryVerification) -> String {
         switch o.status {
         case .violation:
+            let name = Text.escapingControls(o.name)
             if !o.storeProblems.isEmpty {
-                return (["\(o.name): CORRUPT (store blobs do not match their names)"] + o.storeProblems.map { "  corrupt  " + $0 }).joined(separator: "\n")
+                return (["\(name): " + Terminal.red("CORRUPT") + " (store blobs do not match their names)"] + o.storeProblems.map { "  corrupt  " + $0 }).joined(separator: "\n")
             }
-            var lines = ["\(o.name): LOCK VIOLATION", "  expected \(o.expectedAggregate ?? "-")", "  actual   \(o.aggregate ?? "-")"]
+            var lines = ["\(name): " + Terminal.red("LOCK VIOLATION"), "  expected \(o.expectedAggregate ?? "-")", "  actual   \(o.aggregate ?? "-")"]
             if let diff = o.diff {
                 if !o.hadRecordedFiles { lines.append("  (no per-file digests were recorded for this entry: every file is listed as added)") }
                 let width = max(([0] + diff.changed.map(\.path.count) + diff.missing.map(\.path.count) + diff.added.map(\.path.count)).max()!, 1)
@@ -138,7 +147,7 @@ enum VerifyReport {
             default: "OK (unlocked, recorded)"
             }
             return """
-                \(o.name): \(state)
+                \(Text.escapingControls(o.name)): \(state)
                   aggregate     \(o.aggregate ?? "-")
                   files         \(o.fileCount) (\(Format.bytes(o.bytes)))
                   last_verified \(o.lastVerified ?? "-")
@@ -146,8 +155,39 @@ enum VerifyReport {
         }
     }
 
+    /// One line: what is wrong with a violation (`NAME does not match its expected aggregate:
+    /// 1 changed, 0 missing, 2 added, 0 moved`) or a corrupt store.
+    static func summary(_ o: EntryVerification) -> String {
+        if !o.storeProblems.isEmpty { return "\(o.name): \(o.storeProblems.count) store blobs do not match their names" }
+        var text = "\(o.name) does not match its expected aggregate"
+        if let diff = o.diff {
+            text += ": \(diff.changed.count) changed, \(diff.missing.count) missing, \(diff.added.count) added, \(diff.moved.count) moved"
+        }
+        return text
+    }
+
+    /// The files behind a violation, one per line in path order: `changed PATH expected X actual Y`,
+    /// `missing PATH`, `added PATH`, `moved FROM -> TO`, `corrupt BLOB`.
+    static func details(_ o: EntryVerification) -> String {
+        var lines = o.storeProblems.map { "corrupt \($0)" }
+        if o.storeProblems.isEmpty { lines.append("expected aggregate \(o.expectedAggregate ?? "-")\nactual aggregate \(o.aggregate ?? "-")") }
+        if let diff = o.diff {
+            lines += sortedByPath(diff.changed, \.path).map { "changed \($0.path) expected \($0.expected) actual \($0.actual)" }
+            lines += sortedByPath(diff.missing, \.path).map { "missing \($0.path) expected \($0.sha256)" }
+            lines += sortedByPath(diff.added, \.path).map { "added \($0.path) actual \($0.sha256)" }
+            lines += sortedByPath(diff.moved, \.from).map { "moved \($0.from) -> \($0.to) sha256 \($0.sha256)" }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// `items` in the byte order of their paths (the order manifests use).
+    static func sortedByPath<T>(_ items: [T], _ path: KeyPath<T, String>) -> [T] {
+        items.sorted { $0[keyPath: path].utf8.lexicographicallyPrecedes($1[keyPath: path].utf8) }
+    }
+
     static func json(_ o: EntryVerification) -> JSONValue {
         var object = JSONObject([
+            ("schema_version", .number(JSONNumber(JSONSchema.version))),
             ("name", .string(o.name)),
             ("status", .string(o.status.rawValue)),
             ("locked", .bool(o.locked)),
@@ -155,7 +195,7 @@ enum VerifyReport {
             ("expected_aggregate_sha256", o.expectedAggregate.map(JSONValue.string) ?? .null),
             ("last_verified", o.lastVerified.map(JSONValue.string) ?? .null),
             ("root", o.manifest.map { .string($0.root) } ?? .null),
-            ("files", .number(JSONNumber(o.fileCount))),
+            ("file_count", .number(JSONNumber(o.fileCount))),
             ("bytes", .number(JSONNumber(Int(o.bytes)))),
             ("seconds", .number(JSONNumber(o.duration.inSecondsRounded))),
         ])
@@ -163,10 +203,10 @@ enum VerifyReport {
         if !o.storeProblems.isEmpty { object["corrupt"] = .array(o.storeProblems.map(JSONValue.string)) }
         if !o.warnings.isEmpty { object["warnings"] = .array(o.warnings.map(JSONValue.string)) }
         if let diff = o.diff {
-            object["changed"] = .array(diff.changed.map { ["path": .string($0.path), "expected": .string($0.expected), "actual": .string($0.actual)] })
-            object["missing"] = .array(diff.missing.map { ["path": .string($0.path), "expected": .string($0.sha256)] })
-            object["added"] = .array(diff.added.map { ["path": .string($0.path), "actual": .string($0.sha256)] })
-            object["moved"] = .array(diff.moved.map { ["from": .string($0.from), "to": .string($0.to), "sha256": .string($0.sha256)] })
+            object["changed"] = .array(sortedByPath(diff.changed, \.path).map { ["path": .string($0.path), "expected": .string($0.expected), "actual": .string($0.actual)] })
+            object["missing"] = .array(sortedByPath(diff.missing, \.path).map { ["path": .string($0.path), "expected": .string($0.sha256)] })
+            object["added"] = .array(sortedByPath(diff.added, \.path).map { ["path": .string($0.path), "actual": .string($0.sha256)] })
+            object["moved"] = .array(sortedByPath(diff.moved, \.from).map { ["from": .string($0.from), "to": .string($0.to), "sha256": .string($0.sha256)] })
         }
         return .object(object)
     }

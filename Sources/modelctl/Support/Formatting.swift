@@ -1,43 +1,106 @@
 import ArtifactHashing
 import FileSupport
 import Foundation
+import Synchronization
 
 /// Formatting shared by the commands.
 enum Format {
-    /// `1.23 GB`, `456 MB`, `12 kB`, `5 B` (decimal units, as disk sizes are quoted).
+    /// `5 B`, `12K`, `4.5M`, `1.2G` (binary units, as `ls -lh` prints them: one decimal below
+    /// 10, none above, rounded up).
     static func bytes(_ n: Int64) -> String {
-        let units = ["B", "kB", "MB", "GB", "TB"]
+        let units = ["K", "M", "G", "T", "P", "E"]
+        guard n >= 1024 else { return "\(max(n, 0)) B" }
         var value = Double(n)
-        var unit = 0
-        while value >= 1000, unit < units.count - 1 {
-            value /= 1000
+        var unit = -1
+        while value >= 1024, unit < units.count - 1 {
+            value /= 1024
             unit += 1
         }
-        return unit == 0 ? "\(n) B" : String(format: "%.2f %@", value, units[unit])
+        if value < 10 {
+            let rounded = (value * 10).rounded(.up) / 10
+            if rounded < 10 { return String(format: "%.1f%@", rounded, units[unit]) }
+            value = rounded
+        }
+        var whole = value.rounded(.up)
+        if whole >= 1024, unit < units.count - 1 {
+            whole = 1
+            unit += 1
+            return "\(Int(whole)).0\(units[unit])"
+        }
+        return "\(Int(whole))\(units[unit])"
     }
 
-    /// A progress callback that draws `hashing NAME: 45% 1.2 GB / 2.7 GB` on a terminal.
+    /// `1:05`, `12:00:03`: an ETA or elapsed time.
+    static func clock(_ seconds: Double) -> String {
+        guard seconds.isFinite, seconds >= 0 else { return "--:--" }
+        let s = Int(min(seconds, 359_999).rounded())
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    }
+
+    /// A progress callback that draws `hashing NAME: 45% 1.2G / 2.7G, 310M/s, ETA 0:05, 3/10 files`.
     static func progressHandler(label: String) -> (@Sendable (HashProgress) -> Void)? {
-        guard Terminal.stderrIsTerminal else { return nil }
-        return { p in
-            let percent = p.bytesTotal > 0 ? Int(Double(p.bytesDone) * 100 / Double(p.bytesTotal)) : 100
-            Terminal.progress("hashing \(label): \(percent)% \(bytes(p.bytesDone)) / \(bytes(p.bytesTotal)), \(p.filesDone)/\(p.filesTotal) files")
-        }
+        guard let meter = ProgressMeter.make() else { return nil }
+        return { meter.update(label, $0) }
     }
 
     /// A progress callback for runs over several entries: `hashing NAME: 45% ...`.
     static func progressHandler() -> (@Sendable (String, HashProgress) -> Void)? {
-        guard Terminal.stderrIsTerminal else { return nil }
-        return { name, p in
-            let percent = p.bytesTotal > 0 ? Int(Double(p.bytesDone) * 100 / Double(p.bytesTotal)) : 100
-            Terminal.progress("hashing \(name): \(percent)% \(bytes(p.bytesDone)) / \(bytes(p.bytesTotal)), \(p.filesDone)/\(p.filesTotal) files")
+        guard let meter = ProgressMeter.make() else { return nil }
+        return { meter.update($0, $1) }
+    }
+
+    /// The progress line for `label` at `progress`, `elapsed` seconds after it started, at most
+    /// `width` characters: a long label loses its beginning (`…/end/of/the/path`) before the
+    /// numbers lose anything.
+    static func progressLine(_ label: String, _ p: HashProgress, elapsed: Double, width: Int = .max) -> String {
+        let percent = p.bytesTotal > 0 ? Int(Double(p.bytesDone) * 100 / Double(p.bytesTotal)) : 100
+        var stats = "\(min(percent, 100))% \(bytes(p.bytesDone)) / \(bytes(p.bytesTotal))"
+        if elapsed >= 0.5, p.bytesDone > 0 {
+            let rate = Double(p.bytesDone) / elapsed
+            stats += ", \(bytes(Int64(rate)))/s"
+            if p.bytesTotal > p.bytesDone { stats += ", ETA " + clock(Double(p.bytesTotal - p.bytesDone) / rate) }
         }
+        stats += ", \(p.filesDone)/\(p.filesTotal) files"
+        var name = Text.escapingControls(label)
+        let room = width - "hashing : ".count - stats.count
+        if name.count > room { name = room > 1 ? "…" + String(name.suffix(room - 1)) : "…" }
+        return "hashing \(name): \(stats)"
     }
 
     /// The first 12 hex digits of a digest, or `-` when there is none.
     static func short(_ digest: String?) -> String {
         guard let digest, !digest.isEmpty else { return "-" }
         return String(digest.prefix(12))
+    }
+}
+
+/// Draws progress at most ten times a second, with the rate measured from the first report
+/// of each entry.
+final class ProgressMeter: Sendable {
+    private struct State {
+        var label = ""
+        var started = ContinuousClock.now
+        var lastDrawn: ContinuousClock.Instant?
+    }
+
+    private let state = Mutex(State())
+
+    /// A meter, or nil where no progress is drawn (not a terminal, `TERM=dumb`, `--quiet`).
+    static func make() -> ProgressMeter? { Terminal.progressEnabled ? ProgressMeter() : nil }
+
+    func update(_ label: String, _ progress: HashProgress) {
+        let now = ContinuousClock.now
+        let line: String? = state.withLock { state in
+            if state.label != label {
+                state = State(label: label, started: now, lastDrawn: nil)
+            }
+            let finished = progress.bytesDone >= progress.bytesTotal && progress.filesDone >= progress.filesTotal
+            if let last = state.lastDrawn, now - last < .milliseconds(100), !finished { return nil }
+            state.lastDrawn = now
+            let elapsed = (now - state.started).inSeconds
+            return Format.progressLine(label, progress, elapsed: elapsed, width: Terminal.width() - 1)
+        }
+        if let line { Terminal.progress(line) }
     }
 }
 

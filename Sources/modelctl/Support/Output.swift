@@ -70,8 +70,14 @@ enum Output {
         try result.get()
     }
 
+    private static let wroteFlag = ProgressFlag()
+
+    /// Whether anything was written to standard output through ``Output``.
+    static var wroteAnything: Bool { wroteFlag.peek() }
+
     /// Writes all of `bytes`.
     static func write(bytes: UnsafeRawBufferPointer) throws(OutputError) {
+        if bytes.count > 0 { wroteFlag.set(true) }
         // Whatever `print` buffered goes first (a failure there shows again in our write).
         fflush(nil)
         var done = 0
@@ -108,4 +114,44 @@ enum Output {
             pending.removeAll(keepingCapacity: true)
         }
     }
+}
+
+extension Output {
+    /// Writes `text` to standard output, or ends the process the way a failed write deserves:
+    /// a reader that went away (`EPIPE`) exits 1 without a word, as coreutils does; a full
+    /// device or a closed descriptor prints the error and exits 1. With `--quiet`, results
+    /// that were not asked for as JSON are dropped.
+    static func emit(_ text: String) {
+        let style = Terminal.style
+        if style.quiet && !style.json { return }
+        do {
+            try write(text)
+        } catch {
+            exitAfterFailedWrite(error)
+        }
+    }
+
+    /// Ends the process after a failed write to standard output (see ``emit(_:)``).
+    static func exitAfterFailedWrite(_ error: OutputError) -> Never {
+        Terminal.clearProgress()
+        if error.code != .brokenPipe { Terminal.error(error.message) }
+        exit(1)
+    }
+
+    /// Writes what `print` and the C library still hold, and ends the process as
+    /// ``emit(_:)`` would if that write fails (called once before a command's exit).
+    static func flushOrExit() {
+        errno = 0
+        // Every stream: whatever a library or `Swift.print` left in stdout's buffer.
+        if fflush(nil) != 0 {
+            exitAfterFailedWrite(OutputError(errno: errno == 0 ? EIO : errno))
+        }
+    }
+}
+
+/// Every command's results reach standard output through ``Output/emit(_:)``: this shadows
+/// `Swift.print` inside the command-line tool, so a plain `print` reports a full device or a
+/// closed stdout instead of losing the text, and honours `--quiet`.
+func print(_ items: Any..., separator: String = " ", terminator: String = "\n") {
+    Output.emit(items.map { "\($0)" }.joined(separator: separator) + terminator)
 }
