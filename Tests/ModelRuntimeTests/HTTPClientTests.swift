@@ -118,6 +118,32 @@ struct HTTPClientTests {
         #expect(missing?.message == "http://[::1]:\(server.port)/missing: HTTP 404: nope")
     }
 
+    @Test func anIPv6ChunkedAnswerEndsAtItsLastChunkEvenWhenTheServerKeepsTheConnection() async throws {
+        let server = try RawLoopbackServer(ipv6: true) { connection in
+            _ = connection.readHead()
+            connection.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+            Thread.sleep(forTimeInterval: 15)  // keep-alive: the server does not close
+        }
+        defer { server.stop() }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let answer = try await client.get(server.url("/keep"), timeout: .seconds(20))
+        #expect(answer.bodyText == "hello")
+        #expect(clock.now - start < .seconds(8), "took \(clock.now - start)")
+    }
+
+    @Test func anIPv6InterimAnswerIsSkipped() async throws {
+        let server = try RawLoopbackServer(ipv6: true) { connection in
+            _ = connection.readHead()
+            connection.write("HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n")
+            connection.write("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+        }
+        defer { server.stop() }
+        let answer = try await client.get(server.url("/hints"), timeout: .seconds(5))
+        #expect(answer.status == 200)
+        #expect(answer.bodyText == "ok")
+    }
+
     @Test func durationsConvertOnce() {
         #expect(Duration.milliseconds(1500).inSeconds == 1.5)
         #expect(Duration.milliseconds(500).secondsText == "0.5 s")
