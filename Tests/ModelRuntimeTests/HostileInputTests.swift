@@ -176,6 +176,14 @@ struct HostValidationTests {
         (#"{"name": "a", "backend": "ollama"}"#, "evil.example/x"),
         (#"{"name": "a", "backend": "ollama"}"#, "me@evil.example"),
         (#"{"name": "a", "backend": "ollama"}"#, "gpu box:11434"),
+        // Ports outside 1...65535, written anywhere, are refused (not dropped or passed on).
+        (#"{"name": "a", "backend": "vllm", "backend_config": {"port": 99999}}"#, nil),
+        (#"{"name": "a", "backend": "vllm", "backend_config": {"host": "gpu-box:70000"}}"#, nil),
+        (#"{"name": "a", "backend": "vllm", "backend_config": {"host": "[::1]:99999", "port": 8000}}"#, nil),
+        (#"{"name": "a", "backend": "vllm", "backend_config": {"host": "[::1]:abc"}}"#, nil),
+        (#"{"name": "a", "backend": "vllm", "backend_config": {"host": "[::1]x"}}"#, nil),
+        (#"{"name": "a", "backend": "ollama"}"#, "gpu-box:99999"),
+        (#"{"name": "a", "backend": "ollama"}"#, "[::1]:65536"),
     ])
     func hostsWithSeparatorsAreRefused(_ json: String, _ ollamaHost: String?) throws {
         let e = try entry(json)
@@ -192,5 +200,10 @@ struct HostValidationTests {
         #expect(try EndpointResolver().endpoint(for: v4) == "http://10.0.0.7:9/v1")
         let v6 = try entry(#"{"name": "a", "backend": "vllm", "backend_config": {"host": "[fd00::2]"}}"#)
         #expect(try EndpointResolver().endpoint(for: v6) == "http://[fd00::2]:24001/v1")
+        let v6Port = try entry(#"{"name": "a", "backend": "ollama"}"#)
+        #expect(try EndpointResolver(ollamaHost: "[::1]:65535").endpoint(for: v6Port) == "http://[::1]:65535/v1")
+        #expect(try EndpointResolver(ollamaHost: "::1").endpoint(for: v6Port) == "http://[::1]:11434/v1")
+        let highest = try entry(#"{"name": "a", "backend": "vllm", "backend_config": {"port": 65535}}"#)
+        #expect(try EndpointResolver().endpoint(for: highest) == "http://localhost:65535/v1")
     }
 }
