@@ -454,3 +454,41 @@ func replacePayload(in bundle: String, with payload: [UInt8]) throws {
         #expect(try await SignedStatement.hashing(root: dir.file("models/qwen/..")).modelName == "models")
     }
 }
+
+/// `allow_symlinks` must be true whenever the tree holds a link, wherever it sits: model_signing's
+/// verifier refuses a tree with a link under a statement that says `false`.
+@Suite struct ModelSigningSymlinkDetectionTests {
+    @Test("a link 300 directories deep is found")
+    func deepLink() async throws {
+        let dir = TemporaryDirectory()
+        var relative = "m"
+        for _ in 0..<300 { relative += "/d" }
+        try dir.write(relative + "/target", "x")
+        try FileManager.default.createSymbolicLink(atPath: dir.file(relative + "/link"), withDestinationPath: "target")
+        let statement = try await SignedStatement.hashing(root: dir.file("m"), jobs: 1)
+        #expect(statement.resources.count == 2)
+        #expect(statement.allowSymlinks)
+    }
+
+    @Test("a link whose name is not UTF-8 is found")
+    func nonUTF8LinkName() async throws {
+        let dir = TemporaryDirectory()
+        try dir.write("m/sub/target", "x")
+        let made = try shell(#"cd "$0/m/sub" && ln -s target "$(printf 'link\377')""#, arguments: [dir.path])
+        #expect(made.status == 0, "\(made.stderr)")
+        let statement = try await SignedStatement.hashing(root: dir.file("m"), jobs: 1)
+        #expect(statement.resources.count == 2)
+        #expect(statement.allowSymlinks)
+    }
+
+    @Test("a link is found under a descriptor limit that the hashing walk stays within")
+    func fewDescriptors() throws {
+        // The statement is built in a child process (the built tool) with `ulimit -n 16`.
+        let dir = TemporaryDirectory()
+        try dir.write("m/a/b/c/d/e/f/g/h/i/j/k/target", "x")
+        try FileManager.default.createSymbolicLink(atPath: dir.file("m/a/b/c/d/e/f/g/h/i/j/k/link"), withDestinationPath: "target")
+        let result = try shell(#"ulimit -n 16 && exec "$0" hash "$1" --format model-signing --jobs 1"#, arguments: [modelctlBinary, dir.file("m")])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains(#""allow_symlinks": true"#), "\(result.stdout)")
+    }
+}
