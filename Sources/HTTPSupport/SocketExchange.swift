@@ -26,7 +26,7 @@ struct SocketExchange: Sendable {
     }
 
     private func perform() -> Result<HTTPResponse, HTTPError> {
-        let target = url.absoluteString
+        let target = url.redactedText
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         func remainingMilliseconds() -> Int {

@@ -145,32 +145,32 @@ public struct ServedDigestCheck: Sendable, Hashable {
         let url = BackendEndpoint(name: entry.name, kind: .ollama, baseURL: endpoint).modelsURL
         let name = servedName(of: entry)
         var result = ServedDigestCheck(
-            entry: entry.name, servedName: name, url: url.absoluteString, recordedDigest: recordedManifestDigest(of: entry),
+            entry: entry.name, servedName: name, url: url.redactedText, recordedDigest: recordedManifestDigest(of: entry),
             locked: entry.versionLock.locked, served: nil, outcome: .unavailable, message: ""
         )
         let models: [OllamaServedModel]
         do {
             let response = try await client.get(url, headers: ["Accept": "application/json"], timeout: timeout, maxBodyBytes: maxTagsBytes)
-            let json = try JSON.parse(response.body, source: url.absoluteString)
+            let json = try JSON.parse(response.body, source: url.redactedText)
             guard let items = json["models"]?.arrayValue else {
-                result.message = "\(entry.name): \(url.absoluteString) did not answer an Ollama model list (expected an object with \"models\"); the served digest is unknown"
+                result.message = "\(entry.name): \(url.redactedText) did not answer an Ollama model list (expected an object with \"models\"); the served digest is unknown"
                 return result
             }
             models = items.compactMap(OllamaServedModel.init)
         } catch {
-            result.message = "\(entry.name): cannot ask \(url.absoluteString) which model it serves: \(error); is Ollama running there?"
+            result.message = "\(entry.name): cannot ask \(url.redactedText) which model it serves: \(error); is Ollama running there?"
             return result
         }
         let wanted = OllamaServedModel.canonicalName(name)
         guard let served = models.first(where: { OllamaServedModel.canonicalName($0.name) == wanted }) else {
             result.outcome = .notServed
-            result.message = "\(entry.name): \(url.absoluteString) does not list '\(name)' (ollama pull it there, or fix served_model_id)"
+            result.message = "\(entry.name): \(url.redactedText) does not list '\(name)' (ollama pull it there, or fix served_model_id)"
             return result
         }
         result.served = served
         guard let servedDigest = served.digest else {
             result.outcome = .notServed
-            result.message = "\(entry.name): \(url.absoluteString) lists '\(served.name)' without a digest; the served digest is unknown"
+            result.message = "\(entry.name): \(url.redactedText) lists '\(served.name)' without a digest; the served digest is unknown"
             return result
         }
         guard let recorded = result.recordedDigest else {
@@ -180,10 +180,10 @@ public struct ServedDigestCheck: Sendable, Hashable {
         }
         if servedDigest == recorded {
             result.outcome = .match
-            result.message = "\(entry.name): \(url.absoluteString) serves '\(served.name)' with the recorded manifest digest \(recorded)"
+            result.message = "\(entry.name): \(url.redactedText) serves '\(served.name)' with the recorded manifest digest \(recorded)"
         } else {
             result.outcome = .mismatch
-            result.message = "\(entry.name): \(url.absoluteString) serves '\(served.name)' with manifest digest \(servedDigest), but the \(result.locked ? "locked" : "recorded") one is \(recorded): the server holds other bytes (re-pull it there, or re-lock with `modelctl lock \(entry.name) --update --reason ...`)"
+            result.message = "\(entry.name): \(url.redactedText) serves '\(served.name)' with manifest digest \(servedDigest), but the \(result.locked ? "locked" : "recorded") one is \(recorded): the server holds other bytes (re-pull it there, or re-lock with `modelctl lock \(entry.name) --update --reason ...`)"
         }
         return result
     }

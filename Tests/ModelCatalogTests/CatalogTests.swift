@@ -251,3 +251,16 @@ struct CatalogWarningEscapeTests {
         #expect(CatalogWarnings.printable("a\tb\rc\u{7F}\u{85}\u{202E}") == #"a\tb\rc\x7f\u{0085}\u{202E}"#)
     }
 }
+
+struct CatalogCredentialTests {
+    @Test("a password written into the catalog server's or a backend's URL never reaches a warning")
+    func credentialsAreRedacted() async throws {
+        let log = WarningLog()
+        let server = URL(string: "http://me:s3cret@127.0.0.1:1")!
+        let backend = BackendEndpoint(name: "o", kind: .ollama, baseURL: URL(string: "http://me:s3cret@127.0.0.1:1")!)
+        _ = await Catalog.load(CatalogConfiguration(serverURL: server, backends: [backend], timeout: .seconds(2)), warnings: log.warnings)
+        #expect(log.lines.count == 2, "\(log.lines)")
+        #expect(!log.lines.contains { $0.contains("s3cret") }, "\(log.lines)")
+        #expect(log.count(containing: "http://***@127.0.0.1:1/") == 2, "\(log.lines)")
+    }
+}

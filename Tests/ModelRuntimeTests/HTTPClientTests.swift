@@ -144,6 +144,21 @@ struct HTTPClientTests {
         #expect(answer.bodyText == "ok")
     }
 
+    @Test func credentialsInAURLAreNeverPrinted() async throws {
+        let server = try LoopbackHTTPServer { _ in .text("nope", status: 503) }
+        defer { server.stop() }
+        let withUser = URL(string: "http://me:s3cret@127.0.0.1:\(server.port)/x")!
+        let status = await #expect(throws: HTTPError(.status)) { try await client.get(withUser, timeout: .seconds(5)) }
+        #expect(status?.message == "http://***@127.0.0.1:\(server.port)/x: HTTP 503: nope")
+        let refused = await #expect(throws: HTTPError(.unreachable)) {
+            try await client.get(URL(string: "http://me:s3cret@127.0.0.1:1/y")!, timeout: .seconds(5))
+        }
+        #expect(refused?.message.contains("s3cret") == false)
+        #expect(refused?.message.hasPrefix("http://***@127.0.0.1:1/y") == true)
+        #expect(URL(string: "https://a@b@host:1/p?q=x@y#f@g")!.redactedText == "https://***@host:1/p?q=x@y#f@g")
+        #expect(URL(string: "http://host/p@q")!.redactedText == "http://host/p@q")
+    }
+
     @Test func durationsConvertOnce() {
         #expect(Duration.milliseconds(1500).inSeconds == 1.5)
         #expect(Duration.milliseconds(500).secondsText == "0.5 s")
