@@ -11,17 +11,26 @@ struct FileReadFailure: Error {
 }
 
 /// Reads a whole regular file of at most `limit` bytes.
+///
+/// The file is opened without blocking (a FIFO put where a key or bundle belongs is refused,
+/// not waited on forever) and read to its end, not to the size `fstat` gives (files in
+/// `/proc` report 0), never past `limit`.
 func readSmallFile(_ path: String, limit: Int) throws(FileReadFailure) -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
     guard fd >= 0 else { throw FileReadFailure(reason: String(cString: strerror(errno))) }
     defer { close(fd) }
     var info = stat()
     guard fstat(fd, &info) == 0 else { throw FileReadFailure(reason: String(cString: strerror(errno))) }
     guard info.st_mode & S_IFMT == S_IFREG else { throw FileReadFailure(reason: "not a regular file") }
     guard info.st_size <= limit else { throw FileReadFailure(reason: "larger than \(limit) bytes") }
-    var bytes = [UInt8](repeating: 0, count: Int(info.st_size) + 1)
+    var bytes = [UInt8](repeating: 0, count: min(Int(info.st_size), limit) + 1)
     var filled = 0
-    while filled < bytes.count {
+    while true {
+        if filled == bytes.count {
+            // The file holds more than its size said (or grew): read on, up to the limit.
+            guard bytes.count <= limit else { throw FileReadFailure(reason: "larger than \(limit) bytes") }
+            bytes.append(contentsOf: repeatElement(0, count: min(max(bytes.count, 4096), limit + 1 - bytes.count)))
+        }
         let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
         if n < 0 {
             if errno == EINTR { continue }
@@ -29,9 +38,8 @@ func readSmallFile(_ path: String, limit: Int) throws(FileReadFailure) -> [UInt8
         }
         if n == 0 { break }
         filled += n
-        // The file grew past its size while being read: give up rather than read without bound.
-        if filled > limit { throw FileReadFailure(reason: "larger than \(limit) bytes") }
     }
+    guard filled <= limit else { throw FileReadFailure(reason: "larger than \(limit) bytes") }
     bytes.removeLast(bytes.count - filled)
     return bytes
 }

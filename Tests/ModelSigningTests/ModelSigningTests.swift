@@ -492,3 +492,28 @@ func replacePayload(in bundle: String, with payload: [UInt8]) throws {
         #expect(result.stdout.contains(#""allow_symlinks": true"#), "\(result.stdout)")
     }
 }
+
+/// Keys and bundles are read from regular files only, to their end, never waited on.
+@Suite struct ModelSigningHostileFileTests {
+    @Test("a FIFO where the key or the bundle belongs is refused at once, naming it", .timeLimit(.minutes(1)))
+    func fifos() async throws {
+        let dir = TemporaryDirectory()
+        try dir.write("m/w", "w")
+        #expect(mkfifo(dir.file("key.pem"), 0o600) == 0)
+        #expect(mkfifo(dir.file("model.sig"), 0o600) == 0)
+        let key = await #expect(throws: SigningError(.keyUnreadable, "")) {
+            _ = try await ModelSigner().sign(root: dir.file("m"), privateKeyPEMPath: dir.file("key.pem"))
+        }
+        #expect(key?.message.contains("key.pem") == true)
+        let bundle = await #expect(throws: SigningError.self) {
+            _ = try await ModelSignatureVerifier().verify(root: dir.file("m"), bundlePath: dir.file("model.sig"),
+                                                          publicKeyPEMPath: fixture("keys/p256.pub.pem"))
+        }
+        #expect(bundle?.message.contains("model.sig") == true)
+        let publicKey = await #expect(throws: SigningError(.keyUnreadable, "")) {
+            _ = try await ModelSignatureVerifier().verify(root: fixture("tree"), bundlePath: fixture("tree/model.sig"),
+                                                          publicKeyPEMPath: dir.file("key.pem"))
+        }
+        #expect(publicKey?.message.contains("key.pem") == true)
+    }
+}
