@@ -303,12 +303,18 @@ public struct Orchestrator: Sendable {
         case malformed(String)
     }
 
+    /// The largest state file read (1 MiB; modelctl writes a few hundred bytes): a huge file
+    /// put there is refused at once instead of parsed for many seconds.
+    static let maximumStateFileBytes = 1 << 20
+
     private func readState() throws(RuntimeError) -> StoredState {
         let path = configuration.stateFilePath
         let bytes: [UInt8]?
         do {
-            bytes = try AtomicFile.read(path)
+            bytes = try AtomicFile.read(path, limit: Self.maximumStateFileBytes)
         } catch {
+            // Too large to be a record modelctl wrote: malformed, so `--stop` clears it.
+            if error.code == .tooLarge { return .malformed("\(error.message) (the orchestrator's state file)") }
             throw RuntimeError(.stateIO, error.message)
         }
         guard let bytes else { return .none }

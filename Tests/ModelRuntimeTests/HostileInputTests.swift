@@ -41,6 +41,24 @@ struct OrchestratorSafetyTests {
         return process
     }
 
+    @Test("a huge state file is not parsed: current-model refuses it naming it, --stop clears it, at once")
+    func hugeStateFile() async throws {
+        try writeRawState(String(repeating: " ", count: 3 << 20) + "{}")
+        let orchestrator = Orchestrator(configuration: configuration())
+        let clock = ContinuousClock()
+        let start = clock.now
+        let current = #expect(throws: RuntimeError(.stateIO)) { try orchestrator.current() }
+        #expect(current?.message.contains("active_model.json: larger than 1 MiB") == true, "\(current?.message ?? "")")
+        let stopped = try await orchestrator.stop()
+        guard case .discardedMalformedState(let reason) = stopped else {
+            Issue.record("expected the state to be discarded, got \(stopped)")
+            return
+        }
+        #expect(reason.contains("larger than 1 MiB"))
+        #expect(!FileManager.default.fileExists(atPath: configuration().stateFilePath))
+        #expect(clock.now - start < .seconds(1), "took \(clock.now - start)")
+    }
+
     func writeRawState(_ json: String) throws {
         try FileManager.default.createDirectory(atPath: configuration().stateDirectory, withIntermediateDirectories: true)
         try AtomicFile.write(Array(json.utf8), to: configuration().stateFilePath)
