@@ -517,3 +517,20 @@ func replacePayload(in bundle: String, with payload: [UInt8]) throws {
         #expect(publicKey?.message.contains("key.pem") == true)
     }
 }
+
+@Suite struct ModelSigningNameTests {
+    @Test("a tree holding a file name that is not UTF-8 is refused for signing, naming the file, before anything is written")
+    func nonUTF8Name() async throws {
+        let dir = TemporaryDirectory()
+        try dir.write("m/ok", "ok")
+        let made = try shell(#"printf a > "$0/m/$(printf 'bad\377name')""#, arguments: [dir.path])
+        #expect(made.status == 0, "\(made.stderr)")
+        let error = await #expect(throws: SigningError(.hashingFailed, "")) {
+            _ = try await ModelSigner().sign(root: dir.file("m"), privateKeyPEMPath: try copyKey("p256.pem", into: dir))
+        }
+        #expect(error?.message.contains(#"bad\xffname"#) == true, "\(error?.message ?? "")")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("m/model.sig")))
+        let manifest = try await ArtifactHasher().hash(dir.file("m"))
+        #expect(throws: SigningError(.hashingFailed, "")) { try SignedStatement.statementBytes(for: manifest) }
+    }
+}
