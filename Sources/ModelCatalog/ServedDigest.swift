@@ -158,7 +158,8 @@ public struct ServedDigestCheck: Sendable, Hashable {
             }
             models = items.compactMap(OllamaServedModel.init)
         } catch {
-            result.message = "\(entry.name): cannot ask \(url.redactedText) which model it serves: \(error); is Ollama running there?"
+            let hint = (error as? HTTPError)?.code == .unreachable ? "; is Ollama running there?" : ""
+            result.message = "\(entry.name): cannot ask \(url.redactedText) which model it serves: \(error)\(hint)"
             return result
         }
         let wanted = OllamaServedModel.canonicalName(name)
