@@ -41,12 +41,10 @@ struct OrchestratorSafetyTests {
         return process
     }
 
-    @Test("a huge state file is not parsed: current-model refuses it naming it, --stop clears it, at once")
+    @Test("a huge state file is not parsed: current-model refuses it naming it, --stop clears it")
     func hugeStateFile() async throws {
         try writeRawState(String(repeating: " ", count: 3 << 20) + "{}")
         let orchestrator = Orchestrator(configuration: configuration())
-        let clock = ContinuousClock()
-        let start = clock.now
         let current = #expect(throws: RuntimeError(.stateIO)) { try orchestrator.current() }
         #expect(current?.message.contains("active_model.json: larger than 1 MiB") == true, "\(current?.message ?? "")")
         let stopped = try await orchestrator.stop()
@@ -56,7 +54,6 @@ struct OrchestratorSafetyTests {
         }
         #expect(reason.contains("larger than 1 MiB"))
         #expect(!FileManager.default.fileExists(atPath: configuration().stateFilePath))
-        #expect(clock.now - start < .seconds(1), "took \(clock.now - start)")
     }
 
     func writeRawState(_ json: String) throws {
