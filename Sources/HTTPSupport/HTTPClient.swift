@@ -176,10 +176,12 @@ final class SessionRouter: NSObject, URLSessionDataDelegate, @unchecked Sendable
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
         let overflow: Exchange? = exchanges.withLock { all in
-            guard var exchange = all[dataTask.taskIdentifier] else { return nil }
-            if exchange.body.count + data.count > exchange.limit { return exchange }
-            exchange.body.append(contentsOf: data)
-            all[dataTask.taskIdentifier] = exchange
+            let id = dataTask.taskIdentifier
+            guard let count = all[id]?.body.count, let limit = all[id]?.limit else { return nil }
+            if count + data.count > limit { return all[id] }
+            // Appended in place: a copy of the exchange would copy the whole body for every
+            // chunk (quadratic), and chunks would queue up unprocessed meanwhile.
+            all[id]?.body.append(contentsOf: data)
             return nil
         }
         if let overflow {

@@ -159,6 +159,23 @@ struct HTTPClientTests {
         #expect(URL(string: "http://host/p@q")!.redactedText == "http://host/p@q")
     }
 
+    @Test func aLargeBodyIsCollectedInLinearTime() async throws {
+        // 32 MiB arrive in many chunks; collecting them must not copy the body for each chunk.
+        let server = try RawLoopbackServer(ipv6: false) { connection in
+            _ = connection.readHead()
+            guard connection.write("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n") else { return }
+            let chunk = [UInt8](repeating: 0x20, count: 64 << 10)
+            while connection.write(chunk) {}
+        }
+        defer { server.stop() }
+        let clock = ContinuousClock()
+        let start = clock.now
+        await #expect(throws: HTTPError(.tooLarge)) {
+            try await client.get(server.url("/endless"), timeout: .seconds(60), maxBodyBytes: 32 << 20)
+        }
+        #expect(clock.now - start < .seconds(8), "took \(clock.now - start)")
+    }
+
     @Test func durationsConvertOnce() {
         #expect(Duration.milliseconds(1500).inSeconds == 1.5)
         #expect(Duration.milliseconds(500).secondsText == "0.5 s")
