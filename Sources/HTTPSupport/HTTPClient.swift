@@ -62,7 +62,7 @@ public final class HTTPClient: Sendable {
         method: String = "GET", url: URL, headers: [String: String] = [:], body: [UInt8]? = nil,
         timeout: Duration, maxBodyBytes: Int = HTTPClient.defaultMaxBodyBytes
     ) async throws(HTTPError) -> HTTPResponse {
-        let target = url.absoluteString
+        let target = url.redactedText
         guard let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
               let host = url.host, !host.isEmpty
         else {
@@ -111,7 +111,7 @@ public final class HTTPClient: Sendable {
         let response = try await send(url: url, headers: headers, timeout: timeout, maxBodyBytes: maxBodyBytes)
         guard response.isSuccess else {
             let detail = Self.excerpt(response.bodyText, limit: 200)
-            throw HTTPError(.status, "\(url.absoluteString): HTTP \(response.status)\(detail.isEmpty ? "" : ": " + detail)")
+            throw HTTPError(.status, "\(url.redactedText): HTTP \(response.status)\(detail.isEmpty ? "" : ": " + detail)")
         }
         return response
     }
@@ -176,10 +176,12 @@ final class SessionRouter: NSObject, URLSessionDataDelegate, @unchecked Sendable
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
         let overflow: Exchange? = exchanges.withLock { all in
-            guard var exchange = all[dataTask.taskIdentifier] else { return nil }
-            if exchange.body.count + data.count > exchange.limit { return exchange }
-            exchange.body.append(contentsOf: data)
-            all[dataTask.taskIdentifier] = exchange
+            let id = dataTask.taskIdentifier
+            guard let count = all[id]?.body.count, let limit = all[id]?.limit else { return nil }
+            if count + data.count > limit { return all[id] }
+            // Appended in place: a copy of the exchange would copy the whole body for every
+            // chunk (quadratic), and chunks would queue up unprocessed meanwhile.
+            all[id]?.body.append(contentsOf: data)
             return nil
         }
         if let overflow {
@@ -195,7 +197,7 @@ final class SessionRouter: NSObject, URLSessionDataDelegate, @unchecked Sendable
         // (`file:///etc/passwd` becomes `http://host/etc/passwd`), so judge the header itself.
         let location = response.value(forHTTPHeaderField: "Location")
         let destination = location.flatMap { URL(string: $0, relativeTo: response.url)?.absoluteURL } ?? request.url
-        let target = destination?.absoluteString ?? "(no URL)"
+        let target = destination?.redactedText ?? "(no URL)"
         let scheme = destination?.scheme?.lowercased()
         let refusal: String? = exchanges.withLock { all in
             guard var exchange = all[task.taskIdentifier] else { return nil }

@@ -26,7 +26,7 @@ struct SocketExchange: Sendable {
     }
 
     private func perform() -> Result<HTTPResponse, HTTPError> {
-        let target = url.absoluteString
+        let target = url.redactedText
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         func remainingMilliseconds() -> Int {
@@ -89,6 +89,11 @@ struct SocketExchange: Sendable {
             }
             if n < 0 { continue }
             if n == 0 { ended = true } else { received += chunk[0..<n] }
+            // An interim answer (1xx: 100 Continue, 103 Early Hints) precedes the real one:
+            // drop each, then read the next head from what is left.
+            while headerEnd == nil, let end = Self.find([13, 10, 13, 10], in: received), Self.isInterim(received[0..<end]) {
+                received.removeFirst(end + 4)
+            }
             if headerEnd == nil {
                 if let end = Self.find([13, 10, 13, 10], in: received) {
                     headerEnd = end + 4
@@ -128,6 +133,12 @@ struct SocketExchange: Sendable {
             if let end = headerEnd, received.count - end > rawLimit {
                 return .failure(HTTPError(.tooLarge, "\(target): the answer's body is larger than the limit of \(maxBodyBytes) bytes; stopped reading"))
             }
+            // A chunked body ends with its last chunk, whether or not the server then closes
+            // the connection (one that ignores `Connection: close` must not run into the deadline).
+            if chunked, let end = headerEnd, received.count - end >= 5, received.suffix(5).elementsEqual([48, 13, 10, 13, 10]),
+               Self.dechunk(Array(received[end...])) != nil {
+                break
+            }
         }
         guard let end = headerEnd else {
             return .failure(HTTPError(.unreachable, "\(target): the server closed the connection without answering"))
@@ -148,6 +159,13 @@ struct SocketExchange: Sendable {
             return .failure(HTTPError(.tooLarge, "\(target): the answer's body is larger than the limit of \(maxBodyBytes) bytes; stopped reading"))
         }
         return .success(HTTPResponse(status: status, body: payload))
+    }
+
+    /// Whether a response head is an interim (1xx) answer other than `101 Switching Protocols`.
+    static func isInterim(_ head: ArraySlice<UInt8>) -> Bool {
+        let statusLine = String(decoding: head.prefix(64), as: UTF8.self).split(separator: " ", maxSplits: 2)
+        guard statusLine.count >= 2, statusLine[0].hasPrefix("HTTP/1."), let code = Int(statusLine[1]) else { return false }
+        return (100...199).contains(code) && code != 101
     }
 
     /// The index of the first `needle` in `haystack` at or after `start`.

@@ -51,7 +51,7 @@ struct CapabilitiesServerSource: CatalogSource {
     }
 
     func layer(observedAt: String) async -> SourceLayer {
-        let origin = url.absoluteString
+        let origin = url.redactedText
         var layer = SourceLayer(tier: .server, origin: origin)
         var headers: [String: String] = [:]
         var problems: [String] = []
@@ -92,7 +92,7 @@ struct BackendSource: CatalogSource {
     var limit: Int
 
     func layer(observedAt: String) async -> SourceLayer {
-        let origin = backend.modelsURL.absoluteString
+        let origin = backend.modelsURL.redactedText
         var layer = SourceLayer(tier: .server, origin: origin, isBackend: true)
         var problems: [String] = []
         let what = "backend '\(backend.name)'"
@@ -161,9 +161,9 @@ private func fetchJSON(_ url: URL, headers: [String: String], timeout: Duration,
         return .failure(SourceFailure(error.message))
     }
     do {
-        return .success(try JSON.parse(response.body, source: url.absoluteString))
+        return .success(try JSON.parse(response.body, source: url.redactedText))
     } catch {
-        return .failure(SourceFailure("\(url.absoluteString): malformed JSON: \(error)"))
+        return .failure(SourceFailure("\(url.redactedText): malformed JSON: \(error)"))
     }
 }
 

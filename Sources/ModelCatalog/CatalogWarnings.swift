@@ -33,9 +33,9 @@ public final class CatalogWarnings: Sendable {
         self.sink = sink
     }
 
-    /// Emits `message`.
+    /// Emits `message`, with control characters escaped (see ``printable(_:)``).
     public func warn(_ message: String) {
-        sink(message)
+        sink(Self.printable(message))
     }
 
     /// Emits `message` unless a warning with the same `key` was already given through this
@@ -45,7 +45,37 @@ public final class CatalogWarnings: Sendable {
     @discardableResult
     public func warnOnce(key: String, _ message: String) -> Bool {
         let isNew = given.withLock { $0.insert(key).inserted }
-        if isNew { sink(message) }
+        if isNew { sink(Self.printable(message)) }
         return isNew
+    }
+
+    /// `message` as one printable line: model names and URLs in warnings come from servers and
+    /// files, so control characters (C0, DEL, C1) become `\xHH` (`\n`, `\r`, `\t` for those)
+    /// and bidirectional controls `\u{HHHH}`, and a name cannot clear the screen, set the
+    /// window title or forge another line.
+    public static func printable(_ message: String) -> String {
+        func escaped(_ scalar: Unicode.Scalar) -> String? {
+            switch scalar.value {
+            case 0x0A: "\\n"
+            case 0x0D: "\\r"
+            case 0x09: "\\t"
+            case 0x00...0x1F, 0x7F: "\\x" + String(scalar.value, radix: 16).leftPadded(2)
+            case 0x80...0x9F, 0x202A...0x202E, 0x2066...0x2069, 0x200E, 0x200F, 0x061C:
+                "\\u{" + String(scalar.value, radix: 16, uppercase: true).leftPadded(4) + "}"
+            default: nil
+            }
+        }
+        guard message.unicodeScalars.contains(where: { escaped($0) != nil }) else { return message }
+        var out = ""
+        for scalar in message.unicodeScalars {
+            if let text = escaped(scalar) { out += text } else { out.unicodeScalars.append(scalar) }
+        }
+        return out
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

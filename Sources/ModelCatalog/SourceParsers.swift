@@ -96,6 +96,11 @@ enum SourceParsers {
             for key in ["family", "parameter_size", "quantization_level", "format"] {
                 if let value = item["details"]?[key], !value.isNull { spec.metadata[key] = value }
             }
+            // What the server holds: its manifest digest, size and pull time (see OllamaServedModel).
+            let served = OllamaServedModel(item)
+            if let digest = served?.digest { spec.metadata["digest"] = .string(digest) }
+            if let size = served?.size { spec.metadata["size"] = .number(JSONNumber(Int(size))) }
+            if let modified = served?.modifiedAt { spec.metadata["modified_at"] = .string(modified) }
             specs.append(spec)
         }
         return specs

@@ -55,6 +55,9 @@ public struct EndpointResolver: Sendable, Hashable {
         var host = config.host?.trimmingWhitespace ?? ""
         if Self.isHTTPURL(host) { return try Self.checkedURL(host, field: "backend_config.host", entry: entry) }
         var port = config.port.flatMap { $0 > 0 ? $0 : nil }
+        if let given = port, given > 65535 {
+            throw RuntimeError(.invalidConfiguration, "model '\(entry.name)': backend_config.port \(given) is not a port number (1 to 65535; 0 or less means the backend's default)")
+        }
         var field = "backend_config.host"
         if host.isEmpty, entry.backend?.lowercased() == "ollama", let ollamaHost {
             if Self.isHTTPURL(ollamaHost) { return try Self.checkedURL(ollamaHost, field: "MODELCTL_OLLAMA_HOST", entry: entry) }
@@ -63,8 +66,8 @@ public struct EndpointResolver: Sendable, Hashable {
         }
         if !host.isEmpty {
             let (name, explicitPort) = Self.splitHostPort(host)
-            guard Self.isValidHost(name) else {
-                throw RuntimeError(.invalidConfiguration, "model '\(entry.name)': \(field) '\(host)' is not a host name, IP address or [IPv6] literal (optionally with :PORT); a host must not contain '/', '@', spaces or other separators")
+            guard Self.isValidHost(name), Self.hasValidPortSuffix(host) else {
+                throw RuntimeError(.invalidConfiguration, "model '\(entry.name)': \(field) '\(host)' is not a host name, IP address or [IPv6] literal (optionally with :PORT, 1 to 65535); a host must not contain '/', '@', spaces or other separators")
             }
             host = name
             if port == nil { port = explicitPort }
@@ -126,6 +129,24 @@ public struct EndpointResolver: Sendable, Hashable {
             return (String(text[..<colon]), port)
         }
         return (text, nil)
+    }
+
+    /// Whether the `:PORT` after a host (`name:PORT`, `[v6]:PORT`), when there is one, is a
+    /// port number from 1 to 65535. A bare IPv6 address has no port suffix.
+    static func hasValidPortSuffix(_ text: String) -> Bool {
+        let suffix: Substring
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            suffix = text[text.index(after: close)...]
+            if suffix.isEmpty { return true }
+            guard suffix.hasPrefix(":") else { return false }
+        } else if text.filter({ $0 == ":" }).count == 1, let colon = text.firstIndex(of: ":") {
+            suffix = text[colon...]
+        } else {
+            return true
+        }
+        let digits = suffix.dropFirst()
+        guard !digits.isEmpty, digits.count <= 5, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let port = Int(digits) else { return false }
+        return (1...65535).contains(port)
     }
 
     /// An IPv6 literal goes in brackets inside a URL.

@@ -74,6 +74,11 @@ public struct Orchestrator: Sendable {
         }
         if previous != .nothingActive { progress(.previousCleared(previous)) }
 
+        // From the launch until the backend is healthy and recorded as ready, Ctrl-C, SIGTERM
+        // (a CI job's timeout, systemd) or a hang-up stop the launched backend and remove its
+        // record before modelctl ends, instead of leaving it running unsupervised as "starting".
+        let watch = Platform.watchTerminationSignals()
+        defer { Platform.endWatch(watch) }
         var state = try launch(entry, arguments: arguments)
         state.verified = verified
         do throws(RuntimeError) {
@@ -82,6 +87,7 @@ public struct Orchestrator: Sendable {
             if let problem = await waitUntilHealthy(state) {
                 throw RuntimeError(.activationFailed, "cannot activate '\(entry.name)': \(problem); last lines of \(configuration.logFilePath):\n\(logTail())")
             }
+            if let signal = Platform.caughtSignal { throw interrupted(entry, by: signal) }
             state.ready = true
             try writeState(state)
         } catch {
@@ -175,6 +181,11 @@ public struct Orchestrator: Sendable {
             + entry.backendConfig.extraArgs
     }
 
+    /// The error of an activation ended by `signal` (the backend is stopped and its record removed).
+    private func interrupted(_ entry: RegistryEntry, by signal: Int32) -> RuntimeError {
+        RuntimeError(.activationFailed, "activation of '\(entry.name)' interrupted by \(Platform.signalName(signal)); the launched backend was stopped and its record removed")
+    }
+
     /// Step 4: waits, with back-off (0.5 s, x1.5, at most 5 s between tries), until the
     /// launched backend answers healthy; returns why not when it exits or the start timeout passes.
     private func waitUntilHealthy(_ state: OrchestratorState) async -> String? {
@@ -182,6 +193,7 @@ public struct Orchestrator: Sendable {
         let deadline = clock.now + configuration.startTimeout
         var delay = Duration.milliseconds(500)
         while true {
+            if let signal = Platform.caughtSignal { return "interrupted by \(Platform.signalName(signal))" }
             let liveness = ProcessControl.liveness(of: state.pid, startTicks: state.processStartTicks, command: state.command)
             guard liveness == .running else {
                 var how = "exited"
@@ -199,7 +211,11 @@ public struct Orchestrator: Sendable {
             }
             remaining = clock.now.duration(to: deadline)
             guard remaining > .zero else { break }
-            try? await Task.sleep(for: min(delay, remaining))
+            // Sleep in short slices, so a termination signal is acted on within 0.1 s.
+            let wake = clock.now + min(delay, remaining)
+            while clock.now < wake, Platform.caughtSignal == nil {
+                try? await Task.sleep(for: min(.milliseconds(100), clock.now.duration(to: wake)))
+            }
             delay = min(delay * 1.5, .seconds(5))
         }
         return "the backend did not turn healthy within \(configuration.startTimeout.secondsText) (MODELCTL_START_TIMEOUT)"
@@ -293,12 +309,18 @@ public struct Orchestrator: Sendable {
         case malformed(String)
     }
 
+    /// The largest state file read (1 MiB; modelctl writes a few hundred bytes): a huge file
+    /// put there is refused at once instead of parsed for many seconds.
+    static let maximumStateFileBytes = 1 << 20
+
     private func readState() throws(RuntimeError) -> StoredState {
         let path = configuration.stateFilePath
         let bytes: [UInt8]?
         do {
-            bytes = try AtomicFile.read(path)
+            bytes = try AtomicFile.read(path, limit: Self.maximumStateFileBytes)
         } catch {
+            // Too large to be a record modelctl wrote: malformed, so `--stop` clears it.
+            if error.code == .tooLarge { return .malformed("\(error.message) (the orchestrator's state file)") }
             throw RuntimeError(.stateIO, error.message)
         }
         guard let bytes else { return .none }

@@ -8,6 +8,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 enum Platform {
     typealias ProcessID = Int32
@@ -244,5 +245,66 @@ enum Platform {
             out += chunk[0..<n]
         }
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+// MARK: - Termination signals
+
+/// The termination signal (SIGINT, SIGTERM or SIGHUP) caught while a watch was in force, 0 for
+/// none. Written by the signal handler: an atomic store is async-signal-safe.
+private let caughtTerminationSignal = Atomic<Int32>(0)
+
+extension Platform {
+    #if canImport(Darwin)
+    typealias SignalHandler = sig_t
+    #else
+    typealias SignalHandler = __sighandler_t
+    #endif
+
+    /// The dispositions a ``watchTerminationSignals()`` replaced, to put back.
+    struct TerminationWatch: Sendable {
+        fileprivate var replaced: [(signal: Int32, previous: Int)]
+    }
+
+    /// From now until ``endWatch(_:)``, SIGINT, SIGTERM and SIGHUP do not end the process but
+    /// are recorded (``caughtSignal``), so a caller can clean up first. A signal the process
+    /// ignores (`nohup` ignores SIGHUP) stays ignored.
+    static func watchTerminationSignals() -> TerminationWatch {
+        caughtTerminationSignal.store(0, ordering: .relaxed)
+        let handler: SignalHandler = { number in caughtTerminationSignal.store(number, ordering: .relaxed) }
+        var replaced: [(Int32, Int)] = []
+        for number in [SIGINT, SIGTERM, SIGHUP] {
+            let previous: SignalHandler? = signal(number, handler)
+            let bits = unsafeBitCast(previous, to: Int.self)
+            if bits == unsafeBitCast(SIG_IGN, to: Int.self) {
+                signal(number, SIG_IGN)
+                continue
+            }
+            replaced.append((number, bits))
+        }
+        return TerminationWatch(replaced: replaced)
+    }
+
+    /// Puts back what ``watchTerminationSignals()`` replaced.
+    static func endWatch(_ watch: TerminationWatch) {
+        for (number, bits) in watch.replaced {
+            signal(number, unsafeBitCast(bits, to: SignalHandler?.self))
+        }
+    }
+
+    /// The termination signal caught during the current watch, if any.
+    static var caughtSignal: Int32? {
+        let number = caughtTerminationSignal.load(ordering: .relaxed)
+        return number == 0 ? nil : number
+    }
+
+    /// `SIGTERM`, `SIGINT`, `SIGHUP` or `signal N`.
+    static func signalName(_ number: Int32) -> String {
+        switch number {
+        case SIGINT: "SIGINT"
+        case SIGTERM: "SIGTERM"
+        case SIGHUP: "SIGHUP"
+        default: "signal \(number)"
+        }
     }
 }

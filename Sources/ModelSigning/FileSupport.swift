@@ -11,17 +11,26 @@ struct FileReadFailure: Error {
 }
 
 /// Reads a whole regular file of at most `limit` bytes.
+///
+/// The file is opened without blocking (a FIFO put where a key or bundle belongs is refused,
+/// not waited on forever) and read to its end, not to the size `fstat` gives (files in
+/// `/proc` report 0), never past `limit`.
 func readSmallFile(_ path: String, limit: Int) throws(FileReadFailure) -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
     guard fd >= 0 else { throw FileReadFailure(reason: String(cString: strerror(errno))) }
     defer { close(fd) }
     var info = stat()
     guard fstat(fd, &info) == 0 else { throw FileReadFailure(reason: String(cString: strerror(errno))) }
     guard info.st_mode & S_IFMT == S_IFREG else { throw FileReadFailure(reason: "not a regular file") }
     guard info.st_size <= limit else { throw FileReadFailure(reason: "larger than \(limit) bytes") }
-    var bytes = [UInt8](repeating: 0, count: Int(info.st_size) + 1)
+    var bytes = [UInt8](repeating: 0, count: min(Int(info.st_size), limit) + 1)
     var filled = 0
-    while filled < bytes.count {
+    while true {
+        if filled == bytes.count {
+            // The file holds more than its size said (or grew): read on, up to the limit.
+            guard bytes.count <= limit else { throw FileReadFailure(reason: "larger than \(limit) bytes") }
+            bytes.append(contentsOf: repeatElement(0, count: min(max(bytes.count, 4096), limit + 1 - bytes.count)))
+        }
         let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
         if n < 0 {
             if errno == EINTR { continue }
@@ -29,9 +38,8 @@ func readSmallFile(_ path: String, limit: Int) throws(FileReadFailure) -> [UInt8
         }
         if n == 0 { break }
         filled += n
-        // The file grew past its size while being read: give up rather than read without bound.
-        if filled > limit { throw FileReadFailure(reason: "larger than \(limit) bytes") }
     }
+    guard filled <= limit else { throw FileReadFailure(reason: "larger than \(limit) bytes") }
     bytes.removeLast(bytes.count - filled)
     return bytes
 }
@@ -105,28 +113,46 @@ func permissionBits(_ path: String) -> UInt32? {
 }
 
 /// Whether any symbolic link sits under `root` (a directory), outside the ignored top-level
-/// paths. Directories are listed without following links, at most `maximumDepth` deep.
-func containsSymlink(under root: String, ignoring ignored: Set<String>, maximumDepth: Int = 256) -> Bool {
-    func scan(_ directory: String, relative: String, depth: Int) -> Bool {
-        guard depth <= maximumDepth, let stream = opendir(directory) else { return false }
+/// paths. Directories are listed without following links.
+///
+/// The walk keeps a work list instead of recursing, and lists and closes each directory before
+/// the next is opened, so one descriptor is open at a time however deep the tree; names are
+/// kept as bytes (a name that is not UTF-8 is still looked at). A directory that cannot be
+/// listed (out of descriptors, a path longer than the system allows, more than
+/// `maximumDirectories`) counts as holding a link: `allow_symlinks: true` for a tree without
+/// links only permits what is not there, while `false` for a tree that has one makes
+/// model_signing's verifier refuse the tree.
+func containsSymlink(under root: String, ignoring ignored: Set<String>, maximumDirectories: Int = 1_000_000) -> Bool {
+    var pending: [(path: [UInt8], relative: String)] = [(Array(root.utf8), "")]
+    var listed = 0
+    while let (directory, relative) = pending.popLast() {
+        listed += 1
+        guard listed <= maximumDirectories else { return true }
+        let opened: OpaquePointer? = (directory + [0]).withUnsafeBufferPointer { path in
+            path.baseAddress!.withMemoryRebound(to: CChar.self, capacity: path.count) { opendir($0) }
+        }
+        guard let stream = opened else { return true }
         defer { closedir(stream) }
         while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name == "." || name == ".." { continue }
-            let childRelative = relative.isEmpty ? name : relative + "/" + name
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix(while: { $0 != 0 })) }
+            if name == [0x2E] || name == [0x2E, 0x2E] { continue }
+            let text = String(decoding: name, as: UTF8.self)
+            let childRelative = relative.isEmpty ? text : relative + "/" + text
             if IgnoredPaths.matches(childRelative, ignored) { continue }
-            let path = directory + "/" + name
-            switch nodeKind(path, followLinks: false) {
-            case .symlink: return true
-            case .directory: if scan(path, relative: childRelative, depth: depth + 1) { return true }
+            let path = directory + [0x2F] + name
+            var info = stat()
+            let status = (path + [0]).withUnsafeBufferPointer { bytes in
+                bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) { lstat($0, &info) }
+            }
+            guard status == 0 else { return true }  // cannot tell: see above
+            switch info.st_mode & S_IFMT {
+            case S_IFLNK: return true
+            case S_IFDIR: pending.append((path, childRelative))
             default: continue
             }
         }
-        return false
     }
-    return scan(root, relative: "", depth: 0)
+    return false
 }
 
 /// Base64 (RFC 4648, with padding), as DSSE envelopes and Sigstore bundles carry bytes.

@@ -96,6 +96,7 @@ public struct ModelSigner: Sendable {
             root: root, jobs: jobs, signaturePath: bundlePath,
             extraIgnoredPaths: SignedStatement.toolMetadata(in: root), progress: progress
         )
+        try statement.requireUTF8Names(root: root)
         let key = try ECKey.loadPrivate(path: privateKeyPEMPath)
         let spki = try key.subjectPublicKeyInfo()
         let payload = statement.encoded()
@@ -259,8 +260,23 @@ extension SignedStatement {
 
     /// The statement's bytes for `manifest`, what `modelctl hash --format model-signing`
     /// prints (see ``init(for:signaturePath:extraIgnoredPaths:)``).
+    ///
+    /// - Throws: ``SigningError`` `.hashingFailed` when a file's name is not UTF-8 (see
+    ///   ``requireUTF8Names(root:)``).
     public static func statementBytes(for manifest: Manifest, signaturePath: String? = nil) throws(SigningError) -> [UInt8] {
-        try SignedStatement(for: manifest, signaturePath: signaturePath, extraIgnoredPaths: toolMetadata(in: manifest.root)).encoded()
+        let statement = try SignedStatement(for: manifest, signaturePath: signaturePath, extraIgnoredPaths: toolMetadata(in: manifest.root))
+        try statement.requireUTF8Names(root: manifest.root)
+        return statement.encoded()
+    }
+
+    /// Throws when a resource's name is not UTF-8: a statement names files in JSON text, which
+    /// cannot carry such bytes, so a signature over a replacement name would never verify
+    /// against the tree it was made for.
+    ///
+    /// - Throws: ``SigningError`` `.hashingFailed`, naming the file (escaped) and saying to rename it.
+    public func requireUTF8Names(root: String) throws(SigningError) {
+        guard let file = resources.first(where: { !$0.isPathUTF8 }) else { return }
+        throw SigningError(.hashingFailed, "\(root): file \(file.displayPath) has a name that is not UTF-8; a model_signing statement cannot name it (JSON text is UTF-8): rename it before signing")
     }
 
     /// Tool metadata modelctl leaves out of what it signs, beyond model_signing's defaults:

@@ -103,11 +103,19 @@ public enum HuggingFaceCache {
     ///   record, so a link re-pointed to another valid blob is caught), and the problems.
     /// - Throws: ``StoreError`` `.notInCache` when `root` is not inside a cache repository,
     ///   `.revisionNotFound`, `.storeNotFound`.
+    /// - Throws: also `.notInCache` when `manifest` was not hashed from the directory the check
+    ///   reads (``HFLocation/rootPath``: for a repository directory, its snapshot).
     public static func check(root: String, manifest: Manifest, revision: String? = nil) throws(StoreError) -> HFCheckResult {
         guard let location = try locate(root, revision: revision) else {
             throw StoreError(.notInCache, "\(root) is not inside a Hugging Face cache repository (models--ORG--NAME/snapshots/<commit>)")
         }
         let base = location.rootPath
+        // The manifest's paths are relative to the directory it was hashed from; read against
+        // another one (a repository directory hashed whole, then checked as its snapshot) every
+        // file would look missing. Refuse instead of reporting false corruption.
+        if let hashed = FS.realPath(manifest.root), let expected = FS.realPath(base), hashed != expected {
+            throw StoreError(.notInCache, "\(manifest.root) was hashed, but its cache files are checked against \(base); hash \(base) itself to check its links")
+        }
         let blobsDir = PathText.join(location.repoDir, "blobs")
         var files: [String: String] = [:]
         var problems: [StoreProblem] = []

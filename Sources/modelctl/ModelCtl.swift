@@ -33,6 +33,7 @@ struct ModelCtl: AsyncParsableCommand {
             Foundation.exit(64)
         }
         Terminal.style = global.style(environment: Settings.environment)
+        Settings.globalRegistryDirectory = global.registryDirectory
         Terminal.installInterruptHandler()
         do {
             try Output.requireOpen()

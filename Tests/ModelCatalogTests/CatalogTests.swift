@@ -204,3 +204,64 @@ struct LoopbackHTTPServerTests {
         await #expect(throws: (any Error).self) { _ = try await URLSession.shared.data(from: down.url("/api/tags")) }
     }
 }
+
+struct OllamaServedModelTests {
+    @Test("Ollama names compare with the default tag, namespace and host, case-insensitively", arguments: [
+        ("ollama:/llama3.1", "llama3.1:latest"), ("ollama:llama3.1:8b", "llama3.1:8b"), ("registry.ollama.ai/library/Qwen3:8B", "qwen3:8b"),
+        ("user/model", "user/model:latest"), ("myhost:5000/ns/m:t", "myhost:5000/ns/m:t"), ("myhost:5000/ns/m", "myhost:5000/ns/m:latest"),
+    ])
+    func canonicalNames(name: String, canonical: String) {
+        #expect(OllamaServedModel.canonicalName(name) == canonical)
+    }
+
+    @Test("the /api/tags digest, size and modification time are kept in the spec's metadata")
+    func tagsMetadataKept() async throws {
+        let server = try Fixtures.server()
+        defer { server.stop() }
+        let backend = BackendEndpoint(name: "o", kind: .ollama, baseURL: server.baseURL)
+        let catalog = await Catalog.load(CatalogConfiguration(backends: [backend]))
+        let spec = try #require(catalog.spec(for: "llama3.2:latest"))
+        #expect(spec.metadata["digest"]?.stringValue == "a80c4f17acd55265feec403c7aef86be0c25983ab279d83f3bcd3abbcb5b8b72")
+        #expect(spec.metadata["size"]?.intValue == 2019393189)
+        #expect(spec.metadata["modified_at"]?.stringValue == "2025-05-04T17:37:44.706015396-07:00")
+    }
+}
+
+struct CatalogWarningEscapeTests {
+    @Test("a model name a server lists with escape sequences and a line feed reaches the warning escaped, on one line")
+    func servedNamesAreEscapedInWarnings() async throws {
+        let server = try LoopbackHTTPServer { _ in
+            .json(#"{"models": [{"name": "x\u001b]0;owned\u0007\n\u001b[2J:latest", "digest": "zz"}]}"#)
+        }
+        defer { server.stop() }
+        let log = WarningLog()
+        let backend = BackendEndpoint(name: "o", kind: .ollama, baseURL: server.baseURL)
+        let catalog = await Catalog.load(CatalogConfiguration(backends: [backend]), warnings: log.warnings)
+        let name = "x\u{1B}]0;owned\u{07}\n\u{1B}[2J:latest"
+        #expect(catalog.spec(for: name) != nil)
+        #expect(catalog.checkBackendOnlyModels(mode: .warn, warnings: log.warnings).isEmpty)
+        #expect(!log.lines.isEmpty)
+        for line in log.lines {
+            #expect(!line.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }, "\(line)")
+        }
+        #expect(log.count(containing: #"x\x1b]0;owned\x07\n\x1b[2J:latest"#) == 1, "\(log.lines)")
+    }
+
+    @Test func printableEscapesControlsAndBidiOnly() {
+        #expect(CatalogWarnings.printable("plain ü \\ text") == "plain ü \\ text")
+        #expect(CatalogWarnings.printable("a\tb\rc\u{7F}\u{85}\u{202E}") == #"a\tb\rc\x7f\u{0085}\u{202E}"#)
+    }
+}
+
+struct CatalogCredentialTests {
+    @Test("a password written into the catalog server's or a backend's URL never reaches a warning")
+    func credentialsAreRedacted() async throws {
+        let log = WarningLog()
+        let server = URL(string: "http://me:s3cret@127.0.0.1:1")!
+        let backend = BackendEndpoint(name: "o", kind: .ollama, baseURL: URL(string: "http://me:s3cret@127.0.0.1:1")!)
+        _ = await Catalog.load(CatalogConfiguration(serverURL: server, backends: [backend], timeout: .seconds(2)), warnings: log.warnings)
+        #expect(log.lines.count == 2, "\(log.lines)")
+        #expect(!log.lines.contains { $0.contains("s3cret") }, "\(log.lines)")
+        #expect(log.count(containing: "http://***@127.0.0.1:1/") == 2, "\(log.lines)")
+    }
+}

@@ -118,6 +118,65 @@ struct HTTPClientTests {
         #expect(missing?.message == "http://[::1]:\(server.port)/missing: HTTP 404: nope")
     }
 
+    @Test func anIPv6ChunkedAnswerEndsAtItsLastChunkEvenWhenTheServerKeepsTheConnection() async throws {
+        let server = try RawLoopbackServer(ipv6: true) { connection in
+            _ = connection.readHead()
+            connection.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+            Thread.sleep(forTimeInterval: 15)  // keep-alive: the server does not close
+        }
+        defer { server.stop() }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let answer = try await client.get(server.url("/keep"), timeout: .seconds(20))
+        #expect(answer.bodyText == "hello")
+        #expect(clock.now - start < .seconds(8), "took \(clock.now - start)")
+    }
+
+    @Test func anIPv6InterimAnswerIsSkipped() async throws {
+        let server = try RawLoopbackServer(ipv6: true) { connection in
+            _ = connection.readHead()
+            connection.write("HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n")
+            connection.write("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+        }
+        defer { server.stop() }
+        let answer = try await client.get(server.url("/hints"), timeout: .seconds(5))
+        #expect(answer.status == 200)
+        #expect(answer.bodyText == "ok")
+    }
+
+    @Test func credentialsInAURLAreNeverPrinted() async throws {
+        let server = try LoopbackHTTPServer { _ in .text("nope", status: 503) }
+        defer { server.stop() }
+        let withUser = URL(string: "http://me:s3cret@127.0.0.1:\(server.port)/x")!
+        let status = await #expect(throws: HTTPError(.status)) { try await client.get(withUser, timeout: .seconds(5)) }
+        #expect(status?.message == "http://***@127.0.0.1:\(server.port)/x: HTTP 503: nope")
+        let refused = await #expect(throws: HTTPError(.unreachable)) {
+            try await client.get(URL(string: "http://me:s3cret@127.0.0.1:1/y")!, timeout: .seconds(5))
+        }
+        #expect(refused?.message.contains("s3cret") == false)
+        #expect(refused?.message.hasPrefix("http://***@127.0.0.1:1/y") == true)
+        #expect(URL(string: "https://a@b@host:1/p?q=x@y#f@g")!.redactedText == "https://***@host:1/p?q=x@y#f@g")
+        #expect(URL(string: "http://host/p@q")!.redactedText == "http://host/p@q")
+    }
+
+    @Test func aLargeBodyIsCollectedInLinearTime() async throws {
+        // 16 MiB arrive in many chunks; collecting them must not copy the body for each chunk
+        // (it did: 32 MiB took 41 s).
+        let server = try RawLoopbackServer(ipv6: false) { connection in
+            _ = connection.readHead()
+            guard connection.write("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n") else { return }
+            let chunk = [UInt8](repeating: 0x20, count: 64 << 10)
+            while connection.write(chunk) {}
+        }
+        defer { server.stop() }
+        let clock = ContinuousClock()
+        let start = clock.now
+        await #expect(throws: HTTPError(.tooLarge)) {
+            try await client.get(server.url("/endless"), timeout: .seconds(60), maxBodyBytes: 16 << 20)
+        }
+        #expect(clock.now - start < .seconds(8), "took \(clock.now - start)")
+    }
+
     @Test func durationsConvertOnce() {
         #expect(Duration.milliseconds(1500).inSeconds == 1.5)
         #expect(Duration.milliseconds(500).secondsText == "0.5 s")

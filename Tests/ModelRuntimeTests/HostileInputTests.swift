@@ -42,6 +42,21 @@ struct OrchestratorSafetyTests {
         return process
     }
 
+    @Test("a huge state file is not parsed: current-model refuses it naming it, --stop clears it")
+    func hugeStateFile() async throws {
+        try writeRawState(String(repeating: " ", count: 3 << 20) + "{}")
+        let orchestrator = Orchestrator(configuration: configuration())
+        let current = #expect(throws: RuntimeError(.stateIO)) { try orchestrator.current() }
+        #expect(current?.message.contains("active_model.json: larger than 1 MiB") == true, "\(current?.message ?? "")")
+        let stopped = try await orchestrator.stop()
+        guard case .discardedMalformedState(let reason) = stopped else {
+            Issue.record("expected the state to be discarded, got \(stopped)")
+            return
+        }
+        #expect(reason.contains("larger than 1 MiB"))
+        #expect(!FileManager.default.fileExists(atPath: configuration().stateFilePath))
+    }
+
     func writeRawState(_ json: String) throws {
         try FileManager.default.createDirectory(atPath: configuration().stateDirectory, withIntermediateDirectories: true)
         try AtomicFile.write(Array(json.utf8), to: configuration().stateFilePath)
@@ -177,6 +192,14 @@ struct HostValidationTests {
         (#"{"name": "a", "backend": "ollama"}"#, "evil.example/x"),
         (#"{"name": "a", "backend": "ollama"}"#, "me@evil.example"),
         (#"{"name": "a", "backend": "ollama"}"#, "gpu box:11434"),
+        // Ports outside 1...65535, written anywhere, are refused (not dropped or passed on).
+        (#"{"name": "a", "backend": "vllm", "backend_config": {"port": 99999}}"#, nil),
+        (#"{"name": "a", "backend": "vllm", "backend_config": {"host": "gpu-box:70000"}}"#, nil),
+        (#"{"name": "a", "backend": "vllm", "backend_config": {"host": "[::1]:99999", "port": 8000}}"#, nil),
+        (#"{"name": "a", "backend": "vllm", "backend_config": {"host": "[::1]:abc"}}"#, nil),
+        (#"{"name": "a", "backend": "vllm", "backend_config": {"host": "[::1]x"}}"#, nil),
+        (#"{"name": "a", "backend": "ollama"}"#, "gpu-box:99999"),
+        (#"{"name": "a", "backend": "ollama"}"#, "[::1]:65536"),
     ])
     func hostsWithSeparatorsAreRefused(_ json: String, _ ollamaHost: String?) throws {
         let e = try entry(json)
@@ -193,5 +216,10 @@ struct HostValidationTests {
         #expect(try EndpointResolver().endpoint(for: v4) == "http://10.0.0.7:9/v1")
         let v6 = try entry(#"{"name": "a", "backend": "vllm", "backend_config": {"host": "[fd00::2]"}}"#)
         #expect(try EndpointResolver().endpoint(for: v6) == "http://[fd00::2]:24001/v1")
+        let v6Port = try entry(#"{"name": "a", "backend": "ollama"}"#)
+        #expect(try EndpointResolver(ollamaHost: "[::1]:65535").endpoint(for: v6Port) == "http://[::1]:65535/v1")
+        #expect(try EndpointResolver(ollamaHost: "::1").endpoint(for: v6Port) == "http://[::1]:11434/v1")
+        let highest = try entry(#"{"name": "a", "backend": "vllm", "backend_config": {"port": 65535}}"#)
+        #expect(try EndpointResolver().endpoint(for: highest) == "http://localhost:65535/v1")
     }
 }

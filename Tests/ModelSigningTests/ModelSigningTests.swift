@@ -454,3 +454,83 @@ func replacePayload(in bundle: String, with payload: [UInt8]) throws {
         #expect(try await SignedStatement.hashing(root: dir.file("models/qwen/..")).modelName == "models")
     }
 }
+
+/// `allow_symlinks` must be true whenever the tree holds a link, wherever it sits: model_signing's
+/// verifier refuses a tree with a link under a statement that says `false`.
+@Suite struct ModelSigningSymlinkDetectionTests {
+    @Test("a link 300 directories deep is found")
+    func deepLink() async throws {
+        let dir = TemporaryDirectory()
+        var relative = "m"
+        for _ in 0..<300 { relative += "/d" }
+        try dir.write(relative + "/target", "x")
+        try FileManager.default.createSymbolicLink(atPath: dir.file(relative + "/link"), withDestinationPath: "target")
+        let statement = try await SignedStatement.hashing(root: dir.file("m"), jobs: 1)
+        #expect(statement.resources.count == 2)
+        #expect(statement.allowSymlinks)
+    }
+
+    @Test("a link whose name is not UTF-8 is found")
+    func nonUTF8LinkName() async throws {
+        let dir = TemporaryDirectory()
+        try dir.write("m/sub/target", "x")
+        let made = try shell(#"cd "$0/m/sub" && ln -s target "$(printf 'link\377')""#, arguments: [dir.path])
+        #expect(made.status == 0, "\(made.stderr)")
+        let statement = try await SignedStatement.hashing(root: dir.file("m"), jobs: 1)
+        #expect(statement.resources.count == 2)
+        #expect(statement.allowSymlinks)
+    }
+
+    @Test("a link is found under a descriptor limit that the hashing walk stays within")
+    func fewDescriptors() throws {
+        // The statement is built in a child process (the built tool) with `ulimit -n 16`.
+        let dir = TemporaryDirectory()
+        try dir.write("m/a/b/c/d/e/f/g/h/i/j/k/target", "x")
+        try FileManager.default.createSymbolicLink(atPath: dir.file("m/a/b/c/d/e/f/g/h/i/j/k/link"), withDestinationPath: "target")
+        let result = try shell(#"ulimit -n 16 && exec "$0" hash "$1" --format model-signing --jobs 1"#, arguments: [modelctlBinary, dir.file("m")])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains(#""allow_symlinks": true"#), "\(result.stdout)")
+    }
+}
+
+/// Keys and bundles are read from regular files only, to their end, never waited on.
+@Suite struct ModelSigningHostileFileTests {
+    @Test("a FIFO where the key or the bundle belongs is refused at once, naming it", .timeLimit(.minutes(1)))
+    func fifos() async throws {
+        let dir = TemporaryDirectory()
+        try dir.write("m/w", "w")
+        #expect(mkfifo(dir.file("key.pem"), 0o600) == 0)
+        #expect(mkfifo(dir.file("model.sig"), 0o600) == 0)
+        let key = await #expect(throws: SigningError(.keyUnreadable, "")) {
+            _ = try await ModelSigner().sign(root: dir.file("m"), privateKeyPEMPath: dir.file("key.pem"))
+        }
+        #expect(key?.message.contains("key.pem") == true)
+        let bundle = await #expect(throws: SigningError.self) {
+            _ = try await ModelSignatureVerifier().verify(root: dir.file("m"), bundlePath: dir.file("model.sig"),
+                                                          publicKeyPEMPath: fixture("keys/p256.pub.pem"))
+        }
+        #expect(bundle?.message.contains("model.sig") == true)
+        let publicKey = await #expect(throws: SigningError(.keyUnreadable, "")) {
+            _ = try await ModelSignatureVerifier().verify(root: fixture("tree"), bundlePath: fixture("tree/model.sig"),
+                                                          publicKeyPEMPath: dir.file("key.pem"))
+        }
+        #expect(publicKey?.message.contains("key.pem") == true)
+    }
+}
+
+@Suite struct ModelSigningNameTests {
+    @Test("a tree holding a file name that is not UTF-8 is refused for signing, naming the file, before anything is written")
+    func nonUTF8Name() async throws {
+        let dir = TemporaryDirectory()
+        try dir.write("m/ok", "ok")
+        let made = try shell(#"printf a > "$0/m/$(printf 'bad\377name')""#, arguments: [dir.path])
+        #expect(made.status == 0, "\(made.stderr)")
+        let error = await #expect(throws: SigningError(.hashingFailed, "")) {
+            _ = try await ModelSigner().sign(root: dir.file("m"), privateKeyPEMPath: try copyKey("p256.pem", into: dir))
+        }
+        #expect(error?.message.contains(#"bad\xffname"#) == true, "\(error?.message ?? "")")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("m/model.sig")))
+        let manifest = try await ArtifactHasher().hash(dir.file("m"))
+        #expect(throws: SigningError(.hashingFailed, "")) { try SignedStatement.statementBytes(for: manifest) }
+    }
+}

@@ -45,6 +45,10 @@ struct HuggingFaceCacheTests {
         // check() on the repository directory reads the snapshot's manifest.
         let manifest = try await ArtifactHasher().hash(location.snapshotPath)
         #expect(try HuggingFaceCache.check(root: hf.repoDir, manifest: manifest).problems.isEmpty)
+        // A manifest of the whole repository directory (blobs/, refs/, snapshots/...) is not the
+        // snapshot's: refused, never reported as every file missing.
+        let whole = try await ArtifactHasher().hash(hf.repoDir)
+        #expect(throws: StoreError(.notInCache, "")) { try HuggingFaceCache.check(root: hf.repoDir, manifest: whole) }
         // A subdirectory of a snapshot is inside the cache too.
         let sub = try #require(try HuggingFaceCache.locate(hf.snapshot + "/tokenizer"))
         #expect(sub.subpath == "tokenizer")

@@ -3,6 +3,16 @@ import ArtifactHashing
 import Foundation
 import ModelRegistry
 import OrderedJSON
+import ModelSigning
+import ModelStores
+
+/// What `modelctl hash` prints.
+enum HashFormat: String, ExpressibleByArgument, CaseIterable {
+    /// One `<hex>  <path>` line per file (the default).
+    case sha256sum
+    /// The in-toto statement model_signing signs (the unsigned manifest), byte for byte.
+    case modelSigning = "model-signing"
+}
 
 struct HashCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,6 +33,20 @@ struct HashCommand: AsyncParsableCommand {
             On a terminal, names with control characters, backslashes or bytes that are not \
             UTF-8 are shown escaped (the line then starts with a backslash), so a name cannot \
             write to the screen; in a pipe or a file the lines are exact.
+
+            --format model-signing prints instead the in-toto statement that `modelctl sign` \
+            and model_signing 1.x (`sign key`) sign for PATH: the unsigned manifest, exactly \
+            the bytes signed (no newline added), so another tool can sign them. A signature at \
+            PATH/model.sig (or --signature FILE inside PATH) and git metadata are left out and \
+            listed in ignore_paths, as model_signing does. It cannot be combined with --json or \
+            --aggregate-only, which belong to the sha256sum format.
+
+            PATH 'ollama:NAME[:TAG]' (for example ollama:llama3.1:8b) hashes an Ollama model \
+            in the store ($OLLAMA_MODELS, else ~/.ollama/models, else \
+            /usr/share/ollama/.ollama/models): lines `<hex>  manifest` and \
+            `<hex>  blobs/sha256-<hex>`, whose aggregate is the one verify and lock record for \
+            an ollama: entry. A blob that is missing, of the wrong size or does not hash to its \
+            name exits 2. To hash a local path that starts with "ollama:", write ./ollama:...
             """
     )
 
@@ -41,9 +65,24 @@ struct HashCommand: AsyncParsableCommand {
     @Flag(name: .customLong("aggregate-only"), help: "Print only the aggregate digest.")
     var aggregateOnly = false
 
+    @Option(name: .customLong("format"),
+            help: ArgumentHelp("sha256sum (default): one line per file; model-signing: the in-toto statement model_signing signs, as is.", valueName: "format"))
+    var format: HashFormat = .sha256sum
+
+    @Option(name: .customLong("signature"),
+            help: ArgumentHelp("With --format model-signing: the signature file to leave out when it lies inside PATH (default: PATH/model.sig).", valueName: "file"))
+    var signature: String?
+
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
         if json && aggregateOnly { throw ValidationError("--json and --aggregate-only cannot be combined") }
+        if format == .modelSigning && (json || aggregateOnly) {
+            throw ValidationError("--format model-signing prints the statement as is; it cannot be combined with \(json ? "--json" : "--aggregate-only")")
+        }
+        if signature != nil && format != .modelSigning { throw ValidationError("--signature applies to --format model-signing only") }
+        if format == .modelSigning && OllamaHashing.isReference(path) {
+            throw ValidationError("--format model-signing hashes a directory or file; an Ollama model ('\(displayEscaped(path))') is not signed that way")
+        }
     }
 
     func run() async throws {
@@ -52,10 +91,16 @@ struct HashCommand: AsyncParsableCommand {
             Terminal.warning("--jobs \(jobs) is more than \(ArtifactHasher.maximumJobs), the most modelctl runs at once; using \(ArtifactHasher.maximumJobs)")
         }
         let started = ContinuousClock.now
-        let manifest: Manifest
+        var manifest: Manifest
         let hasher = ArtifactHasher(jobs: jobs)
         let progress = Format.progressHandler(label: displayEscaped(path))
+        var storeProblems: [StoreProblem] = []
         do {
+            if OllamaHashing.isReference(path) {
+                let checked = try await OllamaHashing.verify(path, hasher: hasher)
+                manifest = checked.manifest
+                storeProblems = checked.problems
+            } else
             if let raw = Self.rawArgument(matching: path) {
                 manifest = try await hasher.hash(rootBytes: raw, progress: progress)
             } else {
@@ -63,8 +108,21 @@ struct HashCommand: AsyncParsableCommand {
             }
         } catch let error as HashingError {
             throw CommandFailure.error(error.description)
+        } catch let error as StoreError {
+            throw CommandFailure.error(displayEscaped(error.message))
         }
         Terminal.clearProgress()
+        if format == .modelSigning {
+            let bytes: [UInt8]
+            do {
+                bytes = try SignedStatement.statementBytes(for: manifest, signaturePath: signature ?? defaultSignaturePath())
+            } catch {
+                throw CommandFailure.error(displayEscaped(error.message))
+            }
+            // The statement is JSON with non-ASCII escaped, so its bytes are UTF-8 text as they are.
+            do { try Output.write(String(decoding: bytes, as: UTF8.self)) } catch { throw error.failure }
+            return
+        }
         let elapsed = started.duration(to: .now)
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         do {
@@ -78,6 +136,21 @@ struct HashCommand: AsyncParsableCommand {
         } catch {
             throw error.failure
         }
+        if !storeProblems.isEmpty {
+            for problem in storeProblems { Terminal.warning(displayEscaped(problem.description)) }
+            let integrity = storeProblems.contains(where: \.isIntegrityFailure)
+            let summary = "\(displayEscaped(path)): \(storeProblems.count) problem\(storeProblems.count == 1 ? "" : "s") in the Ollama store"
+            throw integrity ? CommandFailure.violation(summary) : CommandFailure.error(summary)
+        }
+    }
+
+    /// Where `modelctl sign` writes its bundle by default: `PATH/model.sig` for a directory.
+    private func defaultSignaturePath() -> String? {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { return nil }
+        var root = path
+        while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
+        return root + "/model.sig"
     }
 
     /// The manifest lines, each with a newline. On a terminal, a line whose name would print
@@ -133,5 +206,26 @@ struct HashCommand: AsyncParsableCommand {
             if String(validating: bytes, as: UTF8.self) == nil, String(decoding: bytes, as: UTF8.self) == text { return bytes }
         }
         return nil
+    }
+}
+
+/// `modelctl hash 'ollama:NAME[:TAG]'`: the model in the local Ollama store, hashed the way
+/// verify and lock hash an `ollama:` entry.
+enum OllamaHashing {
+    /// Whether `path` names an Ollama model rather than a file (`ollama:` prefix).
+    static func isReference(_ path: String) -> Bool { path.hasPrefix("ollama:") }
+
+    /// Resolves `reference` in the first store that exists (OLLAMA_MODELS, else
+    /// ~/.ollama/models, else the Linux service's store) and checks every blob.
+    ///
+    /// - Throws: ``StoreError`` when there is no store, the name is invalid or the model is not
+    ///   in the store; `CancellationError`.
+    static func verify(_ reference: String, hasher: ArtifactHasher) async throws -> OllamaVerification {
+        let roots = OllamaStore.defaultRoots(environment: Settings.environment.filter { !$0.value.isEmpty }, home: Settings.value("HOME") ?? "")
+        let parsed = try OllamaReference(parsing: reference)
+        guard let store = OllamaStore.firstExisting(roots) else {
+            throw StoreError(.storeNotFound, "\(reference): no Ollama store was found (looked in \(roots.joined(separator: ", "))); set OLLAMA_MODELS")
+        }
+        return try await store.resolve(parsed).verify(hasher)
     }
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import ArtifactHashing
+import ModelCatalog
 import ModelRegistry
 import ModelRuntime
 import OrderedJSON
@@ -24,6 +26,16 @@ struct SelectCommand: AsyncParsableCommand {
             decides them: vision for caption, keywords, description and narration, plus every \
             --require (--require none drops the role's own requirements). Deprecated entries \
             are never chosen unless --allow-deprecated (then they rank last).
+
+            The text output shows control characters in names escaped (\\x1b, \\n, ...); \
+            --json carries them exactly.
+
+            --served-digest (Ollama entries) asks the endpoint's /api/tags which manifest \
+            digest the server holds for the model (the ollama: model path, else \
+            served_model_id) and compares it with the manifest digest verify recorded \
+            (artifacts.files, path "manifest"): served_digest match exits 0; a different \
+            digest exits 2 (the server holds other bytes); a model the server does not list, \
+            no recorded digest, or a server that cannot be asked exits 1.
             """
     )
 
@@ -45,6 +57,10 @@ struct SelectCommand: AsyncParsableCommand {
     @Flag(name: .customLong("json"), help: "Print {logical_name, endpoint, backend, internal_model_id, capabilities}.")
     var json = false
 
+    @Flag(name: .customLong("served-digest"),
+          help: "For an Ollama entry, check that the server's /api/tags digest equals the recorded manifest digest (exit 2 when not).")
+    var servedDigest = false
+
     @OptionGroup var registry: RegistryOptions
 
     @OptionGroup var catalog: CatalogCheckOptions
@@ -59,6 +75,7 @@ struct SelectCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        do { try Output.requireOpen() } catch { throw error.failure }
         let snapshot = try registry.load()
         // `--require none` drops the role's own requirements; it is no capability itself.
         let roleDefaults = !require.contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "none" }
@@ -71,16 +88,56 @@ struct SelectCommand: AsyncParsableCommand {
         try await catalog.check(entry)
         let endpoints = EndpointResolver(ollamaHost: Settings.value("MODELCTL_OLLAMA_HOST"))
         let selection = try ModelSelection.select(entry, requiring: required, endpoints: endpoints)
+        let served = servedDigest ? try await checkServedDigest(entry, endpoint: selection.endpoint) : nil
         if json {
-            print(JSON.serialize(selection.json))
+            var object = selection.json
+            if let served, var members = object.objectValue {
+                members["served_digest"] = served.json
+                object = .object(members)
+            }
+            try write(JSON.serialize(object) + "\n")
         } else {
-            print("""
-                logical_name:      \(selection.logicalName)
-                endpoint:          \(selection.endpoint)
-                backend:           \(selection.backend ?? "-")
-                internal_model_id: \(selection.internalModelID)
-                capabilities:      \(selection.capabilities.enabled.joined(separator: ", "))
+            // Names come from registry files: escaped, so one cannot forge a line or write
+            // to the screen (--json carries them exactly).
+            try write("""
+                logical_name:      \(displayEscaped(selection.logicalName))
+                endpoint:          \(displayEscaped(selection.endpoint))
+                backend:           \(displayEscaped(selection.backend ?? "-"))
+                internal_model_id: \(displayEscaped(selection.internalModelID))
+                capabilities:      \(displayEscaped(selection.capabilities.enabled.joined(separator: ", ")))
+
                 """)
+            if let served {
+                try write("served_digest:     \(served.outcome.rawValue)\(served.served?.digest.map { " " + $0 } ?? "")\n")
+            }
         }
+        if let served {
+            switch served.outcome {
+            case .match: break
+            case .mismatch: throw CommandFailure.violation(displayEscaped(served.message))
+            case .notRecorded, .notServed, .unavailable: throw CommandFailure.error(displayEscaped(served.message))
+            }
+        }
+    }
+
+    /// Writes to standard output; a full device or a closed stdout exits 1 saying so (a
+    /// broken pipe quietly).
+    private func write(_ text: String) throws {
+        do { try Output.write(text) } catch { throw error.failure }
+    }
+
+    /// How long the /api/tags question may take, connection to last byte.
+    static let servedDigestTimeout: Duration = .seconds(10)
+
+    /// The served-digest comparison for an Ollama entry; exit 1 for any other entry.
+    private func checkServedDigest(_ entry: RegistryEntry, endpoint: String) async throws -> ServedDigestCheck {
+        let isOllama = entry.backend?.lowercased() == "ollama" || entry.backendConfig.modelPath?.hasPrefix("ollama:") == true
+        guard isOllama else {
+            throw CommandFailure.error("\(displayEscaped(entry.name)): --served-digest applies to Ollama entries (backend ollama or an ollama: model path)")
+        }
+        guard let url = URL(string: endpoint), url.host != nil else {
+            throw CommandFailure.error("\(displayEscaped(entry.name)): endpoint '\(displayEscaped(endpoint))' is not a URL")
+        }
+        return await ServedDigestCheck.check(entry: entry, endpoint: url, timeout: Self.servedDigestTimeout)
     }
 }

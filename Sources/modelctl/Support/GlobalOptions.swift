@@ -7,7 +7,9 @@
 /// - *command* options shared by many subcommands (`--registry-dir`, `--lock-timeout`,
 ///   `--map-path`, `--jobs`/`-j`) are moved from before the subcommand name to just after it,
 ///   where the subcommand's own parser checks them (a subcommand without the option rejects
-///   it as usual, exit 64).
+///   it as usual, exit 64);
+/// - `--registry-dir` before the subcommand applies to every command, as `git -C` does, and is
+///   accepted (and ignored) by the few that read no registry (`hash`, `scan`, `current-model`).
 struct GlobalOptions: Equatable {
     /// The arguments for argument-parser, global options removed or moved.
     var arguments: [String]
@@ -15,6 +17,9 @@ struct GlobalOptions: Equatable {
     var color: OutputStyle.ColorMode?
     var logTimestamps = false
     var json = false
+    /// `--registry-dir` given before the subcommand: the registry for every command, like
+    /// `git -C` (a command's own `--registry-dir` still beats it).
+    var registryDirectory: String?
 
     /// Thrown for a presentation option with a missing or bad value.
     struct UsageError: Error, Equatable, CustomStringConvertible {
@@ -22,7 +27,7 @@ struct GlobalOptions: Equatable {
     }
 
     /// Shared options that take a value, moved after the subcommand name.
-    static let movedWithValue: Set<String> = ["--registry-dir", "--lock-timeout", "--map-path", "--jobs", "-j"]
+    static let movedWithValue: Set<String> = ["--lock-timeout", "--map-path", "--jobs", "-j"]
 
     /// Splits `arguments` (without the program name).
     static func parse(_ arguments: [String]) throws(UsageError) -> GlobalOptions {
@@ -67,6 +72,10 @@ struct GlobalOptions: Equatable {
             }
             if argument == "--json" { result.json = true }
             if subcommandIndex == nil {
+                if name == "--registry-dir" {
+                    if let inline { result.registryDirectory = inline } else { result.registryDirectory = try value(for: name) }
+                    continue
+                }
                 if movedWithValue.contains(name) {
                     moved.append(argument)
                     if inline == nil {

@@ -19,8 +19,11 @@ struct RegistryOptions: ParsableArguments {
         }
     }
 
-    /// The directory in force: the option, else `MODELCTL_REGISTRY_DIR`, else `configs`.
-    var directory: String { Settings.resolve(registryDir, "MODELCTL_REGISTRY_DIR") ?? "configs" }
+    /// The directory in force: the option (after the subcommand, else before it), else
+    /// `MODELCTL_REGISTRY_DIR`, else `configs`.
+    var directory: String {
+        Settings.resolve(registryDir ?? Settings.globalRegistryDirectory, "MODELCTL_REGISTRY_DIR") ?? "configs"
+    }
 
     /// The registry store for ``directory``; a save that has to wait says so on stderr.
     func store() -> RegistryStore {

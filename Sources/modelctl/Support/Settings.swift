@@ -10,6 +10,9 @@ enum Settings {
     /// applied: a variable that is empty or all blank counts as unset, for every consumer.
     static let environment: [String: String] = ProcessInfo.processInfo.environment.filter { !$0.value.allSatisfy(\.isWhitespace) }
 
+    /// `--registry-dir` given before the subcommand (set once by `main`, before any command runs).
+    nonisolated(unsafe) static var globalRegistryDirectory: String?
+
     /// The value of `name`, with the one rule for empty values: an empty or all-blank value
     /// counts as unset.
     static func value(_ name: String) -> String? { environment[name] }
