@@ -31,7 +31,7 @@ public final class FileLock {
                 onWait?(holder())
             }
             if let limit, waited >= limit {
-                let who = holder().map { " held by pid \($0)" } ?? ""
+                let who = holder().map { " (held by pid \($0))" } ?? ""
                 Sys.closeFile(fd)
                 fd = -1
                 throw FileError(.lockTimeout, path: path,

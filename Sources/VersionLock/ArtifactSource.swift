@@ -76,13 +76,20 @@ public struct ArtifactSource: Sendable {
                 let checked = try await model.verify(hasher)
                 return HashedArtifacts(manifest: checked.manifest, problems: checked.problems.map(Self.describe))
             }
-            var manifest = try await hasher.hash(root, progress: progress)
+            // A whole `models--ORG--NAME` cache directory means its current snapshot
+            // (`refs/main`), never the blobs and refs around it.
+            let cache: HFLocation?
+            do { cache = try HuggingFaceCache.locate(root) } catch {
+                throw VersionLockError(.artifactRootMissing, "\(entry.name): \(error.message)")
+            }
+            let hashRoot = cache?.rootPath ?? root
+            var manifest = try await hasher.hash(hashRoot, progress: progress)
             // A model_signing bundle written beside the weights (its default, ROOT/model.sig)
             // is not part of the model: signing must not break the lock.
             if manifest.files.contains(where: { $0.path == "model.sig" }) {
                 manifest = Manifest(root: manifest.root, files: manifest.files.filter { $0.path != "model.sig" })
             }
-            guard let cache = try? HuggingFaceCache.check(root: root, manifest: manifest) else {
+            guard cache != nil, let cache = try? HuggingFaceCache.check(root: hashRoot, manifest: manifest) else {
                 return HashedArtifacts(manifest: manifest)
             }
             return HashedArtifacts(manifest: manifest, problems: cache.problems.map(Self.describe), blobs: cache.files)

@@ -12,6 +12,9 @@ public enum RegistryAudit {
         for entry in snapshot.entries {
             let location = source.location(of: entry)
             if case .invalid(let reason) = location { out.append(reason) }
+            if let port = entry.backendConfig.port, !(0...65_535).contains(port) {
+                out.append("\(entry.name): backend_config.port \(port) is not a TCP port (0 to 65535; 0 means the backend's default)")
+            }
             let lock = entry.versionLock
             if lock.locked && lock.expectedAggregateSHA256 == nil {
                 out.append("\(entry.name): locked without an expected aggregate (version_lock.expected_aggregate_sha256); run modelctl lock '\(entry.name)' --set-expected")

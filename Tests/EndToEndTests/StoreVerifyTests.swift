@@ -68,6 +68,16 @@ struct StoreVerifyTests {
             """)
         let args = ["--registry-dir", dir.file("registry")]
         #expect(try modelctl(["verify", "tiny"] + args).status == 0)
+        // The whole models--ORG--NAME directory means its refs/main snapshot, not its blobs.
+        try dir.write("registry/model_registry.curated.json", """
+            [{"name": "tiny", "backend": "vllm", "backend_config": {"model_path": "\(dir.file(repo))"}}]
+            """)
+        let repoVerify = try modelctl(["verify", "tiny", "--json", "--no-record"] + args)
+        #expect(repoVerify.status == 0, "\(repoVerify.stdout) \(repoVerify.stderr)")
+        #expect(repoVerify.stdout.contains("\"file_count\": 1"))
+        try dir.write("registry/model_registry.curated.json", """
+            [{"name": "tiny", "backend": "vllm", "backend_config": {"model_path": "\(snapshot)"}}]
+            """)
         let shown = try modelctl(["show", "tiny"] + args).stdout
         #expect(shown.contains("\"blob\": \"\(hex)\""))
         var bytes = weights

@@ -9,7 +9,7 @@ struct RegistryOptions: ParsableArguments {
             help: ArgumentHelp("Registry directory (default: $MODELCTL_REGISTRY_DIR, else ./configs).", valueName: "dir"))
     var registryDir: String?
 
-    @Option(name: .customLong("lock-timeout"),
+    @Option(name: .customLong("lock-timeout"), parsing: .unconditional,
             help: ArgumentHelp("Seconds a save waits for another modelctl holding the registry lock (default 60, at most 86400).", valueName: "seconds"))
     var lockTimeout: Double = 60
 
