@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "ModelCatalog", dependencies: ["ModelRegistry", "HTTPSupport", "OrderedJSON", "FileSupport"], swiftSettings: strict),
         .target(name: "ModelRuntime", dependencies: ["ModelRegistry", "HTTPSupport", "OrderedJSON", "FileSupport"], swiftSettings: strict),
         .target(name: "ModelStores", dependencies: ["ArtifactHashing", "CLibCrypto"], swiftSettings: strict),
-        .target(name: "ModelSigning", dependencies: ["CLibCrypto", "ArtifactHashing"], swiftSettings: strict),
+        .target(name: "ModelSigning", dependencies: ["CLibCrypto", "ArtifactHashing", "OrderedJSON"], swiftSettings: strict),
         .executableTarget(
             name: "modelctl",
             dependencies: [

@@ -100,9 +100,11 @@ public enum JSON {
 
     private static let hexDigits = Array("0123456789abcdef")
 
-    /// Escapes as Python's `ensure_ascii` does: printable ASCII as is, everything else `\uXXXX`
-    /// (UTF-16 code units, so characters outside the BMP become surrogate pairs).
-    private static func writeString(_ s: String, into out: inout String) {
+    /// Appends `s` as a quoted JSON string, escaped as Python's `json.dumps` does with
+    /// `ensure_ascii`: printable ASCII as is, everything else `\uXXXX` (UTF-16 code units, so
+    /// characters outside the BMP become surrogate pairs). Other writers of Python-compatible
+    /// JSON (the model_signing statement) use it too.
+    public static func writeString(_ s: String, into out: inout String) {
         out += "\""
         for unit in s.utf16 {
             switch unit {
