@@ -1,8 +1,9 @@
+public import ErrorSupport
 /// Why a file could not be read, written or locked. The message names the file.
 ///
 /// Errors compare equal by ``code`` alone, so tests can write
 /// `#expect(throws: FileError(.notRegularFile)) { ... }`.
-public struct FileError: Error, Hashable, CustomStringConvertible, Sendable {
+public struct FileError: CodedError {
     /// The kind of failure.
     public enum Code: Hashable, Sendable {
         /// The path is a FIFO, a device, a directory or a socket where a regular file belongs.
@@ -33,8 +34,4 @@ public struct FileError: Error, Hashable, CustomStringConvertible, Sendable {
     static func system(_ what: String, _ path: String, errno code: Int32 = Sys.lastError) -> FileError {
         FileError(.io, path: path, message: "\(path): \(what): \(Sys.message(code))")
     }
-
-    public var description: String { message }
-    public static func == (a: FileError, b: FileError) -> Bool { a.code == b.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }

@@ -1,3 +1,4 @@
+public import ErrorSupport
 /// Why an HTTP exchange failed. Every message starts with the URL it is about.
 ///
 /// Errors compare equal by ``code`` alone:
@@ -5,7 +6,7 @@
 /// ```swift
 /// #expect(throws: HTTPError(.timeout)) { try await HTTPClient.shared.send(url: url, timeout: .seconds(1)) }
 /// ```
-public struct HTTPError: Error, Hashable, CustomStringConvertible, Sendable {
+public struct HTTPError: CodedError {
     /// The kind of failure.
     public enum Code: Hashable, Sendable {
         /// The URL cannot be requested (no http(s) scheme, no host, a scheme this client does not speak).
@@ -35,10 +36,4 @@ public struct HTTPError: Error, Hashable, CustomStringConvertible, Sendable {
         self.code = code
         self.message = message
     }
-
-    public var description: String { message }
-
-    public static func == (a: HTTPError, b: HTTPError) -> Bool { a.code == b.code }
-
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }

@@ -1,8 +1,9 @@
+public import ErrorSupport
 /// An error from the catalog that stops a command.
 ///
 /// Errors compare equal by ``code`` alone; the message names the model or the option text and
 /// says what to do next.
-public struct CatalogError: Error, Hashable, CustomStringConvertible, Sendable {
+public struct CatalogError: CodedError {
     /// The kind of failure.
     public enum Code: Hashable, Sendable {
         /// `enforce` mode and a model the catalog does not know.
@@ -21,12 +22,6 @@ public struct CatalogError: Error, Hashable, CustomStringConvertible, Sendable {
         self.code = code
         self.message = message
     }
-
-    public var description: String { message }
-
-    public static func == (a: CatalogError, b: CatalogError) -> Bool { a.code == b.code }
-
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 
     /// `model 'NAME' is not in the model catalog ...`, with the three ways out.
     public static func unknownModel(name: String) -> CatalogError {

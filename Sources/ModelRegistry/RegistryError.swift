@@ -1,6 +1,7 @@
+public import ErrorSupport
 /// Why a registry could not be read or written. Every message names the file, and the entry
 /// and field where there is one.
-public struct RegistryError: Error, Hashable, CustomStringConvertible, Sendable {
+public struct RegistryError: CodedError {
     /// The kind of failure; tests compare on it.
     public enum Code: Hashable, Sendable {
         /// The file is not valid JSON (the message carries line and column).
@@ -33,8 +34,4 @@ public struct RegistryError: Error, Hashable, CustomStringConvertible, Sendable 
         self.message = message
         self.suggestions = suggestions
     }
-
-    public var description: String { message }
-    public static func == (a: RegistryError, b: RegistryError) -> Bool { a.code == b.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }

@@ -1,3 +1,4 @@
+public import ErrorSupport
 /// Why a runtime operation (selection, probe, orchestration) failed.
 ///
 /// Every message names the model, file or URL it is about, so the command line can print it
@@ -6,7 +7,7 @@
 /// ```swift
 /// #expect(throws: RuntimeError(.missingCapability)) { try ModelSelection(entry, requiring: ["vision"]) }
 /// ```
-public struct RuntimeError: Error, Hashable, CustomStringConvertible, Sendable {
+public struct RuntimeError: CodedError {
     /// The kind of failure.
     public enum Code: Hashable, Sendable {
         /// The entry lacks a capability the caller required.
@@ -57,12 +58,6 @@ public struct RuntimeError: Error, Hashable, CustomStringConvertible, Sendable {
         self.code = code
         self.message = message
     }
-
-    public var description: String { message }
-
-    public static func == (a: RuntimeError, b: RuntimeError) -> Bool { a.code == b.code }
-
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }
 
 import HTTPSupport

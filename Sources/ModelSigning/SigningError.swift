@@ -1,9 +1,10 @@
+public import ErrorSupport
 /// Why a model could not be signed, or why a signature could not be checked.
 ///
 /// Every message names the file it is about and says what to do next. Two codes are
 /// integrity failures (exit status 2 in the CLI): ``Code/signatureInvalid`` and
 /// ``Code/digestMismatch``. Every other code is an error (exit status 1).
-public struct SigningError: Error, Hashable, CustomStringConvertible, Sendable {
+public struct SigningError: CodedError {
     /// What kind of failure this is; tests and callers compare on it.
     public enum Code: Hashable, Sendable {
         /// A key file is missing, unreadable, too large or not a PEM key.
@@ -45,9 +46,4 @@ public struct SigningError: Error, Hashable, CustomStringConvertible, Sendable {
     /// Whether this failure means the artifacts or the signature cannot be trusted (exit 2),
     /// rather than that something could not be read or done (exit 1).
     public var isIntegrityFailure: Bool { code == .signatureInvalid || code == .digestMismatch }
-
-    public var description: String { message }
-
-    public static func == (lhs: SigningError, rhs: SigningError) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }

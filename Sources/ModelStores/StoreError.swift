@@ -1,9 +1,10 @@
+public import ErrorSupport
 /// Why a model store, a model in it or a cache location could not be read.
 ///
 /// An error means the check could not be made (exit 1); a blob that does not match its name
 /// is not an error but a ``StoreProblem`` in the result (exit 2). Two errors are equal when
 /// their codes are, so tests compare codes.
-public struct StoreError: Error, Hashable, CustomStringConvertible, Sendable {
+public struct StoreError: CodedError {
     /// What kind of failure this is.
     public enum Code: Hashable, Sendable {
         /// A model reference that is not a valid Ollama name (`ollama:NAME[:TAG]`).
@@ -35,11 +36,6 @@ public struct StoreError: Error, Hashable, CustomStringConvertible, Sendable {
         self.code = code
         self.message = message
     }
-
-    public var description: String { message }
-
-    public static func == (a: StoreError, b: StoreError) -> Bool { a.code == b.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }
 
 /// One thing wrong with one file of a model or cache repository.

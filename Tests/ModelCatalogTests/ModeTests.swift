@@ -2,6 +2,7 @@ import Foundation
 import ModelCatalog
 import Testing
 import TestSupport
+import ErrorSupport
 
 @Suite("Unknown-model modes")
 struct ModeTests {

@@ -2,6 +2,7 @@ import Foundation
 import ModelRegistry
 import Testing
 import TestSupport
+import ErrorSupport
 
 struct BadInputTests {
     static let cases: [(label: String, text: String, code: RegistryError.Code, mentions: [String])] = [

@@ -4,6 +4,7 @@ import ModelRegistry
 import Testing
 import TestSupport
 import OrderedJSON
+import ErrorSupport
 
 /// Copies an ImageWorks-shaped registry into a fresh, writable temporary directory.
 func imageWorksCopy(_ source: String = imageWorksDirectory) throws -> TemporaryDirectory {

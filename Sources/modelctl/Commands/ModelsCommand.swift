@@ -4,6 +4,7 @@ import ModelCatalog
 import ModelRegistry
 import ModelRuntime
 import OrderedJSON
+import ErrorSupport
 
 /// `modelctl models`: the model catalog with availability and context limits.
 ///

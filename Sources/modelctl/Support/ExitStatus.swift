@@ -8,6 +8,7 @@ import ModelSigning
 import ModelStores
 import OrderedJSON
 import VersionLock
+import ErrorSupport
 
 /// The one table from modelctl's errors to exit status and message.
 ///
