@@ -19,6 +19,10 @@ struct HashCommand: AsyncParsableCommand {
             The aggregate digest is the SHA-256 of those lines joined with newlines (no trailing \
             newline): `modelctl hash DIR | head -c -1 | sha256sum` reproduces it.
 
+            .git/ and .cache/huggingface/ directories, at any depth, are left out (tool \
+            metadata, as huggingface_hub and model_signing skip them); --include-all hashes \
+            them too. For a tree without such directories both give the same aggregate.
+
             On a terminal, names with control characters, backslashes or bytes that are not \
             UTF-8 are shown escaped (the line then starts with a backslash), so a name cannot \
             write to the screen; in a pipe or a file the lines are exact.
@@ -40,6 +44,9 @@ struct HashCommand: AsyncParsableCommand {
     @Flag(name: .customLong("aggregate-only"), help: "Print only the aggregate digest.")
     var aggregateOnly = false
 
+    @Flag(name: .customLong("include-all"), help: "Hash every file: do not leave out .git/ and .cache/huggingface/ directories.")
+    var includeAll = false
+
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
         if json && aggregateOnly { throw ValidationError("--json and --aggregate-only cannot be combined") }
@@ -52,7 +59,7 @@ struct HashCommand: AsyncParsableCommand {
         }
         let started = ContinuousClock.now
         let manifest: Manifest
-        let hasher = ArtifactHasher(jobs: jobs)
+        let hasher = ArtifactHasher(jobs: jobs, exclusions: includeAll ? .none : .default)
         let progress = Format.progressHandler(label: displayEscaped(path))
         do {
             if let raw = Self.rawArgument(matching: path) {
