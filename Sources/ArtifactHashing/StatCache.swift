@@ -72,7 +72,8 @@ public struct StatCache: Sendable {
 
     /// The cache as bytes for `root`: a header line, a line with the root's length and bytes,
     /// then one line per file, `<sha256 hex> <device> <inode> <size> <mtime ns> <ctime ns>
-    /// <path length>:<path bytes>`. Lengths make any byte in a name safe.
+    /// <path length>:<path bytes>`, and last `end <sha256 of all that>`. Lengths make any
+    /// byte in a name safe; the trailing digest makes any damage a miss, never a wrong digest.
     public func serialized(root: String) -> [UInt8] {
         var out = StatCache.magic
         let rootBytes = Array(root.utf8)
@@ -88,13 +89,24 @@ public struct StatCache: Sendable {
             }
             out.append(0x0A)
         }
+        var digest = SHA256Digest()
+        out.withUnsafeBytes { digest.update($0) }
+        out += Array("end ".utf8) + Array(digest.finalizeHex().utf8) + [0x0A]
         return out
     }
+
+    /// `end ` + 64 hex digits + newline.
+    static let trailerLength = 4 + 64 + 1
 
     /// Reads a cache written by ``serialized(root:)`` for `root`; `nil` when the bytes are not
     /// one (corrupt, truncated, another format or another root): the caller then hashes in full.
     public init?(parsing bytes: [UInt8], root: String) {
-        var parser = Parser(bytes: bytes)
+        guard bytes.count > StatCache.trailerLength else { return nil }
+        let bodyLength = bytes.count - StatCache.trailerLength
+        var digest = SHA256Digest()
+        bytes.withUnsafeBytes { digest.update(UnsafeRawBufferPointer(rebasing: $0[..<bodyLength])) }
+        guard bytes[bodyLength...].elementsEqual(Array("end ".utf8) + Array(digest.finalizeHex().utf8) + [0x0A]) else { return nil }
+        var parser = Parser(bytes: bytes, end: bodyLength)
         guard parser.take(StatCache.magic) else { return nil }
         guard let rootBytes = parser.lengthPrefixed(), rootBytes.elementsEqual(root.utf8), parser.take([0x0A]) else { return nil }
         while !parser.atEnd {
@@ -111,18 +123,20 @@ public struct StatCache: Sendable {
 
     private struct Parser {
         let bytes: [UInt8]
+        /// Where the records end (the trailer is not parsed).
+        let end: Int
         var i = 0
 
-        var atEnd: Bool { i >= bytes.count }
+        var atEnd: Bool { i >= end }
 
         mutating func take(_ expected: [UInt8]) -> Bool {
-            guard i + expected.count <= bytes.count, bytes[i..<(i + expected.count)].elementsEqual(expected) else { return false }
+            guard i + expected.count <= end, bytes[i..<(i + expected.count)].elementsEqual(expected) else { return false }
             i += expected.count
             return true
         }
 
         mutating func bytes(_ n: Int) -> ArraySlice<UInt8>? {
-            guard i + n <= bytes.count else { return nil }
+            guard i + n <= end else { return nil }
             defer { i += n }
             return bytes[i..<(i + n)]
         }
@@ -132,11 +146,11 @@ public struct StatCache: Sendable {
             var value: UInt64 = 0
             var count = 0
             var minus = false
-            if negative, i < bytes.count, bytes[i] == UInt8(ascii: "-") {
+            if negative, i < end, bytes[i] == UInt8(ascii: "-") {
                 minus = true
                 i += 1
             }
-            while i < bytes.count, bytes[i] != terminator {
+            while i < end, bytes[i] != terminator {
                 let c = bytes[i]
                 guard c >= 0x30, c <= 0x39, count < 20 else { return nil }
                 let (m, o1) = value.multipliedReportingOverflow(by: 10)
@@ -146,7 +160,7 @@ public struct StatCache: Sendable {
                 count += 1
                 i += 1
             }
-            guard count > 0, i < bytes.count else { return nil }
+            guard count > 0, i < end else { return nil }
             i += 1
             return (minus, value)
         }
@@ -159,7 +173,7 @@ public struct StatCache: Sendable {
         }
 
         mutating func lengthPrefixed() -> ArraySlice<UInt8>? {
-            guard let (_, length) = digits(UInt8(ascii: ":")), length <= UInt64(bytes.count - i) else { return nil }
+            guard let (_, length) = digits(UInt8(ascii: ":")), length <= UInt64(end - i) else { return nil }
             return bytes(Int(length))
         }
     }

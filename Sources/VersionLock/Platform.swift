@@ -12,6 +12,13 @@ enum LockPlatform {
         return stat(path, &st) == 0
     }
 
+    /// `path` with links, `.` and `..` resolved, or `nil` when it does not exist.
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     /// Creates `path` and its missing parents (mode 0700: the cache says which files exist).
     /// Returns whether it is a directory afterwards.
     static func makeDirectories(_ path: String) -> Bool {

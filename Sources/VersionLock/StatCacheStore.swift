@@ -23,8 +23,9 @@ public struct StatCacheStore: Sendable {
 
     /// The cache file for `root`: named by a digest of the root's path (the file also holds the
     /// root, checked when it is read).
+    /// The root's links and `..` resolved, so one tree has one cache however its path is spelled.
     public func path(for root: String) -> String {
-        directory + "/" + String(SHA256Digest.hex(of: root).prefix(32)) + ".stat"
+        directory + "/" + String(SHA256Digest.hex(of: LockPlatform.realPath(root) ?? root).prefix(32)) + ".stat"
     }
 
     /// The cache for `root`, or `nil` with the reason when there is none to use.
@@ -35,7 +36,7 @@ public struct StatCacheStore: Sendable {
             return (nil, "stat cache \(file) is unusable (\(error.message)); hashed in full")
         }
         guard let bytes else { return (nil, nil) }
-        guard let cache = StatCache(parsing: bytes, root: root) else {
+        guard let cache = StatCache(parsing: bytes, root: LockPlatform.realPath(root) ?? root) else {
             return (nil, "stat cache \(file) is corrupt; hashed in full (the next verify rewrites it)")
         }
         return (cache, nil)
@@ -49,7 +50,7 @@ public struct StatCacheStore: Sendable {
             throw VersionLockError(.cache, "cannot create the stat cache directory \(directory); set MODELCTL_STATE_DIR to a writable directory")
         }
         let file = path(for: root)
-        do { try AtomicFile.write(cache.serialized(root: root), to: file) } catch {
+        do { try AtomicFile.write(cache.serialized(root: LockPlatform.realPath(root) ?? root), to: file) } catch {
             throw VersionLockError(.cache, "cannot write the stat cache \(file): \(error.message)")
         }
     }
