@@ -334,6 +334,8 @@ private struct WalkState {
                 current = Listing(directory: directory, group: groups, start: directory.opened)
                 continue
             }
+            // Taken out while it changes, so its set of names is not copied on every insert.
+            current = nil
             let entry: (name: UnsafeRawBufferPointer, kind: EntryKind)?
             do throws(SystemError) {
                 entry = try listing.directory.stream.next()

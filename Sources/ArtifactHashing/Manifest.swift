@@ -15,8 +15,20 @@ public struct Manifest: Sendable, Hashable {
         self.root = root
         var files = files
         var order = Array(0..<Int32(files.count))
-        files.withUnsafeBufferPointer { all in
-            order.sort { all[Int($0)].name < all[Int($1)].name }
+        do {
+            // The first 16 bytes of each path as two big-endian words decide almost every
+            // comparison without touching the names (no reference counting in the sort).
+            let keys = files.map { file in file.name.withBytes(prefixKey) }
+            files.withUnsafeBufferPointer { all in
+                keys.withUnsafeBufferPointer { keys in
+                    order.sort { i, j in
+                        let a = keys[Int(i)], b = keys[Int(j)]
+                        if a.0 != b.0 { return a.0 < b.0 }
+                        if a.1 != b.1 { return a.1 < b.1 }
+                        return all[Int(i)].name < all[Int(j)].name
+                    }
+                }
+            }
         }
         permute(&files, by: &order)
         self.files = files
@@ -96,8 +108,14 @@ public struct Manifest: Sendable, Hashable {
             if case .text = file.digest { return false }
             return !file.needsEscapedLine
         }
+        // The first digest word of each plain line decides nearly every comparison alone.
+        let first = files.map { file -> UInt64 in
+            if case .raw(let w, _, _, _) = file.digest { return w }
+            return 0
+        }
         files.withUnsafeBufferPointer { all in
             order.sort { i, j in
+                if plain[Int(i)], plain[Int(j)], first[Int(i)] != first[Int(j)] { return first[Int(i)] < first[Int(j)] }
                 let a = all[Int(i)], b = all[Int(j)]
                 if plain[Int(i)], plain[Int(j)], case let .raw(a0, a1, a2, a3) = a.digest, case let .raw(b0, b1, b2, b3) = b.digest {
                     if a0 != b0 { return a0 < b0 }
@@ -112,4 +130,14 @@ public struct Manifest: Sendable, Hashable {
         }
         return order
     }
+}
+
+/// The first 16 bytes of `bytes` as two big-endian words, zero-padded: they order as the bytes
+/// do (a name holds no NUL byte), and equal words mean the names must be compared in full.
+func prefixKey(_ bytes: UnsafeRawBufferPointer) -> (UInt64, UInt64) {
+    var buffer: (UInt64, UInt64) = (0, 0)
+    withUnsafeMutableBytes(of: &buffer) { raw in
+        raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes.prefix(16)))
+    }
+    return (UInt64(bigEndian: buffer.0), UInt64(bigEndian: buffer.1))
 }
