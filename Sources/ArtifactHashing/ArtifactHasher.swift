@@ -52,8 +52,10 @@ public struct ArtifactHasher: Sendable {
     /// The number of processors online.
     public static var defaultJobs: Int { Platform.processorCount }
 
-    /// Processors the run may use; those not taken by workers read ahead of large files.
-    var processors = ArtifactHasher.defaultJobs
+    /// Processors the run may use (default: all online); those not taken by workers read
+    /// ahead of large files. A caller that runs several hashes at once gives each its share,
+    /// so read-ahead threads do not oversubscribe the processors.
+    public var processors = ArtifactHasher.defaultJobs
     /// Files at least this large (8 MiB) are read ahead when a processor is spare.
     var readAheadMinimum: Int64 = 8 << 20
 

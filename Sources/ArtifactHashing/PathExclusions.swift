@@ -24,9 +24,9 @@ public struct PathExclusions: Sendable, Hashable {
     public private(set) var patterns: [String]
     private var compiled: [GlobPattern]
 
-    /// The most patterns (1024) and the longest pattern (4096 bytes) accepted; longer lists
-    /// are refused by ``adding(_:)`` callers that validate input (see ``validate(_:)``).
+    /// The most patterns ``validate(_:)`` accepts (1024).
     public static let maximumPatterns = 1024
+    /// The longest pattern ``validate(_:)`` accepts (4096 bytes).
     public static let maximumPatternBytes = 4096
 
     /// Leaves out nothing: every file is hashed.

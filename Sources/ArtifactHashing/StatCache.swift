@@ -35,8 +35,8 @@ public struct FileStamp: Sendable, Hashable {
 /// Only stamps of files that had been left alone for a while (2 s) when they were read are
 /// recorded: a file written in the same clock tick as it was read could otherwise change
 /// again without its times moving.
-public struct StatCache: Sendable {
-    struct Record: Sendable {
+public struct StatCache: Sendable, Equatable {
+    struct Record: Sendable, Equatable {
         var stamp: FileStamp
         var digest: DigestValue
     }

@@ -178,6 +178,8 @@ public struct VersionLocker: Sendable {
         let lanes = max(1, min(hasher.jobs, targets.count))
         var perEntry = hasher
         perEntry.jobs = max(1, hasher.jobs / lanes)
+        // Each lane's share of the processors: a lane's spare one reads ahead of large files.
+        perEntry.processors = max(1, hasher.processors / lanes)
         let (source, entryHasher) = (self.source, perEntry)
         var out = [Hashed?](repeating: nil, count: targets.count)
         try await withThrowingTaskGroup(of: (Int, Hashed).self) { group in
@@ -232,19 +234,19 @@ public struct VersionLocker: Sendable {
             var stamps: StampUse?
             var root: String?
             var warnings: [String] = []
+            var previous: StatCache?
             if let statCache, case .local(let path) = location {
                 root = path
-                var reusing: StatCache?
-                if quick {
-                    let loaded = statCache.load(root: path)
-                    reusing = loaded.cache
-                    if let problem = loaded.problem { warnings.append("\(name): \(problem)") }
-                }
-                stamps = StampUse(reusing: reusing)
+                let loaded = statCache.load(root: path)
+                previous = loaded.cache
+                if quick, let problem = loaded.problem { warnings.append("\(name): \(problem)") }
+                stamps = StampUse(reusing: quick ? loaded.cache : nil)
             }
             let hashed = try await source.hash(entry, location: location, hasher: hasher, curated: curated, stamps: stamps, progress: progress)
+            // A cache that would not change is not rewritten (a steady nightly run writes none).
+            let keep = hashed.statCache.flatMap { $0 == (previous ?? StatCache()) ? nil : $0 }
             return Hashed(name: name, entry: entry, location: location, manifest: hashed.manifest, problems: hashed.problems,
-                          blobs: hashed.blobs, duration: clock.now - start, root: root, statCache: hashed.statCache,
+                          blobs: hashed.blobs, duration: clock.now - start, root: root, statCache: keep,
                           reusedFiles: hashed.reusedFiles, warnings: warnings)
         } catch let error as VersionLockError {
             return Hashed(name: name, entry: entry, location: location, error: error, duration: clock.now - start)
