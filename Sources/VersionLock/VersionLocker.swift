@@ -150,8 +150,8 @@ public struct VersionLocker: Sendable {
                 batch.notRecorded = "nothing was recorded: \(error.message)"
             }
         } else {
+            // Nothing is written and no lock taken: the registry as read at the start is the one to judge against.
             var scratch = RegistryLayer()
-            let snapshot = try loadSnapshot()
             batch = BatchVerification(results: judgeAll(hashed, against: snapshot, stamp: stamp, record: &scratch, strict: options.strict))
         }
         if options.record, let store = options.statCache {
