@@ -181,6 +181,7 @@ public struct VersionLocker: Sendable {
         // Each lane's share of the processors: a lane's spare one reads ahead of large files.
         perEntry.processors = max(1, hasher.processors / lanes)
         let (source, entryHasher) = (self.source, perEntry)
+        let curatedByName = Dictionary(snapshot.curated.entries.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var out = [Hashed?](repeating: nil, count: targets.count)
         try await withThrowingTaskGroup(of: (Int, Hashed).self) { group in
             var next = 0
@@ -188,7 +189,7 @@ public struct VersionLocker: Sendable {
                 let index = next
                 let (name, lookup) = targets[index]
                 next += 1
-                let curated = snapshot.curated[name]
+                let curated = curatedByName[name]
                 let quick = full.map { !$0.contains(name) } ?? false
                 group.addTask {
                     (index, await VersionLocker.hashOne(name: name, lookup: lookup, curated: curated, source: source, hasher: entryHasher,
@@ -258,20 +259,22 @@ public struct VersionLocker: Sendable {
 
     private func judgeAll(_ hashed: [Hashed], against snapshot: RegistrySnapshot, stamp: Date,
                           record discovered: inout RegistryLayer, strict: Bool) -> [EntryVerification] {
+        // One lookup table, not a search of the registry per entry (1,000 entries are 1,000 searches).
+        let byName = Dictionary(snapshot.entries.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var results: [EntryVerification] = []
-        for item in hashed { results.append(judge(item, against: snapshot, stamp: stamp, record: &discovered, strict: strict)) }
+        for item in hashed { results.append(judge(item, current: byName[item.name], stamp: stamp, record: &discovered, strict: strict)) }
         return results
     }
 
     /// Judges one hashed entry against the registry as it stands now, and records the outcome
     /// in `discovered` (which the caller saves, or throws away with `--no-record`).
-    private func judge(_ hashed: Hashed, against snapshot: RegistrySnapshot, stamp date: Date,
+    private func judge(_ hashed: Hashed, current: RegistryEntry?, stamp date: Date,
                        record discovered: inout RegistryLayer, strict: Bool) -> EntryVerification {
         var result = EntryVerification(name: hashed.name, status: .error, locked: false, location: hashed.location)
         result.duration = hashed.duration
         result.reusedFiles = hashed.reusedFiles
         result.warnings = hashed.warnings
-        guard let current = snapshot[hashed.name] else {
+        guard let current else {
             result.error = hashed.error ?? VersionLockError(.unknownModel, "\(hashed.name): removed from the registry while it was verified")
             return result
         }
