@@ -11,6 +11,9 @@
 #                      does not exit 0
 #   BENCH_NO_INSTALL=1 never try to apt-get install missing peers
 #   BENCH_STRICT=1     exit 1 if any target FAILs (default: report only)
+#   BENCH_MILLION=1    also hash a tree of 1,000,000 files (peak RSS < 200 MiB;
+#                      generating it takes a minute or two and ~4 GiB of inodes)
+#   BENCH_DATA=DIR     where data sets live (default <repo>/.build-bench/data)
 #
 # Data is generated once into <repo>/.build-bench/data/ (git-ignored) and
 # reused on later runs; a per-set marker file is written last, so an
@@ -20,8 +23,14 @@
 #   a/  4 files x 256 MiB random          target: >= 1.9x openssl dgst, RSS <= 48 MiB
 #   b/  1 file  x 1 GiB random            target: >= 1.0x openssl dgst, RSS <= 48 MiB
 #   c/  20,000 files x 4 KiB (20 x 1000)  target: >= 1.5x rhash
-# Plus (when available) verify of a/ vs hash of a/ (<= 1.05x) and lock of an
-# ImageWorks registry entry (< 50 ms).
+#   k/  200,000 files x 1 KiB (200 x 1000)  target: >= 1.3x rhash
+#   r/  a registry of 1,000 entries of ~220 KB each
+#   m/  1,000,000 files x 64 B (1000 x 1000), only with BENCH_MILLION=1
+# Plus (when available) verify of a/ vs hash of a/ (<= 1.05x), lock of an
+# ImageWorks registry entry (< 50 ms), verify --all of r/ vs hash of its
+# models (<= 1.5x), verify --all of four 256 MiB entries vs hash of a/
+# (<= 1.05x), verify --quick vs a full verify of a/ (<= 5%), and peak RSS
+# of hashing m/ (< 200 MiB).
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -47,7 +56,7 @@ command -v python3 >/dev/null || die "python3 is required"
 command -v openssl >/dev/null || die "openssl is required"
 
 BENCH_ROOT=$REPO/.build-bench
-DATA=$BENCH_ROOT/data
+DATA=${BENCH_DATA:-$BENCH_ROOT/data}
 MIB=1048576
 
 TMPROOT=$(mktemp -d "${TMPDIR:-/tmp}/modelctl-bench.XXXXXX")
@@ -105,6 +114,9 @@ gen_a() {
 }
 gen_b() { gen_random "$1/model.bin" $((1024 * MIB)); }
 gen_c() { "${GEN[@]}" small "$1" 20 1000 4096; }
+gen_k() { "${GEN[@]}" small "$1" 200 1000 1024; }
+gen_m() { "${GEN[@]}" small "$1" 1000 1000 64; }
+gen_r() { "${GEN[@]}" registry "$1" "$TMPROOT/r-registry" 1000; }
 
 # set_stats DIR -> "FILES BYTES"
 set_stats() { find "$1" -type f -printf '%s\n' | awk '{ n++; s += $1 } END { printf "%d %d\n", n, s }'; }
@@ -345,6 +357,126 @@ EOF
     fi
 }
 
+# ---------------------------------------------------------- scale (issue 11) --
+
+# ratio_max KEY_A KEY_B MAX LABEL: target A/B <= MAX (medians)
+ratio_max() {
+    local a=$1 b=$2 want=$3 label=$4 r
+    if [[ ${STATUS[$a]:-} != ok || ${STATUS[$b]:-} != ok ]]; then
+        target FAIL "$label <= ${want}x  [a run failed: ${STATUS[$a]:-} / ${STATUS[$b]:-}]"
+        return
+    fi
+    r=$(fdiv "${MED[$a]}" "${MED[$b]}" %.3f)
+    if fcmp "$r" '<=' "$want"; then target PASS "$label <= ${want}x  [${r}x]"; else target FAIL "$label <= ${want}x  [${r}x]"; fi
+}
+
+# show KEY LABEL: one timing line
+show() {
+    if [[ ${STATUS[$1]:-} == ok ]]; then
+        printf '  %-44s median %8.4f s  min %8.4f s\n' "$2" "${MED[$1]}" "${MIN[$1]}"
+    else
+        printf '  %-44s %s\n' "$2" "${STATUS[$1]:-not run}"
+    fi
+}
+
+bench_scale() {
+    local state=$TMPROOT/state err=$TMPROOT/err
+    export MODELCTL_STATE_DIR=$state
+
+    echo
+    echo "== (r) verify --all of 1,000 entries (~220 KB each) vs hash of the same directory"
+    local reg=$TMPROOT/reg-r
+    mkdir -p "$reg"
+    python3 - "$reg/model_registry.curated.json" "$DATA/r" <<'PYEOF'
+import json, os, sys
+root = sys.argv[2]
+entries = [{"name": "bench-" + name, "backend": "vllm", "backend_config": {"port": 24001, "model_path": os.path.join(root, name)}}
+           for name in sorted(os.listdir(root))]
+with open(sys.argv[1], "w") as f:
+    json.dump(entries, f, indent=2)
+PYEOF
+    if "$BIN" lock --all --set-expected --registry-dir "$reg" >/dev/null 2>"$err"; then
+        measure "r:hash" "$BIN" hash "$DATA/r" --aggregate-only
+        measure "r:verify" "$BIN" verify --all --registry-dir "$reg"
+        measure "r:verify-quick" "$BIN" verify --all --quick --registry-dir "$reg"
+        show r:hash "hash models/ (1,000 x 3 files)"
+        show r:verify "verify --all (1,000 locked entries)"
+        show r:verify-quick "verify --all --quick"
+        ratio_max r:verify r:hash 1.5 "(r) verify --all / hash"
+    else
+        echo "  lock --all failed: $(first_line "$err")"
+        target FAIL "(r) verify --all / hash <= 1.5x  [lock failed]"
+    fi
+
+    echo
+    echo "== (a) verify --all of four 256 MiB entries vs hash; quick vs full verify of a locked 4 x 256 MiB model"
+    local reg4=$TMPROOT/reg-a4
+    mkdir -p "$reg4"
+    python3 - "$reg4/model_registry.curated.json" "$DATA/a" <<'PYEOF'
+import json, os, sys
+root = sys.argv[2]
+entries = [{"name": "shard-%d" % i, "backend": "vllm",
+            "backend_config": {"port": 24001, "model_path": os.path.join(root, "shard-0000%d.safetensors" % i)}}
+           for i in range(4)]
+entries.append({"name": "bench-a", "backend": "vllm", "backend_config": {"port": 24001, "model_path": root}})
+with open(sys.argv[1], "w") as f:
+    json.dump(entries, f, indent=2)
+PYEOF
+    if "$BIN" lock --all --set-expected --registry-dir "$reg4" >/dev/null 2>"$err" &&
+        "$BIN" verify bench-a --registry-dir "$reg4" >/dev/null 2>"$err"; then
+        # Four entries only: bench-a would double the bytes.
+        python3 - "$reg4" <<'PYEOF'
+import json, sys
+for name in ("model_registry.curated.json",):
+    path = sys.argv[1] + "/" + name
+    entries = json.load(open(path))
+    json.dump([e for e in entries if e["name"] != "bench-a"], open(sys.argv[1] + "/shards.json", "w"))
+PYEOF
+        local reg4s=$TMPROOT/reg-a4s
+        mkdir -p "$reg4s"
+        cp -- "$reg4/shards.json" "$reg4s/model_registry.curated.json"
+        "$BIN" lock --all --set-expected --registry-dir "$reg4s" >/dev/null 2>&1 || true
+        measure "a4:hash" "$BIN" hash "$DATA/a" --aggregate-only
+        measure "a4:verify" "$BIN" verify --all --registry-dir "$reg4s"
+        measure "a4:full" "$BIN" verify bench-a --registry-dir "$reg4"
+        measure "a4:quick" "$BIN" verify bench-a --quick --registry-dir "$reg4"
+        show a4:hash "hash a/ (4 x 256 MiB)"
+        show a4:verify "verify --all (4 entries x 256 MiB)"
+        show a4:full "verify bench-a (full)"
+        show a4:quick "verify bench-a --quick"
+        ratio_max a4:verify a4:hash 1.05 "(a) verify --all of 4 entries / hash"
+        ratio_max a4:quick a4:full 0.05 "(a) verify --quick / full verify"
+    else
+        echo "  lock/verify failed: $(first_line "$err")"
+        target FAIL "(a) verify --all of 4 entries / hash <= 1.05x  [lock failed]"
+        target FAIL "(a) verify --quick / full verify <= 0.05x  [lock failed]"
+    fi
+
+    if [[ ${BENCH_MILLION:-0} == 1 ]]; then
+        ensure_set m 1000000 $((1000000 * 64))
+        echo
+        echo "== (m) 1,000,000 files x 64 B: hash time and peak RSS"
+        local kib t0 t1
+        t0=$(date +%s.%N)
+        kib=$(peak_rss_kib "$BIN" hash "$DATA/m" --aggregate-only)
+        t1=$(date +%s.%N)
+        if [[ -n $kib ]]; then
+            local mib
+            mib=$(awk -v k="$kib" 'BEGIN{printf "%.1f", k/1024}')
+            printf '  modelctl hash: %.1f s, peak RSS %s MiB (%s bytes/file)\n' "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" "$mib" \
+                "$(awk -v k="$kib" 'BEGIN{printf "%.0f", k*1024/1000000}')"
+            if fcmp "$mib" '<' 200; then target PASS "(m) peak RSS < 200 MiB  [$mib MiB]"; else target FAIL "(m) peak RSS < 200 MiB  [$mib MiB]"; fi
+        else
+            target FAIL "(m) peak RSS < 200 MiB  [run failed]"
+        fi
+    else
+        echo
+        echo "== (m) 1,000,000 files: skipped (set BENCH_MILLION=1)"
+        target N/A "(m) peak RSS < 200 MiB  [BENCH_MILLION=1 not set]"
+    fi
+    unset MODELCTL_STATE_DIR
+}
+
 # ------------------------------------------------------------------- main --
 
 ensure_peers
@@ -352,9 +484,11 @@ mkdir -p "$DATA"
 ensure_set a 4 $((4 * 256 * MIB))
 ensure_set b 1 $((1024 * MIB))
 ensure_set c 20000 $((20000 * 4096))
+ensure_set k 200000 $((200000 * 1024))
+ensure_set r 3000 $((1000 * 220 * 1024))
 
 note "warming page cache ..."
-find "$DATA/a" "$DATA/b" "$DATA/c" -type f -print0 | xargs -0 cat >/dev/null
+find "$DATA/a" "$DATA/b" "$DATA/c" "$DATA/k" "$DATA/r" -type f -print0 | xargs -0 cat >/dev/null
 
 echo "modelctl benchmark  ($(date -u '+%Y-%m-%d %H:%M:%SZ'))"
 echo "  machine : $(nproc) CPUs, $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'),"\
@@ -378,6 +512,9 @@ rss_target b
 bench_set c "$DATA/c" "20,000 x 4 KiB"
 ratio_target c rhash 1.5 "throughput"
 
+bench_set k "$DATA/k" "200,000 x 1 KiB"
+ratio_target k rhash 1.3 "throughput"
+
 if [[ ${BENCH_REGISTRY:-0} == 1 ]] || timeout 30 "$BIN" verify --help >/dev/null 2>&1; then
     bench_registry
 else
@@ -387,6 +524,8 @@ else
     target N/A "(a) verify time <= 1.05x hash time  [verify not available]"
     target N/A "lock 'florence-2-large_(FP16)' median < 50 ms  [verify not available]"
 fi
+
+bench_scale
 
 echo
 echo "== summary"

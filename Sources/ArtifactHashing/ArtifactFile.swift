@@ -6,8 +6,15 @@
 public struct ArtifactFile: Sendable, Hashable {
     var name: PathName
     var digest: DigestValue
+    /// The size, or `Int64.min` for none: an optional would add eight bytes to every file of
+    /// a million-file manifest.
+    private var storedSize: Int64
+
     /// Size in bytes, when known (recorded manifests from other tools may not carry it).
-    public var size: Int64?
+    public var size: Int64? {
+        get { storedSize == Int64.min ? nil : storedSize }
+        set { storedSize = newValue ?? Int64.min }
+    }
 
     public init(path: String, sha256: String, size: Int64? = nil) {
         self.init(name: PathName(path), digest: DigestValue(hex: sha256), size: size)
@@ -21,7 +28,7 @@ public struct ArtifactFile: Sendable, Hashable {
     init(name: PathName, digest: DigestValue, size: Int64?) {
         self.name = name
         self.digest = digest
-        self.size = size
+        self.storedSize = size ?? Int64.min
     }
 
     /// Path relative to the artifact root, `/`-separated. For a name that is not valid UTF-8,

@@ -31,6 +31,10 @@ public struct ArtifactHasher: Sendable {
     /// Bytes read per system call, per worker. The default, 256 KiB, keeps the buffer in a
     /// core's L2 cache between the copy and the hash; tests use odd sizes to split input.
     public var chunkSize: Int
+    /// What the walk leaves out (default: ``PathExclusions/default``, tool metadata
+    /// directories; ``PathExclusions/none`` hashes everything, as model_signing's tree walk
+    /// below its top level and ImageWorks do).
+    public var exclusions: PathExclusions
 
     /// The most workers a run starts (256): more cannot go faster on any disk or processor
     /// count this tool meets, and each costs memory. A larger `jobs` is lowered to it.
@@ -39,16 +43,19 @@ public struct ArtifactHasher: Sendable {
     /// A hasher with `jobs` workers (default: the processors this process may run on),
     /// at least 1 and at most ``maximumJobs``. Workers that find no file to hash allocate
     /// nothing, so a tree of fewer files than workers costs no more than it needs.
-    public init(jobs: Int? = nil, chunkSize: Int = 256 << 10) {
+    public init(jobs: Int? = nil, chunkSize: Int = 256 << 10, exclusions: PathExclusions = .default) {
         self.jobs = min(ArtifactHasher.maximumJobs, max(1, jobs ?? ArtifactHasher.defaultJobs))
         self.chunkSize = max(1, chunkSize)
+        self.exclusions = exclusions
     }
 
     /// The number of processors online.
     public static var defaultJobs: Int { Platform.processorCount }
 
-    /// Processors the run may use; those not taken by workers read ahead of large files.
-    var processors = ArtifactHasher.defaultJobs
+    /// Processors the run may use (default: all online); those not taken by workers read
+    /// ahead of large files. A caller that runs several hashes at once gives each its share,
+    /// so read-ahead threads do not oversubscribe the processors.
+    public var processors = ArtifactHasher.defaultJobs
     /// Files at least this large (8 MiB) are read ahead when a processor is spare.
     var readAheadMinimum: Int64 = 8 << 20
 
@@ -71,12 +78,27 @@ public struct ArtifactHasher: Sendable {
         try await hash(PathName(bytes: rootBytes), progress: progress)
     }
 
-    func hash(_ root: PathName, progress: (@Sendable (HashProgress) -> Void)?) async throws -> Manifest {
-        let walk = try ArtifactWalk(root: root)
+    /// Hashes every file under `root`, reusing the digest `cache` holds for each file whose
+    /// stamp (device, inode, size, modification and change times) is unchanged; the others are
+    /// read in full. The tree is still walked (a `stat` per file), so an added or removed file
+    /// is seen. A `nil` cache reads every file, and records the stamps for the next run.
+    ///
+    /// - Returns: the manifest, the cache to keep for the next run and how many files were reused.
+    /// - Throws: as ``hash(_:progress:)``.
+    public func hash(_ root: String, reusing cache: StatCache?,
+                     progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> CachedHash {
+        let stamps = StampCollector()
+        let manifest = try await hash(PathName(root), progress: progress, known: cache ?? StatCache(), stamps: stamps)
+        return CachedHash(manifest: manifest, cache: stamps.take(), reusedFiles: stamps.reusedCount)
+    }
+
+    func hash(_ root: PathName, progress: (@Sendable (HashProgress) -> Void)?,
+              known: StatCache? = nil, stamps: StampCollector? = nil) async throws -> Manifest {
+        let walk = try ArtifactWalk(root: root, exclusions: exclusions)
         // Only a progress display needs the totals up front; it pays for one extra listing
         // (a stat per file: milliseconds for a model, ~50 ms for 20,000 small files).
         let meter = try progress.map { handler in
-            let total = try ArtifactWalk(root: root).measure()
+            let total = try ArtifactWalk(root: root, exclusions: exclusions).measure()
             return ProgressMeter(bytesTotal: total.bytes, filesTotal: total.files, handler: handler)
         }
         let workers = min(jobs, ArtifactHasher.maximumJobs)
@@ -89,7 +111,7 @@ public struct ArtifactHasher: Sendable {
                     // A worker that is done frees its processor for another's read-ahead.
                     defer { spare.give() }
                     var worker = Worker(chunkSize: chunk, spare: spare, readAheadMinimum: readAhead)
-                    try worker.run(walk: walk, meter: meter, collector: collector)
+                    try worker.run(walk: walk, meter: meter, collector: collector, known: known, stamps: stamps)
                 }
             }
             try await group.waitForAll()
@@ -114,7 +136,7 @@ public struct ArtifactHasher: Sendable {
 
 /// Gathers the workers' results in batches, so a million files are never copied into a
 /// growing array: the batches are moved into one array of the exact size at the end.
-private final class FileCollector: Sendable {
+final class FileCollector: Sendable {
     private let batches = Mutex<[[ArtifactFile]]>([])
 
     func add(_ batch: [ArtifactFile]) {
@@ -137,7 +159,7 @@ private final class FileCollector: Sendable {
 }
 
 /// Counts bytes and reports progress at most every 100 ms.
-private final class ProgressMeter: Sendable {
+final class ProgressMeter: Sendable {
     let bytesTotal: Int64
     let filesTotal: Int
     let handler: @Sendable (HashProgress) -> Void
@@ -205,22 +227,48 @@ private struct Worker: ~Copyable {
     }
 
     /// Takes files from the walk until it is done, handing what it hashed to `collector`.
-    mutating func run(walk: ArtifactWalk, meter: ProgressMeter?, collector: FileCollector) throws {
+    /// With `stamps`, each file's stamp is recorded, and a file whose stamp `known` holds
+    /// unchanged is not read: its recorded digest is used.
+    mutating func run(walk: ArtifactWalk, meter: ProgressMeter?, collector: FileCollector,
+                      known: StatCache? = nil, stamps: StampCollector? = nil) throws {
         var out: [ArtifactFile] = []
+        var recorded: [(PathName, StatCache.Record)] = []
         while let listed = try walk.next() {
             try Task.checkCancellation()
+            if let stamps, let known, known.count > 0 {
+                let st = try listed.statFollowingLinks()
+                if st.kind == .regular, let record = known.lookup(listed.relativePath, FileStamp(st)) {
+                    out.append(ArtifactFile(name: listed.relativePath, digest: record.digest, size: st.size))
+                    recorded.append((listed.relativePath, record))
+                    stamps.countReused()
+                    meter?.add(bytes: Int(st.size))
+                    meter?.fileDone()
+                    Worker.flush(&out, to: collector)
+                    if recorded.count == 4096 { stamps.add(recorded); recorded = [] }
+                    continue
+                }
+            }
             guard let file = try listed.open() else { continue }
             defer { Platform.close(file.fd) }
             let digest = try hash(file, displayPath: { listed.displayPath }, meter: meter)
             out.append(ArtifactFile(name: listed.relativePath, digest: digest, size: file.size))
-            meter?.fileDone()
-            if out.count == 4096 {
-                collector.add(out)
-                out = []
-                out.reserveCapacity(4096)
+            if let stamps, Worker.age(file.opened) >= Worker.settlingNanoseconds {
+                recorded.append((listed.relativePath, StatCache.Record(stamp: FileStamp(file.opened), digest: digest)))
+                if recorded.count == 4096 { stamps.add(recorded); recorded = [] }
             }
+            meter?.fileDone()
+            Worker.flush(&out, to: collector)
         }
         collector.add(out)
+        stamps?.add(recorded)
+    }
+
+    /// Hands a full batch to the collector.
+    static func flush(_ out: inout [ArtifactFile], to collector: FileCollector) {
+        guard out.count == 4096 else { return }
+        collector.add(out)
+        out = []
+        out.reserveCapacity(4096)
     }
 
     /// Whether the task was cancelled (another worker failed, or the caller gave up), checked

@@ -32,9 +32,10 @@ final class ArtifactWalk: Sendable {
     /// when their turn comes.
     static let openParentLimit = 64
 
-    /// Starts a walk of `root` (a directory or a regular file).
-    init(root: PathName) throws(HashingError) {
-        state = Mutex(try WalkState(root: root))
+    /// Starts a walk of `root` (a directory or a regular file), leaving out what `exclusions`
+    /// name (a root that is itself a file is always listed).
+    init(root: PathName, exclusions: PathExclusions = .none) throws(HashingError) {
+        state = Mutex(try WalkState(root: root, exclusions: exclusions))
     }
 
     /// The next file in walk order, or `nil` when the walk is done.
@@ -277,6 +278,8 @@ private struct WalkState {
     private var lowestOpen = 0
     private var groups = 0
     private var current: Listing?
+    /// What the walk leaves out.
+    private let exclusions: PathExclusions
 
     /// The directory being listed, and what its listing has seen so far.
     private struct Listing {
@@ -292,7 +295,8 @@ private struct WalkState {
         var seenAgain = 0
     }
 
-    init(root: PathName) throws(HashingError) {
+    init(root: PathName, exclusions: PathExclusions) throws(HashingError) {
+        self.exclusions = exclusions
         let st: FileStatus
         do throws(SystemError) {
             st = try root.withCString { path throws(SystemError) in try Platform.status(path: path, followLinks: true) }
@@ -541,10 +545,13 @@ private struct WalkState {
         }
         let relative = directory.relative.appending(name)
         if kind == .directory {
+            // Left out: never opened, so it costs one comparison.
+            if exclusions.excludesDirectory(relative: relative, name: name, parent: directory.relative) { return nil }
             queue(PendingDirectory(parent: directory, closed: nil, group: group, name: name,
                                    path: ArtifactWalk.join(directory.path, name), relative: relative))
             return nil
         }
+        if exclusions.excludesFile(relative) { return nil }
         return ListedFile(directory: directory, name: name, relativePath: relative, isLink: kind == .symbolicLink)
     }
 

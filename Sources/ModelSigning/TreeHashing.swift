@@ -19,7 +19,7 @@ func hashLeavingOut(root: String, ignoredTopLevel: Set<String>, jobs: Int?,
                     progress: (@Sendable (HashProgress) -> Void)?) async throws -> Manifest {
     let base = trimTrailingSlashes(root)
     let skipsDirectory = ignoredTopLevel.contains { nodeKind(base + "/" + $0, followLinks: false) == .directory }
-    guard skipsDirectory else { return try await ArtifactHasher(jobs: jobs).hash(root, progress: progress) }
+    guard skipsDirectory else { return try await ArtifactHasher(jobs: jobs, exclusions: .none).hash(root, progress: progress) }
 
     var fileNames: [String] = []
     var directoryNames: [String] = []
@@ -38,7 +38,8 @@ func hashLeavingOut(root: String, ignoredTopLevel: Set<String>, jobs: Int?,
         }
     }
 
-    let hasher = ArtifactHasher(jobs: jobs)
+    // model_signing leaves out only its top-level names: a nested .git is signed.
+    let hasher = ArtifactHasher(jobs: jobs, exclusions: .none)
     var files: [ArtifactFile] = []
     // Top-level files, at most `jobs` at once.
     try await withThrowingTaskGroup(of: ArtifactFile.self) { group in

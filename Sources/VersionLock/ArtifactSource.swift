@@ -55,18 +55,25 @@ public struct ArtifactSource: Sendable {
         }
     }
 
-    /// Hashes `entry`'s artifacts with `hasher`.
+    /// Hashes `entry`'s artifacts with `hasher`, leaving out what the hasher's exclusions and
+    /// the entry's `artifacts.exclude` (see ``EntryExclusions``) name.
     ///
     /// A local root inside a Hugging Face cache is also checked link by link (each snapshot
     /// file's blob must hash to its name); an Ollama model is its manifest and every blob it
     /// names, each checked against its digest. What those checks find is returned as
     /// integrity problems next to the manifest.
     ///
+    /// - Parameters:
+    ///   - curated: the entry's curated layer, whose `artifacts.exclude` wins.
+    ///   - stamps: for a local root, also return the files' stamps for a stat cache, and
+    ///     reuse the digests `stamps.reusing` holds for files whose stamps are unchanged.
     /// - Throws: ``VersionLockError`` (see ``root(of:)``; `hashing` wraps the hasher's error,
-    ///   which names the file), or `CancellationError`.
+    ///   which names the file; `invalidField` for a malformed `artifacts.exclude`), or `CancellationError`.
     public func hash(_ entry: RegistryEntry, location: ArtifactLocation, hasher: ArtifactHasher,
+                     curated: RegistryEntry? = nil, stamps: StampUse? = nil,
                      progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> HashedArtifacts {
         let root = try root(for: location, name: entry.name, written: entry.backendConfig.modelPath)
+        let hasher = try EntryExclusions.hasher(hasher, for: entry, curated: curated)
         do {
             if case .ollama(let reference) = location {
                 let model: OllamaModel
@@ -78,21 +85,30 @@ public struct ArtifactSource: Sendable {
             }
             // A whole `models--ORG--NAME` cache directory means its current snapshot
             // (`refs/main`), never the blobs and refs around it.
-            let cache: HFLocation?
-            do { cache = try HuggingFaceCache.locate(root) } catch {
+            let location: HFLocation?
+            do { location = try HuggingFaceCache.locate(root) } catch {
                 throw VersionLockError(.artifactRootMissing, "\(entry.name): \(error.message)")
             }
-            let hashRoot = cache?.rootPath ?? root
-            var manifest = try await hasher.hash(hashRoot, progress: progress)
+            let hashRoot = location?.rootPath ?? root
+            var manifest: Manifest
+            var cache: StatCache?
+            var reused = 0
+            if let stamps {
+                let run = try await hasher.hash(hashRoot, reusing: stamps.reusing, progress: progress)
+                (manifest, cache, reused) = (run.manifest, run.cache, run.reusedFiles)
+            } else {
+                manifest = try await hasher.hash(hashRoot, progress: progress)
+            }
             // A model_signing bundle written beside the weights (its default, ROOT/model.sig)
             // is not part of the model: signing must not break the lock.
             if manifest.files.contains(where: { $0.path == "model.sig" }) {
                 manifest = Manifest(root: manifest.root, files: manifest.files.filter { $0.path != "model.sig" })
             }
-            guard cache != nil, let cache = try? HuggingFaceCache.check(root: hashRoot, manifest: manifest) else {
-                return HashedArtifacts(manifest: manifest)
+            guard location != nil, let check = try? HuggingFaceCache.check(root: hashRoot, manifest: manifest) else {
+                return HashedArtifacts(manifest: manifest, statCache: cache, reusedFiles: reused)
             }
-            return HashedArtifacts(manifest: manifest, problems: cache.problems.map(Self.describe), blobs: cache.files)
+            return HashedArtifacts(manifest: manifest, problems: check.problems.map(Self.describe), blobs: check.files,
+                                   statCache: cache, reusedFiles: reused)
         } catch let error as HashingError {
             throw VersionLockError(.hashing, "\(entry.name): \(error.description)")
         }
@@ -111,4 +127,19 @@ public struct HashedArtifacts: Sendable {
     public var problems: [String] = []
     /// For a Hugging Face cache snapshot: each file's blob name, by path.
     public var blobs: [String: String] = [:]
+    /// With stamps asked for: the stat cache to keep for the root.
+    public var statCache: StatCache?
+    /// Files whose digest came from the stat cache, unread.
+    public var reusedFiles = 0
+}
+
+/// How a hash uses a stat cache: record the files' stamps, and reuse the digests of a cache
+/// (`nil`: read every file).
+public struct StampUse: Sendable {
+    /// The cache whose unchanged files are not read.
+    public var reusing: StatCache?
+
+    public init(reusing: StatCache?) {
+        self.reusing = reusing
+    }
 }

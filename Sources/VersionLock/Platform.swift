@@ -11,4 +11,48 @@ enum LockPlatform {
         var st = stat()
         return stat(path, &st) == 0
     }
+
+    /// `path` with links, `.` and `..` resolved, or `nil` when it does not exist.
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// Creates `path` and its missing parents (mode 0700: the cache says which files exist).
+    /// Returns whether it is a directory afterwards.
+    static func makeDirectories(_ path: String) -> Bool {
+        var prefix = ""
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            prefix += (prefix.isEmpty && !path.hasPrefix("/") ? "" : "/") + part
+            if mkdir(prefix, 0o700) != 0 && errno != EEXIST { return false }
+        }
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// Puts this process in the idle I/O scheduling class (`ioprio_set(IOPRIO_WHO_PROCESS, 0,
+    /// IOPRIO_CLASS_IDLE)`): its reads are served only when no other process wants the disk.
+    /// Linux only; returns `false` elsewhere or when the kernel refuses.
+    static func setIdleIOPriority() -> Bool {
+        #if os(Linux)
+        // glibc has no ioprio_set wrapper and Swift cannot call the variadic syscall(2), so
+        // it is called through a pointer with the fixed arguments this call needs (integers
+        // in registers: the same on x86-64 and AArch64 for a variadic callee).
+        #if arch(x86_64)
+        let number = 251
+        #elseif arch(arm64)
+        let number = 30
+        #else
+        return false
+        #endif
+        guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "syscall") else { return false }
+        typealias Syscall = @convention(c) (Int, Int, Int, Int) -> Int
+        let call = unsafeBitCast(symbol, to: Syscall.self)
+        let whoProcess = 1, idleClass = 3, classShift = 13
+        return call(number, whoProcess, 0, idleClass << classShift) == 0
+        #else
+        return false
+        #endif
+    }
 }

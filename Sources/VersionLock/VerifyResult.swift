@@ -51,6 +51,10 @@ public struct EntryVerification: Sendable {
     public var warnings: [String] = []
     /// Time spent hashing.
     public var duration: Duration = .zero
+    /// Files whose digest came from the stat cache (quick verify), unread.
+    public var reusedFiles = 0
+    /// Whether every file was read (a full verify); `false` when any digest came from the stat cache.
+    public var fullyRead: Bool { reusedFiles == 0 }
 
     /// Files hashed.
     public var fileCount: Int { manifest?.files.count ?? 0 }
@@ -68,6 +72,8 @@ public struct BatchVerification: Sendable {
     public var notRecorded: String?
     /// Wall time of the whole run.
     public var duration: Duration = .zero
+    /// Files whose digest came from the stat cache, over all entries.
+    public var reusedFiles: Int { results.reduce(0) { $0 + $1.reusedFiles } }
 
     public init(results: [EntryVerification], errors: [VersionLockError] = [], notRecorded: String? = nil, duration: Duration = .zero) {
         self.results = results
@@ -91,9 +97,24 @@ public struct VerifyOptions: Sendable {
     public var record = true
     /// Fail instead of warning: no entries, an unlocked entry, an empty artifact root.
     public var strict = false
+    /// Quick verify: reuse the stat cache's digest for every file whose (device, inode, size,
+    /// mtime, ctime) is unchanged since it was last read in full. Needs ``statCache``; a missing
+    /// or corrupt cache means a full hash. Does not detect bit rot.
+    public var quick = false
+    /// Rolling scrub (`--all --max-bytes`): read in full the entries least recently fully
+    /// verified, up to about this many bytes (by their recorded sizes; at least one entry),
+    /// and quick-verify the rest.
+    public var fullBytesBudget: Int64?
+    /// Where stat caches live. When set (and ``record``), every verify of a local root records
+    /// its files' stamps there for the next quick verify.
+    public var statCache: StatCacheStore?
 
-    public init(record: Bool = true, strict: Bool = false) {
+    public init(record: Bool = true, strict: Bool = false, quick: Bool = false, fullBytesBudget: Int64? = nil,
+                statCache: StatCacheStore? = nil) {
         self.record = record
         self.strict = strict
+        self.quick = quick
+        self.fullBytesBudget = fullBytesBudget
+        self.statCache = statCache
     }
 }

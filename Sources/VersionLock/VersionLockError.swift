@@ -30,6 +30,10 @@ public struct VersionLockError: Error, Hashable, CustomStringConvertible, Sendab
         case strict
         /// `--update` needs a reason, or another option is missing or contradictory.
         case invalidRequest
+        /// An entry field modelctl reads is malformed (`artifacts.exclude` not a list of strings).
+        case invalidField
+        /// The quick-verify stat cache could not be written.
+        case cache
     }
 
     /// The kind of failure; errors compare equal by it.

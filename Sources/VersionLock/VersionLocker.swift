@@ -50,7 +50,7 @@ public struct VersionLocker: Sendable {
         let targets = names.filter { seen.insert($0).inserted }.map { name in
             (name, Result { () throws(RegistryError) in try snapshot.entry(named: name) })
         }
-        return try await run(targets, options: options, skipUnhashable: false, progress: progress)
+        return try await run(targets, snapshot: snapshot, options: options, skipUnhashable: false, progress: progress)
     }
 
     /// Verifies one entry.
@@ -72,7 +72,8 @@ public struct VersionLocker: Sendable {
     public func verifyAll(options: VerifyOptions = VerifyOptions(),
                           progress: (@Sendable (String, HashProgress) -> Void)? = nil) async throws -> BatchVerification {
         let snapshot = try loadSnapshot()
-        var batch = try await run(snapshot.entries.map { ($0.name, .success($0)) }, options: options, skipUnhashable: true, progress: progress)
+        var batch = try await run(snapshot.entries.map { ($0.name, .success($0)) }, snapshot: snapshot, options: options,
+                                  skipUnhashable: true, progress: progress)
         if options.strict && snapshot.entries.isEmpty {
             batch.errors.append(VersionLockError(.strict, "\(store.directory): the registry has no entries (--strict)"))
         }
@@ -94,15 +95,46 @@ public struct VersionLocker: Sendable {
         var error: VersionLockError?
         var skipped = false
         var duration: Duration = .zero
+        /// The local root and the stat cache to keep for it.
+        var root: String?
+        var statCache: StatCache?
+        var reusedFiles = 0
+        var warnings: [String] = []
+    }
+
+    /// The entries a rolling scrub reads in full: least recently fully verified first (never
+    /// first of all), until their recorded sizes reach `budget` (always at least one).
+    static func scrubPlan(_ entries: [RegistryEntry], budget: Int64) -> Set<String> {
+        func date(_ text: String?) -> Date {
+            guard let text else { return .distantPast }
+            return VersionLocker.parseTimestamp(text) ?? .distantPast
+        }
+        let order = entries.enumerated().sorted { a, b in
+            let (x, y) = (date(a.element.versionLock.lastFullVerify), date(b.element.versionLock.lastFullVerify))
+            return x != y ? x < y : a.offset < b.offset
+        }
+        var chosen = Set<String>()
+        var used: Int64 = 0
+        for (_, entry) in order {
+            let size = (entry.artifacts?.files ?? []).reduce(Int64(0)) { $0 + max(0, $1.size ?? 0) }
+            if !chosen.isEmpty && used + size > budget { break }
+            chosen.insert(entry.name)
+            used += size
+        }
+        return chosen
     }
 
     /// Verifies `targets`. With `skipUnhashable` (`--all`), an unlocked entry whose artifacts
     /// are not on this host is skipped; a named entry never is.
-    private func run(_ targets: [(String, Result<RegistryEntry, RegistryError>)], options: VerifyOptions, skipUnhashable: Bool,
-                     progress: (@Sendable (String, HashProgress) -> Void)?) async throws -> BatchVerification {
+    private func run(_ targets: [(String, Result<RegistryEntry, RegistryError>)], snapshot: RegistrySnapshot, options: VerifyOptions,
+                     skipUnhashable: Bool, progress: (@Sendable (String, HashProgress) -> Void)?) async throws -> BatchVerification {
         let clock = ContinuousClock()
         let started = clock.now
-        let hashed = try await hashAll(targets, skipUnhashable: skipUnhashable, progress: progress)
+        var full: Set<String>? = options.quick ? [] : nil
+        if let budget = options.fullBytesBudget {
+            full = Self.scrubPlan(targets.compactMap { try? $0.1.get() }, budget: budget)
+        }
+        let hashed = try await hashAll(targets, snapshot: snapshot, options: options, full: full, skipUnhashable: skipUnhashable, progress: progress)
         let stamp = now()
         var batch: BatchVerification
         if options.record {
@@ -118,9 +150,20 @@ public struct VersionLocker: Sendable {
                 batch.notRecorded = "nothing was recorded: \(error.message)"
             }
         } else {
+            // Nothing is written and no lock taken: the registry as read at the start is the one to judge against.
             var scratch = RegistryLayer()
-            let snapshot = try loadSnapshot()
             batch = BatchVerification(results: judgeAll(hashed, against: snapshot, stamp: stamp, record: &scratch, strict: options.strict))
+        }
+        if options.record, let store = options.statCache {
+            // After the registry save: a crash in between costs a full hash next time, no more.
+            for (i, item) in hashed.enumerated() where item.error == nil {
+                guard let cache = item.statCache, let root = item.root else { continue }
+                do { try store.save(cache, root: root) } catch {
+                    if let index = batch.results.firstIndex(where: { $0.name == item.name }) ?? (i < batch.results.count ? i : nil) {
+                        batch.results[index].warnings.append(error.message)
+                    }
+                }
+            }
         }
         batch.duration = clock.now - started
         return batch
@@ -128,12 +171,17 @@ public struct VersionLocker: Sendable {
 
     /// Hashes every target, several entries at once when they are small: `hasher.jobs` files are
     /// hashed at any moment, shared out across the entries in flight.
-    private func hashAll(_ targets: [(String, Result<RegistryEntry, RegistryError>)], skipUnhashable: Bool,
+    /// `full`: the entries to read in full (`nil`: every entry); the others reuse their stat caches.
+    private func hashAll(_ targets: [(String, Result<RegistryEntry, RegistryError>)], snapshot: RegistrySnapshot, options: VerifyOptions,
+                         full: Set<String>?, skipUnhashable: Bool,
                          progress: (@Sendable (String, HashProgress) -> Void)?) async throws -> [Hashed] {
         let lanes = max(1, min(hasher.jobs, targets.count))
         var perEntry = hasher
         perEntry.jobs = max(1, hasher.jobs / lanes)
+        // Each lane's share of the processors: a lane's spare one reads ahead of large files.
+        perEntry.processors = max(1, hasher.processors / lanes)
         let (source, entryHasher) = (self.source, perEntry)
+        let curatedByName = Dictionary(snapshot.curated.entries.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var out = [Hashed?](repeating: nil, count: targets.count)
         try await withThrowingTaskGroup(of: (Int, Hashed).self) { group in
             var next = 0
@@ -141,8 +189,11 @@ public struct VersionLocker: Sendable {
                 let index = next
                 let (name, lookup) = targets[index]
                 next += 1
+                let curated = curatedByName[name]
+                let quick = full.map { !$0.contains(name) } ?? false
                 group.addTask {
-                    (index, await VersionLocker.hashOne(name: name, lookup: lookup, source: source, hasher: entryHasher, skipUnhashable: skipUnhashable,
+                    (index, await VersionLocker.hashOne(name: name, lookup: lookup, curated: curated, source: source, hasher: entryHasher,
+                                                        statCache: options.statCache, quick: quick, skipUnhashable: skipUnhashable,
                                                         progress: VersionLocker.labelled(progress, name)))
                 }
             }
@@ -156,8 +207,9 @@ public struct VersionLocker: Sendable {
         return out.map { $0! }
     }
 
-    private static func hashOne(name: String, lookup: Result<RegistryEntry, RegistryError>, source: ArtifactSource,
-                                hasher: ArtifactHasher, skipUnhashable: Bool, progress: (@Sendable (HashProgress) -> Void)?) async -> Hashed {
+    private static func hashOne(name: String, lookup: Result<RegistryEntry, RegistryError>, curated: RegistryEntry?, source: ArtifactSource,
+                                hasher: ArtifactHasher, statCache: StatCacheStore?, quick: Bool, skipUnhashable: Bool,
+                                progress: (@Sendable (HashProgress) -> Void)?) async -> Hashed {
         let entry: RegistryEntry
         switch lookup {
         case .failure(let error):
@@ -179,9 +231,24 @@ public struct VersionLocker: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         do {
-            let hashed = try await source.hash(entry, location: location, hasher: hasher, progress: progress)
+            // A local root keeps a stat cache; a quick verify reuses it.
+            var stamps: StampUse?
+            var root: String?
+            var warnings: [String] = []
+            var previous: StatCache?
+            if let statCache, case .local(let path) = location {
+                root = path
+                let loaded = statCache.load(root: path)
+                previous = loaded.cache
+                if quick, let problem = loaded.problem { warnings.append("\(name): \(problem)") }
+                stamps = StampUse(reusing: quick ? loaded.cache : nil)
+            }
+            let hashed = try await source.hash(entry, location: location, hasher: hasher, curated: curated, stamps: stamps, progress: progress)
+            // A cache that would not change is not rewritten (a steady nightly run writes none).
+            let keep = hashed.statCache.flatMap { $0 == (previous ?? StatCache()) ? nil : $0 }
             return Hashed(name: name, entry: entry, location: location, manifest: hashed.manifest, problems: hashed.problems,
-                          blobs: hashed.blobs, duration: clock.now - start)
+                          blobs: hashed.blobs, duration: clock.now - start, root: root, statCache: keep,
+                          reusedFiles: hashed.reusedFiles, warnings: warnings)
         } catch let error as VersionLockError {
             return Hashed(name: name, entry: entry, location: location, error: error, duration: clock.now - start)
         } catch {
@@ -192,18 +259,22 @@ public struct VersionLocker: Sendable {
 
     private func judgeAll(_ hashed: [Hashed], against snapshot: RegistrySnapshot, stamp: Date,
                           record discovered: inout RegistryLayer, strict: Bool) -> [EntryVerification] {
+        // One lookup table, not a search of the registry per entry (1,000 entries are 1,000 searches).
+        let byName = Dictionary(snapshot.entries.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var results: [EntryVerification] = []
-        for item in hashed { results.append(judge(item, against: snapshot, stamp: stamp, record: &discovered, strict: strict)) }
+        for item in hashed { results.append(judge(item, current: byName[item.name], stamp: stamp, record: &discovered, strict: strict)) }
         return results
     }
 
     /// Judges one hashed entry against the registry as it stands now, and records the outcome
     /// in `discovered` (which the caller saves, or throws away with `--no-record`).
-    private func judge(_ hashed: Hashed, against snapshot: RegistrySnapshot, stamp date: Date,
+    private func judge(_ hashed: Hashed, current: RegistryEntry?, stamp date: Date,
                        record discovered: inout RegistryLayer, strict: Bool) -> EntryVerification {
         var result = EntryVerification(name: hashed.name, status: .error, locked: false, location: hashed.location)
         result.duration = hashed.duration
-        guard let current = snapshot[hashed.name] else {
+        result.reusedFiles = hashed.reusedFiles
+        result.warnings = hashed.warnings
+        guard let current else {
             result.error = hashed.error ?? VersionLockError(.unknownModel, "\(hashed.name): removed from the registry while it was verified")
             return result
         }
@@ -287,7 +358,8 @@ public struct VersionLocker: Sendable {
         result.status = lock.locked ? (lock.expectedAggregateSHA256 == nil ? .expectationSet : .ok) : .recorded
         if lock.locked { lock.expectedAggregateSHA256 = aggregate }
         lock.lastVerified = stamp
-        lock.lastFullVerify = stamp
+        // Only a verify that read every byte counts as a full one (the rolling scrub's order).
+        if hashed.reusedFiles == 0 { lock.lastFullVerify = stamp }
         lock.lastResult = .init(status: result.status.rawValue, at: stamp, aggregateSHA256: aggregate)
         let final = lock
         let record = ArtifactRecord(aggregateSHA256: aggregate, files: manifest.files.map {
@@ -329,7 +401,7 @@ public struct VersionLocker: Sendable {
             let entry = try lookup(name, in: snapshot)
             try refusePin(entry.name, snapshot, "lock")
             if setExpected, entry.versionLock.expectedAggregateSHA256 == nil {
-                hashed[name] = try await baseline(entry, allowEmpty: allowEmpty, progress: progress)
+                hashed[name] = try await baseline(entry, curated: snapshot.curated[entry.name], allowEmpty: allowEmpty, progress: progress)
             }
         }
         let date = now()
@@ -381,7 +453,7 @@ public struct VersionLocker: Sendable {
         for name in names {
             let entry = try lookup(name, in: snapshot)
             try refusePin(entry.name, snapshot, "re-baseline")
-            hashed[name] = try await baseline(entry, allowEmpty: allowEmpty, progress: progress)
+            hashed[name] = try await baseline(entry, curated: snapshot.curated[entry.name], allowEmpty: allowEmpty, progress: progress)
         }
         let date = now()
         return try save { discovered, snapshot in
@@ -448,12 +520,14 @@ public struct VersionLocker: Sendable {
         throw VersionLockError(.pinned, "\(name): the lock is pinned in \(store.path(RegistryStore.curatedFileName)); modelctl never changes a pin: to \(what) it, edit version_lock in that file")
     }
 
-    private func baseline(_ entry: RegistryEntry, allowEmpty: Bool, progress: (@Sendable (String, HashProgress) -> Void)?) async throws -> Manifest {
+    private func baseline(_ entry: RegistryEntry, curated: RegistryEntry?, allowEmpty: Bool,
+                          progress: (@Sendable (String, HashProgress) -> Void)?) async throws -> Manifest {
         let location = source.location(of: entry)
         if allowEmpty, case .local(let path) = location, !LockPlatform.exists(path) {
             return Manifest(root: path, files: [])
         }
-        let hashed = try await source.hash(entry, location: location, hasher: hasher, progress: VersionLocker.labelled(progress, entry.name))
+        let hashed = try await source.hash(entry, location: location, hasher: hasher, curated: curated,
+                                           progress: VersionLocker.labelled(progress, entry.name))
         guard hashed.problems.isEmpty else {
             throw VersionLockError(.storeCorrupt, "\(entry.name): refusing to lock corrupt artifacts:\n  " + hashed.problems.joined(separator: "\n  "))
         }
@@ -476,6 +550,37 @@ public struct VersionLocker: Sendable {
     static func labelled(_ progress: (@Sendable (String, HashProgress) -> Void)?, _ name: String) -> (@Sendable (HashProgress) -> Void)? {
         guard let progress else { return nil }
         return { @Sendable value in progress(name, value) }
+    }
+
+    /// `2026-11-21T20:15:03Z`, `+00:00`, with or without a fraction (as ImageWorks writes it);
+    /// `nil` for anything else.
+    static func parseTimestamp(_ text: String) -> Date? {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 19, bytes.count <= 40 else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for i in range {
+                guard bytes[i] >= 0x30, bytes[i] <= 0x39 else { return nil }
+                value = value * 10 + Int(bytes[i] - 0x30)
+            }
+            return value
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+              let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19) else { return nil }
+        var i = 19
+        if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
+            i += 1
+            while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 { i += 1 }
+        }
+        var offset = 0
+        if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-"), i + 6 == bytes.count,
+           let h = number((i + 1)..<(i + 3)), let m = number((i + 4)..<(i + 6)) {
+            offset = (h * 3600 + m * 60) * (bytes[i] == UInt8(ascii: "-") ? -1 : 1)
+        }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let components = DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+        return calendar.date(from: components).map { $0.addingTimeInterval(TimeInterval(-offset)) }
     }
 
     static func record(_ manifest: Manifest) -> ArtifactRecord {

@@ -30,6 +30,10 @@ struct HashCommand: AsyncParsableCommand {
             The aggregate digest is the SHA-256 of those lines joined with newlines (no trailing \
             newline): `modelctl hash DIR | head -c -1 | sha256sum` reproduces it.
 
+            .git/ and .cache/huggingface/ directories, at any depth, are left out (tool \
+            metadata, as huggingface_hub and model_signing skip them); --include-all hashes \
+            them too. For a tree without such directories both give the same aggregate.
+
             On a terminal, names with control characters, backslashes or bytes that are not \
             UTF-8 are shown escaped (the line then starts with a backslash), so a name cannot \
             write to the screen; in a pipe or a file the lines are exact.
@@ -73,6 +77,9 @@ struct HashCommand: AsyncParsableCommand {
             help: ArgumentHelp("With --format model-signing: the signature file to leave out when it lies inside PATH (default: PATH/model.sig).", valueName: "file"))
     var signature: String?
 
+    @Flag(name: .customLong("include-all"), help: "Hash every file: do not leave out .git/ and .cache/huggingface/ directories.")
+    var includeAll = false
+
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
         if json && aggregateOnly { throw ValidationError("--json and --aggregate-only cannot be combined") }
@@ -92,7 +99,9 @@ struct HashCommand: AsyncParsableCommand {
         }
         let started = ContinuousClock.now
         var manifest: Manifest
-        let hasher = ArtifactHasher(jobs: jobs)
+        // The model_signing statement follows model_signing's own rules (top-level ignores only),
+        // so it hashes the whole tree; the sha256sum form leaves out tool metadata by default.
+        let hasher = ArtifactHasher(jobs: jobs, exclusions: includeAll || format == .modelSigning ? .none : .default)
         let progress = Format.progressHandler(label: displayEscaped(path))
         var storeProblems: [StoreProblem] = []
         do {

@@ -60,6 +60,9 @@ struct LockCommand: AsyncParsableCommand {
     @Flag(name: .customLong("json"), help: "Print the new lock states as JSON.")
     var json = false
 
+    @Flag(name: .customLong("include-all"), help: "Hash every file: also .git/, .cache/huggingface/ and the entry's artifacts.exclude (verify then needs --include-all too).")
+    var includeAll = false
+
     @OptionGroup var hashing: HashingOptions
     @OptionGroup var location: LocationOptions
     @OptionGroup var registry: RegistryOptions
@@ -72,7 +75,8 @@ struct LockCommand: AsyncParsableCommand {
 
     func run() async throws {
         let source = try registry.source(mapPaths: location.mapPaths)
-        let locker = VersionLocker(store: registry.store(), source: source, hasher: ArtifactHasher(jobs: hashing.jobs), actor: Settings.actor)
+        let locker = VersionLocker(store: registry.store(), source: source, hasher: ArtifactHasher(jobs: hashing.jobs, exclusions: includeAll ? .none : .default),
+                                   actor: Settings.actor)
         let names = try targets.resolve(registry) { entry in
             if case .local = source.location(of: entry) { return true }
             return false

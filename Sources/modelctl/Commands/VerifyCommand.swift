@@ -29,6 +29,20 @@ struct VerifyCommand: AsyncParsableCommand {
             version_lock.public_key, else $MODELCTL_PUBLIC_KEY) and every file must match its \
             signed digest, none missing or added.
 
+            --quick re-reads only the files whose (device, inode, size, mtime, ctime) changed \
+            since they were last read in full, taking the other digests from a stat cache under \
+            the state directory ($MODELCTL_STATE_DIR, else $XDG_STATE_HOME/modelctl, else \
+            ~/.local/state/modelctl). The tree is still listed, so added and removed files are \
+            seen. A missing or corrupt cache means a full hash. A quick verify does not detect \
+            silent corruption (bit rot): only a full verify reads the bytes. \
+            --all --max-bytes SIZE (e.g. 50G) reads in full the entries least recently fully \
+            verified (version_lock.last_full_verify), up to about SIZE, and quick-verifies the \
+            rest: a nightly cron job covers the whole store every few nights. --io-nice lowers \
+            the I/O priority to idle (Linux).
+
+            .git/ and .cache/huggingface/ directories are left out of the hash, and so are the \
+            glob patterns of the entry's artifacts.exclude; --include-all hashes every file.
+
             Exit status: 0 all verified; 2 an integrity failure (even if other entries failed); \
             1 any other failure (unknown model, missing artifact root, I/O).
             """
@@ -55,6 +69,19 @@ struct VerifyCommand: AsyncParsableCommand {
     @Flag(name: .customLong("json"), help: "Print the outcome as JSON (an object for one name, an array otherwise).")
     var json = false
 
+    @Flag(name: .customLong("quick"), help: "Re-read only files whose stat changed since their last full hash (does not detect bit rot).")
+    var quick = false
+
+    @Option(name: .customLong("max-bytes"),
+            help: ArgumentHelp("With --all: read in full the least recently fully verified entries up to about SIZE (50G, 500M; binary units), quick-verify the rest.", valueName: "size"))
+    var maxBytes: String?
+
+    @Flag(name: .customLong("io-nice"), help: "Lower this run's I/O priority to idle (Linux), for cron.")
+    var ioNice = false
+
+    @Flag(name: .customLong("include-all"), help: "Hash every file: also .git/, .cache/huggingface/ and the entry's artifacts.exclude.")
+    var includeAll = false
+
     @OptionGroup var hashing: HashingOptions
     @OptionGroup var location: LocationOptions
     @OptionGroup var registry: RegistryOptions
@@ -68,6 +95,22 @@ struct VerifyCommand: AsyncParsableCommand {
         if signature != nil && (reports.junit != nil || reports.prometheus != nil) {
             throw ValidationError("--junit and --prometheus report registry entries; they do not go with --signature")
         }
+        if let maxBytes {
+            if !all { throw ValidationError("--max-bytes goes with --all") }
+            if quick { throw ValidationError("--max-bytes already quick-verifies what it does not read in full; drop --quick") }
+            if ByteSize.parse(maxBytes) == nil {
+                throw ValidationError("--max-bytes takes a size such as 50G, 500M or 1048576 (binary units K, M, G, T), got '\(maxBytes)'")
+            }
+        }
+        if signature != nil && (quick || includeAll) { throw ValidationError("--quick and --include-all do not apply to --signature") }
+    }
+
+    /// Where stat caches live: `MODELCTL_STATE_DIR`, else `$XDG_STATE_HOME/modelctl`, else
+    /// `~/.local/state/modelctl`; `nil` without any of them.
+    static var stateDirectory: String? {
+        if let dir = Settings.value("MODELCTL_STATE_DIR") { return dir }
+        if let xdg = Settings.value("XDG_STATE_HOME") { return xdg + "/modelctl" }
+        return Settings.value("HOME").map { $0 + "/.local/state/modelctl" }
     }
 
     func run() async throws {
@@ -76,14 +119,46 @@ struct VerifyCommand: AsyncParsableCommand {
                                              mapPaths: location.mapPaths, jobs: hashing.jobs, json: json)
             return
         }
+        if ioNice && !IOPriority.lowerToIdle() { Terminal.warning("--io-nice: could not lower the I/O priority on this system; running at normal priority") }
         let locker = VersionLocker(store: registry.store(), source: try registry.source(mapPaths: location.mapPaths),
-                                   hasher: ArtifactHasher(jobs: hashing.jobs))
-        let options = VerifyOptions(record: !noRecord, strict: strict)
+                                   hasher: ArtifactHasher(jobs: hashing.jobs, exclusions: includeAll ? .none : .default))
+        let stateDirectory = Self.stateDirectory
+        if (quick || maxBytes != nil) && stateDirectory == nil {
+            Terminal.warning("no state directory (set MODELCTL_STATE_DIR): no stat cache, every file is read in full")
+        }
+        let options = VerifyOptions(record: !noRecord, strict: strict, quick: quick, fullBytesBudget: maxBytes.flatMap(ByteSize.parse),
+                                    statCache: stateDirectory.map(StatCacheStore.init(stateDirectory:)))
         let progress = Format.progressHandler()
         let batch = all ? try await locker.verifyAll(options: options, progress: progress)
             : try await locker.verify(names: names, options: options, progress: progress)
         Terminal.clearProgress()
+        if quick || maxBytes != nil {
+            let files = batch.results.reduce(0) { $0 + $1.fileCount }
+            let partial = batch.results.filter { !$0.fullyRead }.count
+            Terminal.note("quick verify: \(batch.reusedFiles) of \(files) files taken from the stat cache unread (\(partial) entries); "
+                + "a quick verify does not detect silent corruption (bit rot): only a full verify reads every byte")
+        }
         try VerifyReport.print(batch, json: json, single: !all && names.count == 1, reports: reports)
+    }
+}
+
+/// Sizes on the command line: `50G`, `500M`, `1048576` (binary units: K = 1024).
+enum ByteSize {
+    /// The bytes `text` names, or `nil` when it is not a size (or overflows).
+    static func parse(_ text: String) -> Int64? {
+        var digits = Substring(text.trimmingCharacters(in: .whitespaces))
+        for suffix in ["iB", "B", "i"] where digits.count > suffix.count && digits.hasSuffix(suffix) {
+            digits = digits.dropLast(suffix.count)
+            break
+        }
+        var shift: Int64 = 0
+        if let last = digits.last, let index = "KMGTP".firstIndex(of: Character(last.uppercased())) {
+            shift = Int64("KMGTP".distance(from: "KMGTP".startIndex, to: index) + 1) * 10
+            digits = digits.dropLast()
+        }
+        guard !digits.isEmpty, digits.count <= 19, digits.allSatisfy(\.isASCII), let value = Int64(digits), value >= 0 else { return nil }
+        let (result, overflow) = value.multipliedReportingOverflow(by: Int64(1) << shift)
+        return overflow ? nil : result
     }
 }
 

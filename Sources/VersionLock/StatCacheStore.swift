@@ -1,0 +1,57 @@
+public import ArtifactHashing
+import FileSupport
+
+/// Where quick verify keeps its stat caches: one file per artifact root under
+/// `<state directory>/verify-cache/`, never in the registry (its files stay ImageWorks' shape).
+///
+/// A cache that is missing, unreadable, larger than ``readLimit`` or not in the expected
+/// format is ignored (the root is then hashed in full), never trusted.
+public struct StatCacheStore: Sendable {
+    /// The state directory (`MODELCTL_STATE_DIR`, else `$XDG_STATE_HOME/modelctl`, else
+    /// `~/.local/state/modelctl`, decided by the caller).
+    public var stateDirectory: String
+
+    /// The largest cache file read (256 MiB: about two million files).
+    public static let readLimit = 256 << 20
+
+    public init(stateDirectory: String) {
+        self.stateDirectory = stateDirectory
+    }
+
+    /// The directory holding the cache files.
+    public var directory: String { stateDirectory + "/verify-cache" }
+
+    /// The cache file for `root`: named by a digest of the root's path (the file also holds the
+    /// root, checked when it is read).
+    /// The root's links and `..` resolved, so one tree has one cache however its path is spelled.
+    public func path(for root: String) -> String {
+        directory + "/" + String(SHA256Digest.hex(of: LockPlatform.realPath(root) ?? root).prefix(32)) + ".stat"
+    }
+
+    /// The cache for `root`, or `nil` with the reason when there is none to use.
+    public func load(root: String) -> (cache: StatCache?, problem: String?) {
+        let file = path(for: root)
+        let bytes: [UInt8]?
+        do { bytes = try AtomicFile.read(file, limit: StatCacheStore.readLimit) } catch {
+            return (nil, "stat cache \(file) is unusable (\(error.message)); hashed in full")
+        }
+        guard let bytes else { return (nil, nil) }
+        guard let cache = StatCache(parsing: bytes, root: LockPlatform.realPath(root) ?? root) else {
+            return (nil, "stat cache \(file) is corrupt; hashed in full (the next verify rewrites it)")
+        }
+        return (cache, nil)
+    }
+
+    /// Replaces the cache for `root` (written to a temporary file and renamed).
+    ///
+    /// - Throws: ``VersionLockError`` `cache` naming the file.
+    public func save(_ cache: StatCache, root: String) throws(VersionLockError) {
+        guard LockPlatform.makeDirectories(directory) else {
+            throw VersionLockError(.cache, "cannot create the stat cache directory \(directory); set MODELCTL_STATE_DIR to a writable directory")
+        }
+        let file = path(for: root)
+        do { try AtomicFile.write(cache.serialized(root: LockPlatform.realPath(root) ?? root), to: file) } catch {
+            throw VersionLockError(.cache, "cannot write the stat cache \(file): \(error.message)")
+        }
+    }
+}
