@@ -1,9 +1,10 @@
+public import ErrorSupport
 /// Why an artifact root could not be hashed. Every error names the path it is about.
 ///
 /// Errors compare equal when their codes are equal. The ``description`` prints the path with
 /// control characters and bytes that are not UTF-8 escaped (see ``displayEscaped(_:)``), so a
 /// file name cannot write escape sequences to a terminal or forge a line of output.
-public struct HashingError: Error, Hashable, CustomStringConvertible, Sendable {
+public struct HashingError: CodedError {
     /// What kind of failure this is; tests and callers compare on it.
     public enum Code: Hashable, Sendable {
         /// The root does not exist.
@@ -57,13 +58,9 @@ public struct HashingError: Error, Hashable, CustomStringConvertible, Sendable {
     }
 
     /// `path: reason`, the path escaped for display.
-    public var description: String { "\(shownPath): \(reason)" }
+    /// `path: reason`, the path with control characters escaped.
+    public var message: String { "\(shownPath): \(reason)" }
 
-    /// The same as ``description``.
-    public var message: String { description }
-
-    public static func == (a: HashingError, b: HashingError) -> Bool { a.code == b.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 
     /// A symbolic link at `path` whose target does not exist.
     static func danglingSymlink(at name: PathName) -> HashingError {

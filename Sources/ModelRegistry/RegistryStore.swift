@@ -1,5 +1,6 @@
 public import FileSupport
 public import OrderedJSON
+public import ErrorSupport
 
 /// A registry directory: the curated layer, the discovered layer and the merged snapshot.
 ///

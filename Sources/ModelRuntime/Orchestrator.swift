@@ -3,6 +3,7 @@ import HTTPSupport
 public import ModelRegistry
 public import FileSupport
 public import OrderedJSON
+public import ErrorSupport
 
 /// The single-port orchestrator: at most one vLLM backend at a time, on one canonical port.
 ///

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 public import ArtifactHashing
+public import ErrorSupport
 
 /// Paths model_signing leaves out of a model, relative to the model root.
 ///

@@ -1,3 +1,4 @@
+public import ErrorSupport
 /// Reading and writing JSON text with the fidelity registry files need.
 ///
 /// `parse` reports syntax errors with the file, line and column; `serialize` writes the
@@ -130,7 +131,7 @@ public enum JSON {
 /// A JSON syntax error, with the place it was found.
 ///
 /// Errors compare equal by ``code`` alone.
-public struct JSONSyntaxError: Error, Hashable, CustomStringConvertible, Sendable {
+public struct JSONSyntaxError: CodedError {
     /// The kind of syntax error.
     public enum Code: Hashable, Sendable {
         /// The text is not JSON (the reason says what was expected).
@@ -161,9 +162,8 @@ public struct JSONSyntaxError: Error, Hashable, CustomStringConvertible, Sendabl
         self.reason = reason
     }
 
-    public var description: String { "\(source):\(line):\(column): \(reason)" }
-    public static func == (a: JSONSyntaxError, b: JSONSyntaxError) -> Bool { a.code == b.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
+    /// `source:line:column: reason`.
+    public var message: String { "\(source):\(line):\(column): \(reason)" }
 }
 
 private struct Parser {

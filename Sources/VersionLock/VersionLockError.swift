@@ -1,6 +1,7 @@
+public import ErrorSupport
 /// Why verify, lock, unlock or sign could not run for an entry. The message names the model
 /// and the path, and says what to do next. Errors compare equal by ``code`` alone.
-public struct VersionLockError: Error, Hashable, CustomStringConvertible, Sendable {
+public struct VersionLockError: CodedError {
     /// The kind of failure.
     public enum Code: Hashable, Sendable {
         /// The registry could not be read or written (the message is the registry's).
@@ -46,7 +47,4 @@ public struct VersionLockError: Error, Hashable, CustomStringConvertible, Sendab
         self.message = message
     }
 
-    public var description: String { message }
-    public static func == (a: VersionLockError, b: VersionLockError) -> Bool { a.code == b.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }

@@ -2,6 +2,7 @@ import ArtifactHashing
 import Foundation
 import Testing
 import TestSupport
+import ErrorSupport
 
 /// Trees that change, lie about their sizes, loop, or are shaped to exhaust descriptors.
 @Suite(.serialized)

@@ -2,6 +2,7 @@ import ArtifactHashing
 import Foundation
 import Testing
 import TestSupport
+import ErrorSupport
 
 /// Creates a file whose name is given as bytes (which need not be UTF-8) in `directory`.
 @discardableResult

@@ -3,6 +3,7 @@ import Foundation
 import Synchronization
 import Testing
 import TestSupport
+import ErrorSupport
 
 /// Large files are read on a second thread while the worker hashes. These tests lower the
 /// size threshold and claim spare processors so that path runs, and check that it did.

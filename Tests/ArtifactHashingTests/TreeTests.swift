@@ -2,6 +2,7 @@ import ArtifactHashing
 import Foundation
 import Testing
 import TestSupport
+import ErrorSupport
 
 /// A tree with awkward names: spaces, unicode, a leading dash, deep nesting, empty and
 /// one-byte files, a backslash, and names that sort differently as bytes and as strings.

@@ -2,6 +2,7 @@
 import Foundation
 import Testing
 import TestSupport
+import ErrorSupport
 
 /// The walk on its own, driven one file at a time, so a test can change the tree at an exact
 /// point of the listing.

@@ -3,6 +3,7 @@ import ModelRegistry
 import OrderedJSON
 import Testing
 import TestSupport
+import ErrorSupport
 
 /// The real ImageWorks registry beside the project (shared/interop/imageworks), when present.
 let imageWorksDirectory = repositoryRoot + "/../shared/interop/imageworks"

@@ -1,5 +1,6 @@
 import OrderedJSON
 import Testing
+import ErrorSupport
 
 struct HostileJSONTests {
     @Test("a member named twice in one object is refused with its line and column")

@@ -5,6 +5,7 @@ import OrderedJSON
 import Testing
 import TestSupport
 import VersionLock
+import ErrorSupport
 
 /// A registry with one entry whose model lives in `models/m` (a relative model path).
 struct Fixture {

@@ -5,6 +5,7 @@ import ModelRegistry
 import OrderedJSON
 import ModelSigning
 import ModelStores
+import ErrorSupport
 
 /// What `modelctl hash` prints.
 enum HashFormat: String, ExpressibleByArgument, CaseIterable {
