@@ -11,3 +11,19 @@ enum RegistryPlatform {
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 }
+
+extension RegistryPlatform {
+    /// Device, inode, size, modification and change time (ns) of `path`, or `[]` when it does
+    /// not exist: what a rename or a write by anyone changes.
+    static func stamp(_ path: String) -> [Int64] {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return [] }
+        #if canImport(Darwin)
+        let (m, c) = (st.st_mtimespec, st.st_ctimespec)
+        #else
+        let (m, c) = (st.st_mtim, st.st_ctim)
+        #endif
+        return [Int64(st.st_dev), Int64(st.st_ino), Int64(st.st_size),
+                Int64(m.tv_sec) &* 1_000_000_000 &+ Int64(m.tv_nsec), Int64(c.tv_sec) &* 1_000_000_000 &+ Int64(c.tv_nsec)]
+    }
+}

@@ -6,6 +6,11 @@ public struct RegistrySnapshot: Sendable {
     public let discovered: RegistryLayer
     /// The merged entries: discovered order first, then curated-only entries in curated order.
     public let entries: [RegistryEntry]
+    /// Where each merged entry stands in ``entries``.
+    private let index: [String: Int]
+    /// The files' identities (device, inode, size, times) when they were read, so a save can
+    /// tell that nobody wrote them since and skip reading them again.
+    var stamps: [[Int64]]?
 
     public init(curated: RegistryLayer, discovered: RegistryLayer) {
         self.curated = curated
@@ -20,11 +25,12 @@ public struct RegistrySnapshot: Sendable {
             merged.append(RegistryMerge.merge(discovered: nil, curated: entry))
         }
         entries = merged
+        index = Dictionary(merged.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// The merged entry named `name`, if any.
     public subscript(name: String) -> RegistryEntry? {
-        entries.first { $0.name == name }
+        index[name].map { entries[$0] }
     }
 
     /// The merged entry named `name`.
@@ -39,4 +45,7 @@ public struct RegistrySnapshot: Sendable {
 
     /// The snapshot file's text (`model_registry.json`).
     public var snapshotText: String { RegistryLayer(entries: entries).fileText }
+
+    /// ``snapshotText`` as UTF-8 bytes.
+    public var snapshotBytes: [UInt8] { RegistryLayer(entries: entries).fileBytes }
 }

@@ -50,13 +50,21 @@ public struct RegistryStore: Sendable {
         guard RegistryPlatform.isDirectory(directory) else {
             throw RegistryError(.io, "\(directory): registry directory not found (set --registry-dir or MODELCTL_REGISTRY_DIR)")
         }
+        let stamps = stampsNow()
         let curated = try loadLayer(Self.curatedFileName)
         var discovered = try loadLayer(Self.discoveredFileName)
         let merged = try loadLayer(Self.snapshotFileName)
         for entry in merged.entries where curated[entry.name] == nil && discovered[entry.name] == nil {
             discovered.entries.append(entry)
         }
-        return RegistrySnapshot(curated: curated, discovered: discovered)
+        var snapshot = RegistrySnapshot(curated: curated, discovered: discovered)
+        // Taken before reading: if anyone replaced a file meanwhile, a later comparison fails.
+        snapshot.stamps = stamps
+        return snapshot
+    }
+
+    private func stampsNow() -> [[Int64]] {
+        [Self.curatedFileName, Self.discoveredFileName, Self.snapshotFileName].map { RegistryPlatform.stamp(path($0)) }
     }
 
     private func loadLayer(_ fileName: String) throws(RegistryError) -> RegistryLayer {
@@ -101,7 +109,10 @@ public struct RegistryStore: Sendable {
     /// written. When `change` throws, nothing is written.
     ///
     /// - Throws: ``RegistryError`` `io` (cannot lock, lock timeout, cannot write), or what `change` throws.
-    public func update<T>(_ change: (inout RegistryLayer, RegistrySnapshot) throws -> T) throws -> T {
+    ///
+    /// - Parameter basis: a snapshot this process read earlier; when no file changed since
+    ///   (same device, inode, size and times), it is used instead of reading the files again.
+    public func update<T>(basedOn basis: RegistrySnapshot? = nil, _ change: (inout RegistryLayer, RegistrySnapshot) throws -> T) throws -> T {
         let lockPath = path(Self.lockFileName)
         let notify = onLockWait
         let lock: FileLock
@@ -114,15 +125,20 @@ public struct RegistryStore: Sendable {
         }
         defer { lock.unlock() }
         AtomicFile.removeAbandonedTemporaryFiles(in: directory, prefix: "model_registry")
-        let before = try load()
+        let before: RegistrySnapshot
+        if let basis, let stamps = basis.stamps, stamps == stampsNow() {
+            before = basis
+        } else {
+            before = try load()
+        }
         var discovered = before.discovered
         let result = try change(&discovered, before)
         if discovered != before.discovered {
             let after = RegistrySnapshot(curated: before.curated, discovered: discovered)
             do {
                 try AtomicFile.write([
-                    (path(Self.discoveredFileName), Array(discovered.fileText.utf8)),
-                    (path(Self.snapshotFileName), Array(after.snapshotText.utf8)),
+                    (path(Self.discoveredFileName), discovered.fileBytes),
+                    (path(Self.snapshotFileName), after.snapshotBytes),
                 ])
             } catch {
                 throw RegistryError(.io, error.message)

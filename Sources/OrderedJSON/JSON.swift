@@ -24,7 +24,12 @@ public enum JSON {
 
     /// Writes `value` with a 2-space indent, members in their stored order, and no trailing newline.
     public static func serialize(_ value: JSONValue) -> String {
-        var out = ""
+        String(decoding: serializeBytes(value), as: UTF8.self)
+    }
+
+    /// ``serialize(_:)`` as UTF-8 bytes, without building a `String` (registry saves).
+    public static func serializeBytes(_ value: JSONValue) -> [UInt8] {
+        var out: [UInt8] = []
         out.reserveCapacity(4096)
         write(value, indent: 0, into: &out)
         return out
@@ -32,99 +37,106 @@ public enum JSON {
 
     /// Writes `value` on one line (`{"a": 1, "b": [true]}`), as Python's `json.dumps` does without indent.
     public static func serializeCompact(_ value: JSONValue) -> String {
-        var out = ""
+        var out: [UInt8] = []
         writeCompact(value, into: &out)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
-    private static func write(_ value: JSONValue, indent: Int, into out: inout String) {
+    private static func write(_ value: JSONValue, indent: Int, into out: inout [UInt8]) {
         switch value {
         case .array(let items) where !items.isEmpty:
-            out += "[\n"
+            out.append(contentsOf: "[\n".utf8)
             for (i, item) in items.enumerated() {
-                if i > 0 { out += ",\n" }
+                if i > 0 { out.append(contentsOf: ",\n".utf8) }
                 pad(indent + 1, &out)
                 write(item, indent: indent + 1, into: &out)
             }
-            out += "\n"
+            out.append(contentsOf: "\n".utf8)
             pad(indent, &out)
-            out += "]"
+            out.append(contentsOf: "]".utf8)
         case .object(let object) where !object.isEmpty:
-            out += "{\n"
+            out.append(contentsOf: "{\n".utf8)
             var first = true
             for (key, member) in object {
-                if !first { out += ",\n" }
+                if !first { out.append(contentsOf: ",\n".utf8) }
                 first = false
                 pad(indent + 1, &out)
                 writeString(key, into: &out)
-                out += ": "
+                out.append(contentsOf: ": ".utf8)
                 write(member, indent: indent + 1, into: &out)
             }
-            out += "\n"
+            out.append(contentsOf: "\n".utf8)
             pad(indent, &out)
-            out += "}"
+            out.append(contentsOf: "}".utf8)
         default:
             writeCompact(value, into: &out)
         }
     }
 
-    private static func writeCompact(_ value: JSONValue, into out: inout String) {
+    private static func writeCompact(_ value: JSONValue, into out: inout [UInt8]) {
         switch value {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .number(let n): out += n.literal
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .number(let n): out.append(contentsOf: n.literal.utf8)
         case .string(let s): writeString(s, into: &out)
         case .array(let items):
-            out += "["
+            out.append(contentsOf: "[".utf8)
             for (i, item) in items.enumerated() {
-                if i > 0 { out += ", " }
+                if i > 0 { out.append(contentsOf: ", ".utf8) }
                 writeCompact(item, into: &out)
             }
-            out += "]"
+            out.append(contentsOf: "]".utf8)
         case .object(let object):
-            out += "{"
+            out.append(contentsOf: "{".utf8)
             var first = true
             for (key, member) in object {
-                if !first { out += ", " }
+                if !first { out.append(contentsOf: ", ".utf8) }
                 first = false
                 writeString(key, into: &out)
-                out += ": "
+                out.append(contentsOf: ": ".utf8)
                 writeCompact(member, into: &out)
             }
-            out += "}"
+            out.append(contentsOf: "}".utf8)
         }
     }
 
-    private static func pad(_ level: Int, _ out: inout String) {
-        out += String(repeating: "  ", count: level)
+    private static func pad(_ level: Int, _ out: inout [UInt8]) {
+        out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * level))
     }
 
-    private static let hexDigits = Array("0123456789abcdef")
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// Appends `s` as a quoted JSON string, escaped as Python's `json.dumps` does with
     /// `ensure_ascii`: printable ASCII as is, everything else `\uXXXX` (UTF-16 code units, so
     /// characters outside the BMP become surrogate pairs). Other writers of Python-compatible
     /// JSON (the model_signing statement) use it too.
     public static func writeString(_ s: String, into out: inout String) {
-        out += "\""
+        var bytes: [UInt8] = []
+        writeString(s, into: &bytes)
+        out += String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// ``writeString(_:into:)-(_,String)`` into UTF-8 bytes.
+    public static func writeString(_ s: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
         for unit in s.utf16 {
             switch unit {
-            case 0x22: out += "\\\""
-            case 0x5C: out += "\\\\"
-            case 0x0A: out += "\\n"
-            case 0x0D: out += "\\r"
-            case 0x09: out += "\\t"
-            case 0x08: out += "\\b"
-            case 0x0C: out += "\\f"
-            case 0x20...0x7E: out.unicodeScalars.append(Unicode.Scalar(UInt8(unit)))
+            case 0x22: out.append(contentsOf: [0x5C, 0x22])
+            case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
+            case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
+            case 0x20...0x7E: out.append(UInt8(unit))
             default:
-                out += "\\u"
+                out.append(contentsOf: [0x5C, UInt8(ascii: "u")])
                 for shift in stride(from: 12, through: 0, by: -4) {
                     out.append(hexDigits[Int((unit >> UInt16(shift)) & 0xF)])
                 }
             }
         }
-        out += "\""
+        out.append(UInt8(ascii: "\""))
     }
 }
 

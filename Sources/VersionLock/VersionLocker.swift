@@ -139,7 +139,7 @@ public struct VersionLocker: Sendable {
         var batch: BatchVerification
         if options.record {
             do {
-                batch = BatchVerification(results: try store.update { discovered, snapshot in
+                batch = BatchVerification(results: try store.update(basedOn: snapshot) { discovered, snapshot in
                     judgeAll(hashed, against: snapshot, stamp: stamp, record: &discovered, strict: options.strict)
                 })
             } catch let error as RegistryError {

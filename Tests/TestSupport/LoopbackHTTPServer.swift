@@ -160,8 +160,12 @@ public final class LoopbackHTTPServer: Sendable {
         self.port = port
         // The loop holds the server weakly, so a server nobody stops still goes away (its
         // deinit stops it) once the test drops it.
+        let listening = listener
         let thread = Thread { [weak self] in
             while let server = self, server.acceptOne() {}
+            // Closed only after the last poll and accept on it, so its number cannot be
+            // reused by another test's server while this loop still polls it.
+            close(listening)
         }
         thread.name = "LoopbackHTTPServer:\(port)"
         thread.start()
@@ -187,7 +191,6 @@ public final class LoopbackHTTPServer: Sendable {
         }
         guard !wasStopped else { return }
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
     }
 
     private var isStopped: Bool { state.withLock { $0.stopped } }

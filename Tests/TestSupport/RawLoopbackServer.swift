@@ -118,6 +118,10 @@ public final class RawLoopbackServer: Sendable {
         self.port = port
         let thread = Thread { [weak self] in
             while let server = self, server.acceptOne() {}
+            // Closed only here, after the last poll and accept on it: closed in stop(), its
+            // number could be reused by the next test's server while this loop still polls
+            // it, and this server would answer that test's requests.
+            close(fd)
         }
         thread.start()
     }
@@ -138,7 +142,6 @@ public final class RawLoopbackServer: Sendable {
         }
         guard !was else { return }
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
     }
 
     private func acceptOne() -> Bool {
