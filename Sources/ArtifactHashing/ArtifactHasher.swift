@@ -10,6 +10,8 @@ public struct HashProgress: Sendable, Hashable {
     public var filesDone: Int
     /// Files in all.
     public var filesTotal: Int
+    /// The file a worker started last, relative to the root, control characters escaped.
+    public var currentFile: String? = nil
 }
 
 /// Hashes an artifact root: every file streamed through SHA-256, several files at once.
@@ -166,6 +168,7 @@ final class ProgressMeter: Sendable {
     private let bytes = Atomic<Int64>(0)
     private let files = Atomic<Int>(0)
     private let lastReport = Atomic<UInt64>(0)
+    private let current = Mutex<String?>(nil)
 
     init(bytesTotal: Int64, filesTotal: Int, handler: @escaping @Sendable (HashProgress) -> Void) {
         self.bytesTotal = bytesTotal
@@ -176,6 +179,11 @@ final class ProgressMeter: Sendable {
     func add(bytes count: Int) {
         bytes.wrappingAdd(Int64(count), ordering: .relaxed)
         maybeReport()
+    }
+
+    /// A worker starts on `path` (shown as the current file).
+    func starting(_ path: String) {
+        current.withLock { $0 = path }
     }
 
     func fileDone() {
@@ -195,7 +203,7 @@ final class ProgressMeter: Sendable {
 
     private func snapshot() -> HashProgress {
         HashProgress(bytesDone: bytes.load(ordering: .relaxed), bytesTotal: bytesTotal,
-                     filesDone: files.load(ordering: .relaxed), filesTotal: filesTotal)
+                     filesDone: files.load(ordering: .relaxed), filesTotal: filesTotal, currentFile: current.withLock { $0 })
     }
 }
 
@@ -250,6 +258,7 @@ private struct Worker: ~Copyable {
             }
             guard let file = try listed.open() else { continue }
             defer { Platform.close(file.fd) }
+            if let meter { meter.starting(listed.relativePath.displayed) }
             let digest = try hash(file, displayPath: { listed.displayPath }, meter: meter)
             out.append(ArtifactFile(name: listed.relativePath, digest: digest, size: file.size))
             if let stamps, Worker.age(file.opened) >= Worker.settlingNanoseconds {

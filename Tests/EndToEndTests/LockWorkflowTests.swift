@@ -179,12 +179,43 @@ struct LockWorkflowTests {
         try f.dir.write("models/b/weights.bin", "tampered")
         let marker = f.dir.file("launched")
         let env = ["MODELCTL_ORCHESTRATOR": "1", "MODELCTL_STATE_DIR": f.dir.file("state"),
-                   "MODELCTL_LAUNCH_COMMAND": "[\"/usr/bin/touch\", \"\(marker)\"]", "MODELCTL_START_TIMEOUT": "2"]
+                   "MODELCTL_LAUNCH_COMMAND": "[\"/bin/sh\", \"-c\", \"touch \(marker)\", \"sh\"]", "MODELCTL_START_TIMEOUT": "2"]
         let out = try modelctl(["activate-model", "model-b", "--registry-dir", f.registry], environment: env)
         #expect(out.status == 2, "\(out.stderr)")
         #expect(out.stdout.contains("LOCK VIOLATION"))
         #expect(!FileManager.default.fileExists(atPath: marker))
         let skipped = try modelctl(["activate-model", "model-b", "--skip-verify", "--registry-dir", f.registry], environment: env)
         #expect(skipped.stderr.contains("--skip-verify"))
+    }
+
+    @Test("activate-model on an entry that names a public key launches only with a signature that verifies")
+    func activateChecksSignature() throws {
+        let f = try CLIFixture()
+        let keys = repositoryRoot + "/fixtures/model-signing/keys"
+        try f.dir.write("registry/model_registry.curated.json", """
+            [{"name": "signed", "backend": "vllm", "backend_config": {"model_path": "\(f.dir.file("models/b"))"},
+              "version_lock": {"public_key": "\(keys)/p256.pub.pem"}}]
+            """)
+        let marker = f.dir.file("launched")
+        let env = ["MODELCTL_ORCHESTRATOR": "1", "MODELCTL_STATE_DIR": f.dir.file("state"),
+                   "MODELCTL_LAUNCH_COMMAND": "[\"/bin/sh\", \"-c\", \"touch \(marker)\", \"sh\"]", "MODELCTL_START_TIMEOUT": "2"]
+        let activate = ["activate-model", "signed", "--registry-dir", f.registry]
+        // A public key but no signature recorded: refused, nothing launched.
+        let unsigned = try modelctl(activate, environment: env)
+        #expect(unsigned.status == 2, "\(unsigned.stderr)")
+        #expect(unsigned.stderr.contains("no signature is recorded"))
+        #expect(!FileManager.default.fileExists(atPath: marker))
+
+        let sign = try f.run(["sign", "signed", "--key", keys + "/p256.pem", "--output", f.dir.file("signed.sig")])
+        #expect(sign.status == 0, "\(sign.stderr)")
+        // Signed and intact: the check passes and the launch is attempted.
+        _ = try modelctl(activate, environment: env)
+        #expect(FileManager.default.fileExists(atPath: marker))
+        try FileManager.default.removeItem(atPath: marker)
+
+        try f.dir.write("models/b/weights.bin", "tampered")
+        let tampered = try modelctl(activate, environment: env)
+        #expect(tampered.status == 2, "\(tampered.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: marker))
     }
 }

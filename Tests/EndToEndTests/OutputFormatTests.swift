@@ -324,6 +324,10 @@ struct OutputFormatTests {
         #expect(lines.contains { $0.hasPrefix("hashing …") && $0.contains("/big") || $0.hasPrefix("hashing …") && $0.hasSuffix("files") })
         // The last thing before the exit status is the erase sequence: no stale line.
         #expect(output.contains("\r\u{1B}[Kstatus=130") || output.contains("\r\u{1B}[K\nstatus=130"), "\(output.suffix(200).debugDescription)")
+        // On a wide terminal the line also names the file being read.
+        let wide = command.replacingOccurrences(of: "stty cols 50", with: "stty cols 200")
+        let wideRun = try runProcess("/usr/bin/script", ["-qec", "sh -c '\(wide)' \(modelctlBinary) \(root)", "/dev/null"], environment: ["TERM": "xterm"])
+        #expect(wideRun.stdout.contains("files, big"), "\(wideRun.stdout.suffix(300).debugDescription)")
         let dumb = try runProcess("/usr/bin/script", ["-qec", "sh -c '\(command)' \(modelctlBinary) \(root)", "/dev/null"], environment: ["TERM": "dumb"])
         #expect(!dumb.stdout.contains("hashing"), "\(dumb.stdout)")
     }

@@ -32,7 +32,7 @@ struct ProbeVisionCommand: AsyncParsableCommand {
     @Argument(help: "The image file (PNG, JPEG, GIF, WebP or BMP).")
     var image: String
 
-    @Option(name: .customLong("timeout"), help: ArgumentHelp("Seconds to wait for the whole exchange (above 0, at most 3600).", valueName: "s"))
+    @Option(name: .customLong("timeout"), parsing: .unconditional, help: ArgumentHelp("Seconds to wait for the whole exchange (above 0, at most 3600).", valueName: "s"))
     var timeout: Double = 60
 
     @Option(name: .customLong("expect"), help: ArgumentHelp("The image's colour; vision_ok then requires the reply to name it.", valueName: "colour"))

@@ -61,6 +61,11 @@ enum Format {
             if p.bytesTotal > p.bytesDone { stats += ", ETA " + clock(Double(p.bytesTotal - p.bytesDone) / rate) }
         }
         stats += ", \(p.filesDone)/\(p.filesTotal) files"
+        // The file being read, when there is room for it: what a slow mount is stuck on.
+        if let file = p.currentFile, !file.isEmpty {
+            let room = width - "hashing : ".count - label.count - stats.count - 2
+            if room >= 12 { stats += ", " + (file.count > room ? "…" + String(file.suffix(room - 1)) : file) }
+        }
         var name = Text.escapingControls(label)
         let room = width - "hashing : ".count - stats.count
         if name.count > room { name = room > 1 ? "…" + String(name.suffix(room - 1)) : "…" }
