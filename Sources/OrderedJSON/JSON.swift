@@ -265,7 +265,10 @@ private struct Parser {
         defer { depth -= 1 }
         index += 1
         var object = JSONObject()
-        var seen = Set<String>()
+        // Small objects (every registry entry) check for a repeated key among the few keys
+        // so far; a large one switches to a hash set, so parsing stays linear.
+        var recent: [String] = []
+        var seen: Set<String>?
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
@@ -278,7 +281,17 @@ private struct Parser {
             }
             let keyStart = index
             let key = try parseString()
-            guard seen.insert(key).inserted else {
+            let repeated: Bool
+            if seen != nil {
+                repeated = !seen!.insert(key).inserted
+            } else if recent.count < 16 {
+                repeated = recent.contains(key)
+                recent.append(key)
+            } else {
+                seen = Set(recent)
+                repeated = !seen!.insert(key).inserted
+            }
+            guard !repeated else {
                 throw error("duplicate member \"\(key)\" in one object (remove one of them)", at: keyStart, code: .duplicateKey)
             }
             skipWhitespace()
@@ -366,10 +379,19 @@ private struct Parser {
         index += 1
         var buffer: [UInt8] = []
         var runStart = index
+        var escaped = false
         while true {
             guard index < bytes.count else { throw error("unterminated string", at: start) }
             let b = bytes[index]
             if b == UInt8(ascii: "\"") {
+                if !escaped {
+                    // No escape: the text is the bytes between the quotes, taken as they are.
+                    guard let s = String(validating: bytes[runStart..<index], as: UTF8.self) else {
+                        throw error("string is not valid UTF-8", at: start)
+                    }
+                    index += 1
+                    return s
+                }
                 buffer.append(contentsOf: bytes[runStart..<index])
                 index += 1
                 break
@@ -379,6 +401,7 @@ private struct Parser {
                 index += 1
                 continue
             }
+            escaped = true
             buffer.append(contentsOf: bytes[runStart..<index])
             index += 1
             guard index < bytes.count else { throw error("unterminated string", at: start) }

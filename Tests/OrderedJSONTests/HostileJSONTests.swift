@@ -38,4 +38,20 @@ struct HostileJSONTests {
         #expect(value.objectValue?.count == 50_000)
         #expect(value.objectValue?.keys.last == "k49999")
     }
+
+    @Test("a repeated key is found in a large object too, before and after the parser switches to a hash set",
+          arguments: [2, 15, 16, 17, 40])
+    func duplicateInLargeObject(position: Int) throws {
+        var members = (0..<50).map { "\"k\($0)\": \($0)" }
+        members.insert("\"k1\": 0", at: position)
+        #expect(throws: JSONSyntaxError(.duplicateKey)) { try JSON.parse("{" + members.joined(separator: ", ") + "}", source: "x") }
+    }
+
+    @Test("strings with and without escapes read the same text")
+    func escapes() throws {
+        let value = try JSON.parse(#"["plain é", "tab\tquote\"é\u00e9\ud83d\ude00"]"#, source: "x")
+        #expect(value.arrayValue?[0] == "plain é")
+        #expect(value.arrayValue?[1] == "tab\tquote\"éé😀")
+        #expect(throws: JSONSyntaxError(.invalid)) { try JSON.parse([0x22, 0xFF, 0x22], source: "x") }
+    }
 }
