@@ -100,30 +100,23 @@ enum FS {
     /// Reads a whole file of at most `limit` bytes. The final component is not followed when
     /// `followLinks` is false.
     static func read(_ path: String, limit: Int, followLinks: Bool = true) throws(StoreError) -> [UInt8] {
-        var flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK
-        if !followLinks { flags |= O_NOFOLLOW }
-        let fd = open(path, flags)
-        guard fd >= 0 else {
-            let err = errno
-            if err == ENOENT { throw StoreError(.io(errno: err), "\(path): no such file") }
-            throw ioError(path, "cannot open", err)
-        }
+        let (fd, st) = try openRegular(path, followLinks: followLinks)
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else {
-            let err = errno
-            throw ioError(path, "cannot stat", err)
-        }
-        guard st.st_mode & S_IFMT == S_IFREG else {
-            throw StoreError(.io(errno: EINVAL), "\(path): not a regular file")
-        }
         guard st.st_size <= limit else {
             throw StoreError(.tooLarge, "\(path): \(st.st_size) bytes, more than the \(limit) bytes accepted")
         }
-        var bytes = [UInt8](repeating: 0, count: limit + 1)
+        // Sized by the file, not the limit (a manifest is kilobytes, the limit megabytes), and
+        // read to the end: a file that grows past the limit meanwhile is refused.
+        var bytes = [UInt8](repeating: 0, count: Int(st.st_size) + 1)
         var total = 0
-        while total <= limit {
-            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + total, limit + 1 - total, off_t(total)) }
+        while true {
+            if total == bytes.count {
+                guard bytes.count <= limit else {
+                    throw StoreError(.tooLarge, "\(path): grew past the \(limit) bytes accepted while it was read")
+                }
+                bytes += [UInt8](repeating: 0, count: min(bytes.count, limit + 1 - bytes.count))
+            }
+            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + total, $0.count - total, off_t(total)) }
             if n < 0 {
                 let err = errno
                 if err == EINTR { continue }
@@ -138,24 +131,36 @@ enum FS {
         return Array(bytes[0..<total])
     }
 
+    /// Opens `path` for reading without blocking (a FIFO cannot hang the caller) and refuses
+    /// anything but a regular file. The final component is not followed when `followLinks` is false.
+    private static func openRegular(_ path: String, followLinks: Bool = true) throws(StoreError) -> (Int32, stat) {
+        var flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK
+        if !followLinks { flags |= O_NOFOLLOW }
+        let fd = open(path, flags)
+        guard fd >= 0 else {
+            let err = errno
+            if err == ENOENT { throw StoreError(.io(errno: err), "\(path): no such file") }
+            throw ioError(path, "cannot open", err)
+        }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let err = errno
+            close(fd)
+            throw ioError(path, "cannot stat", err)
+        }
+        guard st.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw StoreError(.io(errno: EINVAL), "\(path): not a regular file")
+        }
+        return (fd, st)
+    }
+
     /// Streams a regular file through `body` in chunks, after `prefix` is computed from its
     /// size. Returns the bytes read, which equal the size `fstat` gave or an error is thrown.
     static func stream(_ path: String, chunkSize: Int = 256 << 10,
                        prefix: (Int64) -> Void, body: (UnsafeRawBufferPointer) -> Void) throws(StoreError) -> Int64 {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
-        guard fd >= 0 else {
-            let err = errno
-            throw ioError(path, "cannot open", err)
-        }
+        let (fd, st) = try openRegular(path)
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else {
-            let err = errno
-            throw ioError(path, "cannot stat", err)
-        }
-        guard st.st_mode & S_IFMT == S_IFREG else {
-            throw StoreError(.io(errno: EINVAL), "\(path): not a regular file")
-        }
         let size = Int64(st.st_size)
         prefix(size)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 4096)

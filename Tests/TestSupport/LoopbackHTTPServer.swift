@@ -246,19 +246,7 @@ public final class LoopbackHTTPServer: Sendable {
     }
 
     private static func send(_ fd: Int32, _ bytes: [UInt8]) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { raw -> Int in
-                #if canImport(Darwin)
-                Darwin.send(fd, raw.baseAddress! + offset, raw.count - offset, 0)
-                #else
-                Glibc.send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
-                #endif
-            }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return }
-            offset += n
-        }
+        _ = sendAll(fd, bytes)
     }
 
     private static func reason(_ status: Int) -> String {

@@ -42,22 +42,7 @@ public final class RawLoopbackServer: Sendable {
 
         /// Writes `bytes`; returns `false` once the peer has gone.
         @discardableResult
-        public func write(_ bytes: [UInt8]) -> Bool {
-            var offset = 0
-            while offset < bytes.count {
-                let n = bytes.withUnsafeBytes { raw -> Int in
-                    #if canImport(Darwin)
-                    Darwin.send(fd, raw.baseAddress! + offset, raw.count - offset, 0)
-                    #else
-                    Glibc.send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
-                    #endif
-                }
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return false }
-                offset += n
-            }
-            return true
-        }
+        public func write(_ bytes: [UInt8]) -> Bool { sendAll(fd, bytes) }
 
         /// Writes `text` as UTF-8.
         @discardableResult
@@ -158,4 +143,23 @@ public final class RawLoopbackServer: Sendable {
         }.start()
         return true
     }
+}
+
+/// Sends all of `bytes` on a socket (no SIGPIPE); `false` once the peer has gone. Shared by the
+/// loopback test servers.
+func sendAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes.withUnsafeBytes { raw -> Int in
+            #if canImport(Darwin)
+            Darwin.send(fd, raw.baseAddress! + offset, raw.count - offset, 0)
+            #else
+            Glibc.send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+            #endif
+        }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { return false }
+        offset += n
+    }
+    return true
 }
