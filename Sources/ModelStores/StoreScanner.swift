@@ -274,42 +274,21 @@ public struct StoreScanner: Sendable {
                     continue
                 }
                 snapshotCount += 1
-                var pending = [""]
-                var files = 0
-                while let relative = pending.popLast() {
-                    let directory = relative.isEmpty ? snapshot : PathText.join(snapshot, relative)
-                    for name in try FS.list(directory) {
-                        let rel = relative.isEmpty ? name : PathText.join(relative, name)
-                        let path = PathText.join(snapshot, rel)
-                        guard let entry = try FS.status(path) else { continue }
-                        if entry.isDirectory { pending.append(rel); continue }
-                        files += 1
-                        guard files <= HuggingFaceCache.maxSnapshotFiles else {
-                            throw StoreError(.tooLarge, "\(snapshot): more than \(HuggingFaceCache.maxSnapshotFiles) files")
-                        }
-                        guard entry.isSymlink else { continue }
-                        let shown = "\(commit.prefix(12))/\(rel)"
-                        plan.links.append((shown, LinkCheck(path: path, blobsDir: blobsDir, role: shown)))
-                    }
+                try Self.forEachFile(under: snapshot) { rel, _, path, entry throws(StoreError) in
+                    guard entry.isSymlink else { return }
+                    let shown = "\(commit.prefix(12))/\(rel)"
+                    plan.links.append((shown, LinkCheck(path: path, blobsDir: blobsDir, role: shown)))
                 }
             }
             let refsDir = PathText.join(dir, "refs")
             if FS.isDirectory(refsDir) {
-                var pending = [""]
-                while let relative = pending.popLast() {
-                    let directory = relative.isEmpty ? refsDir : PathText.join(refsDir, relative)
-                    for name in try FS.list(directory) {
-                        let rel = relative.isEmpty ? name : PathText.join(relative, name)
-                        let path = PathText.join(refsDir, rel)
-                        guard let entry = try FS.status(path) else { continue }
-                        if entry.isDirectory { pending.append(rel); continue }
-                        guard entry.isRegular, !name.hasSuffix(".tmp") else { continue }
-                        let commit = String(decoding: try FS.read(path, limit: HuggingFaceCache.maxRefBytes, followLinks: false), as: UTF8.self)
-                            .trimmingWhitespace()
-                        let valid = !commit.isEmpty && !commit.contains("/") && commit != "." && commit != ".."
-                        if !valid || !FS.isDirectory(PathText.join(snapshotsDir, commit)) {
-                            plan.problems.append(StoreProblem(.danglingRef(commit: String(commit.prefix(80))), path: path, role: "refs/\(rel)"))
-                        }
+                try Self.forEachFile(under: refsDir) { rel, name, path, entry throws(StoreError) in
+                    guard entry.isRegular, !name.hasSuffix(".tmp") else { return }
+                    let commit = String(decoding: try FS.read(path, limit: HuggingFaceCache.maxRefBytes, followLinks: false), as: UTF8.self)
+                        .trimmingWhitespace()
+                    let valid = !commit.isEmpty && !commit.contains("/") && commit != "." && commit != ".."
+                    if !valid || !FS.isDirectory(PathText.join(snapshotsDir, commit)) {
+                        plan.problems.append(StoreProblem(.danglingRef(commit: String(commit.prefix(80))), path: path, role: "refs/\(rel)"))
                     }
                 }
             }
@@ -318,6 +297,32 @@ public struct StoreScanner: Sendable {
             plan.failure = error.message
         }
         return plan
+    }
+
+    /// Calls `body` with every entry below `root` that is not a directory (links are not
+    /// followed): its path relative to `root`, its name, its full path and its status. More
+    /// than ``HuggingFaceCache/maxSnapshotFiles`` entries is an error, so a hostile tree
+    /// cannot make a scan run unbounded.
+    private static func forEachFile(under root: String,
+                                    _ body: (_ relative: String, _ name: String, _ path: String, _ entry: FileStatus) throws(StoreError) -> Void)
+        throws(StoreError)
+    {
+        var pending = [""]
+        var files = 0
+        while let relative = pending.popLast() {
+            let directory = relative.isEmpty ? root : PathText.join(root, relative)
+            for name in try FS.list(directory) {
+                let rel = relative.isEmpty ? name : PathText.join(relative, name)
+                let path = PathText.join(root, rel)
+                guard let entry = try FS.status(path) else { continue }
+                if entry.isDirectory { pending.append(rel); continue }
+                files += 1
+                guard files <= HuggingFaceCache.maxSnapshotFiles else {
+                    throw StoreError(.tooLarge, "\(root): more than \(HuggingFaceCache.maxSnapshotFiles) files")
+                }
+                try body(rel, name, path, entry)
+            }
+        }
     }
 
     // MARK: Ollama
