@@ -330,23 +330,17 @@ public struct VersionLocker: Sendable {
             }
             result.warnings.append(note)
         }
-        if !hashed.problems.isEmpty {
-            // A blob that does not hash to its own name is corrupt, locked or not.
+        // A blob that does not hash to its own name is corrupt, locked or not; a locked entry
+        // whose aggregate moved also lists what changed against its recorded files.
+        let mismatch = lock.locked && lock.expectedAggregateSHA256.map { $0 != aggregate } == true
+        if mismatch || !hashed.problems.isEmpty {
             result.status = .violation
             result.storeProblems = hashed.problems
-            if lock.locked, let expected = lock.expectedAggregateSHA256, expected != aggregate {
+            if mismatch {
                 let recorded = (current.artifacts?.files ?? []).map { ArtifactFile(path: $0.path, sha256: $0.sha256, size: $0.size) }
                 result.hadRecordedFiles = !recorded.isEmpty
                 result.diff = ManifestDiff(expected: recorded, actual: manifest.files)
             }
-            recordResult("violation", aggregate)
-            return result
-        }
-        if lock.locked, let expected = lock.expectedAggregateSHA256, expected != aggregate {
-            let recorded = (current.artifacts?.files ?? []).map { ArtifactFile(path: $0.path, sha256: $0.sha256, size: $0.size) }
-            result.status = .violation
-            result.hadRecordedFiles = !recorded.isEmpty
-            result.diff = ManifestDiff(expected: recorded, actual: manifest.files)
             recordResult("violation", aggregate)
             return result
         }
