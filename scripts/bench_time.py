@@ -6,6 +6,13 @@ Subcommands:
                           "MEDIAN MIN MAX" in seconds on one line.
                           If any run exits non-zero, print the tail of its
                           stderr to stderr and exit 1.
+  pair RUNS CMD_A... -- CMD_B...
+                          Run A and B alternately RUNS times each and print
+                          "MEDIAN_A MIN_A MEDIAN_B MIN_B RATIO": RATIO is the
+                          median of the per-round ratios B/A. Alternating
+                          keeps a burst of load on a noisy host from landing
+                          on one side only, so ratios are steadier than a
+                          ratio of two separately measured medians.
   rss CMD [ARG...]        Run CMD once (stdout discarded) and print its peak
                           resident set size in KiB (getrusage RUSAGE_CHILDREN,
                           which covers only this one child). Exits with the
@@ -49,6 +56,33 @@ def cmd_time(argv):
     return 0
 
 
+def cmd_pair(argv):
+    runs = int(argv[0])
+    rest = argv[1:]
+    if runs < 1 or "--" not in rest:
+        sys.exit("usage: bench_time.py pair RUNS CMD_A... -- CMD_B...")
+    cut = rest.index("--")
+    cmd_a, cmd_b = rest[:cut], rest[cut + 1:]
+    if not cmd_a or not cmd_b:
+        sys.exit("usage: bench_time.py pair RUNS CMD_A... -- CMD_B...")
+    times_a, times_b, ratios = [], [], []
+    for _ in range(runs):
+        pair = []
+        for cmd in (cmd_a, cmd_b):
+            rc, elapsed, err = run_once(cmd)
+            if rc != 0:
+                fail(rc, err)
+                return 1
+            pair.append(elapsed)
+        times_a.append(pair[0])
+        times_b.append(pair[1])
+        ratios.append(pair[1] / pair[0])
+    print("%.6f %.6f %.6f %.6f %.6f" % (statistics.median(times_a), min(times_a),
+                                        statistics.median(times_b), min(times_b),
+                                        statistics.median(ratios)))
+    return 0
+
+
 def cmd_rss(argv):
     if not argv:
         sys.exit("usage: bench_time.py rss CMD [ARG...]")
@@ -62,10 +96,12 @@ def cmd_rss(argv):
 
 
 def main():
-    if len(sys.argv) < 2 or sys.argv[1] not in ("time", "rss"):
+    if len(sys.argv) < 2 or sys.argv[1] not in ("time", "pair", "rss"):
         sys.exit(__doc__)
     if sys.argv[1] == "time":
         return cmd_time(sys.argv[2:])
+    if sys.argv[1] == "pair":
+        return cmd_pair(sys.argv[2:])
     return cmd_rss(sys.argv[2:])
 
 

@@ -4,8 +4,10 @@ public import OrderedJSON
 public enum RegistryMerge {
     /// Keys owned by the tool: the discovered value wins; a curated value only seeds an entry that has none.
     public static func isDynamicKey(_ key: String) -> Bool {
-        ["artifacts", "version_lock", "probes", "performance", "last_accessed", "downloaded_at"].contains(key)
-            || key.hasPrefix("download_")
+        switch key {
+        case "artifacts", "version_lock", "probes", "performance", "last_accessed", "downloaded_at": true
+        default: key.hasPrefix("download_")
+        }
     }
 
     /// Deep-merges `curated` over `discovered`: objects merge key by key, arrays and scalars

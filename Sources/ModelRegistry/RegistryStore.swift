@@ -51,10 +51,23 @@ public struct RegistryStore: Sendable {
             throw RegistryError(.io, "\(directory): registry directory not found (set --registry-dir or MODELCTL_REGISTRY_DIR)")
         }
         let stamps = stampsNow()
-        let curated = try loadLayer(Self.curatedFileName)
-        var discovered = try loadLayer(Self.discoveredFileName)
-        let merged = try loadLayer(Self.snapshotFileName)
-        for entry in merged.entries where curated[entry.name] == nil && discovered[entry.name] == nil {
+        // The files are read side by side. The snapshot is only needed for entries no layer
+        // holds, so at first only its names are read; it is parsed in full when one is new
+        // (or when the quick read finds anything amiss, so that the error is the parser's).
+        let files = [Self.curatedFileName, Self.discoveredFileName]
+        let reads = try Concurrently.map(3) { (i) throws(RegistryError) -> LayerRead in
+            i < 2 ? .layer(try loadLayer(files[i])) : try snapshotNames()
+        }
+        guard case .layer(let curated) = reads[0], case .layer(var discovered) = reads[1] else { preconditionFailure() }
+        var merged: RegistryLayer?
+        switch reads[2] {
+        case .layer(let layer): merged = layer
+        case .names(let names):
+            if names.contains(where: { curated[$0] == nil && discovered[$0] == nil }) {
+                merged = try loadLayer(Self.snapshotFileName)
+            }
+        }
+        for entry in merged?.entries ?? [] where curated[entry.name] == nil && discovered[entry.name] == nil {
             discovered.entries.append(entry)
         }
         var snapshot = RegistrySnapshot(curated: curated, discovered: discovered)
@@ -67,15 +80,33 @@ public struct RegistryStore: Sendable {
         [Self.curatedFileName, Self.discoveredFileName, Self.snapshotFileName].map { RegistryPlatform.stamp(path($0)) }
     }
 
-    private func loadLayer(_ fileName: String) throws(RegistryError) -> RegistryLayer {
-        let file = path(fileName)
-        let bytes: [UInt8]
-        do {
-            guard let read = try AtomicFile.read(file, limit: Self.fileSizeLimit) else { return RegistryLayer() }
-            bytes = read
-        } catch {
+    private enum LayerRead: Sendable {
+        case layer(RegistryLayer)
+        /// The entry names of a file that was not parsed in full.
+        case names([String])
+    }
+
+    /// The snapshot's entry names, or the whole layer when they cannot be had without parsing it.
+    private func snapshotNames() throws(RegistryError) -> LayerRead {
+        guard let bytes = try readFile(Self.snapshotFileName) else { return .layer(RegistryLayer()) }
+        if let names = JSON.memberStrings(bytes, member: "name"), Set(names).count == names.count {
+            return .names(names)
+        }
+        return .layer(try parseLayer(bytes, file: path(Self.snapshotFileName)))
+    }
+
+    private func readFile(_ fileName: String) throws(RegistryError) -> [UInt8]? {
+        do { return try AtomicFile.read(path(fileName), limit: Self.fileSizeLimit) } catch {
             throw RegistryError(.io, error.message)
         }
+    }
+
+    private func loadLayer(_ fileName: String) throws(RegistryError) -> RegistryLayer {
+        guard let bytes = try readFile(fileName) else { return RegistryLayer() }
+        return try parseLayer(bytes, file: path(fileName))
+    }
+
+    private func parseLayer(_ bytes: [UInt8], file: String) throws(RegistryError) -> RegistryLayer {
         let value: JSONValue
         do {
             value = try JSON.parse(bytes, source: file)
@@ -134,12 +165,14 @@ public struct RegistryStore: Sendable {
         var discovered = before.discovered
         let result = try change(&discovered, before)
         if discovered != before.discovered {
-            let after = RegistrySnapshot(curated: before.curated, discovered: discovered)
             do {
-                try AtomicFile.write([
-                    (path(Self.discoveredFileName), discovered.fileBytes),
-                    (path(Self.snapshotFileName), after.snapshotBytes),
-                ])
+                // The discovered file is written while the merged snapshot is worked out and written beside it.
+                let (layer, curated) = (discovered, before.curated)
+                let files: [(path: String, produce: @Sendable () -> [UInt8])] = [
+                    (path(Self.discoveredFileName), { layer.fileBytes }),
+                    (path(Self.snapshotFileName), { RegistrySnapshot(curated: curated, discovered: layer).snapshotBytes }),
+                ]
+                try AtomicFile.write(files)
             } catch {
                 throw RegistryError(.io, error.message)
             }

@@ -13,8 +13,27 @@ public enum JSON {
     /// - Throws: ``JSONSyntaxError`` naming `source`, the line and the column.
     public static func parse(_ bytes: some Collection<UInt8>, source: String) throws(JSONSyntaxError) -> JSONValue {
         let array = Array(bytes)
-        var parser = Parser(bytes: array, source: source)
-        return try parser.parseDocument()
+        // The parser reads through a buffer pointer: no bounds-checked array access or
+        // generic slicing per byte (a 1 MB registry file is a million of them).
+        return try array.withUnsafeBufferPointer { (buffer) throws(JSONSyntaxError) -> JSONValue in
+            var parser = Parser(bytes: buffer, source: source)
+            return try parser.parseDocument()
+        }
+    }
+
+    /// The `member` string of each object of a top-level array, read without building the
+    /// document: a check of a file most of whose content is not needed (the registry's merged
+    /// snapshot, read only for entries that no layer holds) costs a fraction of ``parse(_:source:)``.
+    ///
+    /// - Returns: the strings in order, or `nil` when the text is not a valid array of objects
+    ///   that each have one `member`, a string, and no repeated or escaped member names (the
+    ///   caller then parses in full, which says what is wrong). Repeated names inside nested
+    ///   objects are not looked for.
+    public static func memberStrings(_ bytes: [UInt8], member: String) -> [String]? {
+        bytes.withUnsafeBufferPointer { buffer in
+            var parser = Parser(bytes: buffer, source: "")
+            return try? parser.scanMemberStrings(Array(member.utf8))
+        }
     }
 
     /// Parses one JSON document from a string.
@@ -119,6 +138,18 @@ public enum JSON {
     /// ``writeString(_:into:)-(_,String)`` into UTF-8 bytes.
     public static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        // Most strings (names, paths, digests) are printable ASCII with nothing to escape:
+        // their UTF-8 bytes are the output as they are.
+        var text = s
+        let plain = text.withUTF8 { utf8 in
+            for b in utf8 where b < 0x20 || b > 0x7E || b == 0x22 || b == 0x5C { return false }
+            out.append(contentsOf: utf8)
+            return true
+        }
+        if plain {
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for unit in s.utf16 {
             switch unit {
             case 0x22: out.append(contentsOf: [0x5C, 0x22])
@@ -179,12 +210,12 @@ public struct JSONSyntaxError: CodedError {
 }
 
 private struct Parser {
-    let bytes: [UInt8]
+    let bytes: UnsafeBufferPointer<UInt8>
     let source: String
     var index = 0
     var depth = 0
 
-    init(bytes: [UInt8], source: String) {
+    init(bytes: UnsafeBufferPointer<UInt8>, source: String) {
         self.bytes = bytes
         self.source = source
     }
@@ -265,9 +296,8 @@ private struct Parser {
         defer { depth -= 1 }
         index += 1
         var object = JSONObject()
-        // Small objects (every registry entry) check for a repeated key among the few keys
+        // Small objects (every registry entry) check for a repeated key among their few keys
         // so far; a large one switches to a hash set, so parsing stays linear.
-        var recent: [String] = []
         var seen: Set<String>?
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
@@ -284,11 +314,10 @@ private struct Parser {
             let repeated: Bool
             if seen != nil {
                 repeated = !seen!.insert(key).inserted
-            } else if recent.count < 16 {
-                repeated = recent.contains(key)
-                recent.append(key)
+            } else if object.count < 16 {
+                repeated = object.containsKey(key)
             } else {
-                seen = Set(recent)
+                seen = Set(object.keys)
                 repeated = !seen!.insert(key).inserted
             }
             guard !repeated else {
@@ -371,7 +400,7 @@ private struct Parser {
             if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
             if digits(&self) == 0 { throw error("invalid number (expected exponent digits)", at: start) }
         }
-        return JSONNumber(literal: String(decoding: bytes[start..<index], as: UTF8.self))
+        return JSONNumber(literal: String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
     }
 
     mutating func parseString() throws(JSONSyntaxError) -> String {
@@ -380,16 +409,20 @@ private struct Parser {
         var buffer: [UInt8] = []
         var runStart = index
         var escaped = false
+        var ascii = true
         while true {
             guard index < bytes.count else { throw error("unterminated string", at: start) }
             let b = bytes[index]
             if b == UInt8(ascii: "\"") {
                 if !escaped {
                     // No escape: the text is the bytes between the quotes, taken as they are.
-                    guard let s = String(validating: bytes[runStart..<index], as: UTF8.self) else {
+                    let run = UnsafeBufferPointer(rebasing: bytes[runStart..<index])
+                    index += 1
+                    // ASCII is valid UTF-8 as it stands; only other text needs validating.
+                    if ascii { return String(decoding: run, as: UTF8.self) }
+                    guard let s = String(validating: run, as: UTF8.self) else {
                         throw error("string is not valid UTF-8", at: start)
                     }
-                    index += 1
                     return s
                 }
                 buffer.append(contentsOf: bytes[runStart..<index])
@@ -398,6 +431,7 @@ private struct Parser {
             }
             if b < 0x20 { throw error("control character in string (must be escaped)") }
             if b != UInt8(ascii: "\\") {
+                if b >= 0x80 { ascii = false }
                 index += 1
                 continue
             }
@@ -441,6 +475,128 @@ private struct Parser {
             throw error("string is not valid UTF-8", at: start)
         }
         return s
+    }
+
+    // MARK: Scanning without building values
+
+    /// See ``JSON/memberStrings(_:member:)``; throws on anything it does not accept.
+    mutating func scanMemberStrings(_ member: [UInt8]) throws(JSONSyntaxError) -> [String] {
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "[") else { throw error("expected an array") }
+        var found: [String] = []
+        var keys: [Range<Int>] = []
+        try skipContainer(UInt8(ascii: "]")) { (p) throws(JSONSyntaxError) in
+            guard p.index < p.bytes.count, p.bytes[p.index] == UInt8(ascii: "{") else { throw p.error("expected an object") }
+            keys.removeAll(keepingCapacity: true)
+            var value: String?
+            try p.skipContainer(UInt8(ascii: "}")) { (p) throws(JSONSyntaxError) in
+                let key = try p.skipString()
+                // An escaped or repeated name is left to the full parse.
+                let name = UnsafeBufferPointer(rebasing: p.bytes[key])
+                if name.contains(UInt8(ascii: "\\")) || keys.contains(where: { p.bytes[$0].elementsEqual(name) }) {
+                    throw p.error("escaped or repeated member name")
+                }
+                keys.append(key)
+                try p.expect(UInt8(ascii: ":"))
+                p.skipWhitespace()
+                if name.elementsEqual(member) {
+                    guard p.index < p.bytes.count, p.bytes[p.index] == UInt8(ascii: "\"") else { throw p.error("not a string") }
+                    value = try p.parseString()
+                } else {
+                    try p.skipValue()
+                }
+            }
+            guard let value else { throw p.error("member missing") }
+            found.append(value)
+        }
+        skipWhitespace()
+        if index != bytes.count { throw error("unexpected text after the JSON value") }
+        return found
+    }
+
+    /// Consumes `,` (then `false`) or `close` (then `true`).
+    mutating func endOfList(_ close: UInt8) throws(JSONSyntaxError) -> Bool {
+        guard index < bytes.count else { throw error("unexpected end of file") }
+        if bytes[index] == UInt8(ascii: ",") {
+            index += 1
+            return false
+        }
+        guard bytes[index] == close else { throw error("unexpected \(describeCurrent())") }
+        index += 1
+        return true
+    }
+
+    mutating func expect(_ byte: UInt8) throws(JSONSyntaxError) {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == byte else { throw error("unexpected \(describeCurrent())") }
+        index += 1
+    }
+
+    /// Steps over a string, checking its escapes and UTF-8; returns the range between the quotes.
+    mutating func skipString() throws(JSONSyntaxError) -> Range<Int> {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a string") }
+        let start = index
+        index += 1
+        var ascii = true
+        while true {
+            guard index < bytes.count else { throw error("unterminated string", at: start) }
+            let b = bytes[index]
+            if b == UInt8(ascii: "\"") { break }
+            if b < 0x20 { throw error("control character in string") }
+            if b >= 0x80 { ascii = false }
+            if b == UInt8(ascii: "\\") {
+                // Escapes are rare: the full string reader checks them (and surrogates).
+                index = start
+                _ = try parseString()
+                return (start + 1)..<(index - 1)
+            }
+            index += 1
+        }
+        index += 1
+        if !ascii, String(validating: UnsafeBufferPointer(rebasing: bytes[(start + 1)..<(index - 1)]), as: UTF8.self) == nil {
+            throw error("string is not valid UTF-8", at: start)
+        }
+        return (start + 1)..<(index - 1)
+    }
+
+    /// Steps over any value, checking its syntax.
+    mutating func skipValue() throws(JSONSyntaxError) {
+        guard index < bytes.count else { throw error("unexpected end of file (expected a value)") }
+        switch bytes[index] {
+        case UInt8(ascii: "\""):
+            _ = try skipString()
+        case UInt8(ascii: "{"):
+            try skipContainer(UInt8(ascii: "}")) { (p) throws(JSONSyntaxError) in
+                _ = try p.skipString()
+                try p.expect(UInt8(ascii: ":"))
+                p.skipWhitespace()
+                try p.skipValue()
+            }
+        case UInt8(ascii: "["):
+            try skipContainer(UInt8(ascii: "]")) { (p) throws(JSONSyntaxError) in try p.skipValue() }
+        default:
+            _ = try parseValue()
+        }
+    }
+
+    /// Steps over an object or array whose opening byte is at `index`, reading each member
+    /// or element with `item`.
+    mutating func skipContainer(_ close: UInt8, _ item: (inout Parser) throws(JSONSyntaxError) -> Void) throws(JSONSyntaxError) {
+        try enter()
+        index += 1
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == close {
+            index += 1
+        } else {
+            while true {
+                skipWhitespace()
+                try item(&self)
+                skipWhitespace()
+                if try endOfList(close) { break }
+            }
+        }
+        depth -= 1
     }
 
     mutating func hex4() throws(JSONSyntaxError) -> UInt16 {

@@ -154,6 +154,11 @@ public struct JSONObject: Sendable, Hashable, Sequence {
         }
     }
 
+    /// Whether a member is named `key`.
+    func containsKey(_ key: String) -> Bool {
+        storage.contains { $0.key == key }
+    }
+
     /// Appends a member without looking for an existing one (the parser checks for duplicates
     /// with a hash set, so a large object parses in linear time).
     mutating func appendNew(_ key: String, _ value: JSONValue) {

@@ -25,18 +25,23 @@ public struct StatCacheStore: Sendable {
     /// root, checked when it is read).
     /// The root's links and `..` resolved, so one tree has one cache however its path is spelled.
     public func path(for root: String) -> String {
-        directory + "/" + String(SHA256Digest.hex(of: LockPlatform.realPath(root) ?? root).prefix(32)) + ".stat"
+        path(forResolved: LockPlatform.realPath(root) ?? root)
+    }
+
+    private func path(forResolved real: String) -> String {
+        directory + "/" + String(SHA256Digest.hex(of: real).prefix(32)) + ".stat"
     }
 
     /// The cache for `root`, or `nil` with the reason when there is none to use.
     public func load(root: String) -> (cache: StatCache?, problem: String?) {
-        let file = path(for: root)
+        let real = LockPlatform.realPath(root) ?? root
+        let file = path(forResolved: real)
         let bytes: [UInt8]?
         do { bytes = try AtomicFile.read(file, limit: StatCacheStore.readLimit) } catch {
             return (nil, "stat cache \(file) is unusable (\(error.message)); hashed in full")
         }
         guard let bytes else { return (nil, nil) }
-        guard let cache = StatCache(parsing: bytes, root: LockPlatform.realPath(root) ?? root) else {
+        guard let cache = StatCache(parsing: bytes, root: real) else {
             return (nil, "stat cache \(file) is corrupt; hashed in full (the next verify rewrites it)")
         }
         return (cache, nil)
@@ -49,8 +54,9 @@ public struct StatCacheStore: Sendable {
         guard LockPlatform.makeDirectories(directory) else {
             throw VersionLockError(.cache, "cannot create the stat cache directory \(directory); set MODELCTL_STATE_DIR to a writable directory")
         }
-        let file = path(for: root)
-        do { try AtomicFile.write(cache.serialized(root: LockPlatform.realPath(root) ?? root), to: file) } catch {
+        let real = LockPlatform.realPath(root) ?? root
+        let file = path(forResolved: real)
+        do { try AtomicFile.write(cache.serialized(root: real), to: file) } catch {
             throw VersionLockError(.cache, "cannot write the stat cache \(file): \(error.message)")
         }
     }

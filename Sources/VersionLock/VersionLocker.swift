@@ -2,6 +2,7 @@ public import ArtifactHashing
 public import Foundation
 public import ModelRegistry
 public import OrderedJSON
+import FileSupport
 
 /// Verify, lock and unlock over a registry.
 ///
@@ -261,15 +262,46 @@ public struct VersionLocker: Sendable {
                           record discovered: inout RegistryLayer, strict: Bool) -> [EntryVerification] {
         // One lookup table, not a search of the registry per entry (1,000 entries are 1,000 searches).
         let byName = Dictionary(snapshot.entries.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        // Judging is independent per entry: a large batch is judged in two halves at once, and
+        // what each entry records is then put into the layer in order.
+        let layer = discovered
+        let halves = hashed.count < 256 ? 1 : 2
+        let parts = Concurrently.map(halves) { (part: Int) -> [(EntryVerification, RegistryEntry?)] in
+            let range = (hashed.count * part / halves)..<(hashed.count * (part + 1) / halves)
+            return hashed[range].map { (item: Hashed) -> (EntryVerification, RegistryEntry?) in
+                let current = byName[item.name]
+                let recorded = current.map { layer[item.name] ?? $0 }
+                return judge(item, current: current, recorded: recorded, stamp: stamp, strict: strict)
+            }
+        }
+        let judged = parts.flatMap { $0 }
         var results: [EntryVerification] = []
-        for item in hashed { results.append(judge(item, current: byName[item.name], stamp: stamp, record: &discovered, strict: strict)) }
+        results.reserveCapacity(judged.count)
+        for (result, record) in judged {
+            if let record { discovered.modify(result.name) { $0 = record } }
+            results.append(result)
+        }
         return results
     }
 
-    /// Judges one hashed entry against the registry as it stands now, and records the outcome
-    /// in `discovered` (which the caller saves, or throws away with `--no-record`).
-    private func judge(_ hashed: Hashed, current: RegistryEntry?, stamp date: Date,
-                       record discovered: inout RegistryLayer, strict: Bool) -> EntryVerification {
+    /// Judges one hashed entry against the registry as it stands now.
+    ///
+    /// - Parameter recorded: the entry's discovered record (or, when it has none, the merged entry it starts from).
+    /// - Returns: the result, and the discovered record with the outcome written in (which the
+    ///   caller saves, or throws away with `--no-record`), when there is one to write.
+    private func judge(_ hashed: Hashed, current: RegistryEntry?, recorded: RegistryEntry?, stamp date: Date,
+                       strict: Bool) -> (EntryVerification, RegistryEntry?) {
+        var record: RegistryEntry?
+        let result = judge(hashed, current: current, stamp: date, strict: strict) { change in
+            guard var entry = recorded else { return }
+            change(&entry)
+            record = entry
+        }
+        return (result, record)
+    }
+
+    private func judge(_ hashed: Hashed, current: RegistryEntry?, stamp date: Date, strict: Bool,
+                       record write: ((inout RegistryEntry) -> Void) -> Void) -> EntryVerification {
         var result = EntryVerification(name: hashed.name, status: .error, locked: false, location: hashed.location)
         result.duration = hashed.duration
         result.reusedFiles = hashed.reusedFiles
@@ -288,7 +320,7 @@ public struct VersionLocker: Sendable {
             var updated = current.versionLock
             updated.lastResult = .init(status: status, at: stamp, aggregateSHA256: aggregate)
             let final = updated
-            discovered.modify(hashed.name, seed: current) { $0.versionLock.lastResult = final.lastResult }
+            write { $0.versionLock.lastResult = final.lastResult }
         }
 
         if hashed.skipped {
@@ -359,7 +391,7 @@ public struct VersionLocker: Sendable {
         let record = ArtifactRecord(aggregateSHA256: aggregate, files: manifest.files.map {
             .init(path: $0.path, sha256: $0.sha256, size: $0.size, blob: hashed.blobs[$0.path])
         })
-        discovered.modify(hashed.name, seed: current) { entry in
+        write { entry in
             entry.artifacts = record
             entry.versionLock = final
         }

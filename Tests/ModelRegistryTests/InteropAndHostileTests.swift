@@ -46,6 +46,24 @@ struct AdoptionTests {
         #expect(Timestamp.utc(date, spelledLike: "2025-01-01T00:00:00+00:00") == "2023-11-14T22:13:20+00:00")
         #expect(Timestamp.utc(date, spelledLike: "2025-01-01T00:00:00Z") == "2023-11-14T22:13:20Z")
     }
+
+    @Test("timestamps agree with the C library's gmtime across leap days, centuries and before 1970")
+    func timestampArithmetic() {
+        var seconds: [Int64] = [0, -1, 951_782_400, 951_868_799, 4_107_542_399, 4_107_542_400, -2_208_988_800, 253_402_300_799]
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<2_000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            seconds.append(Int64(state >> 30) % 8_000_000_000 - 2_000_000_000)
+        }
+        for s in seconds {
+            var t = time_t(s)
+            var parts = tm()
+            gmtime_r(&t, &parts)
+            let expected = String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+                                  Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+            #expect(Timestamp.utc(Date(timeIntervalSince1970: TimeInterval(s))) == expected, "seconds \(s)")
+        }
+    }
 }
 
 struct HostileRegistryTests {
@@ -112,4 +130,77 @@ final class Messages: @unchecked Sendable {
     private var items: [String] = []
     func add(_ s: String) { lock.withLock { items.append(s) } }
     var all: [String] { lock.withLock { items } }
+}
+
+struct SnapshotScanTests {
+    @Test("the names of a well-formed entry array are read without parsing the rest; anything else is left to the parser")
+    func memberStrings() {
+        func names(_ text: String) -> [String]? { JSON.memberStrings(Array(text.utf8), member: "name") }
+        #expect(names(#"[{"name": "a", "x": {"name": 1, "deep": [1, 2.5e3, "s\"q", null, true]}}, {"y": [], "name": "b\u00e9"}]"#)
+                == ["a", "b\u{e9}"])
+        #expect(names("\u{FEFF}[]") == [])
+        #expect(names(" [ ] ") == [])
+        for bad in [
+            "", "{}", "[1]", "[{}]", #"[{"name": 1}]"#, #"[{"name": "a", "name": "b"}]"#, #"[{"n\u0061me": "a"}]"#,
+            #"[{"name": "a", "x": 1, "x": 2}]"#, #"[{"name": "a"}"#, #"[{"name": "a"},]"#, #"[{"name": "a"}] x"#,
+            #"[{"name": "a", "x": tru}]"#, #"[{"name": "a", "x": "\q"}]"#, #"[{"name": "a", "x": [1,]}]"#,
+            #"[{"name": "a", "x": "\ud800"}]"#, "[{\"name\": \"a\", \"x\": \"\u{1}\"}]",
+        ] {
+            #expect(names(bad) == nil, "\(bad)")
+        }
+        #expect(JSON.memberStrings([0x5B, 0x7B, 0x22, 0x6E, 0x61, 0x6D, 0x65, 0x22, 0x3A, 0x22, 0xFF, 0x22, 0x7D, 0x5D], member: "name") == nil)
+        let deep = String(repeating: "[", count: 600) + String(repeating: "]", count: 600)
+        #expect(names(#"[{"name": "a", "x": \#(deep)}]"#) == nil)
+    }
+
+    @Test("whenever the scan accepts a text, the full parser accepts it and finds the same names")
+    func scanAgreesWithParser() {
+        var state: UInt64 = 42
+        func next(_ n: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(state >> 33) % n
+        }
+        let base = Array(#"[{"name": "a", "v": {"k": [1, -2.5e+3, "s\"\\u00e9", null, true, false]}}, {"name": "b", "e": {}}]"#.utf8)
+        let alphabet = Array(#"[]{}",:\ 0123456789.eE+-aenrstul"#.utf8)
+        var accepted = 0
+        for _ in 0..<3_000 {
+            var bytes = base
+            for _ in 0..<(1 + next(3)) {
+                switch next(3) {
+                case 0: bytes[next(bytes.count)] = alphabet[next(alphabet.count)]
+                case 1: bytes.remove(at: next(bytes.count))
+                default: bytes.insert(alphabet[next(alphabet.count)], at: next(bytes.count))
+                }
+            }
+            guard let names = JSON.memberStrings(bytes, member: "name") else { continue }
+            accepted += 1
+            let text = String(decoding: bytes, as: UTF8.self)
+            do {
+                let parsed = try JSON.parse(bytes, source: "fuzz")
+                #expect(parsed.arrayValue?.map { $0["name"]?.stringValue } == names.map { Optional($0) }, "\(text)")
+            } catch {
+                // The one documented difference: repeated names inside nested objects.
+                #expect(error.code == .duplicateKey, "\(text): \(error)")
+            }
+        }
+        #expect(accepted > 100)
+    }
+
+    @Test("a snapshot entry that a layer holds is not read; a new one still is, and a broken snapshot is still an error")
+    func snapshotReadOnlyForNewEntries() throws {
+        let dir = TemporaryDirectory()
+        try dir.write("model_registry.curated.json", #"[{"name": "a", "backend": "vllm"}]"#)
+        // The snapshot's copy of "a" has a field of the wrong type: the curated layer's entry is the one used.
+        try dir.write("model_registry.json", #"[{"name": "a", "backend": 7}]"#)
+        let store = RegistryStore(directory: dir.path)
+        #expect(try store.load()["a"]?.backend == "vllm")
+        try dir.write("model_registry.json", #"[{"name": "a", "backend": 7}, {"name": "new", "backend": 8}]"#)
+        #expect(throws: RegistryError(.wrongType)) { try store.load() }
+        try dir.write("model_registry.json", #"[{"name": "a", "backend": "vllm"}, {"name": "new", "backend": "ollama"}]"#)
+        #expect(try store.load().entries.map(\.name) == ["new", "a"])
+        try dir.write("model_registry.json", #"[{"name": "a"}, {"name": "a"}]"#)
+        #expect(throws: RegistryError(.duplicateName)) { try store.load() }
+        try dir.write("model_registry.json", #"[{"name": "a",]"#)
+        #expect(throws: RegistryError(.syntax)) { try store.load() }
+    }
 }

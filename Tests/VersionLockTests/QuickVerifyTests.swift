@@ -173,3 +173,40 @@ struct QuickVerifyTests {
         #expect(saved["n"]?.artifacts != nil)
     }
 }
+
+struct LargeBatchTests {
+    @Test("a batch of 300 entries is judged in order, each against its own registry entry, in one save")
+    func largeBatch() async throws {
+        let f = try Fixture(curated: "[]")
+        var entries: [String] = []
+        for i in 0..<300 {
+            try f.dir.write("models/e\(i)/w.bin", "weights of \(i)")
+            let lock = i % 3 == 0 ? #", "version_lock": {"locked": true}"# : ""
+            entries.append(#"{"name": "e\#(i)", "backend": "vllm", "backend_config": {"model_path": "../models/e\#(i)"}\#(lock)}"#)
+        }
+        try f.dir.write("registry/model_registry.curated.json", "[" + entries.joined(separator: ",\n") + "]")
+        let first = try await f.locker.verifyAll()
+        #expect(first.results.map(\.name) == (0..<300).map { "e\($0)" })
+        #expect(first.results.allSatisfy { $0.status == ($0.locked ? .expectationSet : .recorded) })
+
+        // One locked and one unlocked entry change; every other entry stays as it was.
+        try f.dir.write("models/e3/w.bin", "tampered")
+        try f.dir.write("models/e4/w.bin", "updated")
+        let second = try await f.locker.verifyAll()
+        let byName = Dictionary(uniqueKeysWithValues: second.results.map { ($0.name, $0) })
+        #expect(byName["e3"]?.status == .violation)
+        #expect(byName["e3"]?.diff?.changed.map(\.path) == ["w.bin"])
+        #expect(byName["e4"]?.status == .recorded)
+        #expect(second.results.filter { $0.status == .violation }.count == 1)
+
+        let saved = try f.store.load()
+        for i in 0..<300 {
+            let entry = try #require(saved["e\(i)"])
+            let expected = try await ArtifactHasher(jobs: 1).hash(f.dir.file("models/e\(i)")).aggregate
+            #expect(entry.versionLock.lastResult?.aggregateSHA256 == expected, "e\(i)")
+            if i != 3 { #expect(entry.artifacts?.aggregateSHA256 == expected, "e\(i)") }
+        }
+        #expect(saved["e3"]?.versionLock.lastResult?.status == "violation")
+        #expect(saved["e0"]?.versionLock.expectedAggregateSHA256 == first.results[0].aggregate)
+    }
+}
