@@ -31,6 +31,12 @@ public struct RegistrySnapshot: Sendable {
         index = Dictionary(merged.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// Whether no registry file changed between the read of `earlier` and this one (same
+    /// device, inode, size and times for each file), so that both hold the same entries.
+    public func isUnchanged(since earlier: RegistrySnapshot) -> Bool {
+        stamps != nil && stamps == earlier.stamps
+    }
+
     /// The merged entry named `name`, if any.
     public subscript(name: String) -> RegistryEntry? {
         index[name].map { entries[$0] }

@@ -64,29 +64,32 @@ public enum JSON {
     private static func write(_ value: JSONValue, indent: Int, into out: inout [UInt8]) {
         switch value {
         case .array(let items) where !items.isEmpty:
-            out.append(contentsOf: "[\n".utf8)
-            for (i, item) in items.enumerated() {
-                if i > 0 { out.append(contentsOf: ",\n".utf8) }
+            out.append(UInt8(ascii: "["))
+            for i in items.indices {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(0x0A)
                 pad(indent + 1, &out)
-                write(item, indent: indent + 1, into: &out)
+                write(items[i], indent: indent + 1, into: &out)
             }
-            out.append(contentsOf: "\n".utf8)
+            out.append(0x0A)
             pad(indent, &out)
-            out.append(contentsOf: "]".utf8)
+            out.append(UInt8(ascii: "]"))
         case .object(let object) where !object.isEmpty:
-            out.append(contentsOf: "{\n".utf8)
+            out.append(UInt8(ascii: "{"))
             var first = true
-            for (key, member) in object {
-                if !first { out.append(contentsOf: ",\n".utf8) }
+            object.forEachMember { key, member in
+                if !first { out.append(UInt8(ascii: ",")) }
                 first = false
+                out.append(0x0A)
                 pad(indent + 1, &out)
                 writeString(key, into: &out)
-                out.append(contentsOf: ": ".utf8)
+                out.append(UInt8(ascii: ":"))
+                out.append(UInt8(ascii: " "))
                 write(member, indent: indent + 1, into: &out)
             }
-            out.append(contentsOf: "\n".utf8)
+            out.append(0x0A)
             pad(indent, &out)
-            out.append(contentsOf: "}".utf8)
+            out.append(UInt8(ascii: "}"))
         default:
             writeCompact(value, into: &out)
         }
@@ -119,8 +122,15 @@ public enum JSON {
         }
     }
 
+    private static let spaces = [UInt8](repeating: UInt8(ascii: " "), count: 64)
+
     private static func pad(_ level: Int, _ out: inout [UInt8]) {
-        out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * level))
+        var left = 2 * level
+        while left > 0 {
+            let n = min(left, spaces.count)
+            out.append(contentsOf: spaces[0..<n])
+            left -= n
+        }
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)

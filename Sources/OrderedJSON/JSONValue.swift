@@ -154,6 +154,11 @@ public struct JSONObject: Sendable, Hashable, Sequence {
         }
     }
 
+    /// Calls `body` with each member in order (the writer's loop, without an iterator per object).
+    func forEachMember(_ body: (String, JSONValue) -> Void) {
+        for member in storage { body(member.key, member.value) }
+    }
+
     /// Whether a member is named `key`.
     func containsKey(_ key: String) -> Bool {
         storage.contains { $0.key == key }

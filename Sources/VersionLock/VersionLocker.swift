@@ -2,7 +2,6 @@ public import ArtifactHashing
 public import Foundation
 public import ModelRegistry
 public import OrderedJSON
-import FileSupport
 
 /// Verify, lock and unlock over a registry.
 ///
@@ -135,25 +134,38 @@ public struct VersionLocker: Sendable {
         if let budget = options.fullBytesBudget {
             full = Self.scrubPlan(targets.compactMap { try? $0.1.get() }, budget: budget)
         }
-        let hashed = try await hashAll(targets, snapshot: snapshot, options: options, full: full, skipUnhashable: skipUnhashable, progress: progress)
-        let stamp = now()
+        // Each entry is judged as soon as it is hashed, against the registry read at the start,
+        // while the others still hash. The save uses these verdicts when no registry file changed
+        // meanwhile (the usual case); otherwise it judges again against the registry as it is then.
+        let early = Verdicts(locker: self, snapshot: snapshot, strict: options.strict)
+        var verdicts = [Verdict?](repeating: nil, count: targets.count)
+        let hashed = try await hashAll(targets, snapshot: snapshot, options: options, full: full, skipUnhashable: skipUnhashable,
+                                       progress: progress) { index, item in
+            verdicts[index] = early.judge(item, stamp: now())
+        }
+        let judged = verdicts.map { $0! }
         var batch: BatchVerification
         if options.record {
             do {
-                batch = BatchVerification(results: try store.update(basedOn: snapshot) { discovered, snapshot in
-                    judgeAll(hashed, against: snapshot, stamp: stamp, record: &discovered, strict: options.strict)
+                batch = BatchVerification(results: try store.update(basedOn: snapshot) { discovered, current in
+                    guard current.isUnchanged(since: snapshot) else {
+                        return judgeAll(hashed, against: current, stamp: now(), record: &discovered, strict: options.strict)
+                    }
+                    for verdict in judged {
+                        if let record = verdict.record { discovered.modify(verdict.result.name) { $0 = record } }
+                    }
+                    return judged.map(\.result)
                 })
             } catch let error as RegistryError {
                 // A registry this user cannot write still gets its verdicts.
                 var scratch = RegistryLayer()
                 let snapshot = try loadSnapshot()
-                batch = BatchVerification(results: judgeAll(hashed, against: snapshot, stamp: stamp, record: &scratch, strict: options.strict))
+                batch = BatchVerification(results: judgeAll(hashed, against: snapshot, stamp: now(), record: &scratch, strict: options.strict))
                 batch.notRecorded = "nothing was recorded: \(error.message)"
             }
         } else {
             // Nothing is written and no lock taken: the registry as read at the start is the one to judge against.
-            var scratch = RegistryLayer()
-            batch = BatchVerification(results: judgeAll(hashed, against: snapshot, stamp: stamp, record: &scratch, strict: options.strict))
+            batch = BatchVerification(results: judged.map(\.result))
         }
         if options.record, let store = options.statCache {
             // After the registry save: a crash in between costs a full hash next time, no more.
@@ -174,8 +186,8 @@ public struct VersionLocker: Sendable {
     /// hashed at any moment, shared out across the entries in flight.
     /// `full`: the entries to read in full (`nil`: every entry); the others reuse their stat caches.
     private func hashAll(_ targets: [(String, Result<RegistryEntry, RegistryError>)], snapshot: RegistrySnapshot, options: VerifyOptions,
-                         full: Set<String>?, skipUnhashable: Bool,
-                         progress: (@Sendable (String, HashProgress) -> Void)?) async throws -> [Hashed] {
+                         full: Set<String>?, skipUnhashable: Bool, progress: (@Sendable (String, HashProgress) -> Void)?,
+                         hashed each: (Int, Hashed) -> Void) async throws -> [Hashed] {
         let lanes = max(1, min(hasher.jobs, targets.count))
         var perEntry = hasher
         perEntry.jobs = max(1, hasher.jobs / lanes)
@@ -201,8 +213,9 @@ public struct VersionLocker: Sendable {
             while next < min(lanes, targets.count) { start() }
             while let (index, result) = try await group.next() {
                 try Task.checkCancellation()
-                out[index] = result
                 if next < targets.count { start() }
+                each(index, result)
+                out[index] = result
             }
         }
         return out.map { $0! }
@@ -260,28 +273,41 @@ public struct VersionLocker: Sendable {
 
     private func judgeAll(_ hashed: [Hashed], against snapshot: RegistrySnapshot, stamp: Date,
                           record discovered: inout RegistryLayer, strict: Bool) -> [EntryVerification] {
-        // One lookup table, not a search of the registry per entry (1,000 entries are 1,000 searches).
-        let byName = Dictionary(snapshot.entries.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        // Judging is independent per entry: a large batch is judged in two halves at once, and
-        // what each entry records is then put into the layer in order.
-        let layer = discovered
-        let halves = hashed.count < 256 ? 1 : 2
-        let parts = Concurrently.map(halves) { (part: Int) -> [(EntryVerification, RegistryEntry?)] in
-            let range = (hashed.count * part / halves)..<(hashed.count * (part + 1) / halves)
-            return hashed[range].map { (item: Hashed) -> (EntryVerification, RegistryEntry?) in
-                let current = byName[item.name]
-                let recorded = current.map { layer[item.name] ?? $0 }
-                return judge(item, current: current, recorded: recorded, stamp: stamp, strict: strict)
-            }
+        let verdicts = Verdicts(locker: self, snapshot: snapshot, layer: discovered, strict: strict)
+        return hashed.map { item in
+            let verdict = verdicts.judge(item, stamp: stamp)
+            if let record = verdict.record { discovered.modify(item.name) { $0 = record } }
+            return verdict.result
         }
-        let judged = parts.flatMap { $0 }
-        var results: [EntryVerification] = []
-        results.reserveCapacity(judged.count)
-        for (result, record) in judged {
-            if let record { discovered.modify(result.name) { $0 = record } }
-            results.append(result)
+    }
+
+    /// One entry's result, and its discovered record with the outcome written in (`nil`: nothing to record).
+    private struct Verdict {
+        var result: EntryVerification
+        var record: RegistryEntry?
+    }
+
+    /// Judges hashed entries against one read of the registry.
+    private struct Verdicts {
+        let locker: VersionLocker
+        /// One lookup table, not a search of the registry per entry (1,000 entries are 1,000 searches).
+        let byName: [String: RegistryEntry]
+        let layer: RegistryLayer
+        let strict: Bool
+
+        init(locker: VersionLocker, snapshot: RegistrySnapshot, layer: RegistryLayer? = nil, strict: Bool) {
+            self.locker = locker
+            byName = Dictionary(snapshot.entries.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+            self.layer = layer ?? snapshot.discovered
+            self.strict = strict
         }
-        return results
+
+        func judge(_ item: Hashed, stamp: Date) -> Verdict {
+            let current = byName[item.name]
+            let (result, record) = locker.judge(item, current: current, recorded: current.map { layer[item.name] ?? $0 },
+                                                stamp: stamp, strict: strict)
+            return Verdict(result: result, record: record)
+        }
     }
 
     /// Judges one hashed entry against the registry as it stands now.
