@@ -224,6 +224,10 @@ private struct Parser {
     let source: String
     var index = 0
     var depth = 0
+    /// The members and elements of the objects and arrays being read, innermost last: each
+    /// container is built once at its full size instead of growing member by member.
+    var members: [JSONObject.Member] = []
+    var elements: [JSONValue] = []
 
     init(bytes: UnsafeBufferPointer<UInt8>, source: String) {
         self.bytes = bytes
@@ -305,14 +309,15 @@ private struct Parser {
         try enter()
         defer { depth -= 1 }
         index += 1
-        var object = JSONObject()
+        let base = members.count
+        defer { members.removeSubrange(base...) }
         // Small objects (every registry entry) check for a repeated key among their few keys
         // so far; a large one switches to a hash set, so parsing stays linear.
         var seen: Set<String>?
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
-            return .object(object)
+            return .object(JSONObject())
         }
         while true {
             skipWhitespace()
@@ -324,10 +329,10 @@ private struct Parser {
             let repeated: Bool
             if seen != nil {
                 repeated = !seen!.insert(key).inserted
-            } else if object.count < 16 {
-                repeated = object.containsKey(key)
+            } else if members.count - base < 16 {
+                repeated = members[base...].contains { $0.key == key }
             } else {
-                seen = Set(object.keys)
+                seen = Set(members[base...].map(\.key))
                 repeated = !seen!.insert(key).inserted
             }
             guard !repeated else {
@@ -339,7 +344,8 @@ private struct Parser {
             }
             index += 1
             skipWhitespace()
-            object.appendNew(key, try parseValue())
+            let value = try parseValue()
+            members.append(JSONObject.Member(key: key, value: value))
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of file (expected ',' or '}')") }
             if bytes[index] == UInt8(ascii: ",") {
@@ -348,7 +354,7 @@ private struct Parser {
             }
             if bytes[index] == UInt8(ascii: "}") {
                 index += 1
-                return .object(object)
+                return .object(JSONObject(distinct: members[base...]))
             }
             throw error("unexpected \(describeCurrent()) (expected ',' or '}')")
         }
@@ -358,15 +364,17 @@ private struct Parser {
         try enter()
         defer { depth -= 1 }
         index += 1
-        var items: [JSONValue] = []
+        let base = elements.count
+        defer { elements.removeSubrange(base...) }
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
             index += 1
-            return .array(items)
+            return .array([])
         }
         while true {
             skipWhitespace()
-            items.append(try parseValue())
+            let value = try parseValue()
+            elements.append(value)
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of file (expected ',' or ']')") }
             if bytes[index] == UInt8(ascii: ",") {
@@ -375,7 +383,7 @@ private struct Parser {
             }
             if bytes[index] == UInt8(ascii: "]") {
                 index += 1
-                return .array(items)
+                return .array(Array(elements[base...]))
             }
             throw error("unexpected \(describeCurrent()) (expected ',' or ']')")
         }

@@ -117,7 +117,7 @@ public struct JSONObject: Sendable, Hashable, Sequence {
 
     private var storage: [Member]
 
-    private struct Member: Sendable, Hashable {
+    struct Member: Sendable, Hashable {
         var key: String
         var value: JSONValue
     }
@@ -159,15 +159,9 @@ public struct JSONObject: Sendable, Hashable, Sequence {
         for member in storage { body(member.key, member.value) }
     }
 
-    /// Whether a member is named `key`.
-    func containsKey(_ key: String) -> Bool {
-        storage.contains { $0.key == key }
-    }
-
-    /// Appends a member without looking for an existing one (the parser checks for duplicates
-    /// with a hash set, so a large object parses in linear time).
-    mutating func appendNew(_ key: String, _ value: JSONValue) {
-        storage.append(Member(key: key, value: value))
+    /// An object of members already known to have distinct keys (the parser's).
+    init(distinct members: ArraySlice<Member>) {
+        storage = Array(members)
     }
 
     public func makeIterator() -> some IteratorProtocol<Element> {
