@@ -241,7 +241,12 @@ private struct Worker: ~Copyable {
                       known: StatCache? = nil, stamps: StampCollector? = nil) throws {
         var out: [ArtifactFile] = []
         var recorded: [(PathName, StatCache.Record)] = []
-        while let listed = try walk.next() {
+        // Files taken from the walk and not yet started, the next one last.
+        var taken: [ListedFile] = []
+        taken.reserveCapacity(Worker.filesPerTake)
+        while true {
+            if taken.isEmpty { try walk.next(into: &taken, limit: Worker.filesPerTake) }
+            guard let listed = taken.popLast() else { break }
             try Task.checkCancellation()
             if let stamps, let known, known.count > 0 {
                 let st = try listed.statFollowingLinks()
@@ -258,6 +263,8 @@ private struct Worker: ~Copyable {
             }
             guard let file = try listed.open() else { continue }
             defer { Platform.close(file.fd) }
+            // A large file keeps this worker busy a while: the files behind it go to others.
+            if file.size >= Worker.smallFileLimit { walk.giveBack(&taken) }
             if let meter { meter.starting(listed.relativePath.displayed) }
             let digest = try hash(file, displayPath: { listed.displayPath }, meter: meter)
             out.append(ArtifactFile(name: listed.relativePath, digest: digest, size: file.size))
@@ -271,6 +278,11 @@ private struct Worker: ~Copyable {
         collector.add(out)
         stamps?.add(recorded)
     }
+
+    /// Files a worker takes from the walk at once: one lock per eight small files, not per file.
+    static let filesPerTake = 8
+    /// Files at least this large (1 MiB) make a worker hand back the files it took with them.
+    static let smallFileLimit: Int64 = 1 << 20
 
     /// Hands a full batch to the collector.
     static func flush(_ out: inout [ArtifactFile], to collector: FileCollector) {

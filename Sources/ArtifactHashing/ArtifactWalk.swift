@@ -52,6 +52,34 @@ final class ArtifactWalk: Sendable {
         }
     }
 
+    /// Moves up to `limit` next files into `batch` (the next one last), listing more if none
+    /// is waiting; `batch` stays empty when the walk is done. Workers take a few small files
+    /// per lock, and hand back those they have not started when one turns out large
+    /// (``giveBack(_:)``), so no worker sits on files another could be hashing.
+    func next(into batch: inout [ListedFile], limit: Int) throws(HashingError) {
+        try state.withLock { state throws(HashingError) in
+            if state.listed.isEmpty {
+                do throws(HashingError) {
+                    try state.list()
+                } catch {
+                    state.finish()
+                    throw error
+                }
+            }
+            let count = min(limit, state.listed.count)
+            guard count > 0 else { return }
+            batch += state.listed[(state.listed.count - count)...]
+            state.listed.removeLast(count)
+        }
+    }
+
+    /// Returns files taken with ``next(into:limit:)`` but not started, to be handed out next.
+    func giveBack(_ files: inout [ListedFile]) {
+        guard !files.isEmpty else { return }
+        state.withLock { $0.listed += files }
+        files.removeAll()
+    }
+
     /// After the last file was hashed: fails with ``HashingError/Code/changedWhileHashing``
     /// if a directory changed after it was listed (see ``WalkState/verifyUnchanged()``).
     func verifyUnchanged() throws(HashingError) {
