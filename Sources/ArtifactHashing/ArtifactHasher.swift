@@ -120,7 +120,8 @@ public struct ArtifactHasher: Sendable {
         }
         try walk.verifyUnchanged()
         meter?.finish()
-        return Manifest(root: root.string, sorting: collector.take())
+        // The aggregate is wanted by nearly every caller: it is computed while the files sort.
+        return Manifest(root: root.string, sorting: collector.take(), computingAggregate: processors > 1)
     }
 
     /// Hashes one file and returns its lowercase hex digest.
