@@ -66,18 +66,18 @@ final class ArtifactWalk: Sendable {
                     throw error
                 }
             }
-            let count = min(limit, state.listed.count)
-            guard count > 0 else { return }
-            batch += state.listed[(state.listed.count - count)...]
-            state.listed.removeLast(count)
+            // Moved one by one, not copied: a copy would count a reference to the file's
+            // directory up and down again, on a counter every worker touches.
+            for _ in 0..<min(limit, state.listed.count) { batch.append(state.listed.removeLast()) }
         }
     }
 
     /// Returns files taken with ``next(into:limit:)`` but not started, to be handed out next.
     func giveBack(_ files: inout [ListedFile]) {
         guard !files.isEmpty else { return }
-        state.withLock { $0.listed += files }
-        files.removeAll()
+        state.withLock { state in
+            while let file = files.popLast() { state.listed.append(file) }
+        }
     }
 
     /// After the last file was hashed: fails with ``HashingError/Code/changedWhileHashing``
@@ -409,7 +409,8 @@ private struct WalkState {
             }
             turn.append(file)
         }
-        listed = turn.reversed()
+        turn.reverse()
+        listed = turn
     }
 
     /// The next file in walk order, or `nil` when the walk is done.
