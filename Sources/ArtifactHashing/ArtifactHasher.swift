@@ -246,7 +246,11 @@ private struct Worker: ~Copyable {
         var taken: [ListedFile] = []
         taken.reserveCapacity(Worker.filesPerTake)
         while true {
-            if taken.isEmpty { try walk.next(into: &taken, limit: Worker.filesPerTake) }
+            if taken.isEmpty {
+                try walk.next(into: &taken, limit: Worker.filesPerTake)
+            } else if taken.count <= Worker.filesPerTake / 4 {
+                try walk.topUp(&taken, limit: Worker.filesPerTake - taken.count)
+            }
             guard let listed = taken.popLast() else { break }
             try Task.checkCancellation()
             if let stamps, let known, known.count > 0 {
@@ -280,8 +284,10 @@ private struct Worker: ~Copyable {
         stamps?.add(recorded)
     }
 
-    /// Files a worker takes from the walk at once: one lock per eight small files, not per file.
-    static let filesPerTake = 8
+    /// Files a worker takes from the walk at once: one lock per dozen small files, not per
+    /// file. A worker with a few files left tops its batch up only when no other worker is in
+    /// the walk, so workers seldom wait for each other's listing.
+    static let filesPerTake = 16
     /// Files at least this large (1 MiB) make a worker hand back the files it took with them.
     static let smallFileLimit: Int64 = 1 << 20
 

@@ -19,6 +19,8 @@ import Synchronization
 /// A file renamed within the tree during the walk therefore never appears twice or not at all.
 final class ArtifactWalk: Sendable {
     private let state: Mutex<WalkState>
+    /// Workers in ``next(into:limit:)``, waiting for the lock or holding it.
+    private let busy = Atomic<Int>(0)
 
     /// Entries listed per turn under the lock.
     static let listedPerTurn = 32
@@ -57,6 +59,8 @@ final class ArtifactWalk: Sendable {
     /// per lock, and hand back those they have not started when one turns out large
     /// (``giveBack(_:)``), so no worker sits on files another could be hashing.
     func next(into batch: inout [ListedFile], limit: Int) throws(HashingError) {
+        busy.wrappingAdd(1, ordering: .relaxed)
+        defer { busy.wrappingSubtract(1, ordering: .relaxed) }
         try state.withLock { state throws(HashingError) in
             if state.listed.isEmpty {
                 do throws(HashingError) {
@@ -70,6 +74,14 @@ final class ArtifactWalk: Sendable {
             // directory up and down again, on a counter every worker touches.
             for _ in 0..<min(limit, state.listed.count) { batch.append(state.listed.removeLast()) }
         }
+    }
+
+    /// As ``next(into:limit:)``, unless another worker is in the walk (listing, most likely):
+    /// then nothing, at once. For a worker that still has files to hash, which tops up its
+    /// batch without waiting.
+    func topUp(_ batch: inout [ListedFile], limit: Int) throws(HashingError) {
+        guard busy.load(ordering: .relaxed) == 0 else { return }
+        try next(into: &batch, limit: limit)
     }
 
     /// Returns files taken with ``next(into:limit:)`` but not started, to be handed out next.
