@@ -245,13 +245,31 @@ private struct Worker: ~Copyable {
         // Files taken from the walk and not yet started, the next one last.
         var taken: [ListedFile] = []
         taken.reserveCapacity(Worker.filesPerTake)
+        // Files taken and not yet settled with the walk (see `ArtifactWalk.hasLoans`).
+        var owed = 0
+        defer {
+            // Also on an error: the files not started go back, so no other worker waits for them.
+            let unstarted = taken.count
+            walk.giveBack(&taken)
+            walk.settle(owed - unstarted)
+        }
         while true {
             if taken.isEmpty {
-                try walk.next(into: &taken, limit: Worker.filesPerTake)
+                owed += try walk.next(into: &taken, limit: Worker.filesPerTake)
             } else if taken.count <= Worker.filesPerTake / 4 {
-                try walk.topUp(&taken, limit: Worker.filesPerTake - taken.count)
+                owed += try walk.topUp(&taken, limit: Worker.filesPerTake - taken.count)
             }
-            guard let listed = taken.popLast() else { break }
+            guard let listed = taken.popLast() else {
+                // Another worker may yet hand back the files behind a large one it opened.
+                guard walk.hasLoans else { break }
+                try Task.checkCancellation()
+                Platform.pause(microseconds: 50)
+                continue
+            }
+            if taken.isEmpty {
+                walk.settle(owed)
+                owed = 0
+            }
             try Task.checkCancellation()
             if let stamps, let known, known.count > 0 {
                 let st = try listed.statFollowingLinks()
@@ -269,7 +287,12 @@ private struct Worker: ~Copyable {
             guard let file = try listed.open() else { continue }
             defer { Platform.close(file.fd) }
             // A large file keeps this worker busy a while: the files behind it go to others.
-            if file.size >= Worker.smallFileLimit { walk.giveBack(&taken) }
+            if file.size >= Worker.smallFileLimit, !taken.isEmpty {
+                owed -= taken.count
+                walk.giveBack(&taken)
+                walk.settle(owed)
+                owed = 0
+            }
             if let meter { meter.starting(listed.relativePath.displayed) }
             let digest = try hash(file, displayPath: { listed.displayPath }, meter: meter)
             out.append(ArtifactFile(name: listed.relativePath, digest: digest, size: file.size))

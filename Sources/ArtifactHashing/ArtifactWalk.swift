@@ -21,6 +21,8 @@ final class ArtifactWalk: Sendable {
     private let state: Mutex<WalkState>
     /// Workers in ``next(into:limit:)``, waiting for the lock or holding it.
     private let busy = Atomic<Int>(0)
+    /// Files taken with ``next(into:limit:)`` and neither started nor handed back.
+    private let loaned = Atomic<Int>(0)
 
     /// Entries listed per turn under the lock.
     static let listedPerTurn = 32
@@ -58,9 +60,14 @@ final class ArtifactWalk: Sendable {
     /// is waiting; `batch` stays empty when the walk is done. Workers take a few small files
     /// per lock, and hand back those they have not started when one turns out large
     /// (``giveBack(_:)``), so no worker sits on files another could be hashing.
-    func next(into batch: inout [ListedFile], limit: Int) throws(HashingError) {
+    ///
+    /// The files taken count as loaned (see ``hasLoans``) until the worker hands them back or
+    /// ``settle(_:)``s them. Returns how many were taken.
+    @discardableResult
+    func next(into batch: inout [ListedFile], limit: Int) throws(HashingError) -> Int {
         busy.wrappingAdd(1, ordering: .relaxed)
         defer { busy.wrappingSubtract(1, ordering: .relaxed) }
+        let before = batch.count
         try state.withLock { state throws(HashingError) in
             if state.listed.isEmpty {
                 do throws(HashingError) {
@@ -74,22 +81,37 @@ final class ArtifactWalk: Sendable {
             // directory up and down again, on a counter every worker touches.
             for _ in 0..<min(limit, state.listed.count) { batch.append(state.listed.removeLast()) }
         }
+        let taken = batch.count - before
+        if taken > 0 { loaned.wrappingAdd(taken, ordering: .relaxed) }
+        return taken
     }
 
     /// As ``next(into:limit:)``, unless another worker is in the walk (listing, most likely):
     /// then nothing, at once. For a worker that still has files to hash, which tops up its
     /// batch without waiting.
-    func topUp(_ batch: inout [ListedFile], limit: Int) throws(HashingError) {
-        guard busy.load(ordering: .relaxed) == 0 else { return }
-        try next(into: &batch, limit: limit)
+    @discardableResult
+    func topUp(_ batch: inout [ListedFile], limit: Int) throws(HashingError) -> Int {
+        guard busy.load(ordering: .relaxed) == 0 else { return 0 }
+        return try next(into: &batch, limit: limit)
+    }
+
+    /// Whether some worker holds files it took and may still hand back: a worker that finds
+    /// the walk empty waits for them rather than leave a large file's neighbours to one worker.
+    var hasLoans: Bool { loaned.load(ordering: .relaxed) > 0 }
+
+    /// A worker has started `count` of the files it took: they will not come back.
+    func settle(_ count: Int) {
+        if count != 0 { loaned.wrappingSubtract(count, ordering: .relaxed) }
     }
 
     /// Returns files taken with ``next(into:limit:)`` but not started, to be handed out next.
     func giveBack(_ files: inout [ListedFile]) {
         guard !files.isEmpty else { return }
+        let count = files.count
         state.withLock { state in
             while let file = files.popLast() { state.listed.append(file) }
         }
+        loaned.wrappingSubtract(count, ordering: .relaxed)
     }
 
     /// After the last file was hashed: fails with ``HashingError/Code/changedWhileHashing``

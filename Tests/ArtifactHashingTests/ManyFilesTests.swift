@@ -85,6 +85,31 @@ struct ManyFilesTests {
         try walk.verifyUnchanged()
     }
 
+    @Test("files taken are on loan until started or handed back, so an idle worker waits for them")
+    func loans() throws {
+        let dir = TemporaryDirectory()
+        for i in 0..<10 { try dir.write("f\(i)", "file \(i)") }
+        let walk = try ArtifactWalk(root: PathName(dir.path))
+        var first: [ListedFile] = []
+        #expect(try walk.next(into: &first, limit: 4) == 4)
+        #expect(walk.hasLoans)
+        var second: [ListedFile] = []
+        #expect(try walk.next(into: &second, limit: 16) == 6)
+        _ = first.popLast()
+        let unstarted = first.count
+        walk.giveBack(&first)
+        walk.settle(1)
+        #expect(first.isEmpty)
+        #expect(walk.hasLoans)
+        walk.settle(second.count)
+        #expect(!walk.hasLoans)
+        var rest: [ListedFile] = []
+        #expect(try walk.next(into: &rest, limit: 16) == unstarted)
+        walk.settle(rest.count)
+        #expect(!walk.hasLoans)
+        #expect(try walk.next(into: &rest, limit: 16) == 0)
+    }
+
     @Test("a large file among small ones in one directory: both workers hash, results as sha256sum's")
     func largeAmongManySmall() async throws {
         let dir = TemporaryDirectory()
