@@ -120,7 +120,8 @@ public struct ArtifactHasher: Sendable {
         }
         try walk.verifyUnchanged()
         meter?.finish()
-        return Manifest(root: root.string, sorting: collector.take())
+        // The aggregate is wanted by nearly every caller: it is computed while the files sort.
+        return Manifest(root: root.string, sorting: collector.take(), computingAggregate: processors > 1)
     }
 
     /// Hashes one file and returns its lowercase hex digest.
@@ -241,7 +242,34 @@ private struct Worker: ~Copyable {
                       known: StatCache? = nil, stamps: StampCollector? = nil) throws {
         var out: [ArtifactFile] = []
         var recorded: [(PathName, StatCache.Record)] = []
-        while let listed = try walk.next() {
+        // Files taken from the walk and not yet started, the next one last.
+        var taken: [ListedFile] = []
+        taken.reserveCapacity(Worker.filesPerTake)
+        // Files taken and not yet settled with the walk (see `ArtifactWalk.hasLoans`).
+        var owed = 0
+        defer {
+            // Also on an error: the files not started go back, so no other worker waits for them.
+            let unstarted = taken.count
+            walk.giveBack(&taken)
+            walk.settle(owed - unstarted)
+        }
+        while true {
+            if taken.isEmpty {
+                owed += try walk.next(into: &taken, limit: Worker.filesPerTake)
+            } else if taken.count <= Worker.filesPerTake / 4 {
+                owed += try walk.topUp(&taken, limit: Worker.filesPerTake - taken.count)
+            }
+            guard let listed = taken.popLast() else {
+                // Another worker may yet hand back the files behind a large one it opened.
+                guard walk.hasLoans else { break }
+                try Task.checkCancellation()
+                Platform.pause(microseconds: 50)
+                continue
+            }
+            if taken.isEmpty {
+                walk.settle(owed)
+                owed = 0
+            }
             try Task.checkCancellation()
             if let stamps, let known, known.count > 0 {
                 let st = try listed.statFollowingLinks()
@@ -258,6 +286,13 @@ private struct Worker: ~Copyable {
             }
             guard let file = try listed.open() else { continue }
             defer { Platform.close(file.fd) }
+            // A large file keeps this worker busy a while: the files behind it go to others.
+            if file.size >= Worker.smallFileLimit, !taken.isEmpty {
+                owed -= taken.count
+                walk.giveBack(&taken)
+                walk.settle(owed)
+                owed = 0
+            }
             if let meter { meter.starting(listed.relativePath.displayed) }
             let digest = try hash(file, displayPath: { listed.displayPath }, meter: meter)
             out.append(ArtifactFile(name: listed.relativePath, digest: digest, size: file.size))
@@ -271,6 +306,13 @@ private struct Worker: ~Copyable {
         collector.add(out)
         stamps?.add(recorded)
     }
+
+    /// Files a worker takes from the walk at once: one lock per dozen small files, not per
+    /// file. A worker with a few files left tops its batch up only when no other worker is in
+    /// the walk, so workers seldom wait for each other's listing.
+    static let filesPerTake = 16
+    /// Files at least this large (1 MiB) make a worker hand back the files it took with them.
+    static let smallFileLimit: Int64 = 1 << 20
 
     /// Hands a full batch to the collector.
     static func flush(_ out: inout [ArtifactFile], to collector: FileCollector) {

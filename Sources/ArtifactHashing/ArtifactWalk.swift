@@ -19,6 +19,10 @@ import Synchronization
 /// A file renamed within the tree during the walk therefore never appears twice or not at all.
 final class ArtifactWalk: Sendable {
     private let state: Mutex<WalkState>
+    /// Workers in ``next(into:limit:)``, waiting for the lock or holding it.
+    private let busy = Atomic<Int>(0)
+    /// Files taken with ``next(into:limit:)`` and neither started nor handed back.
+    private let loaned = Atomic<Int>(0)
 
     /// Entries listed per turn under the lock.
     static let listedPerTurn = 32
@@ -50,6 +54,64 @@ final class ArtifactWalk: Sendable {
             }
             return state.listed.popLast()
         }
+    }
+
+    /// Moves up to `limit` next files into `batch` (the next one last), listing more if none
+    /// is waiting; `batch` stays empty when the walk is done. Workers take a few small files
+    /// per lock, and hand back those they have not started when one turns out large
+    /// (``giveBack(_:)``), so no worker sits on files another could be hashing.
+    ///
+    /// The files taken count as loaned (see ``hasLoans``) until the worker hands them back or
+    /// ``settle(_:)``s them. Returns how many were taken.
+    @discardableResult
+    func next(into batch: inout [ListedFile], limit: Int) throws(HashingError) -> Int {
+        busy.wrappingAdd(1, ordering: .relaxed)
+        defer { busy.wrappingSubtract(1, ordering: .relaxed) }
+        let before = batch.count
+        try state.withLock { state throws(HashingError) in
+            if state.listed.isEmpty {
+                do throws(HashingError) {
+                    try state.list()
+                } catch {
+                    state.finish()
+                    throw error
+                }
+            }
+            // Moved one by one, not copied: a copy would count a reference to the file's
+            // directory up and down again, on a counter every worker touches.
+            for _ in 0..<min(limit, state.listed.count) { batch.append(state.listed.removeLast()) }
+        }
+        let taken = batch.count - before
+        if taken > 0 { loaned.wrappingAdd(taken, ordering: .relaxed) }
+        return taken
+    }
+
+    /// As ``next(into:limit:)``, unless another worker is in the walk (listing, most likely):
+    /// then nothing, at once. For a worker that still has files to hash, which tops up its
+    /// batch without waiting.
+    @discardableResult
+    func topUp(_ batch: inout [ListedFile], limit: Int) throws(HashingError) -> Int {
+        guard busy.load(ordering: .relaxed) == 0 else { return 0 }
+        return try next(into: &batch, limit: limit)
+    }
+
+    /// Whether some worker holds files it took and may still hand back: a worker that finds
+    /// the walk empty waits for them rather than leave a large file's neighbours to one worker.
+    var hasLoans: Bool { loaned.load(ordering: .relaxed) > 0 }
+
+    /// A worker has started `count` of the files it took: they will not come back.
+    func settle(_ count: Int) {
+        if count != 0 { loaned.wrappingSubtract(count, ordering: .relaxed) }
+    }
+
+    /// Returns files taken with ``next(into:limit:)`` but not started, to be handed out next.
+    func giveBack(_ files: inout [ListedFile]) {
+        guard !files.isEmpty else { return }
+        let count = files.count
+        state.withLock { state in
+            while let file = files.popLast() { state.listed.append(file) }
+        }
+        loaned.wrappingSubtract(count, ordering: .relaxed)
     }
 
     /// After the last file was hashed: fails with ``HashingError/Code/changedWhileHashing``
@@ -381,7 +443,8 @@ private struct WalkState {
             }
             turn.append(file)
         }
-        listed = turn.reversed()
+        turn.reverse()
+        listed = turn
     }
 
     /// The next file in walk order, or `nil` when the walk is done.

@@ -3,7 +3,12 @@ public struct Manifest: Sendable, Hashable {
     /// The root that was hashed, as given.
     public var root: String
     /// The files, ordered by the bytes of their paths.
-    public var files: [ArtifactFile]
+    public var files: [ArtifactFile] {
+        didSet { knownAggregate = nil }
+    }
+    /// The aggregate of `files`, when the hasher computed it alongside the sort; forgotten
+    /// whenever `files` change.
+    private var knownAggregate: String?
 
     public init(root: String, files: [ArtifactFile]) {
         self.init(root: root, sorting: files)
@@ -12,39 +17,74 @@ public struct Manifest: Sendable, Hashable {
     /// Sorts `files` in place (by index over their packed path bytes, then one permutation),
     /// so a million files cost one array of them plus a few bytes each, not two arrays.
     init(root: String, sorting files: consuming [ArtifactFile]) {
+        self.init(root: root, sorting: files, computingAggregate: false)
+    }
+
+    /// As ``init(root:sorting:)``; with `computingAggregate`, the aggregate is computed on a
+    /// second thread while this one sorts (both only read the files, which they share).
+    init(root: String, sorting files: consuming [ArtifactFile], computingAggregate: Bool) {
         self.root = root
         var files = files
-        if !Manifest.isSortedByPath(files) {
-            var order = Array(0..<Int32(files.count))
-            do {
-                var bytes: [UInt8] = []
-                var ends: [Int] = []
-                bytes.reserveCapacity(files.count * 24)
-                ends.reserveCapacity(files.count)
-                for i in files.indices {
-                    files[i].name.withBytes { bytes.append(contentsOf: $0) }
-                    ends.append(bytes.count)
-                }
-                bytes.withUnsafeBytes { all in
-                    ends.withUnsafeBufferPointer { ends in
-                        func key(_ i: Int32) -> UnsafeRawBufferPointer {
-                            let i = Int(i)
-                            return UnsafeRawBufferPointer(rebasing: all[(i == 0 ? 0 : ends[i - 1])..<ends[i]])
-                        }
-                        order.sort { compareBytes(key($0), key($1)) < 0 }
-                    }
-                }
-            }
-            permute(&files, by: &order)
+        var aggregate: String?
+        var order = files.withUnsafeBufferPointer { all -> [Int32]? in
+            let helper = computingAggregate ? Platform.startThread { aggregate = Manifest.aggregate(of: all) } : nil
+            let order = Manifest.pathOrder(all)
+            helper?.join()
+            if computingAggregate, helper == nil { aggregate = Manifest.aggregate(of: all) }
+            return order
         }
+        if order != nil { permute(&files, by: &order!) }
         self.files = files
+        knownAggregate = aggregate
+    }
+
+    /// The order of `files` by the bytes of their paths, or `nil` when they are in it already.
+    private static func pathOrder(_ files: UnsafeBufferPointer<ArtifactFile>) -> [Int32]? {
+        if isSortedByPath(files) { return nil }
+        var order = Array(0..<Int32(files.count))
+        var bytes: [UInt8] = []
+        // Four bytes an end, not eight: the sort's memory is part of a million-file run's peak.
+        var ends: [UInt32] = []
+        bytes.reserveCapacity(files.count * 24)
+        ends.reserveCapacity(files.count)
+        for i in files.indices {
+            files[i].name.withBytes { bytes.append(contentsOf: $0) }
+            guard let end = UInt32(exactly: bytes.count) else {
+                // Over 4 GiB of paths: compared where they are.
+                (bytes, ends) = ([], [])
+                order.sort { files[Int($0)].name < files[Int($1)].name }
+                return order
+            }
+            ends.append(end)
+        }
+        bytes.withUnsafeBytes { all in
+            ends.withUnsafeBufferPointer { ends in
+                func key(_ i: Int32) -> UnsafeRawBufferPointer {
+                    let i = Int(i)
+                    return UnsafeRawBufferPointer(rebasing: all[(i == 0 ? 0 : Int(ends[i - 1]))..<Int(ends[i])])
+                }
+                order.sort { compareBytes(key($0), key($1)) < 0 }
+            }
+        }
+        return order
+    }
+
+    public static func == (a: Manifest, b: Manifest) -> Bool {
+        a.root == b.root && a.files == b.files
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(root)
+        hasher.combine(files)
     }
 
     /// Whether `files` are in ascending order of their path bytes.
     static func isSortedByPath(_ files: [ArtifactFile]) -> Bool {
-        files.withUnsafeBufferPointer { all in
-            all.indices.dropFirst().allSatisfy { !(all[$0].name < all[$0 - 1].name) }
-        }
+        files.withUnsafeBufferPointer { isSortedByPath($0) }
+    }
+
+    static func isSortedByPath(_ all: UnsafeBufferPointer<ArtifactFile>) -> Bool {
+        all.indices.dropFirst().allSatisfy { !(all[$0].name < all[$0 - 1].name) }
     }
 
     /// Total bytes of all files whose size is known.
@@ -55,7 +95,7 @@ public struct Manifest: Sendable, Hashable {
     public var lines: [String] { Manifest.sortedLines(files) }
 
     /// The aggregate digest of this manifest (see ``Manifest/aggregate(of:)``).
-    public var aggregate: String { Manifest.aggregate(of: files) }
+    public var aggregate: String { knownAggregate ?? Manifest.aggregate(of: files) }
 
     /// Calls `body` with each manifest line's exact bytes (no newline), in aggregate order.
     public func forEachLine(_ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
@@ -104,14 +144,41 @@ public struct Manifest: Sendable, Hashable {
     /// a path that is not UTF-8 enters with its raw bytes, one with a line break in
     /// `sha256sum`'s escaped form, so every line stays one line.
     public static func aggregate(of files: [ArtifactFile]) -> String {
+        files.withUnsafeBufferPointer { aggregate(of: $0) }
+    }
+
+    static func aggregate(of all: UnsafeBufferPointer<ArtifactFile>) -> String {
         var digest = SHA256Digest()
+        // Lines are gathered into one buffer and hashed 64 KiB at a time: two digest calls
+        // per line cost more than the hashing itself on a tree of many small files.
+        let chunk = 64 << 10
+        var pending: [UInt8] = []
+        pending.reserveCapacity(chunk + 512)
         var first = true
-        let newline: [UInt8] = [0x0A]
-        forEachLine(of: files) { line in
-            if !first { newline.withUnsafeBytes { digest.update($0) } }
-            first = false
-            digest.update(line)
+        let order = lineOrder(all)
+        do {
+            // Line order visits the files at random: each block's files and names are loaded
+            // together first, so their cache misses overlap instead of coming one by one.
+            let block = 16
+            var start = 0
+            while start < order.count {
+                let end = min(start + block, order.count)
+                var touched = 0
+                for k in start..<end { touched &+= all[Int(order[k])].name.withBytes { Int($0.first ?? 0) } }
+                keep(touched)
+                for k in start..<end {
+                    if !first { pending.append(0x0A) }
+                    first = false
+                    all[Int(order[k])].appendLine(to: &pending)
+                }
+                if pending.count >= chunk {
+                    pending.withUnsafeBytes { digest.update($0) }
+                    pending.removeAll(keepingCapacity: true)
+                }
+                start = end
+            }
         }
+        pending.withUnsafeBytes { digest.update($0) }
         return digest.finalizeHex()
     }
 
@@ -120,26 +187,83 @@ public struct Manifest: Sendable, Hashable {
     /// the files are sorted by path, as a manifest's are); only lines in the escaped form or
     /// with digests that are not hex are built to be compared.
     static func lineOrder(_ files: [ArtifactFile]) -> [Int32] {
-        var order = Array(0..<Int32(files.count))
-        let sortedByPath = isSortedByPath(files)
-        files.withUnsafeBufferPointer { all in
-            var plain = [Bool](repeating: false, count: all.count)
-            for i in all.indices {
-                if case .raw = all[i].digest { plain[i] = !all[i].needsEscapedLine }
+        files.withUnsafeBufferPointer { lineOrder($0) }
+    }
+
+    static func lineOrder(_ all: UnsafeBufferPointer<ArtifactFile>) -> [Int32] {
+        let sortedByPath = isSortedByPath(all)
+        do {
+            /// Whether file `i`'s line sorts before file `j`'s, both plain: digest words, then path.
+            func plainBefore(_ i: Int, _ j: Int) -> Bool {
+                guard case let .raw(a0, a1, a2, a3) = all[i].digest, case let .raw(b0, b1, b2, b3) = all[j].digest else { return false }
+                if a0 != b0 { return a0 < b0 }
+                if a1 != b1 { return a1 < b1 }
+                if a2 != b2 { return a2 < b2 }
+                if a3 != b3 { return a3 < b3 }
+                return sortedByPath ? i < j : all[i].name < all[j].name
             }
-            order.sort { i, j in
-                let (i, j) = (Int(i), Int(j))
-                if plain[i], plain[j], case let .raw(a0, a1, a2, a3) = all[i].digest, case let .raw(b0, b1, b2, b3) = all[j].digest {
-                    if a0 != b0 { return a0 < b0 }
-                    if a1 != b1 { return a1 < b1 }
-                    if a2 != b2 { return a2 < b2 }
-                    if a3 != b3 { return a3 < b3 }
-                    return sortedByPath ? i < j : all[i].name < all[j].name
+            if let order = plainLineOrder(all, before: plainBefore) { return order }
+            // Each file's first digest word sits next to its index, so almost every comparison
+            // reads one 16-byte key and not two files far apart in memory.
+            var keys: [LineKey] = []
+            keys.reserveCapacity(all.count)
+            for i in all.indices {
+                if case .raw(let a0, _, _, _) = all[i].digest, !all[i].needsEscapedLine {
+                    keys.append(LineKey(word: a0, index: Int32(i), plain: true))
+                } else {
+                    keys.append(LineKey(word: 0, index: Int32(i), plain: false))
                 }
-                let x = all[i].lineBytes, y = all[j].lineBytes
-                return x.withUnsafeBytes { x in y.withUnsafeBytes { y in compareBytes(x, y) < 0 } }
+            }
+            keys.sort { x, y in
+                if x.plain, y.plain {
+                    if x.word != y.word { return x.word < y.word }
+                    return plainBefore(Int(x.index), Int(y.index))
+                }
+                let a = all[Int(x.index)].lineBytes, b = all[Int(y.index)].lineBytes
+                return a.withUnsafeBytes { a in b.withUnsafeBytes { b in compareBytes(a, b) < 0 } }
+            }
+            return keys.map(\.index)
+        }
+    }
+
+    /// Line order when every line is plain (a raw digest, no escaped name), as good as always:
+    /// files are dealt into 65,536 buckets by the first 16 bits of their digest (uniform for
+    /// SHA-256), and each bucket, a handful of files, is sorted on its own. `nil` when some
+    /// line is not plain.
+    private static func plainLineOrder(_ all: UnsafeBufferPointer<ArtifactFile>, before: (Int, Int) -> Bool) -> [Int32]? {
+        let bucketBits = 16
+        var starts = [Int](repeating: 0, count: (1 << bucketBits) + 1)
+        for file in all {
+            guard case .raw(let a0, _, _, _) = file.digest, !file.needsEscapedLine else { return nil }
+            starts[Int(a0 >> UInt64(64 - bucketBits)) + 1] += 1
+        }
+        for b in 0..<(1 << bucketBits) { starts[b + 1] += starts[b] }
+        var order = [Int32](repeating: 0, count: all.count)
+        order.withUnsafeMutableBufferPointer { order in
+            var next = starts
+            for i in all.indices {
+                guard case .raw(let a0, _, _, _) = all[i].digest else { continue }
+                let b = Int(a0 >> UInt64(64 - bucketBits))
+                order[next[b]] = Int32(i)
+                next[b] += 1
+            }
+            for b in 0..<(1 << bucketBits) where starts[b + 1] - starts[b] > 1 {
+                var bucket = UnsafeMutableBufferPointer(rebasing: order[starts[b]..<starts[b + 1]])
+                bucket.sort { before(Int($0), Int($1)) }
             }
         }
         return order
     }
 }
+
+/// A file's place in line order: the first word of its digest (which orders as the line's
+/// first 16 hex digits do) when its line is plain, and its index.
+private struct LineKey {
+    var word: UInt64
+    var index: Int32
+    var plain: Bool
+}
+
+/// Keeps `value` alive, so the loads that made it are not optimized away.
+@inline(never)
+func keep(_ value: Int) { _ = value }

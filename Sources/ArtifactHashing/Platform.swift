@@ -101,6 +101,12 @@ enum Platform {
         return Int64(ts.tv_sec) &* 1_000_000_000 &+ Int64(ts.tv_nsec)
     }
 
+    /// Sleeps for about `microseconds`.
+    static func pause(microseconds: Int) {
+        var ts = timespec(tv_sec: 0, tv_nsec: microseconds * 1000)
+        _ = nanosleep(&ts, nil)
+    }
+
     /// `strerror`.
     static func message(for errno: Int32) -> String { String(cString: strerror(errno)) }
 
