@@ -202,7 +202,9 @@ public struct Manifest: Sendable, Hashable {
                 if a3 != b3 { return a3 < b3 }
                 return sortedByPath ? i < j : all[i].name < all[j].name
             }
-            if let order = plainLineOrder(all, before: plainBefore) { return order }
+            // Bucketing pays from a few thousand files; a small manifest (most models, and
+            // every entry of a large batch) sorts its keys directly.
+            if all.count >= 4096, let order = plainLineOrder(all, before: plainBefore) { return order }
             // Each file's first digest word sits next to its index, so almost every comparison
             // reads one 16-byte key and not two files far apart in memory.
             var keys: [LineKey] = []
@@ -227,11 +229,12 @@ public struct Manifest: Sendable, Hashable {
     }
 
     /// Line order when every line is plain (a raw digest, no escaped name), as good as always:
-    /// files are dealt into 65,536 buckets by the first 16 bits of their digest (uniform for
+    /// files are dealt into up to 65,536 buckets by the first bits of their digest (uniform for
     /// SHA-256), and each bucket, a handful of files, is sorted on its own. `nil` when some
     /// line is not plain.
     private static func plainLineOrder(_ all: UnsafeBufferPointer<ArtifactFile>, before: (Int, Int) -> Bool) -> [Int32]? {
-        let bucketBits = 16
+        // About four files a bucket, at most 65,536 buckets.
+        let bucketBits = min(16, max(1, Int.bitWidth - all.count.leadingZeroBitCount - 2))
         var starts = [Int](repeating: 0, count: (1 << bucketBits) + 1)
         for file in all {
             guard case .raw(let a0, _, _, _) = file.digest, !file.needsEscapedLine else { return nil }
