@@ -52,6 +52,12 @@ public enum HuggingFaceCache {
         guard let real = FS.realPath(root) else {
             throw StoreError(.storeNotFound, "\(root) does not exist")
         }
+        return try locate(resolved: real, revision: revision)
+    }
+
+    /// ``locate(_:revision:)`` for a path whose links, `.` and `..` are already resolved
+    /// (`realpath`), for a caller that needs the resolved path itself as well.
+    public static func locate(resolved real: String, revision: String? = nil) throws(StoreError) -> HFLocation? {
         let parts = real.split(separator: "/").map(String.init)
         if let last = parts.last, isRepoDirectoryName(last), FS.isDirectory(PathText.join(real, "snapshots")) {
             let commit = try resolveRevision(repoDir: real, revision: revision ?? "main")

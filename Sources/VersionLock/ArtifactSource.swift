@@ -70,10 +70,16 @@ public struct ArtifactSource: Sendable {
     ///     reuse the digests `stamps.reusing` holds for files whose stamps are unchanged.
     /// - Throws: ``VersionLockError`` (see ``root(of:)``; `hashing` wraps the hasher's error,
     ///   which names the file; `invalidField` for a malformed `artifacts.exclude`), or `CancellationError`.
+    ///   - resolvedRoot: the local root already resolved with `realpath`, when the caller has it.
     public func hash(_ entry: RegistryEntry, location: ArtifactLocation, hasher: ArtifactHasher,
-                     curated: RegistryEntry? = nil, stamps: StampUse? = nil,
+                     curated: RegistryEntry? = nil, stamps: StampUse? = nil, resolvedRoot: String? = nil,
                      progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> HashedArtifacts {
-        let root = try root(for: location, name: entry.name, written: entry.backendConfig.modelPath)
+        let root: String
+        if resolvedRoot != nil, case .local(let path) = location {
+            root = path  // it resolved, so it exists
+        } else {
+            root = try self.root(for: location, name: entry.name, written: entry.backendConfig.modelPath)
+        }
         let hasher = try EntryExclusions.hasher(hasher, for: entry, curated: curated)
         do {
             if case .ollama(let reference) = location {
@@ -87,7 +93,9 @@ public struct ArtifactSource: Sendable {
             // A whole `models--ORG--NAME` cache directory means its current snapshot
             // (`refs/main`), never the blobs and refs around it.
             let location: HFLocation?
-            do { location = try HuggingFaceCache.locate(root) } catch {
+            do {
+                if let resolvedRoot { location = try HuggingFaceCache.locate(resolved: resolvedRoot) } else { location = try HuggingFaceCache.locate(root) }
+            } catch {
                 throw VersionLockError(.artifactRootMissing, "\(entry.name): \(error.message)")
             }
             let hashRoot = location?.rootPath ?? root

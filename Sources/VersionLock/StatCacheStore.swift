@@ -34,7 +34,11 @@ public struct StatCacheStore: Sendable {
 
     /// The cache for `root`, or `nil` with the reason when there is none to use.
     public func load(root: String) -> (cache: StatCache?, problem: String?) {
-        let real = LockPlatform.realPath(root) ?? root
+        load(resolvedRoot: LockPlatform.realPath(root) ?? root)
+    }
+
+    /// ``load(root:)`` for a root already resolved with `realpath`.
+    func load(resolvedRoot real: String) -> (cache: StatCache?, problem: String?) {
         let file = path(forResolved: real)
         let bytes: [UInt8]?
         do { bytes = try AtomicFile.read(file, limit: StatCacheStore.readLimit) } catch {
@@ -51,10 +55,14 @@ public struct StatCacheStore: Sendable {
     ///
     /// - Throws: ``VersionLockError`` `cache` naming the file.
     public func save(_ cache: StatCache, root: String) throws(VersionLockError) {
+        try save(cache, resolvedRoot: LockPlatform.realPath(root) ?? root)
+    }
+
+    /// ``save(_:root:)`` for a root already resolved with `realpath`.
+    func save(_ cache: StatCache, resolvedRoot real: String) throws(VersionLockError) {
         guard LockPlatform.makeDirectories(directory) else {
             throw VersionLockError(.cache, "cannot create the stat cache directory \(directory); set MODELCTL_STATE_DIR to a writable directory")
         }
-        let real = LockPlatform.realPath(root) ?? root
         let file = path(forResolved: real)
         do { try AtomicFile.write(cache.serialized(root: real), to: file) } catch {
             throw VersionLockError(.cache, "cannot write the stat cache \(file): \(error.message)")

@@ -95,7 +95,7 @@ public struct VersionLocker: Sendable {
         var error: VersionLockError?
         var skipped = false
         var duration: Duration = .zero
-        /// The local root and the stat cache to keep for it.
+        /// The local root (resolved with `realpath`) and the stat cache to keep for it.
         var root: String?
         var statCache: StatCache?
         var reusedFiles = 0
@@ -171,7 +171,7 @@ public struct VersionLocker: Sendable {
             // After the registry save: a crash in between costs a full hash next time, no more.
             for (i, item) in hashed.enumerated() where item.error == nil {
                 guard let cache = item.statCache, let root = item.root else { continue }
-                do { try store.save(cache, root: root) } catch {
+                do { try store.save(cache, resolvedRoot: root) } catch {
                     if let index = batch.results.firstIndex(where: { $0.name == item.name }) ?? (i < batch.results.count ? i : nil) {
                         batch.results[index].warnings.append(error.message)
                     }
@@ -250,14 +250,16 @@ public struct VersionLocker: Sendable {
             var root: String?
             var warnings: [String] = []
             var previous: StatCache?
-            if let statCache, case .local(let path) = location {
-                root = path
-                let loaded = statCache.load(root: path)
+            if let statCache, case .local(let path) = location, let real = LockPlatform.realPath(path) {
+                // Resolved once: the cache's key, and where the Hugging Face cache check starts.
+                root = real
+                let loaded = statCache.load(resolvedRoot: real)
                 previous = loaded.cache
                 if quick, let problem = loaded.problem { warnings.append("\(name): \(problem)") }
                 stamps = StampUse(reusing: quick ? loaded.cache : nil)
             }
-            let hashed = try await source.hash(entry, location: location, hasher: hasher, curated: curated, stamps: stamps, progress: progress)
+            let hashed = try await source.hash(entry, location: location, hasher: hasher, curated: curated, stamps: stamps,
+                                               resolvedRoot: root, progress: progress)
             // A cache that would not change is not rewritten (a steady nightly run writes none).
             let keep = hashed.statCache.flatMap { $0 == (previous ?? StatCache()) ? nil : $0 }
             return Hashed(name: name, entry: entry, location: location, manifest: hashed.manifest, problems: hashed.problems,

@@ -171,13 +171,26 @@ enum VerifyReport {
         let written = reports?.write(junit: { JUnitReport(batch, hostname: ReportFileOptions.hostname, finished: finished) },
                                      prometheus: { PrometheusReport(batch, finished: finished) }) ?? true
         Annotation.emit(Annotation.of(batch))
+        // Result lines go out in blocks (a batch of 1,000 is a few writes, not 1,000); a block
+        // is flushed before anything goes to stderr, so the two streams keep their order.
+        var lines = ""
+        func flush() {
+            if !lines.isEmpty { Output.emit(lines) }
+            lines = ""
+        }
         for result in batch.results {
+            let errorShown = result.error.map { result.status == .error ? $0 : nil } ?? nil
+            if errorShown != nil || result.warnings.contains(where: { !$0.isEmpty }) { flush() }
             for warning in result.warnings where !warning.isEmpty {
                 if result.status == .skipped { Terminal.note(warning) } else { Terminal.warning(warning) }
             }
-            if let error = result.error, result.status == .error { Terminal.error(error.message) }
-            if !json, result.status != .error, result.status != .skipped { Output.emit(text(result) + "\n") }
+            if let errorShown { Terminal.error(errorShown.message) }
+            if !json, result.status != .error, result.status != .skipped {
+                lines += text(result) + "\n"
+                if lines.utf8.count >= 1 << 16 { flush() }
+            }
         }
+        flush()
         for error in batch.errors { Terminal.error(error.message) }
         if let notRecorded = batch.notRecorded { Terminal.warning(notRecorded) }
         if json {
