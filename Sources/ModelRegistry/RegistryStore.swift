@@ -55,8 +55,15 @@ public struct RegistryStore: Sendable {
         // holds, so at first only its names are read; it is parsed in full when one is new
         // (or when the quick read finds anything amiss, so that the error is the parser's).
         let files = [Self.curatedFileName, Self.discoveredFileName]
-        let reads = try Concurrently.map(3) { (i) throws(RegistryError) -> LayerRead in
-            i < 2 ? .layer(try loadLayer(files[i])) : try snapshotNames()
+        let read = { @Sendable (i: Int) throws(RegistryError) -> LayerRead in i < 2 ? .layer(try loadLayer(files[i])) : try snapshotNames() }
+        // Side by side only when there is enough to read: starting threads costs more than
+        // parsing a few kilobytes.
+        let bytes = stamps.reduce(Int64(0)) { $0 + ($1.count > 2 ? max(0, $1[2]) : 0) }
+        let reads: [LayerRead]
+        if bytes >= 256 << 10 {
+            reads = try Concurrently.map(3, read)
+        } else {
+            reads = [try read(0), try read(1), try read(2)]
         }
         guard case .layer(let curated) = reads[0], case .layer(var discovered) = reads[1] else { preconditionFailure() }
         var merged: RegistryLayer?
@@ -172,7 +179,7 @@ public struct RegistryStore: Sendable {
                     (path(Self.discoveredFileName), { layer.fileBytes }),
                     (path(Self.snapshotFileName), { RegistrySnapshot(curated: curated, discovered: layer).snapshotBytes }),
                 ]
-                try AtomicFile.write(files)
+                try AtomicFile.write(files, concurrently: true)
             } catch {
                 throw RegistryError(.io, error.message)
             }

@@ -118,12 +118,13 @@ struct ConcurrentlyTests {
         let files: [(path: String, produce: @Sendable () -> [UInt8])] = [
             (first, { Array("D1".utf8) }), (second, { Array(repeating: 0x53, count: 3 << 20) }),
         ]
-        try AtomicFile.write(files)
+        try AtomicFile.write(files, concurrently: true)
         #expect(try String(contentsOfFile: first, encoding: .utf8) == "D1")
         #expect(try AtomicFile.read(second)?.count == 3 << 20)
         let failing: [(path: String, produce: @Sendable () -> [UInt8])] = [
             (first, { Array("D2".utf8) }), (dir.file("missing/snapshot.json"), { Array("S2".utf8) }),
         ]
+        #expect(throws: FileError(.io)) { try AtomicFile.write(failing, concurrently: true) }
         #expect(throws: FileError(.io)) { try AtomicFile.write(failing) }
         #expect(try String(contentsOfFile: first, encoding: .utf8) == "D1")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".tmp-") }.isEmpty)
