@@ -20,14 +20,16 @@ public struct Manifest: Sendable, Hashable {
         self.init(root: root, sorting: files, computingAggregate: false)
     }
 
-    /// As ``init(root:sorting:)``; with `computingAggregate`, the aggregate is computed on a
-    /// second thread while this one sorts (both only read the files, which they share).
+    /// As ``init(root:sorting:)``; with `computingAggregate`, the aggregate is computed too, on
+    /// a second thread while this one sorts when there are enough files to pay for starting one
+    /// (both only read the files, which they share).
     init(root: String, sorting files: consuming [ArtifactFile], computingAggregate: Bool) {
         self.root = root
         var files = files
         var aggregate: String?
         var order = files.withUnsafeBufferPointer { all -> [Int32]? in
-            let helper = computingAggregate ? Platform.startThread { aggregate = Manifest.aggregate(of: all) } : nil
+            let alongside = computingAggregate && all.count >= 4096
+            let helper = alongside ? Platform.startThread { aggregate = Manifest.aggregate(of: all) } : nil
             let order = Manifest.pathOrder(all)
             helper?.join()
             if computingAggregate, helper == nil { aggregate = Manifest.aggregate(of: all) }
