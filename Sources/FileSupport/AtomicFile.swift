@@ -68,13 +68,12 @@ public enum AtomicFile {
     /// then renamed into place, in order. With `concurrently` (large files), the files are
     /// made, written and fsynced side by side: one file's fsync waits while another is made.
     public static func write(_ files: [(path: String, produce: @Sendable () -> [UInt8])], concurrently: Bool = false) throws(FileError) {
-        let stageOne = { @Sendable (i: Int) -> Result<(temporary: String, target: String), FileError> in
+        let outcomes = Concurrently.map(files.count, concurrently: concurrently) { i in
             Result { () throws(FileError) -> (temporary: String, target: String) in
                 let target = try resolveTarget(files[i].path)
                 return (try stage(files[i].produce(), for: target), target)
             }
         }
-        let outcomes = concurrently ? Concurrently.map(files.count, stageOne) : files.indices.map(stageOne)
         var staged: [(temporary: String, target: String)] = []
         var renamed = 0
         defer {

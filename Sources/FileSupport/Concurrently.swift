@@ -8,10 +8,12 @@ import Synchronization
 /// side by side halves the time a command spends before it can start its work; writing them
 /// side by side lets one file's fsync wait while the other is serialized.
 public enum Concurrently {
-    /// `work(0) ..< work(count)`, run at once on the processors (one piece runs on the calling
-    /// thread alone); the first error in index order is thrown.
-    public static func map<T: Sendable, E: Error>(_ count: Int, _ work: @Sendable (Int) throws(E) -> T) throws(E) -> [T] {
-        if count <= 1 {
+    /// `work(0) ..< work(count)`, run at once on the processors; the first error in index order
+    /// is thrown. Without `concurrently` (work too small to pay for threads), or for one piece,
+    /// the pieces run in order on the calling thread.
+    public static func map<T: Sendable, E: Error>(_ count: Int, concurrently: Bool = true,
+                                                  _ work: @Sendable (Int) throws(E) -> T) throws(E) -> [T] {
+        if count <= 1 || !concurrently {
             var out: [T] = []
             for i in 0..<count { try out.append(work(i)) }
             return out

@@ -54,16 +54,12 @@ public struct RegistryStore: Sendable {
         // The files are read side by side. The snapshot is only needed for entries no layer
         // holds, so at first only its names are read; it is parsed in full when one is new
         // (or when the quick read finds anything amiss, so that the error is the parser's).
-        let files = [Self.curatedFileName, Self.discoveredFileName]
-        let read = { @Sendable (i: Int) throws(RegistryError) -> LayerRead in i < 2 ? .layer(try loadLayer(files[i])) : try snapshotNames() }
         // Side by side only when there is enough to read: starting threads costs more than
         // parsing a few kilobytes.
+        let files = [Self.curatedFileName, Self.discoveredFileName]
         let bytes = stamps.reduce(Int64(0)) { $0 + ($1.count > 2 ? max(0, $1[2]) : 0) }
-        let reads: [LayerRead]
-        if bytes >= 256 << 10 {
-            reads = try Concurrently.map(3, read)
-        } else {
-            reads = [try read(0), try read(1), try read(2)]
+        let reads = try Concurrently.map(3, concurrently: bytes >= 256 << 10) { (i) throws(RegistryError) -> LayerRead in
+            i < 2 ? .layer(try loadLayer(files[i])) : try snapshotNames()
         }
         guard case .layer(let curated) = reads[0], case .layer(var discovered) = reads[1] else { preconditionFailure() }
         var merged: RegistryLayer?

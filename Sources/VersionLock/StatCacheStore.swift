@@ -32,13 +32,9 @@ public struct StatCacheStore: Sendable {
         directory + "/" + String(SHA256Digest.hex(of: real).prefix(32)) + ".stat"
     }
 
-    /// The cache for `root`, or `nil` with the reason when there is none to use.
-    public func load(root: String) -> (cache: StatCache?, problem: String?) {
-        load(resolvedRoot: LockPlatform.realPath(root) ?? root)
-    }
-
-    /// ``load(root:)`` for a root already resolved with `realpath`.
-    func load(resolvedRoot real: String) -> (cache: StatCache?, problem: String?) {
+    /// The cache for `root` (resolved with `realpath`, as the caller already has it), or `nil`
+    /// with the reason when there is none to use.
+    public func load(resolvedRoot real: String) -> (cache: StatCache?, problem: String?) {
         let file = path(forResolved: real)
         let bytes: [UInt8]?
         do { bytes = try AtomicFile.read(file, limit: StatCacheStore.readLimit) } catch {
@@ -51,15 +47,10 @@ public struct StatCacheStore: Sendable {
         return (cache, nil)
     }
 
-    /// Replaces the cache for `root` (written to a temporary file and renamed).
+    /// Replaces the cache for `root` (resolved with `realpath`), written to a temporary file and renamed.
     ///
     /// - Throws: ``VersionLockError`` `cache` naming the file.
-    public func save(_ cache: StatCache, root: String) throws(VersionLockError) {
-        try save(cache, resolvedRoot: LockPlatform.realPath(root) ?? root)
-    }
-
-    /// ``save(_:root:)`` for a root already resolved with `realpath`.
-    func save(_ cache: StatCache, resolvedRoot real: String) throws(VersionLockError) {
+    public func save(_ cache: StatCache, resolvedRoot real: String) throws(VersionLockError) {
         guard LockPlatform.makeDirectories(directory) else {
             throw VersionLockError(.cache, "cannot create the stat cache directory \(directory); set MODELCTL_STATE_DIR to a writable directory")
         }

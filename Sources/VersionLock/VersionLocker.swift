@@ -148,19 +148,16 @@ public struct VersionLocker: Sendable {
         if options.record {
             do {
                 batch = BatchVerification(results: try store.update(basedOn: snapshot) { discovered, current in
-                    guard current.isUnchanged(since: snapshot) else {
-                        return judgeAll(hashed, against: current, stamp: now(), record: &discovered, strict: options.strict)
-                    }
-                    for verdict in judged {
+                    let verdicts = current.isUnchanged(since: snapshot) ? judged
+                        : judgeAll(hashed, against: current, stamp: now(), strict: options.strict)
+                    for verdict in verdicts {
                         if let record = verdict.record { discovered.modify(verdict.result.name) { $0 = record } }
                     }
-                    return judged.map(\.result)
+                    return verdicts.map(\.result)
                 })
             } catch let error as RegistryError {
                 // A registry this user cannot write still gets its verdicts.
-                var scratch = RegistryLayer()
-                let snapshot = try loadSnapshot()
-                batch = BatchVerification(results: judgeAll(hashed, against: snapshot, stamp: now(), record: &scratch, strict: options.strict))
+                batch = BatchVerification(results: judgeAll(hashed, against: try loadSnapshot(), stamp: now(), strict: options.strict).map(\.result))
                 batch.notRecorded = "nothing was recorded: \(error.message)"
             }
         } else {
@@ -273,17 +270,13 @@ public struct VersionLocker: Sendable {
         }
     }
 
-    private func judgeAll(_ hashed: [Hashed], against snapshot: RegistrySnapshot, stamp: Date,
-                          record discovered: inout RegistryLayer, strict: Bool) -> [EntryVerification] {
-        let verdicts = Verdicts(locker: self, snapshot: snapshot, layer: discovered, strict: strict)
-        return hashed.map { item in
-            let verdict = verdicts.judge(item, stamp: stamp)
-            if let record = verdict.record { discovered.modify(item.name) { $0 = record } }
-            return verdict.result
-        }
+    private func judgeAll(_ hashed: [Hashed], against snapshot: RegistrySnapshot, stamp: Date, strict: Bool) -> [Verdict] {
+        let verdicts = Verdicts(locker: self, snapshot: snapshot, strict: strict)
+        return hashed.map { verdicts.judge($0, stamp: stamp) }
     }
 
-    /// One entry's result, and its discovered record with the outcome written in (`nil`: nothing to record).
+    /// One entry's result, and its discovered record with the outcome written in (`nil`: nothing
+    /// to record), which the caller saves or, with `--no-record`, throws away.
     private struct Verdict {
         var result: EntryVerification
         var record: RegistryEntry?
@@ -292,42 +285,33 @@ public struct VersionLocker: Sendable {
     /// Judges hashed entries against one read of the registry.
     private struct Verdicts {
         let locker: VersionLocker
+        let snapshot: RegistrySnapshot
         /// One lookup table, not a search of the registry per entry (1,000 entries are 1,000 searches).
         let byName: [String: RegistryEntry]
-        let layer: RegistryLayer
         let strict: Bool
 
-        init(locker: VersionLocker, snapshot: RegistrySnapshot, layer: RegistryLayer? = nil, strict: Bool) {
+        init(locker: VersionLocker, snapshot: RegistrySnapshot, strict: Bool) {
             self.locker = locker
+            self.snapshot = snapshot
             byName = Dictionary(snapshot.entries.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-            self.layer = layer ?? snapshot.discovered
             self.strict = strict
         }
 
         func judge(_ item: Hashed, stamp: Date) -> Verdict {
             let current = byName[item.name]
-            let (result, record) = locker.judge(item, current: current, recorded: current.map { layer[item.name] ?? $0 },
-                                                stamp: stamp, strict: strict)
+            // The record starts from the entry's discovered record, or the merged entry when it has none.
+            var record: RegistryEntry?
+            let result = locker.judge(item, current: current, stamp: stamp, strict: strict) { change in
+                guard var entry = current.map({ snapshot.discovered[item.name] ?? $0 }) else { return }
+                change(&entry)
+                record = entry
+            }
             return Verdict(result: result, record: record)
         }
     }
 
-    /// Judges one hashed entry against the registry as it stands now.
-    ///
-    /// - Parameter recorded: the entry's discovered record (or, when it has none, the merged entry it starts from).
-    /// - Returns: the result, and the discovered record with the outcome written in (which the
-    ///   caller saves, or throws away with `--no-record`), when there is one to write.
-    private func judge(_ hashed: Hashed, current: RegistryEntry?, recorded: RegistryEntry?, stamp date: Date,
-                       strict: Bool) -> (EntryVerification, RegistryEntry?) {
-        var record: RegistryEntry?
-        let result = judge(hashed, current: current, stamp: date, strict: strict) { change in
-            guard var entry = recorded else { return }
-            change(&entry)
-            record = entry
-        }
-        return (result, record)
-    }
-
+    /// Judges one hashed entry against the registry as it stands now (`current`); `write`
+    /// applies the outcome to the entry's record.
     private func judge(_ hashed: Hashed, current: RegistryEntry?, stamp date: Date, strict: Bool,
                        record write: ((inout RegistryEntry) -> Void) -> Void) -> EntryVerification {
         var result = EntryVerification(name: hashed.name, status: .error, locked: false, location: hashed.location)

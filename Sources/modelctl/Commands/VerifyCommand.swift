@@ -179,7 +179,7 @@ enum VerifyReport {
             lines = ""
         }
         for result in batch.results {
-            let errorShown = result.error.map { result.status == .error ? $0 : nil } ?? nil
+            let errorShown = result.status == .error ? result.error : nil
             if errorShown != nil || result.warnings.contains(where: { !$0.isEmpty }) { flush() }
             for warning in result.warnings where !warning.isEmpty {
                 if result.status == .skipped { Terminal.note(warning) } else { Terminal.warning(warning) }
