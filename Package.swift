@@ -29,13 +29,18 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
         ),
+        .systemLibrary(
+            name: "CLibSSL",
+            pkgConfig: "libssl",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
+        ),
         .target(name: "ArtifactHashing", dependencies: ["CLibCrypto", "ErrorSupport"], swiftSettings: strict),
         .target(name: "ErrorSupport", swiftSettings: strict),
         .target(name: "OrderedJSON", dependencies: ["ErrorSupport"], swiftSettings: strict),
         .target(name: "FileSupport", dependencies: ["ErrorSupport"], swiftSettings: strict),
         .target(name: "ModelRegistry", dependencies: ["OrderedJSON", "FileSupport", "ErrorSupport"], swiftSettings: strict),
         .target(name: "VersionLock", dependencies: ["ModelRegistry", "ArtifactHashing", "ModelStores", "OrderedJSON", "FileSupport", "ErrorSupport"], swiftSettings: strict),
-        .target(name: "HTTPSupport", dependencies: ["FileSupport", "ErrorSupport"], swiftSettings: strict),
+        .target(name: "HTTPSupport", dependencies: ["CLibSSL", "FileSupport", "ErrorSupport"], swiftSettings: strict),
         .target(name: "ModelCatalog", dependencies: ["ModelRegistry", "HTTPSupport", "OrderedJSON", "FileSupport", "ErrorSupport"], swiftSettings: strict),
         .target(name: "ModelRuntime", dependencies: ["ModelRegistry", "HTTPSupport", "OrderedJSON", "FileSupport", "ErrorSupport"], swiftSettings: strict),
         .target(name: "ModelStores", dependencies: ["ArtifactHashing", "CLibCrypto", "ErrorSupport"], swiftSettings: strict),

@@ -1,4 +1,4 @@
-// Every platform call of HTTPSupport: the socket calls of the IPv6-literal path.
+// Every platform call of HTTPSupport: name resolution and non-blocking TCP sockets.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -8,45 +8,90 @@ import Darwin
 #endif
 
 enum Platform {
-    /// Whether URLSession can connect to `http://[v6 literal]` URLs. FoundationNetworking on
-    /// Linux cannot (it fails with URLError -1000, swift-corelibs-foundation issue 5496).
-    #if canImport(Darwin)
-    static let urlSessionConnectsToIPv6Literals = true
-    #else
-    static let urlSessionConnectsToIPv6Literals = false
-    #endif
+    /// One resolved socket address.
+    struct Address {
+        var storage = sockaddr_storage()
+        var length: socklen_t = 0
+        var family: Int32 = 0
+    }
 
-    /// A non-blocking IPv6 TCP socket with a connection to `address` (numeric) and `port` under
-    /// way; `nil` and the reason when the address is not numeric or the socket cannot be made.
-    static func startConnecting(ipv6 address: String, port: UInt16) -> (fd: Int32?, problem: String?) {
-        var socketAddress = sockaddr_in6()
-        socketAddress.sin6_family = sa_family_t(AF_INET6)
-        socketAddress.sin6_port = port.bigEndian
-        guard inet_pton(AF_INET6, address, &socketAddress.sin6_addr) == 1 else {
-            return (nil, "'\(address)' is not a numeric IPv6 address")
-        }
+    /// The most addresses tried for one host name.
+    static let maximumAddresses = 16
+
+    /// The TCP addresses of `host` (a name or a numeric address) and `port`, in the resolver's
+    /// order; or the resolver's reason. Blocks while the resolver works (the caller bounds it).
+    static func resolve(_ host: String, port: Int) -> Result<[Address], ResolveError> {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
         #if canImport(Darwin)
-        socketAddress.sin6_len = UInt8(MemoryLayout<sockaddr_in6>.size)
-        let fd = socket(AF_INET6, SOCK_STREAM, 0)
+        hints.ai_socktype = SOCK_STREAM
         #else
-        let fd = socket(AF_INET6, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         #endif
-        guard fd >= 0 else { return (nil, errorText(errno)) }
+        hints.ai_flags = AI_NUMERICSERV
+        var list: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(host, String(port), &hints, &list)
+        guard status == 0 else {
+            return .failure(ResolveError(text: status == EAI_SYSTEM ? errorText(errno) : String(cString: gai_strerror(status))))
+        }
+        defer { freeaddrinfo(list) }
+        var out: [Address] = []
+        var next = list
+        while let info = next, out.count < maximumAddresses {
+            next = info.pointee.ai_next
+            guard let raw = info.pointee.ai_addr, info.pointee.ai_addrlen <= socklen_t(MemoryLayout<sockaddr_storage>.size),
+                  info.pointee.ai_family == AF_INET || info.pointee.ai_family == AF_INET6 else { continue }
+            var address = Address(length: info.pointee.ai_addrlen, family: info.pointee.ai_family)
+            withUnsafeMutableBytes(of: &address.storage) { $0.copyMemory(from: UnsafeRawBufferPointer(start: raw, count: Int(info.pointee.ai_addrlen))) }
+            out.append(address)
+        }
+        return out.isEmpty ? .failure(ResolveError(text: "no IPv4 or IPv6 address")) : .success(out)
+    }
+
+    /// Why a name did not resolve, in the resolver's words.
+    struct ResolveError: Error {
+        var text: String
+    }
+
+    /// Whether `host` is a numeric IPv4 or IPv6 address.
+    static func isNumericAddress(_ host: String) -> Bool {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
+    }
+
+    /// A non-blocking TCP socket with a connection to `address` under way, or the `errno` of
+    /// the failure.
+    static func startConnecting(_ address: Address) -> Result<Int32, ConnectError> {
+        #if canImport(Darwin)
+        let fd = socket(address.family, SOCK_STREAM, 0)
+        #else
+        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        #endif
+        guard fd >= 0 else { return .failure(ConnectError(code: errno)) }
         #if canImport(Darwin)
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, socklen_t(MemoryLayout<Int32>.size))
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         #endif
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-        let result = withUnsafePointer(to: &socketAddress) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+        var storage = address.storage
+        let result = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, address.length) }
         }
         if result != 0 && errno != EINPROGRESS {
             let code = errno
             close(fd)
-            return (nil, errorText(code))
+            return .failure(ConnectError(code: code))
         }
-        return (fd, nil)
+        return .success(fd)
+    }
+
+    /// A failed connection attempt's `errno`.
+    struct ConnectError: Error {
+        var code: Int32
+        var isRefused: Bool { code == ECONNREFUSED }
+        var text: String { Platform.errorText(code) }
     }
 
     /// Waits up to `milliseconds` for `fd` to be writable (or readable); `false` on timeout.
@@ -66,9 +111,6 @@ enum Platform {
         guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &code, &length) == 0 else { return errno }
         return code
     }
-
-    /// Whether `code` means the peer refused the connection.
-    static func isConnectionRefused(_ code: Int32) -> Bool { code == ECONNREFUSED }
 
     /// Sends what it can of `bytes` without raising SIGPIPE: the count sent, 0 when the socket
     /// would block, or `nil` on error.
