@@ -63,11 +63,13 @@ public final class HTTPClient: Sendable {
         let exchange = HTTPExchange(
             method: method, url: url, headers: headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, body: body,
             target: target, deadline: .now + timeout, timedOut: timedOut, maxBodyBytes: max(0, maxBodyBytes), trust: trust)
-        // The exchange blocks in poll and the resolver, so it runs off the concurrency pool; the
+        // The exchange blocks in poll and the resolver, so it runs on a thread of its own: not on
+        // the concurrency pool, nor on Dispatch's global queue, which runs only as many blocks at
+        // once as there are processors (two slow servers would hold up a third, fast one). The
         // timer answers for it when the resolver (which no deadline reaches) is still busy.
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<HTTPResponse, HTTPError>, Never>) in
             let once = Once(continuation)
-            DispatchQueue.global().async { once.resume(Self.follow(exchange)) }
+            Thread { once.resume(Self.follow(exchange)) }.start()
             DispatchQueue.global().asyncAfter(deadline: .now() + timeout.inSeconds + 0.05) { once.resume(.failure(timedOut)) }
         }
         return try result.get()

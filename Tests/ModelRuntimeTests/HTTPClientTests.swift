@@ -177,6 +177,28 @@ struct HTTPClientTests {
         #expect(clock.now - start < .seconds(8), "took \(clock.now - start)")
     }
 
+    @Test func slowServersDoNotHoldUpOtherExchanges() async throws {
+        // Many more slow exchanges than this host has processors: every one is under way at
+        // once (none waits for a thread), and a fast one answers meanwhile.
+        let slow = try LoopbackHTTPServer { _ in .json("{}", delay: .seconds(4)) }
+        defer { slow.stop() }
+        let fast = try LoopbackHTTPServer { _ in .json("{\"ok\": true}") }
+        defer { fast.stop() }
+        let client = self.client
+        let count = max(6, ProcessInfo.processInfo.activeProcessorCount * 3)
+        let waiting = (0..<count).map { i in
+            Task { try? await client.send(url: slow.url("/slow/\(i)"), timeout: .seconds(3)) }
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let answer = try await client.get(fast.url("/fast"), timeout: .seconds(2))
+        #expect(answer.bodyText.contains("ok"))
+        #expect(clock.now - start < .milliseconds(500), "the fast answer waited \(clock.now - start) behind the slow ones")
+        try await Task.sleep(for: .milliseconds(700))
+        #expect(slow.requests.count == count, "only \(slow.requests.count) of \(count) slow requests were sent within a second")
+        for task in waiting { _ = await task.value }
+    }
+
     @Test func durationsConvertOnce() {
         #expect(Duration.milliseconds(1500).inSeconds == 1.5)
         #expect(Duration.milliseconds(500).secondsText == "0.5 s")
