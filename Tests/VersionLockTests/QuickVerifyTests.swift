@@ -66,6 +66,31 @@ struct QuickVerifyTests {
         #expect(added.diff?.added.map(\.path) == ["extra.bin"])
     }
 
+    @Test("a full verify of an unchanged tree leaves its stat cache file as it is; a changed tree rewrites it")
+    func steadyFullVerifyWritesNoCache() async throws {
+        let f = try Fixture()
+        _ = try await f.locker.lock("m", setExpected: true)
+        try await waitForStampable()
+        _ = try await f.locker.verify("m", options: options(f))
+        let cacheFile = StatCacheStore(stateDirectory: f.dir.file("state")).path(for: f.model)
+        func identity() throws -> (Int, Date?) {
+            let attributes = try FileManager.default.attributesOfItem(atPath: cacheFile)
+            return ((attributes[.systemFileNumber] as? NSNumber)?.intValue ?? -1, attributes[.modificationDate] as? Date)
+        }
+        let first = try identity()
+        let again = try await f.locker.verify("m", options: options(f))
+        #expect(again.status == .ok && again.reusedFiles == 0)
+        let second = try identity()
+        #expect(second.0 == first.0 && second.1 == first.1, "the cache file was rewritten although nothing changed")
+        // A new file changes the cache: it is replaced (a new inode: written aside and renamed).
+        try f.dir.write("models/m/extra.bin", "added")
+        try await waitForStampable()
+        _ = try await f.locker.verify("m", options: options(f))
+        #expect(try identity().0 != first.0)
+        let reloaded = StatCacheStore(stateDirectory: f.dir.file("state")).load(resolvedRoot: try #require(realpathOf(f.model)))
+        #expect(reloaded.cache?.count == 5)
+    }
+
     @Test("--no-record writes no stat cache")
     func noRecordWritesNoCache() async throws {
         let f = try Fixture()
@@ -209,4 +234,10 @@ struct LargeBatchTests {
         #expect(saved["e3"]?.versionLock.lastResult?.status == "violation")
         #expect(saved["e0"]?.versionLock.expectedAggregateSHA256 == first.results[0].aggregate)
     }
+}
+
+private func realpathOf(_ path: String) -> String? {
+    guard let resolved = realpath(path, nil) else { return nil }
+    defer { free(resolved) }
+    return String(cString: resolved)
 }
