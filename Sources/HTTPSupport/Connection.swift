@@ -16,10 +16,14 @@ final class Connection {
     private var tls: TLSState?
     /// The peer closed its side.
     private var ended = false
-    /// Where bytes from the socket land first.
-    private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 16)
+    /// TLS ended with the peer's close_notify: the stream is known to be whole.
+    private(set) var closedCleanly = false
+    /// Whether this connection is TLS.
+    var isTLS: Bool { tls != nil }
+    /// Where bytes from the socket land first (allocated once connected: a failed init runs no deinit).
+    private let scratch: UnsafeMutableRawBufferPointer
     /// Where plaintext from OpenSSL lands first.
-    private let plain = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 16)
+    private let plain: UnsafeMutableRawBufferPointer
 
     private struct TLSState {
         var ssl: OpaquePointer
@@ -44,7 +48,7 @@ final class Connection {
         var refused = false
         var lastProblem = "no address answered"
         var connected: Int32?
-        for address in addresses {
+        for (index, address) in addresses.enumerated() {
             let fd: Int32
             switch Platform.startConnecting(address) {
             case .success(let made): fd = made
@@ -53,9 +57,15 @@ final class Connection {
                 lastProblem = error.text
                 continue
             }
-            guard Platform.wait(fd, writable: true, milliseconds: Self.milliseconds(until: deadline)) else {
+            // Each address gets its share of the time left, so one whose packets are dropped
+            // (a dead IPv6 route) does not use up the deadline of those after it.
+            let left = ContinuousClock.now.duration(to: deadline)
+            let share = left / (addresses.count - index)
+            guard Platform.wait(fd, writable: true, until: .now + share) else {
                 Platform.closeSocket(fd)
-                throw timedOut
+                if ContinuousClock.now >= deadline { throw timedOut }
+                lastProblem = "no answer within \(share.secondsText)"
+                continue
             }
             let code = Platform.connectionError(fd)
             if code == 0 {
@@ -71,6 +81,8 @@ final class Connection {
             throw HTTPError(.unreachable, refused ? "\(target): connection refused (is the server running?)" : "\(target): cannot connect: \(lastProblem)")
         }
         self.fd = fd
+        scratch = .allocate(byteCount: 16 * 1024, alignment: 16)
+        plain = .allocate(byteCount: 16 * 1024, alignment: 16)
         if let trust { try startTLS(host: host, trust: trust) }
     }
 
@@ -128,11 +140,13 @@ final class Connection {
             if n > 0 { return Int(n) }
             switch SSL_get_error(tls.ssl, n) {
             case SSL_ERROR_ZERO_RETURN:
+                closedCleanly = true
                 return 0
             case SSL_ERROR_WANT_READ:
                 try flushTLS()
                 // A peer that closes without TLS's close_notify ends the stream here; the HTTP
-                // framing (Content-Length, the last chunk) then judges whether the body is whole.
+                // framing (Content-Length, the last chunk, else ``closedCleanly``) then judges
+                // whether the body is whole.
                 guard try fillTLS() else { return 0 }
             case SSL_ERROR_WANT_WRITE:
                 try flushTLS()
@@ -147,18 +161,22 @@ final class Connection {
 
     private func startTLS(host: String, trust: TrustSettings) throws(HTTPError) {
         let context = try trust.context(target: target)
-        guard let ssl = SSL_new(context), let incoming = BIO_new(BIO_s_mem()), let outgoing = BIO_new(BIO_s_mem()) else {
+        let (ssl, incoming, outgoing) = (SSL_new(context), BIO_new(BIO_s_mem()), BIO_new(BIO_s_mem()))
+        guard let ssl, let incoming, let outgoing else {
+            SSL_free(ssl)
+            BIO_free(incoming)
+            BIO_free(outgoing)
             throw HTTPError(.unreachable, "\(target): cannot start TLS (out of memory)")
         }
         SSL_set_bio(ssl, incoming, outgoing)
         tls = TLSState(ssl: ssl, incoming: incoming, outgoing: outgoing)
         SSL_set_connect_state(ssl)
         // The certificate must name the host: a DNS name (also sent as SNI) or an IP address.
-        if Platform.isNumericAddress(host) {
-            X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host)
-        } else {
-            _ = modelctl_ssl_set_server_name(ssl, host)
-            SSL_set1_host(ssl, host)
+        let named = Platform.isNumericAddress(host) ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host)
+            : (modelctl_ssl_set_server_name(ssl, host), SSL_set1_host(ssl, host)).1
+        guard named == 1 else {
+            ERR_clear_error()
+            throw HTTPError(.unreachable, "\(target): cannot set up the TLS check of the host name '\(host)'")
         }
         while true {
             ERR_clear_error()
@@ -224,7 +242,7 @@ final class Connection {
     private func sendRaw(_ bytes: UnsafeRawBufferPointer) throws(HTTPError) {
         var offset = 0
         while offset < bytes.count {
-            guard Platform.wait(fd, writable: true, milliseconds: Self.milliseconds(until: deadline)) else { throw timedOut }
+            guard Platform.wait(fd, writable: true, until: deadline) else { throw timedOut }
             guard let sent = Platform.send(fd, UnsafeRawBufferPointer(rebasing: bytes[offset...])) else { throw closedEarly() }
             offset += sent
         }
@@ -232,9 +250,8 @@ final class Connection {
 
     private func receiveRaw(_ buffer: UnsafeMutableRawBufferPointer) throws(HTTPError) -> Int {
         while true {
-            guard Platform.wait(fd, writable: false, milliseconds: Self.milliseconds(until: deadline)) else {
-                throw timedOut
-            }
+            // Past the deadline nothing more is read, even from a server that never pauses.
+            guard ContinuousClock.now < deadline, Platform.wait(fd, writable: false, until: deadline) else { throw timedOut }
             guard let n = Platform.receive(fd, buffer) else { throw closedEarly() }
             if n < 0 { continue }
             if n == 0 { ended = true }
@@ -246,10 +263,6 @@ final class Connection {
         HTTPError(.unreachable, "\(target): the server closed the connection without answering")
     }
 
-    static func milliseconds(until deadline: ContinuousClock.Instant) -> Int {
-        let left = ContinuousClock.now.duration(to: deadline)
-        return left <= .zero ? 0 : Int((left.inSeconds * 1000).rounded(.up))
-    }
 }
 
 /// How TLS certificates are checked: against the system's trust store (OpenSSL's default

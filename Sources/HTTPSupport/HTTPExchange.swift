@@ -46,7 +46,7 @@ struct HTTPExchange {
 
     /// The request's bytes: the head (headers with CR or LF in them are dropped) and the body.
     func request(host: String, port: Int, defaultPort: Int) -> [UInt8] {
-        let components = URLComponents(url: url, resolvingAgainstBaseURL: false)
+        let components = URLComponents(url: url.absoluteURL, resolvingAgainstBaseURL: false)
         let path = (components?.percentEncodedPath).flatMap { $0.isEmpty ? nil : $0 } ?? "/"
         let query = components?.percentEncodedQuery.map { "?" + $0 } ?? ""
         let authority = (host.contains(":") ? "[\(host)]" : host) + (port == defaultPort ? "" : ":\(port)")
@@ -120,6 +120,11 @@ struct HTTPExchange {
                         }
                     }
                     if chunked { contentLength = nil }
+                    // These answers have no body, whatever their headers say (RFC 9110, 6.4.1).
+                    if method == "HEAD" || status == 204 || status == 304 {
+                        contentLength = 0
+                        chunked = false
+                    }
                     if let length = contentLength, length > maxBodyBytes {
                         throw HTTPError(.tooLarge, "\(target): the answer's body (\(length) bytes) is larger than the limit of \(maxBodyBytes) bytes; nothing of it was read")
                     }
@@ -146,6 +151,10 @@ struct HTTPExchange {
                 throw HTTPError(.malformed, "\(target): the connection closed after \(payload.count) of \(length) body bytes")
             }
             payload = Array(payload.prefix(length))
+        } else if !chunked, connection.isTLS, !connection.closedCleanly {
+            // A body that runs to the end of the connection is whole only if TLS said so: a
+            // bare TCP close could be anyone on the path cutting it short.
+            throw HTTPError(.malformed, "\(target): the connection closed without TLS's close_notify and the answer gave no length; the body may be cut short")
         } else if chunked {
             guard let decoded = Self.dechunk(payload) else {
                 throw HTTPError(.malformed, "\(target): the answer's chunked body is malformed or cut short")

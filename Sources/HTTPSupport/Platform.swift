@@ -94,11 +94,14 @@ enum Platform {
         var text: String { Platform.errorText(code) }
     }
 
-    /// Waits up to `milliseconds` for `fd` to be writable (or readable); `false` on timeout.
-    static func wait(_ fd: Int32, writable: Bool, milliseconds: Int) -> Bool {
+    /// Waits until `deadline` for `fd` to be writable (or readable); `false` on timeout. A
+    /// signal does not restart the wait from the start: the time left is worked out again.
+    static func wait(_ fd: Int32, writable: Bool, until deadline: ContinuousClock.Instant) -> Bool {
         var descriptor = pollfd(fd: fd, events: Int16(writable ? POLLOUT : POLLIN), revents: 0)
         while true {
-            let ready = poll(&descriptor, 1, Int32(clamping: max(0, milliseconds)))
+            let left = ContinuousClock.now.duration(to: deadline)
+            let milliseconds = left <= .zero ? 0 : Int(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1)
+            let ready = poll(&descriptor, 1, Int32(clamping: milliseconds))
             if ready < 0 && errno == EINTR { continue }
             return ready > 0
         }

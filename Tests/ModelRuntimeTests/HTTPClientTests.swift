@@ -199,6 +199,25 @@ struct HTTPClientTests {
         for task in waiting { _ = await task.value }
     }
 
+    @Test func answersWithoutABodyEndAtTheirHeadersWhateverTheirLength() async throws {
+        // A 204 or 304, or any answer to HEAD, has no body: a Content-Length on it counts for
+        // nothing, and a server that keeps the connection open must not run into the deadline.
+        let server = try RawLoopbackServer(ipv6: false) { connection in
+            let head = connection.readHead()
+            let status = head.hasPrefix("GET /not-modified ") ? "304 Not Modified" : head.hasPrefix("HEAD ") ? "200 OK" : "204 No Content"
+            guard connection.write("HTTP/1.1 \(status)\r\nContent-Length: 10\r\n\r\n") else { return }
+            usleep(3_000_000)
+        }
+        defer { server.stop() }
+        let clock = ContinuousClock()
+        for (method, path, status) in [("GET", "/empty", 204), ("GET", "/not-modified", 304), ("HEAD", "/model", 200)] {
+            let start = clock.now
+            let answer = try await client.send(method: method, url: server.url(path), timeout: .seconds(2))
+            #expect(answer.status == status && answer.body.isEmpty, "\(method) \(path)")
+            #expect(clock.now - start < .seconds(1), "\(method) \(path) took \(clock.now - start)")
+        }
+    }
+
     @Test func durationsConvertOnce() {
         #expect(Duration.milliseconds(1500).inSeconds == 1.5)
         #expect(Duration.milliseconds(500).secondsText == "0.5 s")
