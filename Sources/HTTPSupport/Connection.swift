@@ -33,17 +33,24 @@ final class Connection {
         var outgoing: OpaquePointer
     }
 
-    /// The whole TCP connection: every address of `host` in turn until one answers.
+    /// The whole TCP connection: every address of `host` (or of the proxy) in turn until one
+    /// answers; through a proxy, a TLS connection first asks it for a `CONNECT` tunnel.
     ///
-    /// - Parameter trust: the TLS settings, or `nil` for plain HTTP.
-    init(host: String, port: Int, trust: TrustSettings?, target: String, deadline: ContinuousClock.Instant, timedOut: HTTPError) throws(HTTPError) {
+    /// - Parameters:
+    ///   - trust: the TLS settings, or `nil` for plain HTTP.
+    ///   - proxy: the proxy to connect to instead of `host`, or `nil`.
+    init(host: String, port: Int, trust: TrustSettings?, proxy: Proxy? = nil, target: String, deadline: ContinuousClock.Instant,
+         timedOut: HTTPError) throws(HTTPError) {
         self.target = target
         self.deadline = deadline
         self.timedOut = timedOut
+        // Messages about connecting name the proxy when there is one.
+        let (peer, peerPort) = proxy.map { ($0.host, $0.port) } ?? (host, port)
+        let through = proxy.map { " (the proxy \($0.display))" } ?? ""  // for a name that does not resolve
         let addresses: [Platform.Address]
-        switch Platform.resolve(host, port: port) {
+        switch Platform.resolve(peer, port: peerPort) {
         case .success(let found): addresses = found
-        case .failure(let reason): throw HTTPError(.unreachable, "\(target): cannot resolve the host name '\(host)': \(reason.text)")
+        case .failure(let reason): throw HTTPError(.unreachable, "\(target): cannot resolve the host name '\(peer)'\(through): \(reason.text)")
         }
         var refused = false
         var lastProblem = "no address answered"
@@ -78,12 +85,19 @@ final class Connection {
             lastProblem = error.text
         }
         guard let fd = connected else {
+            if let proxy {
+                throw HTTPError(.unreachable, refused ? "\(target): the proxy \(proxy.display) refused the connection (is it running? see http_proxy, https_proxy)"
+                    : "\(target): cannot connect to the proxy \(proxy.display): \(lastProblem)")
+            }
             throw HTTPError(.unreachable, refused ? "\(target): connection refused (is the server running?)" : "\(target): cannot connect: \(lastProblem)")
         }
         self.fd = fd
         scratch = .allocate(byteCount: 16 * 1024, alignment: 16)
         plain = .allocate(byteCount: 16 * 1024, alignment: 16)
-        if let trust { try startTLS(host: host, trust: trust) }
+        if let trust {
+            if let proxy { try openTunnel(to: host, port: port, through: proxy) }
+            try startTLS(host: host, trust: trust)
+        }
     }
 
     deinit {
@@ -154,6 +168,40 @@ final class Connection {
                 if ended { return 0 }
                 throw tlsFailure("reading the answer")
             }
+        }
+    }
+
+    // MARK: - A tunnel through a proxy
+
+    /// Asks `proxy` for a tunnel to `host:port` (`CONNECT`) and reads its answer: any 2xx opens it.
+    private func openTunnel(to host: String, port: Int, through proxy: Proxy) throws(HTTPError) {
+        let authority = (host.contains(":") ? "[\(host)]" : host) + ":\(port)"
+        var head = "CONNECT \(authority) HTTP/1.1\r\nHost: \(authority)\r\n"
+        if let authorization = proxy.authorization { head += "Proxy-Authorization: \(authorization)\r\n" }
+        head += "\r\n"
+        try write(Array(head.utf8))  // plain: TLS starts once the tunnel is open
+        var answer: [UInt8] = []
+        while HTTPExchange.find([13, 10, 13, 10], in: answer) == nil {
+            guard answer.count < HTTPExchange.maximumHeaderBytes else {
+                throw HTTPError(.malformed, "\(target): the proxy \(proxy.display) answered CONNECT with headers over \(HTTPExchange.maximumHeaderBytes) bytes")
+            }
+            let n = try receiveRaw(scratch)
+            guard n > 0 else { throw HTTPError(.unreachable, "\(target): the proxy \(proxy.display) closed the connection instead of opening a tunnel") }
+            answer.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
+        }
+        let end = HTTPExchange.find([13, 10, 13, 10], in: answer)! + 4
+        let statusLine = String(decoding: answer.prefix { $0 != 13 }, as: UTF8.self)
+        let fields = statusLine.split(separator: " ", maxSplits: 2)
+        guard fields.count >= 2, fields[0].hasPrefix("HTTP/1."), let status = Int(fields[1]) else {
+            throw HTTPError(.malformed, "\(target): the proxy \(proxy.display) answered CONNECT with something that is not HTTP")
+        }
+        guard (200...299).contains(status) else {
+            throw HTTPError(.unreachable, "\(target): the proxy \(proxy.display) refused the tunnel: \(HTTPClient.excerpt(statusLine, limit: 120))"
+                + (status == 407 ? " (put the credentials in the proxy URL: http://user:password@host:port)" : ""))
+        }
+        // The server speaks only after the client's first TLS message: nothing may follow the head.
+        guard answer.count == end else {
+            throw HTTPError(.malformed, "\(target): the proxy \(proxy.display) sent bytes after opening the tunnel")
         }
     }
 

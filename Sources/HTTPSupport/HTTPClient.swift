@@ -17,14 +17,24 @@ import Synchronization
 ///   when a redirect leaves the origin (scheme, host, port) of the request.
 /// - `https` checks the server's certificate against the system's trust store (OpenSSL's
 ///   default locations; `SSL_CERT_FILE` or `SSL_CERT_DIR` name others) and the URL's host name
-///   or IP address. HTTP proxies are not used.
+///   or IP address.
+/// - Requests go through the proxies of ``ProxySettings`` (plain HTTP forwarded, https through
+///   a `CONNECT` tunnel), except to loopback and `no_proxy` hosts.
 ///
 /// ```swift
 /// let response = try await HTTPClient.shared.get(url, timeout: .seconds(3))
 /// ```
 public final class HTTPClient: Sendable {
-    /// The process-wide client.
-    public static let shared = HTTPClient()
+    /// The process-wide client: no proxies and the system's trust store until the program
+    /// installs its own with ``useShared(_:)`` (the command line does, with the proxies the
+    /// environment names).
+    public static var shared: HTTPClient { sharedClient.withLock { $0 } }
+    private static let sharedClient = Mutex(HTTPClient())
+
+    /// Makes `client` the process-wide ``shared`` client.
+    public static func useShared(_ client: HTTPClient) {
+        sharedClient.withLock { $0 = client }
+    }
 
     /// The default body limit, 4 MiB: room for any JSON document modelctl reads.
     public static let defaultMaxBodyBytes = 4 << 20
@@ -34,11 +44,13 @@ public final class HTTPClient: Sendable {
     public static let maximumRedirects = 5
 
     private let trust: TrustSettings
+    private let proxies: ProxySettings
 
     /// A client that trusts the system's certificate authorities, or only those in `caFile`
-    /// (a PEM file) when it is given.
-    public init(caFile: String? = nil) {
+    /// (a PEM file) when it is given, and goes through `proxies`.
+    public init(caFile: String? = nil, proxies: ProxySettings = ProxySettings()) {
         trust = TrustSettings(caFile: caFile)
+        self.proxies = proxies
     }
 
     /// Sends one request and reads the whole answer, whatever its status.
@@ -62,7 +74,8 @@ public final class HTTPClient: Sendable {
         let timedOut = HTTPError(.timeout, "\(target): no answer within \(timeout.secondsText) (timed out)")
         let exchange = HTTPExchange(
             method: method, url: url, headers: headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, body: body,
-            target: target, deadline: .now + timeout, timedOut: timedOut, maxBodyBytes: max(0, maxBodyBytes), trust: trust)
+            target: target, deadline: .now + timeout, timedOut: timedOut, maxBodyBytes: max(0, maxBodyBytes), trust: trust,
+            proxies: proxies)
         // The exchange blocks in poll and the resolver, so it runs on a thread of its own: not on
         // the concurrency pool, nor on Dispatch's global queue, which runs only as many blocks at
         // once as there are processors (two slow servers would hold up a third, fast one). The

@@ -15,6 +15,7 @@ struct HTTPExchange {
     var timedOut: HTTPError
     var maxBodyBytes: Int
     var trust: TrustSettings
+    var proxies: ProxySettings
 
     /// A finished exchange: the status, the body and where a redirect points.
     struct Answer {
@@ -38,23 +39,28 @@ struct HTTPExchange {
         let defaultPort = scheme == "https" ? 443 : 80
         let port = url.port ?? defaultPort
         guard (1...65535).contains(port) else { throw HTTPError(.invalidURL, "\(target): port \(port) is out of range") }
-        let connection = try Connection(host: host, port: port, trust: scheme == "https" ? trust : nil, target: target,
+        let proxy = try proxies.proxy(for: url)
+        let connection = try Connection(host: host, port: port, trust: scheme == "https" ? trust : nil, proxy: proxy, target: target,
                                         deadline: deadline, timedOut: timedOut)
-        try connection.write(request(host: host, port: port, defaultPort: defaultPort))
+        // Plain HTTP through a proxy names the whole URL; https went through a tunnel and does not.
+        let forwarded = scheme == "http" ? proxy : nil
+        try connection.write(request(host: host, port: port, defaultPort: defaultPort, proxy: forwarded))
         return try readAnswer(connection)
     }
 
     /// The request's bytes: the head (headers with CR or LF in them are dropped) and the body.
-    func request(host: String, port: Int, defaultPort: Int) -> [UInt8] {
+    func request(host: String, port: Int, defaultPort: Int, proxy: Proxy? = nil) -> [UInt8] {
         let components = URLComponents(url: url.absoluteURL, resolvingAgainstBaseURL: false)
         let path = (components?.percentEncodedPath).flatMap { $0.isEmpty ? nil : $0 } ?? "/"
         let query = components?.percentEncodedQuery.map { "?" + $0 } ?? ""
         let authority = (host.contains(":") ? "[\(host)]" : host) + (port == defaultPort ? "" : ":\(port)")
-        var head = "\(method) \(path)\(query) HTTP/1.1\r\nHost: \(authority)\r\nConnection: close\r\nAccept-Encoding: identity\r\n"
+        let requestTarget = (proxy == nil ? "" : "http://\(authority)") + path + query
+        var head = "\(method) \(requestTarget) HTTP/1.1\r\nHost: \(authority)\r\nConnection: close\r\nAccept-Encoding: identity\r\n"
+        if let authorization = proxy?.authorization { head += "Proxy-Authorization: \(authorization)\r\n" }
         var named = Set<String>()
         for (name, value) in headers {
             let lower = name.lowercased()
-            guard !["host", "connection", "accept-encoding", "content-length", "transfer-encoding"].contains(lower),
+            guard !["host", "connection", "accept-encoding", "content-length", "transfer-encoding", "proxy-authorization"].contains(lower),
                   !(name + value).contains(where: { $0 == "\r" || $0 == "\n" }), !name.isEmpty else { continue }
             named.insert(lower)
             head += "\(name): \(value)\r\n"

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HTTPSupport
 import OrderedJSON
 
 /// The `modelctl` command: parses, runs one subcommand, and maps every outcome to the
@@ -33,6 +34,8 @@ struct ModelCtl: AsyncParsableCommand {
             Foundation.exit(64)
         }
         Terminal.style = global.style(environment: Settings.environment)
+        // Requests to backends and the capabilities server go through the proxies the environment names.
+        HTTPClient.useShared(HTTPClient(proxies: ProxySettings(environment: Settings.environment)))
         Settings.globalRegistryDirectory = global.registryDirectory
         Terminal.installInterruptHandler()
         do {

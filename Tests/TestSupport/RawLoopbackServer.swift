@@ -47,6 +47,38 @@ public final class RawLoopbackServer: Sendable {
         /// Writes `text` as UTF-8.
         @discardableResult
         public func write(_ text: String) -> Bool { write(Array(text.utf8)) }
+
+        /// Relays bytes both ways between this connection and `127.0.0.1:port` until either
+        /// side closes (a proxy's `CONNECT` tunnel); `false` when that port cannot be reached.
+        @discardableResult
+        public func relay(toLoopbackPort port: UInt16, before: () -> Void = {}) -> Bool {
+            #if canImport(Darwin)
+            let other = socket(AF_INET, SOCK_STREAM, 0)
+            #else
+            let other = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            #endif
+            guard other >= 0 else { return false }
+            defer { close(other) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = port.bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(other, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard connected == 0 else { return false }
+            before()
+            var descriptors = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: other, events: Int16(POLLIN), revents: 0)]
+            var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+            while poll(&descriptors, 2, 10_000) > 0 {
+                for (from, to) in [(0, 1), (1, 0)] where descriptors[from].revents != 0 {
+                    let n = chunk.withUnsafeMutableBytes { recv(descriptors[from].fd, $0.baseAddress, $0.count, 0) }
+                    if n <= 0 { return true }
+                    guard sendAll(descriptors[to].fd, Array(chunk[0..<n])) else { return true }
+                }
+            }
+            return true
+        }
     }
 
     /// The port the server listens on.

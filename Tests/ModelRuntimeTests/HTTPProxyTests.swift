@@ -1,0 +1,108 @@
+import Foundation
+import HTTPSupport
+import Synchronization
+import TestSupport
+import Testing
+
+/// Requests through HTTP proxies, as curl reads them from the environment: plain HTTP
+/// forwarded to a stand-in proxy on loopback, https through a `CONNECT` tunnel to a real
+/// `openssl s_server`.
+@Suite("HTTP proxies", .serialized)
+struct HTTPProxyTests {
+    @Test func theEnvironmentIsReadAsCurlReadsIt() {
+        let all = ProxySettings(environment: ["HTTP_PROXY": "http://cgi-injected:1", "HTTPS_PROXY": "http://p:3128",
+                                              "no_proxy": " internal.example , .corp.example,", "NO_PROXY": "ignored"])
+        #expect(all.http == nil, "HTTP_PROXY in capitals can come from a CGI request's Proxy header")
+        #expect(all.https == "http://p:3128")
+        #expect(all.noProxy == ["internal.example", ".corp.example"])
+        let fallback = ProxySettings(environment: ["all_proxy": "p:8080", "http_proxy": " "])
+        #expect(fallback.http == "p:8080" && fallback.https == "p:8080")
+        #expect(ProxySettings(environment: [:]) == ProxySettings())
+    }
+
+    @Test func plainHTTPIsForwardedWithTheWholeURLAndTheProxyCredentials() async throws {
+        let proxy = try LoopbackHTTPServer { _ in .json("{\"data\": []}") }
+        defer { proxy.stop() }
+        let client = HTTPClient(proxies: ProxySettings(http: "http://team:s3cret@127.0.0.1:\(proxy.port)"))
+        let url = URL(string: "http://models.example.invalid:8000/v1/models?limit=5")!
+        let answer = try await client.get(url, headers: ["X-API-Key": "k"], timeout: .seconds(5))
+        #expect(answer.bodyText.contains("data"))
+        let request = try #require(proxy.requests.first)
+        #expect(request.target == "http://models.example.invalid:8000/v1/models?limit=5")
+        #expect(request.header("Host") == "models.example.invalid:8000")
+        #expect(request.header("Proxy-Authorization") == "Basic " + Data("team:s3cret".utf8).base64EncodedString())
+        #expect(request.header("X-API-Key") == "k")
+    }
+
+    @Test func noProxyHostsAndLoopbackAreReachedDirectly() async throws {
+        let proxy = try LoopbackHTTPServer { _ in .json("{}") }
+        defer { proxy.stop() }
+        let server = try LoopbackHTTPServer { _ in .json("{\"direct\": true}") }
+        defer { server.stop() }
+        let client = HTTPClient(proxies: ProxySettings(http: "127.0.0.1:\(proxy.port)", noProxy: ["example.invalid"]))
+        // Loopback: never through a proxy.
+        let direct = try await client.get(server.url("/v1/models"), timeout: .seconds(5))
+        #expect(direct.bodyText.contains("direct"))
+        // A no_proxy domain covers its subdomains: tried directly, and the name does not resolve.
+        let error = await #expect(throws: HTTPError(.unreachable)) {
+            try await client.get(URL(string: "http://api.models.example.invalid/v1/models")!, timeout: .seconds(5))
+        }
+        #expect(error?.message.contains("cannot resolve the host name 'api.models.example.invalid'") == true, "\(error?.message ?? "")")
+        #expect(proxy.requests.isEmpty)
+    }
+
+    @Test func httpsGoesThroughATunnelAndTheCertificateIsStillChecked() async throws {
+        let server = try TLSServer(subjectAltNames: "DNS:tls.example.invalid", connections: 1)
+        defer { server.stop() }
+        let asked = Mutex<[String]>([])
+        let serverPort = UInt16(server.port)
+        let tunnel = try RawLoopbackServer(ipv6: false) { connection in
+            let head = connection.readHead()
+            asked.withLock { $0.append(head) }
+            connection.relay(toLoopbackPort: serverPort) {
+                connection.write("HTTP/1.1 200 Connection established\r\n\r\n")
+            }
+        }
+        defer { tunnel.stop() }
+        let client = HTTPClient(caFile: server.certificate, proxies: ProxySettings(https: "http://u:p@127.0.0.1:\(tunnel.port)"))
+        let answer = try await client.get(URL(string: "https://tls.example.invalid:\(server.port)/")!, timeout: .seconds(10))
+        #expect(answer.bodyText.contains("s_server"))
+        let head = try #require(asked.withLock { $0.first })
+        #expect(head.hasPrefix("CONNECT tls.example.invalid:\(server.port) HTTP/1.1\r\n"), "\(head)")
+        #expect(head.contains("Proxy-Authorization: Basic " + Data("u:p".utf8).base64EncodedString()))
+    }
+
+    @Test func aProxyThatRefusesTheTunnelIsNamed() async throws {
+        let tunnel = try RawLoopbackServer(ipv6: false) { connection in
+            connection.readHead()
+            connection.write("HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
+        }
+        defer { tunnel.stop() }
+        let client = HTTPClient(proxies: ProxySettings(https: "127.0.0.1:\(tunnel.port)"))
+        let error = await #expect(throws: HTTPError(.unreachable)) {
+            try await client.get(URL(string: "https://capabilities.example.invalid/api/v1/get_server_capabilities")!, timeout: .seconds(5))
+        }
+        let message = error?.message ?? ""
+        #expect(message.hasPrefix("https://capabilities.example.invalid/api/v1/get_server_capabilities: the proxy 127.0.0.1:\(tunnel.port) refused the tunnel: HTTP/1.1 407"), "\(message)")
+        #expect(message.contains("http://user:password@host:port"))
+    }
+
+    @Test func aProxyOfAnotherKindIsRefusedByName() async throws {
+        let client = HTTPClient(proxies: ProxySettings(https: "socks5://user:pw@10.0.0.1:1080"))
+        let error = await #expect(throws: HTTPError(.invalidURL)) {
+            try await client.get(URL(string: "https://capabilities.example.invalid/")!, timeout: .seconds(5))
+        }
+        #expect(error?.message.contains("socks5") == true, "\(error?.message ?? "")")
+        #expect(error?.message.contains("pw") == false, "the proxy's password was printed")
+    }
+
+    @Test func anUnreachableProxyIsNamed() async throws {
+        let down = try RefusingLoopbackPort()
+        defer { down.close() }
+        let client = HTTPClient(proxies: ProxySettings(http: "127.0.0.1:\(down.port)"))
+        let error = await #expect(throws: HTTPError(.unreachable)) {
+            try await client.get(URL(string: "http://gpu-box.example.invalid:24001/v1/models")!, timeout: .seconds(5))
+        }
+        #expect(error?.message.contains("the proxy 127.0.0.1:\(down.port) refused the connection") == true, "\(error?.message ?? "")")
+    }
+}
