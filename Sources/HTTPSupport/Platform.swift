@@ -54,10 +54,15 @@ enum Platform {
     }
 
     /// Whether `host` is a numeric IPv4 or IPv6 address.
-    static func isNumericAddress(_ host: String) -> Bool {
+    static func isNumericAddress(_ host: String) -> Bool { addressBytes(host) != nil }
+
+    /// The bytes of a numeric address: 4 for IPv4, 16 for IPv6; `nil` for a name.
+    static func addressBytes(_ host: String) -> [UInt8]? {
         var v4 = in_addr()
+        if inet_pton(AF_INET, host, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
         var v6 = in6_addr()
-        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
+        if inet_pton(AF_INET6, host, &v6) == 1 { return withUnsafeBytes(of: &v6) { Array($0) } }
+        return nil
     }
 
     /// A non-blocking TCP socket with a connection to `address` under way, or the `errno` of

@@ -7,10 +7,12 @@ public import Foundation
 ///   through a `CONNECT` tunnel (TLS stays end to end); `all_proxy` or `ALL_PROXY` for both.
 /// - A proxy is `http://[user:password@]host[:port]` (port 1080 when none is given, as curl);
 ///   `host:port` alone means `http://host:port`. The credentials go as `Proxy-Authorization`.
-/// - `no_proxy` or `NO_PROXY`: a comma-separated list of hosts reached directly. An entry
-///   matches the host itself and its subdomains (`example.com` and `.example.com` both match
-///   `api.example.com`); `*` turns proxies off. Loopback hosts (`localhost`, `127.0.0.0/8`,
-///   `::1`) are always reached directly: no proxy can reach them.
+/// - `no_proxy` or `NO_PROXY`: hosts reached directly, separated by commas or spaces. A name
+///   matches itself and its subdomains (`example.com` and `.example.com` both match
+///   `api.example.com`; a trailing dot does not count); an IP address matches itself, and a
+///   CIDR block (`10.0.0.0/8`, `fd00::/8`) the addresses in it; `*` turns proxies off.
+///   Loopback hosts (`localhost`, `127.0.0.0/8`, `::1`) are always reached directly: no proxy
+///   can reach them.
 public struct ProxySettings: Sendable, Hashable {
     /// The proxy for `http://` URLs.
     public var http: String?
@@ -33,8 +35,7 @@ public struct ProxySettings: Sendable, Hashable {
         }
         let all = value("all_proxy", "ALL_PROXY")
         self.init(http: value("http_proxy") ?? all, https: value("https_proxy", "HTTPS_PROXY") ?? all,
-                  noProxy: (value("no_proxy", "NO_PROXY") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                      .filter { !$0.isEmpty })
+                  noProxy: (value("no_proxy", "NO_PROXY") ?? "").split { $0 == "," || $0.isWhitespace }.map(String.init))
     }
 
     /// The proxy `url` goes through, or `nil` for a direct connection.
@@ -46,9 +47,11 @@ public struct ProxySettings: Sendable, Hashable {
               let host = url.host?.lowercased(), !bypasses(host) else { return nil }
         let text = setting.contains("://") ? setting : "http://" + setting
         guard let proxy = URL(string: text), proxy.scheme?.lowercased() == "http", let proxyHost = proxy.host, !proxyHost.isEmpty else {
-            let variable = scheme == "https" ? "https_proxy" : "http_proxy"
-            throw HTTPError(.invalidURL, "\(url.redactedText): the proxy \(variable)='\(URL(string: text)?.redactedText ?? "?")' is not an "
-                + "http://host:port proxy (other kinds, such as socks5, are not supported); fix it or add the host to no_proxy")
+            // Only the kind is named: a proxy value can hold a password, written in ways a URL parser misreads.
+            let kind = text.split(separator: ":", maxSplits: 1).first.map { "a \($0)://" } ?? "an unreadable"
+            let variables = scheme == "https" ? "https_proxy, HTTPS_PROXY or all_proxy" : "http_proxy or all_proxy"
+            throw HTTPError(.invalidURL, "\(url.redactedText): the proxy for \(scheme ?? "") URLs (\(variables)) is \(kind) proxy; only "
+                + "http://host:port proxies are supported (socks and others are not): fix it, or add the host to no_proxy")
         }
         var authorization: String?
         if let user = proxy.user(percentEncoded: false) {
@@ -61,17 +64,51 @@ public struct ProxySettings: Sendable, Hashable {
 
     /// Whether `host` (lowercased) is reached directly.
     func bypasses(_ host: String) -> Bool {
-        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-        if bare == "localhost" || bare.hasSuffix(".localhost") || bare == "::1" || bare.hasPrefix("127.") { return true }
+        var bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        while bare.hasSuffix(".") { bare.removeLast() }
+        let address = Platform.addressBytes(bare)
+        if let address {
+            if address.count == 4 && address[0] == 127 { return true }
+            if address == Self.ipv6Loopback || (address.count == 16 && address.prefix(12).elementsEqual(Self.ipv4MappedPrefix) && address[12] == 127) {
+                return true
+            }
+        } else if bare == "localhost" || bare.hasSuffix(".localhost") {
+            return true
+        }
         for entry in noProxy {
             var pattern = entry.lowercased()
             if pattern == "*" { return true }
-            if pattern.hasPrefix("*.") { pattern.removeFirst(2) } else if pattern.hasPrefix(".") { pattern.removeFirst() }
+            while pattern.hasSuffix(".") { pattern.removeLast() }
             if pattern.hasPrefix("[") && pattern.hasSuffix("]") { pattern = String(pattern.dropFirst().dropLast()) }
+            if let slash = pattern.firstIndex(of: "/") {
+                // A CIDR block matches numeric hosts of its family whose leading bits agree.
+                guard let address, let network = Platform.addressBytes(String(pattern[..<slash])), network.count == address.count,
+                      let bits = Int(pattern[pattern.index(after: slash)...]), (0...network.count * 8).contains(bits) else { continue }
+                if Self.leadingBitsAgree(address, network, bits) { return true }
+                continue
+            }
+            if let address {
+                if Platform.addressBytes(pattern) == address { return true }
+                continue
+            }
+            if pattern.hasPrefix("*.") { pattern.removeFirst(2) } else if pattern.hasPrefix(".") { pattern.removeFirst() }
             guard !pattern.isEmpty else { continue }
             if bare == pattern || bare.hasSuffix("." + pattern) { return true }
         }
         return false
+    }
+
+    private static let ipv6Loopback: [UInt8] = Array(repeating: 0, count: 15) + [1]
+    private static let ipv4MappedPrefix: [UInt8] = Array(repeating: 0, count: 10) + [0xFF, 0xFF]
+
+    /// Whether the first `bits` bits of `a` and `b` (of equal length) are the same.
+    static func leadingBitsAgree(_ a: [UInt8], _ b: [UInt8], _ bits: Int) -> Bool {
+        let whole = bits / 8
+        guard a.prefix(whole).elementsEqual(b.prefix(whole)) else { return false }
+        let rest = bits % 8
+        guard rest > 0 else { return true }
+        let mask = UInt8(truncatingIfNeeded: 0xFF << (8 - rest))
+        return a[whole] & mask == b[whole] & mask
     }
 }
 

@@ -51,6 +51,31 @@ struct HTTPProxyTests {
         #expect(proxy.requests.isEmpty)
     }
 
+    @Test func noProxyMatchesAsCurlDoes() async throws {
+        let proxy = try LoopbackHTTPServer { _ in .json("{\"via\": \"proxy\"}") }
+        defer { proxy.stop() }
+        let settings = ProxySettings(environment: ["http_proxy": "127.0.0.1:\(proxy.port)",
+                                                   "no_proxy": "10.0.0.0/8 fd00::/8, corp.example., 192.168.1.7"])
+        #expect(settings.noProxy == ["10.0.0.0/8", "fd00::/8", "corp.example.", "192.168.1.7"])
+        let client = HTTPClient(proxies: settings)
+        func viaProxy(_ url: String) async -> Bool {
+            let before = proxy.requests.count
+            _ = try? await client.send(url: URL(string: url)!, timeout: .milliseconds(300))
+            return proxy.requests.count > before
+        }
+        // Reached directly: inside a CIDR block, a listed address, a listed domain (trailing dots aside).
+        #expect(await !viaProxy("http://10.1.2.3:8000/v1/models"))
+        #expect(await !viaProxy("http://[fd00::5]:8000/v1/models"))
+        #expect(await !viaProxy("http://192.168.1.7/v1/models"))
+        #expect(await !viaProxy("http://api.corp.example./v1/models"))
+        // Through the proxy: outside the block, a name that merely starts with "127.", an
+        // address whose text ends like a listed one, a domain that only ends in the same letters.
+        #expect(await viaProxy("http://11.1.2.3:8000/v1/models"))
+        #expect(await viaProxy("http://127.build.example.invalid/v1/models"))
+        #expect(await viaProxy("http://10.192.168.1.7.example.invalid/v1/models"))
+        #expect(await viaProxy("http://notcorp.example/v1/models"))
+    }
+
     @Test func httpsGoesThroughATunnelAndTheCertificateIsStillChecked() async throws {
         let server = try TLSServer(subjectAltNames: "DNS:tls.example.invalid", connections: 1)
         defer { server.stop() }
@@ -92,8 +117,9 @@ struct HTTPProxyTests {
         let error = await #expect(throws: HTTPError(.invalidURL)) {
             try await client.get(URL(string: "https://capabilities.example.invalid/")!, timeout: .seconds(5))
         }
-        #expect(error?.message.contains("socks5") == true, "\(error?.message ?? "")")
+        #expect(error?.message.contains("is a socks5:// proxy") == true, "\(error?.message ?? "")")
         #expect(error?.message.contains("pw") == false, "the proxy's password was printed")
+        #expect(error?.message.contains("10.0.0.1") == false)
     }
 
     @Test func anUnreachableProxyIsNamed() async throws {
