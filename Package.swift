@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "ArtifactHashingTests", dependencies: ["ArtifactHashing", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ModelRegistryTests", dependencies: ["ModelRegistry", "OrderedJSON", "FileSupport", "ArtifactHashing", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "VersionLockTests", dependencies: ["VersionLock", "ModelRegistry", "OrderedJSON", "FileSupport", "ArtifactHashing", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "ModelCatalogTests", dependencies: ["ModelCatalog", "OrderedJSON", "FileSupport", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ModelCatalogTests", dependencies: ["ModelCatalog", "HTTPSupport", "OrderedJSON", "FileSupport", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "HTTPSupport", "OrderedJSON", "FileSupport", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ModelStoresTests", dependencies: ["ModelStores", "ArtifactHashing", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ModelSigningTests", dependencies: ["ModelSigning", "ArtifactHashing", "TestSupport"], swiftSettings: strict),

@@ -66,15 +66,8 @@ public struct ProxySettings: Sendable, Hashable {
     func bypasses(_ host: String) -> Bool {
         var bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
         while bare.hasSuffix(".") { bare.removeLast() }
+        if Loopback.contains(bare) { return true }
         let address = Platform.addressBytes(bare)
-        if let address {
-            if address.count == 4 && address[0] == 127 { return true }
-            if address == Self.ipv6Loopback || (address.count == 16 && address.prefix(12).elementsEqual(Self.ipv4MappedPrefix) && address[12] == 127) {
-                return true
-            }
-        } else if bare == "localhost" || bare.hasSuffix(".localhost") {
-            return true
-        }
         for entry in noProxy {
             var pattern = entry.lowercased()
             if pattern == "*" { return true }
@@ -97,9 +90,6 @@ public struct ProxySettings: Sendable, Hashable {
         }
         return false
     }
-
-    private static let ipv6Loopback: [UInt8] = Array(repeating: 0, count: 15) + [1]
-    private static let ipv4MappedPrefix: [UInt8] = Array(repeating: 0, count: 10) + [0xFF, 0xFF]
 
     /// Whether the first `bits` bits of `a` and `b` (of equal length) are the same.
     static func leadingBitsAgree(_ a: [UInt8], _ b: [UInt8], _ bits: Int) -> Bool {

@@ -79,9 +79,7 @@ struct CapabilitiesServerSource: CatalogSource {
 
     /// A key goes over https, or over http only to a loopback address.
     static func maySendKey(to url: URL) -> Bool {
-        if url.scheme?.lowercased() == "https" { return true }
-        let host = (url.host ?? "").lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        url.scheme?.lowercased() == "https" || url.hasLoopbackHost
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPSupport
 import ModelCatalog
 import ModelRegistry
 import Testing
@@ -38,6 +39,20 @@ struct TinkerInteropTests {
         #expect(neither.json["trainable"] == false)
         #expect(neither.json["sampleable"] == false)
         #expect(CatalogTable.row(neither)[2...3] == ["no", "no"])
+    }
+
+    @Test func theKeyGoesOverPlainHTTPOnlyToALoopbackAddressNotToANameThatLooksLikeOne() async throws {
+        for (url, sent) in [("http://127.0.0.1:9/", true), ("http://[::1]:9/", true), ("http://localhost:9/", true),
+                            ("http://127.example.invalid/", false), ("http://127.0.0.1.example.invalid/", false),
+                            ("http://10.0.0.1:9/", false), ("https://capabilities.example.invalid/", true)] {
+            let log = WarningLog()
+            _ = await Catalog.load(CatalogConfiguration(serverURL: URL(string: url)!, apiKey: "k-123", timeout: .milliseconds(300), now: fixedNow),
+                                   warnings: log.warnings)
+            #expect((log.count(containing: "the API key is not sent over plain http") == 0) == sent, "\(url): \(log.lines)")
+        }
+        #expect(URL(string: "http://127.example.invalid/")!.hasLoopbackHost == false)
+        #expect(URL(string: "http://[::ffff:127.0.0.2]:80/")!.hasLoopbackHost)
+        #expect(URL(string: "http://localhost./")!.hasLoopbackHost)
     }
 
     @Test func apiKeyGoesToTheCapabilitiesServerOnlyAndIsNeverPrinted() async throws {
