@@ -141,8 +141,9 @@ final class Connection {
     /// Appends what has arrived to `received`, waiting for something when nothing has: the
     /// count appended, 0 at the end of the stream.
     func read(appendingTo received: inout [UInt8]) throws(HTTPError) -> Int {
-        let n = try read(into: tls == nil ? scratch : plain)
-        received.append(contentsOf: UnsafeRawBufferPointer(rebasing: (tls == nil ? scratch : plain)[0..<n]))
+        let buffer = tls == nil ? scratch : plain
+        let n = try read(into: buffer)
+        received.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
         return n
     }
 
@@ -175,7 +176,7 @@ final class Connection {
 
     /// Asks `proxy` for a tunnel to `host:port` (`CONNECT`) and reads its answer: any 2xx opens it.
     private func openTunnel(to host: String, port: Int, through proxy: Proxy) throws(HTTPError) {
-        let authority = (host.contains(":") ? "[\(host)]" : host) + ":\(port)"
+        let authority = HostName.authority(host, port: port)
         var head = "CONNECT \(authority) HTTP/1.1\r\nHost: \(authority)\r\n"
         if let authorization = proxy.authorization { head += "Proxy-Authorization: \(authorization)\r\n" }
         head += "\r\n"

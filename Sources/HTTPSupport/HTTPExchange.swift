@@ -35,7 +35,7 @@ struct HTTPExchange {
         guard let scheme = url.scheme?.lowercased(), let rawHost = url.host, !rawHost.isEmpty else {
             throw HTTPError(.invalidURL, "\(target): not an http or https URL with a host")
         }
-        let host = rawHost.hasPrefix("[") && rawHost.hasSuffix("]") ? String(rawHost.dropFirst().dropLast()) : rawHost
+        let host = HostName.bare(rawHost)
         let defaultPort = scheme == "https" ? 443 : 80
         let port = url.port ?? defaultPort
         guard (1...65535).contains(port) else { throw HTTPError(.invalidURL, "\(target): port \(port) is out of range") }
@@ -53,7 +53,7 @@ struct HTTPExchange {
         let components = URLComponents(url: url.absoluteURL, resolvingAgainstBaseURL: false)
         let path = (components?.percentEncodedPath).flatMap { $0.isEmpty ? nil : $0 } ?? "/"
         let query = components?.percentEncodedQuery.map { "?" + $0 } ?? ""
-        let authority = (host.contains(":") ? "[\(host)]" : host) + (port == defaultPort ? "" : ":\(port)")
+        let authority = HostName.authority(host, port: port == defaultPort ? nil : port)
         let requestTarget = (proxy == nil ? "" : "http://\(authority)") + path + query
         var head = "\(method) \(requestTarget) HTTP/1.1\r\nHost: \(authority)\r\nConnection: close\r\nAccept-Encoding: identity\r\n"
         if let authorization = proxy?.authorization { head += "Proxy-Authorization: \(authorization)\r\n" }
@@ -66,10 +66,9 @@ struct HTTPExchange {
             head += "\(name): \(value)\r\n"
         }
         if !named.contains("user-agent") { head += "User-Agent: modelctl\r\n" }
-        if !named.contains("authorization"), let user = url.user(percentEncoded: false) {
+        if !named.contains("authorization"), let credentials = url.basicCredentials {
             // Credentials written into the URL are sent as the URL says (and never printed).
-            let credentials = user + ":" + (url.password(percentEncoded: false) ?? "")
-            head += "Authorization: Basic \(Data(credentials.utf8).base64EncodedString())\r\n"
+            head += "Authorization: \(credentials)\r\n"
         }
         if let body { head += "Content-Length: \(body.count)\r\n" } else if method != "GET" && method != "HEAD" { head += "Content-Length: 0\r\n" }
         head += "\r\n"

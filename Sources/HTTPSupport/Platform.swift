@@ -6,6 +6,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import FileSupport
 
 enum Platform {
     /// One resolved socket address.
@@ -105,7 +106,7 @@ enum Platform {
         var descriptor = pollfd(fd: fd, events: Int16(writable ? POLLOUT : POLLIN), revents: 0)
         while true {
             let left = ContinuousClock.now.duration(to: deadline)
-            let milliseconds = left <= .zero ? 0 : Int(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1)
+            let milliseconds = left <= .zero ? 0 : Int((left.inSeconds * 1000).rounded(.up))
             let ready = poll(&descriptor, 1, Int32(clamping: milliseconds))
             if ready < 0 && errno == EINTR { continue }
             return ready > 0

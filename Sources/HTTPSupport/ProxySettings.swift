@@ -44,7 +44,7 @@ public struct ProxySettings: Sendable, Hashable {
     func proxy(for url: URL) throws(HTTPError) -> Proxy? {
         let scheme = url.scheme?.lowercased()
         guard let setting = scheme == "https" ? https : scheme == "http" ? http : nil,
-              let host = url.host?.lowercased(), !bypasses(host) else { return nil }
+              let host = url.host, !bypasses(HostName.key(host)) else { return nil }
         let text = setting.contains("://") ? setting : "http://" + setting
         guard let proxy = URL(string: text), proxy.scheme?.lowercased() == "http", let proxyHost = proxy.host, !proxyHost.isEmpty else {
             // Only the kind is named: a proxy value can hold a password, written in ways a URL parser misreads.
@@ -53,26 +53,16 @@ public struct ProxySettings: Sendable, Hashable {
             throw HTTPError(.invalidURL, "\(url.redactedText): the proxy for \(scheme ?? "") URLs (\(variables)) is \(kind) proxy; only "
                 + "http://host:port proxies are supported (socks and others are not): fix it, or add the host to no_proxy")
         }
-        var authorization: String?
-        if let user = proxy.user(percentEncoded: false) {
-            let credentials = user + ":" + (proxy.password(percentEncoded: false) ?? "")
-            authorization = "Basic " + Data(credentials.utf8).base64EncodedString()
-        }
-        let bare = proxyHost.hasPrefix("[") && proxyHost.hasSuffix("]") ? String(proxyHost.dropFirst().dropLast()) : proxyHost
-        return Proxy(host: bare, port: proxy.port ?? 1080, authorization: authorization)
+        return Proxy(host: HostName.bare(proxyHost), port: proxy.port ?? 1080, authorization: proxy.basicCredentials)
     }
 
-    /// Whether `host` (lowercased) is reached directly.
+    /// Whether the host whose ``HostName/key(_:)`` is `host` is reached directly.
     func bypasses(_ host: String) -> Bool {
-        var bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-        while bare.hasSuffix(".") { bare.removeLast() }
-        if Loopback.contains(bare) { return true }
-        let address = Platform.addressBytes(bare)
+        if HostName.isLoopback(host) { return true }
+        let address = Platform.addressBytes(host)
         for entry in noProxy {
-            var pattern = entry.lowercased()
-            if pattern == "*" { return true }
-            while pattern.hasSuffix(".") { pattern.removeLast() }
-            if pattern.hasPrefix("[") && pattern.hasSuffix("]") { pattern = String(pattern.dropFirst().dropLast()) }
+            if entry == "*" { return true }
+            var pattern = HostName.key(entry)
             if let slash = pattern.firstIndex(of: "/") {
                 // A CIDR block matches numeric hosts of its family whose leading bits agree.
                 guard let address, let network = Platform.addressBytes(String(pattern[..<slash])), network.count == address.count,
@@ -86,7 +76,7 @@ public struct ProxySettings: Sendable, Hashable {
             }
             if pattern.hasPrefix("*.") { pattern.removeFirst(2) } else if pattern.hasPrefix(".") { pattern.removeFirst() }
             guard !pattern.isEmpty else { continue }
-            if bare == pattern || bare.hasSuffix("." + pattern) { return true }
+            if host == pattern || host.hasSuffix("." + pattern) { return true }
         }
         return false
     }
@@ -110,5 +100,5 @@ struct Proxy: Sendable, Hashable {
     var authorization: String?
 
     /// `host:port` for messages (credentials never shown).
-    var display: String { (host.contains(":") ? "[\(host)]" : host) + ":\(port)" }
+    var display: String { HostName.authority(host, port: port) }
 }

@@ -23,16 +23,42 @@ extension URL {
     /// Whether the URL's host is this machine's loopback: `localhost` (and `*.localhost`), an
     /// IPv4 address in 127.0.0.0/8, `::1` or `::ffff:127.x.y.z`. Judged as an address, so a
     /// name such as `127.example.com` is not loopback.
-    public var hasLoopbackHost: Bool { host.map(Loopback.contains) ?? false }
+    public var hasLoopbackHost: Bool { host.map { HostName.isLoopback(HostName.key($0)) } ?? false }
+
+    /// `Basic ...` for the user information written in the URL (`http://user:password@host/`),
+    /// or `nil` when it has none.
+    var basicCredentials: String? {
+        guard let user = user(percentEncoded: false) else { return nil }
+        return "Basic " + Data((user + ":" + (password(percentEncoded: false) ?? "")).utf8).base64EncodedString()
+    }
 }
 
-/// The loopback test shared by the proxy bypass and the API key rule.
-enum Loopback {
-    static func contains(_ host: String) -> Bool {
-        var bare = host.lowercased()
-        if bare.hasPrefix("[") && bare.hasSuffix("]") { bare = String(bare.dropFirst().dropLast()) }
-        while bare.hasSuffix(".") { bare.removeLast() }
-        guard let address = Platform.addressBytes(bare) else { return bare == "localhost" || bare.hasSuffix(".localhost") }
+/// How a host is spelled in URLs, request heads and comparisons.
+enum HostName {
+    /// `host` without the brackets of an IPv6 literal (`[::1]` is `::1`).
+    static func bare(_ host: String) -> String {
+        host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+    }
+
+    /// `host` as hosts are compared: lower case, no brackets, no trailing dots.
+    static func key(_ host: String) -> String {
+        func withoutTrailingDots(_ text: String) -> String {
+            var text = text
+            while text.hasSuffix(".") { text.removeLast() }
+            return text
+        }
+        // `[fd00::1].` (as a no_proxy entry may be written) as well as `[::1]`.
+        return withoutTrailingDots(bare(withoutTrailingDots(host.lowercased())))
+    }
+
+    /// `host:port` for a request head, an IPv6 literal in brackets; the port left out when it is `nil`.
+    static func authority(_ host: String, port: Int?) -> String {
+        (host.contains(":") ? "[\(host)]" : host) + (port.map { ":\($0)" } ?? "")
+    }
+
+    /// Whether the host whose ``key(_:)`` is `key` is this machine's loopback (see ``URL/hasLoopbackHost``).
+    static func isLoopback(_ key: String) -> Bool {
+        guard let address = Platform.addressBytes(key) else { return key == "localhost" || key.hasSuffix(".localhost") }
         if address.count == 4 { return address[0] == 127 }
         return address == Array(repeating: 0, count: 15) + [1]
             || (address.prefix(12).elementsEqual(Array(repeating: 0, count: 10) + [0xFF, 0xFF]) && address[12] == 127)
