@@ -34,9 +34,9 @@ let package = Package(
             pkgConfig: "libssl",
             providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
         ),
-        .target(name: "ArtifactHashing", dependencies: ["CLibCrypto", "ErrorSupport"], swiftSettings: strict),
+        .target(name: "ArtifactHashing", dependencies: ["CLibCrypto", "FileSupport", "ErrorSupport"], swiftSettings: strict),
         .target(name: "ErrorSupport", swiftSettings: strict),
-        .target(name: "OrderedJSON", dependencies: ["ErrorSupport"], swiftSettings: strict),
+        .target(name: "OrderedJSON", dependencies: ["ErrorSupport", "FileSupport"], swiftSettings: strict),
         .target(name: "FileSupport", dependencies: ["ErrorSupport"], swiftSettings: strict),
         .target(name: "ModelRegistry", dependencies: ["OrderedJSON", "FileSupport", "ErrorSupport"], swiftSettings: strict),
         .target(name: "VersionLock", dependencies: ["ModelRegistry", "ArtifactHashing", "ModelStores", "OrderedJSON", "FileSupport", "ErrorSupport"], swiftSettings: strict),

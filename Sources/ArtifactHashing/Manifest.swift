@@ -1,3 +1,4 @@
+import FileSupport
 /// The digests of every file under an artifact root, and their aggregate.
 public struct Manifest: Sendable, Hashable {
     /// The root that was hashed, as given.
@@ -29,7 +30,7 @@ public struct Manifest: Sendable, Hashable {
         var aggregate: String?
         var order = files.withUnsafeBufferPointer { all -> [Int32]? in
             let alongside = computingAggregate && all.count >= 4096
-            let helper = alongside ? Platform.startThread { aggregate = Manifest.aggregate(of: all) } : nil
+            let helper = alongside ? OSThread.start { aggregate = Manifest.aggregate(of: all) } : nil
             let order = Manifest.pathOrder(all)
             helper?.join()
             if computingAggregate, helper == nil { aggregate = Manifest.aggregate(of: all) }

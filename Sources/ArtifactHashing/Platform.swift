@@ -280,45 +280,4 @@ enum Platform {
         /// Wakes every waiter.
         func broadcast() { pthread_cond_broadcast(condition) }
     }
-
-    /// A thread started with ``startThread(_:)``.
-    final class Thread {
-        #if canImport(Darwin)
-        fileprivate var handle: pthread_t?
-        #else
-        fileprivate var handle = pthread_t()
-        #endif
-
-        /// Waits for the thread to end.
-        func join() {
-            #if canImport(Darwin)
-            if let handle { pthread_join(handle, nil) }
-            #else
-            pthread_join(handle, nil)
-            #endif
-        }
-    }
-
-    /// Starts `body` on a new thread; `nil` when no thread can be created.
-    static func startThread(_ body: @escaping () -> Void) -> Thread? {
-        final class Box { let body: () -> Void; init(_ body: @escaping () -> Void) { self.body = body } }
-        let thread = Thread()
-        let context = Unmanaged.passRetained(Box(body)).toOpaque()
-        #if canImport(Darwin)
-        let created = pthread_create(&thread.handle, nil, { context in
-            Unmanaged<Box>.fromOpaque(context).takeRetainedValue().body()
-            return nil
-        }, context)
-        #else
-        let created = pthread_create(&thread.handle, nil, { context in
-            Unmanaged<Box>.fromOpaque(context!).takeRetainedValue().body()
-            return nil
-        }, context)
-        #endif
-        guard created == 0 else {
-            Unmanaged<Box>.fromOpaque(context).release()
-            return nil
-        }
-        return thread
-    }
 }

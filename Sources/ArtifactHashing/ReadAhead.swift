@@ -1,4 +1,5 @@
 import Synchronization
+import FileSupport
 
 /// Processors not busy hashing, which a worker with a large file may borrow to read ahead of
 /// itself. Starts at processors minus workers; a worker that runs out of files gives its
@@ -55,7 +56,7 @@ final class ReadAhead {
     private let start: Int64
     private let memory: UnsafeMutableRawBufferPointer
     private let lock = Platform.ConditionLock()
-    private var thread: Platform.Thread?
+    private var thread: OSThread?
 
     // Shared state, guarded by `lock`.
     private var lengths = [Int](repeating: 0, count: ReadAhead.slots)
@@ -74,7 +75,7 @@ final class ReadAhead {
         memory = .allocate(byteCount: ReadAhead.chunkSize * ReadAhead.slots, alignment: 4096)
         // The thread holds the reader until its loop ends; `consume` joins it.
         lock.lock()
-        guard let thread = Platform.startThread({ [self] in readLoop() }) else {
+        guard let thread = OSThread.start({ [self] in readLoop() }) else {
             lock.unlock()
             return nil
         }

@@ -1,4 +1,5 @@
 public import ErrorSupport
+import FileSupport
 /// Reading and writing JSON text with the fidelity registry files need.
 ///
 /// `parse` reports syntax errors with the file, line and column; `serialize` writes the
@@ -19,6 +20,36 @@ public enum JSON {
             var parser = Parser(bytes: buffer, source: source)
             return try parser.parseDocument()
         }
+    }
+
+    /// ``parse(_:source:)`` for a large document whose top level is an array written one
+    /// element per indented block (a registry layer): the array is cut in two at an element
+    /// boundary and the halves are parsed at once. The value and any error are the ones
+    /// ``parse(_:source:)`` gives.
+    ///
+    /// The cut is found from the layout (a `,` ending a line whose next line opens an object
+    /// at the first indent) and proven by the first half's parse, which reads from the start
+    /// of the document: when it does not arrive at the cut between two elements, it simply
+    /// reads on to the end and the second half's work is dropped.
+    public static func parse(_ bytes: [UInt8], source: String, splittingAbove threshold: Int) throws(JSONSyntaxError) -> JSONValue {
+        guard bytes.count >= threshold, let cut = bytes.withUnsafeBufferPointer(Parser.arrayCut) else {
+            return try parse(bytes, source: source)
+        }
+        // The second half on a thread of its own: the caller may itself be one of several
+        // reads running at once, where Dispatch would run a nested split in sequence.
+        @Sendable func half(_ first: Bool) -> Result<Parser.Elements, JSONSyntaxError> {
+            bytes.withUnsafeBufferPointer { buffer in
+                var parser = Parser(bytes: buffer, source: source)
+                return Result { () throws(JSONSyntaxError) -> Parser.Elements in
+                    first ? try parser.parseArrayHead(until: cut) : try parser.parseArrayTail(after: cut)
+                }
+            }
+        }
+        let (headResult, tailResult) = Concurrently.pair({ half(true) }, alongside: { half(false) })
+        // A sequential parse meets the first half's errors first.
+        let head = try headResult.get()
+        guard head.reachedCut else { return .array(head.values) }
+        return .array(head.values + (try tailResult.get()).values)
     }
 
     /// The `member` string of each object of a top-level array, read without building the
@@ -51,6 +82,33 @@ public enum JSON {
         var out: [UInt8] = []
         out.reserveCapacity(4096)
         write(value, indent: 0, into: &out)
+        return out
+    }
+
+    /// ``serializeBytes(_:)`` of a value that stands `indent` levels deep: how it reads as an
+    /// element of an array at level `indent - 1`, so that elements written once can be joined
+    /// into several documents (see ``joinArray(_:)``).
+    public static func serializeBytes(_ value: JSONValue, indent: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(1024)
+        write(value, indent: indent, into: &out)
+        return out
+    }
+
+    /// The text ``serializeBytes(_:)`` writes for a top-level array whose elements' texts,
+    /// written with ``serializeBytes(_:indent:)`` at indent 1, are `elements`.
+    public static func joinArray(_ elements: [[UInt8]]) -> [UInt8] {
+        if elements.isEmpty { return Array("[]".utf8) }
+        var out: [UInt8] = []
+        out.reserveCapacity(elements.reduce(2) { $0 + $1.count + 4 })
+        out.append(UInt8(ascii: "["))
+        for (i, element) in elements.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: [0x0A, 0x20, 0x20])
+            out.append(contentsOf: element)
+        }
+        out.append(0x0A)
+        out.append(UInt8(ascii: "]"))
         return out
     }
 
@@ -150,13 +208,13 @@ public enum JSON {
         out.append(UInt8(ascii: "\""))
         // Most strings (names, paths, digests) are printable ASCII with nothing to escape:
         // their UTF-8 bytes are the output as they are.
-        var text = s
-        let plain = text.withUTF8 { utf8 in
-            for b in utf8 where b < 0x20 || b > 0x7E || b == 0x22 || b == 0x5C { return false }
+        let plain = s.utf8.withContiguousStorageIfAvailable { utf8 in
+            guard ByteScan.plainStringEnd(utf8, from: 0) == utf8.count, !utf8.contains(0x7F) else { return false }
             out.append(contentsOf: utf8)
             return true
         }
-        if plain {
+        if plain ?? s.utf8.allSatisfy({ $0 >= 0x20 && $0 <= 0x7E && $0 != 0x22 && $0 != 0x5C }) {
+            if plain == nil { out.append(contentsOf: s.utf8) }
             out.append(UInt8(ascii: "\""))
             return
         }
@@ -261,7 +319,8 @@ private struct Parser {
     mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
-            case 0x20, 0x0A, 0x0D, 0x09: index += 1
+            case 0x20: index = ByteScan.spacesEnd(bytes, from: index + 1)
+            case 0x0A, 0x0D, 0x09: index += 1
             default: return
             }
         }
@@ -429,6 +488,7 @@ private struct Parser {
         var escaped = false
         var ascii = true
         while true {
+            index = ByteScan.plainStringEnd(bytes, from: index)
             guard index < bytes.count else { throw error("unterminated string", at: start) }
             let b = bytes[index]
             if b == UInt8(ascii: "\"") {
@@ -495,6 +555,91 @@ private struct Parser {
         return s
     }
 
+    // MARK: A top-level array in two halves
+
+    /// The elements one half of a top-level array holds; `reachedCut`: the first half ended
+    /// exactly at the cut (else it read the whole array).
+    struct Elements: Sendable {
+        var values: [JSONValue]
+        var reachedCut = false
+    }
+
+    /// Where a top-level array written with a 2-space indent may be cut: the first `,` past
+    /// the middle that ends a line whose next line opens an object at the first indent.
+    /// A raw newline is never inside a string, so this can only be wrong about the depth,
+    /// which the first half's parse checks.
+    static func arrayCut(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        var i = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
+        guard i < bytes.count, bytes[i] == UInt8(ascii: "[") else { return nil }
+        var j = max(i + 1, bytes.count / 2)
+        while j + 4 < bytes.count {
+            if bytes[j] == UInt8(ascii: ","), bytes[j + 1] == 0x0A, bytes[j + 2] == 0x20, bytes[j + 3] == 0x20, bytes[j + 4] == UInt8(ascii: "{") {
+                return j
+            }
+            j += 1
+        }
+        return nil
+    }
+
+    /// Parses the document (a top-level array) from its start, stopping when an element ends
+    /// exactly at `cut`; otherwise reads it all, as ``parseDocument()`` with ``parseArray()`` would.
+    mutating func parseArrayHead(until cut: Int) throws(JSONSyntaxError) -> Elements {
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "[") else { return Elements(values: [try parseDocument()]) }
+        try enter()
+        index += 1
+        var values: [JSONValue] = []
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+            index += 1
+            try finishDocument()
+            return Elements(values: values)
+        }
+        if try readElements(into: &values, stoppingAt: cut) { return Elements(values: values, reachedCut: true) }
+        depth -= 1
+        try finishDocument()
+        return Elements(values: values)
+    }
+
+    /// Parses the elements after the `,` at `cut` to the array's end and the document's.
+    mutating func parseArrayTail(after cut: Int) throws(JSONSyntaxError) -> Elements {
+        index = cut + 1
+        depth = 1
+        var values: [JSONValue] = []
+        _ = try readElements(into: &values, stoppingAt: -1)
+        try finishDocument()
+        return Elements(values: values)
+    }
+
+    /// Reads a top-level array's elements and separators up to and past its `]` (`false`), or
+    /// until an element ends exactly at `cut` (`true`).
+    mutating func readElements(into values: inout [JSONValue], stoppingAt cut: Int) throws(JSONSyntaxError) -> Bool {
+        while true {
+            skipWhitespace()
+            values.append(try parseValue())
+            skipWhitespace()
+            if index == cut { return true }
+            guard index < bytes.count else { throw error("unexpected end of file (expected ',' or ']')") }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+                continue
+            }
+            if bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                return false
+            }
+            throw error("unexpected \(describeCurrent()) (expected ',' or ']')")
+        }
+    }
+
+    /// Only whitespace may follow the top-level value.
+    mutating func finishDocument() throws(JSONSyntaxError) {
+        skipWhitespace()
+        if index != bytes.count { throw error("unexpected text after the JSON value") }
+    }
+
     // MARK: Scanning without building values
 
     /// See ``JSON/memberStrings(_:member:)``; throws on anything it does not accept.
@@ -558,6 +703,7 @@ private struct Parser {
         index += 1
         var ascii = true
         while true {
+            index = ByteScan.plainStringEnd(bytes, from: index)
             guard index < bytes.count else { throw error("unterminated string", at: start) }
             let b = bytes[index]
             if b == UInt8(ascii: "\"") { break }
@@ -633,5 +779,52 @@ private struct Parser {
             index += 1
         }
         return v
+    }
+}
+
+/// Byte scanning eight bytes at a time, for the long plain runs registry files are made of
+/// (64-digit digests, paths, indentation).
+enum ByteScan {
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// Whether any byte of `word` is below `n` (n <= 128); exact for "any", not for which.
+    @inline(__always)
+    private static func anyBelow(_ word: UInt64, _ n: UInt64) -> Bool {
+        (word &- ones &* n) & ~word & highs != 0
+    }
+
+    /// Whether any byte of `word` equals `byte`.
+    @inline(__always)
+    private static func anyEqual(_ word: UInt64, _ byte: UInt64) -> Bool {
+        anyBelow(word ^ (ones &* byte), 1)
+    }
+
+    /// The index of the first byte at or after `start` that a JSON string cannot hold as it
+    /// stands (`"`, `\`, a control byte) or that is not ASCII; `bytes.count` when there is none.
+    static func plainStringEnd(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        guard let base = bytes.baseAddress else { return start }
+        var i = start
+        while i + 8 <= bytes.count {
+            let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+            if word & highs != 0 || anyBelow(word, 0x20) || anyEqual(word, 0x22) || anyEqual(word, 0x5C) { break }
+            i += 8
+        }
+        while i < bytes.count {
+            let b = base[i]
+            if b < 0x20 || b >= 0x80 || b == 0x22 || b == 0x5C { return i }
+            i += 1
+        }
+        return i
+    }
+
+    /// The index of the first byte at or after `start` that is not a space, eight spaces at a time.
+    @inline(__always)
+    static func spacesEnd(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        guard let base = bytes.baseAddress else { return start }
+        var i = start
+        while i + 8 <= bytes.count, UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) == ones &* 0x20 { i += 8 }
+        while i < bytes.count, base[i] == 0x20 { i += 1 }
+        return i
     }
 }

@@ -154,8 +154,16 @@ public struct JSONObject: Sendable, Hashable, Sequence {
         }
     }
 
+    /// Whether `other` is this object's very storage (a copy never changed since): then the
+    /// two are equal without comparing a member.
+    public func sharesStorage(with other: JSONObject) -> Bool {
+        storage.withUnsafeBufferPointer { mine in
+            other.storage.withUnsafeBufferPointer { theirs in mine.baseAddress == theirs.baseAddress && mine.count == theirs.count }
+        }
+    }
+
     /// Calls `body` with each member in order (the writer's loop, without an iterator per object).
-    func forEachMember(_ body: (String, JSONValue) -> Void) {
+    public func forEachMember(_ body: (String, JSONValue) -> Void) {
         for member in storage { body(member.key, member.value) }
     }
 
@@ -164,8 +172,16 @@ public struct JSONObject: Sendable, Hashable, Sequence {
         storage = Array(members)
     }
 
-    public func makeIterator() -> some IteratorProtocol<Element> {
-        storage.lazy.map { (key: $0.key, value: $0.value) }.makeIterator()
+    public func makeIterator() -> Iterator { Iterator(base: storage.makeIterator()) }
+
+    /// The members in order (a concrete type: a `for` loop over an object in another module
+    /// then costs a call per member, not an existential dispatch).
+    public struct Iterator: IteratorProtocol {
+        var base: IndexingIterator<[Member]>
+
+        public mutating func next() -> Element? {
+            base.next().map { (key: $0.key, value: $0.value) }
+        }
     }
 }
 

@@ -1,0 +1,73 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A thread of its own for a piece of work, joined when the work is wanted.
+///
+/// For work that must run beside the caller whatever else is running: Dispatch runs a
+/// `concurrentPerform` nested in another one on the calling thread, and its global queues
+/// may hold work back while their threads are busy.
+public final class OSThread: @unchecked Sendable {
+    #if canImport(Darwin)
+    private var handle: pthread_t?
+    #else
+    private var handle = pthread_t()
+    #endif
+
+    private init() {}
+
+    /// Starts `body` on a new thread; `nil` when no thread can be created.
+    public static func start(_ body: @escaping () -> Void) -> OSThread? {
+        final class Box { let body: () -> Void; init(_ body: @escaping () -> Void) { self.body = body } }
+        let thread = OSThread()
+        let context = Unmanaged.passRetained(Box(body)).toOpaque()
+        #if canImport(Darwin)
+        let created = pthread_create(&thread.handle, nil, { context in
+            Unmanaged<Box>.fromOpaque(context).takeRetainedValue().body()
+            return nil
+        }, context)
+        #else
+        let created = pthread_create(&thread.handle, nil, { context in
+            Unmanaged<Box>.fromOpaque(context!).takeRetainedValue().body()
+            return nil
+        }, context)
+        #endif
+        guard created == 0 else {
+            Unmanaged<Box>.fromOpaque(context).release()
+            return nil
+        }
+        return thread
+    }
+
+    /// Waits for the thread to end.
+    public func join() {
+        #if canImport(Darwin)
+        if let handle { pthread_join(handle, nil) }
+        #else
+        pthread_join(handle, nil)
+        #endif
+    }
+}
+
+extension Concurrently {
+    /// Runs `other` on a thread of its own while `body` runs on the calling thread, and returns
+    /// both results (`other` runs after `body` when no thread can be started).
+    public static func pair<A, B: Sendable>(_ body: () throws -> A, alongside other: @escaping @Sendable () -> B) rethrows -> (A, B) {
+        let slot = Slot<B>()
+        let thread = OSThread.start { slot.value = other() }
+        let first: A
+        do { first = try body() } catch {
+            thread?.join()
+            throw error
+        }
+        if let thread { thread.join() } else { slot.value = other() }
+        return (first, slot.value!)
+    }
+}
+
+/// The result a helper thread leaves for the thread that joins it.
+private final class Slot<Value>: @unchecked Sendable {
+    var value: Value?
+}
