@@ -107,7 +107,9 @@ extension RegistryEntry {
         if raw.utf8.contains(0) {
             return .invalid(reason: "\(name): backend_config.model_path contains a NUL byte; fix the registry entry")
         }
-        if let colon = raw.firstIndex(of: ":"), case let scheme = raw[..<colon].lowercased(), scheme.count > 1,
+        // Found among the UTF-8 bytes: a search by Character costs more than the rest of the
+        // entry's resolution, and every verify resolves every entry.
+        if let colon = raw.utf8.firstIndex(of: UInt8(ascii: ":")), case let scheme = raw[..<colon].lowercased(), scheme.count > 1,
            scheme.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == ".") }),
            Self.knownSchemes.contains(scheme) || raw[colon...].hasPrefix("://")
         {

@@ -16,18 +16,36 @@ public enum RegistryMerge {
         guard let curated else { return discovered! }
         guard let discovered else { return curated }
         var out = discovered.json
+        // Most curated values equal what the discovered entry already holds (its name, backend
+        // and model path): only a value that changes something is written, so the usual merge
+        // shares the discovered entry's storage instead of copying it.
+        var changed = false
         for (key, value) in curated.json {
             if value.isNull { continue }
-            if isDynamicKey(key), let existing = out[key], !existing.isNull { continue }
-            out[key] = deepMerge(out[key], value)
+            let existing = out[key]
+            if let existing, !existing.isNull, isDynamicKey(key) { continue }
+            if let merged = deepMerged(existing, value) {
+                out[key] = merged
+                changed = true
+            }
         }
         // A version_lock written by a person in the curated layer is a pin: its locked,
         // expected aggregate and public key win over whatever the tool recorded.
         if let pin = curated.json["version_lock"]?.objectValue {
             var lock = out["version_lock"]?.objectValue ?? JSONObject()
-            for key in pinnedLockKeys { if let value = pin[key], !value.isNull { lock[key] = value } }
-            out["version_lock"] = .object(lock)
+            var pinned = false
+            for key in pinnedLockKeys {
+                if let value = pin[key], !value.isNull, lock[key] != value {
+                    lock[key] = value
+                    pinned = true
+                }
+            }
+            if pinned || out["version_lock"] == nil {
+                out["version_lock"] = .object(lock)
+                changed = true
+            }
         }
+        guard changed else { return discovered }
         var entry = discovered
         entry.replaceJSON(out)
         return entry
@@ -43,12 +61,21 @@ public enum RegistryMerge {
         return ["locked", "expected_aggregate_sha256"].contains { pin[$0].map { !$0.isNull } ?? false }
     }
 
-    private static func deepMerge(_ base: JSONValue?, _ over: JSONValue) -> JSONValue {
-        guard case .object(var baseObject)? = base, case .object(let overObject) = over else { return over }
-        for (key, value) in overObject where !value.isNull {
-            baseObject[key] = deepMerge(baseObject[key], value)
+    /// `over` deep-merged onto `base`, or `nil` when that changes nothing.
+    private static func deepMerged(_ base: JSONValue?, _ over: JSONValue) -> JSONValue? {
+        // (`Optional.none` spelled out: JSONValue is itself ExpressibleByNilLiteral, so a bare
+        // `nil` beside a JSONValue would mean JSON null.)
+        guard case .object(var baseObject)? = base, case .object(let overObject) = over else {
+            return base == over ? Optional.none : over
         }
-        return .object(baseObject)
+        var changed = false
+        for (key, value) in overObject where !value.isNull {
+            if let merged = deepMerged(baseObject[key], value) {
+                baseObject[key] = merged
+                changed = true
+            }
+        }
+        return changed ? .object(baseObject) : Optional.none
     }
 }
 

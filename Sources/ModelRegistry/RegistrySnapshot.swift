@@ -1,4 +1,5 @@
 import FileSupport
+import OrderedJSON
 /// The registry as read at one moment: both layers and the merged entries.
 public struct RegistrySnapshot: Sendable {
     /// The curated layer (written by people).
@@ -57,4 +58,24 @@ public struct RegistrySnapshot: Sendable {
 
     /// ``snapshotText`` as UTF-8 bytes.
     public var snapshotBytes: [UInt8] { RegistryLayer(entries: entries).fileBytes }
+
+    /// What a save writes: the discovered layer's file and the merged snapshot's. Each entry
+    /// is written once: a merged entry the curated layer left as discovered (the usual case)
+    /// reuses the discovered entry's text. The entries are written in two halves at once.
+    public var savedFiles: (discovered: [UInt8], snapshot: [UInt8]) {
+        let found = discovered.entries
+        let halves = found.count < 256 ? 1 : 2
+        let parts = Concurrently.map(halves) { part in
+            let range = (found.count * part / halves)..<(found.count * (part + 1) / halves)
+            return range.map { i in
+                let own = RegistryLayer.text(of: found[i])
+                // Merged entries come in discovered order first (see init).
+                let merged = entries[i].json.sharesStorage(with: found[i].json) ? own : RegistryLayer.text(of: entries[i])
+                return (own, merged)
+            }
+        }
+        let texts = parts.flatMap { $0 }
+        let mergedTexts = texts.map(\.1) + entries[found.count...].map(RegistryLayer.text(of:))
+        return (RegistryLayer.fileBytes(joining: texts.map(\.0)), RegistryLayer.fileBytes(joining: mergedTexts))
+    }
 }

@@ -109,27 +109,45 @@ public struct RegistryStore: Sendable {
         return try parseLayer(bytes, file: path(fileName))
     }
 
+    /// Layers this large are parsed, and their entries read, in two halves at once.
+    static let splitThreshold = 256 << 10
+
     private func parseLayer(_ bytes: [UInt8], file: String) throws(RegistryError) -> RegistryLayer {
         let value: JSONValue
         do {
-            value = try JSON.parse(bytes, source: file)
+            value = try JSON.parse(bytes, source: file, splittingAbove: Self.splitThreshold)
         } catch {
             throw RegistryError(.syntax, error.description)
         }
         guard let items = value.arrayValue else {
             throw RegistryError(.notAnArray, "\(file): the top level must be an array of entries, found \(value.typeDescription)")
         }
+        // Each half reads its items in order and stops at its first bad one; the halves are then
+        // checked for repeated names in order, so the error is the one a single pass meets first.
+        let halves = items.count >= 256 && bytes.count >= Self.splitThreshold ? 2 : 1
+        let read = { @Sendable (half: Int) -> (entries: [RegistryEntry], failure: RegistryError?) in
+            var entries: [RegistryEntry] = []
+            for index in (items.count * half / halves)..<(items.count * (half + 1) / halves) {
+                guard let object = items[index].objectValue else {
+                    return (entries, RegistryError(.notAnArray, "\(file): item \(index) must be an entry object, found \(items[index].typeDescription)"))
+                }
+                do throws(RegistryError) { entries.append(try RegistryEntry(object, source: file)) } catch { return (entries, error) }
+            }
+            return (entries, nil)
+        }
+        let parts = halves == 1 ? [read(0)] : { let (a, b) = Concurrently.pair({ read(0) }, alongside: { read(1) }); return [a, b] }()
         var entries: [RegistryEntry] = []
+        entries.reserveCapacity(items.count)
         var seen = Set<String>()
-        for (index, item) in items.enumerated() {
-            guard let object = item.objectValue else {
-                throw RegistryError(.notAnArray, "\(file): item \(index) must be an entry object, found \(item.typeDescription)")
+        seen.reserveCapacity(items.count)
+        for part in parts {
+            for entry in part.entries {
+                guard seen.insert(entry.name).inserted else {
+                    throw RegistryError(.duplicateName, "\(file): duplicate entry name \"\(entry.name)\" (item \(entries.count))")
+                }
+                entries.append(entry)
             }
-            let entry = try RegistryEntry(object, source: file)
-            guard seen.insert(entry.name).inserted else {
-                throw RegistryError(.duplicateName, "\(file): duplicate entry name \"\(entry.name)\" (item \(index))")
-            }
-            entries.append(entry)
+            if let failure = part.failure { throw failure }
         }
         return RegistryLayer(entries: entries)
     }
@@ -169,11 +187,12 @@ public struct RegistryStore: Sendable {
         let result = try change(&discovered, before)
         if discovered != before.discovered {
             do {
-                // The discovered file is written while the merged snapshot is worked out and written beside it.
-                let (layer, curated) = (discovered, before.curated)
+                // Both texts are made first (each entry written once), then the two files are
+                // written and fsynced side by side.
+                let (layer, snapshot) = RegistrySnapshot(curated: before.curated, discovered: discovered).savedFiles
                 let files: [(path: String, produce: @Sendable () -> [UInt8])] = [
-                    (path(Self.discoveredFileName), { layer.fileBytes }),
-                    (path(Self.snapshotFileName), { RegistrySnapshot(curated: curated, discovered: layer).snapshotBytes }),
+                    (path(Self.discoveredFileName), { layer }),
+                    (path(Self.snapshotFileName), { snapshot }),
                 ]
                 try AtomicFile.write(files, concurrently: true)
             } catch {

@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 
 /// The one way modelctl writes times into registries and state files: UTC ISO 8601, seconds.
 public enum Timestamp {
@@ -6,9 +7,19 @@ public enum Timestamp {
     /// file held before) is spelled that way, as ImageWorks writes it: when both tools share a
     /// registry, a save does not flip the spelling of every timestamp.
     public static func utc(_ date: Date, spelledLike existing: String? = nil) -> String {
-        let text = civil(Int64(date.timeIntervalSince1970.rounded(.down)))
+        let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
+        // A batch stamps a thousand entries within a second or two: the text of the last
+        // second is kept.
+        let text = lastSecond.withLock { last in
+            if let last, last.seconds == seconds { return last.text }
+            let text = civil(seconds)
+            last = (seconds, text)
+            return text
+        }
         return text + (existing?.hasSuffix("+00:00") == true ? "+00:00" : "Z")
     }
+
+    private static let lastSecond = Mutex<(seconds: Int64, text: String)?>(nil)
 
     /// `YYYY-MM-DDTHH:MM:SS` for seconds since 1970 (proleptic Gregorian calendar, UTC),
     /// worked out by arithmetic: a batch of 1,000 entries stamps 1,000 times, and a calendar

@@ -55,3 +55,65 @@ struct BadInputTests {
         #expect(try RegistryStore(directory: dir.path).load().entries.isEmpty)
     }
 }
+
+/// A layer large enough to be read in two halves must give the errors a single pass gives.
+struct LargeLayerTests {
+    static func entries(_ count: Int, override: (Int) -> String? = { _ in nil }) -> String {
+        let items = (0..<count).map { i in
+            override(i) ?? """
+              {
+                "name": "m\(i)",
+                "backend": "vllm",
+                "backend_config": {
+                  "port": 8000,
+                  "model_path": "/models/m\(i)/\(String(repeating: "x", count: 200))"
+                }
+              }
+            """
+        }
+        return "[\n" + items.joined(separator: ",\n") + "\n]\n"
+    }
+
+    func loadError(_ text: String) throws -> RegistryError? {
+        let dir = TemporaryDirectory()
+        try dir.write(RegistryStore.discoveredFileName, text)
+        #expect(text.utf8.count > 256 << 10)
+        return #expect(throws: RegistryError.self) { try RegistryStore(directory: dir.path).load() }
+    }
+
+    @Test("a repeated name across the halves is named with the later item's index")
+    func duplicateAcrossHalves() throws {
+        let error = try loadError(Self.entries(1200) { $0 == 1100 ? "  {\"name\": \"m3\"}" : nil })
+        #expect(error?.code == .duplicateName)
+        #expect(error?.description.contains("\"m3\" (item 1100)") == true)
+    }
+
+    @Test("a bad item in the second half is named; an earlier repeated name wins over it")
+    func badItemOrder() throws {
+        let bad = try loadError(Self.entries(1200) { $0 == 1000 ? "  \"not an entry\"" : nil })
+        #expect(bad?.code == .notAnArray)
+        #expect(bad?.description.contains("item 1000") == true)
+        let both = try loadError(Self.entries(1200) { $0 == 1000 ? "  \"not an entry\"" : $0 == 20 ? "  {\"name\": \"m1\"}" : nil })
+        #expect(both?.code == .duplicateName)
+        #expect(both?.description.contains("(item 20)") == true)
+    }
+
+    @Test("a large layer loads every entry in order, and a save writes each file as the plain writer would")
+    func loadAndSave() throws {
+        let dir = TemporaryDirectory()
+        try dir.write(RegistryStore.discoveredFileName, Self.entries(1200))
+        // The curated layer changes one entry and adds one of its own.
+        try dir.write(RegistryStore.curatedFileName, "[{\"name\": \"m7\", \"backend\": \"ollama\"}, {\"name\": \"curated-only\"}]\n")
+        let store = RegistryStore(directory: dir.path)
+        let snapshot = try store.load()
+        #expect(snapshot.discovered.entries.map(\.name) == (0..<1200).map { "m\($0)" })
+        #expect(snapshot.entries.count == 1201)
+        try store.update { discovered, _ in discovered.modify("m5") { $0.versionLock.locked = true } }
+        let saved = try store.load()
+        #expect(try String(contentsOfFile: dir.file(RegistryStore.snapshotFileName), encoding: .utf8) == saved.snapshotText)
+        #expect(try String(contentsOfFile: dir.file(RegistryStore.discoveredFileName), encoding: .utf8) == saved.discovered.fileText)
+        #expect(saved["m7"]?.backend == "ollama" && saved.discovered["m7"]?.backend == "vllm")
+        #expect(saved["m5"]?.versionLock.locked == true)
+        #expect(saved.entries.last?.name == "curated-only")
+    }
+}

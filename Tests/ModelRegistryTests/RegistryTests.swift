@@ -154,6 +154,25 @@ struct MergeTests {
         #expect(merged.json.keys == ["name", "backend", "roles", "backend_config", "metadata", "display_name"])
     }
 
+    @Test("curated values equal to the discovered ones leave the entry exactly as discovered")
+    func equalValues() throws {
+        let discovered = try entry([
+            "name": "m", "backend": "vllm",
+            "backend_config": ["port": 8000, "model_path": "/x"],
+            "version_lock": ["locked": true, "expected_aggregate_sha256": "aa"],
+        ])
+        let same = try entry(["name": "m", "backend": "vllm", "backend_config": ["port": 8000, "model_path": "/x"]])
+        #expect(RegistryMerge.merge(discovered: discovered, curated: same) == discovered)
+        let pinnedSame = try entry(["name": "m", "version_lock": ["locked": true]])
+        #expect(RegistryMerge.merge(discovered: discovered, curated: pinnedSame) == discovered)
+        // One nested member differs: only it changes, the equal ones stay (never null).
+        let onePort = try entry(["name": "m", "backend": "vllm", "backend_config": ["port": 9000, "model_path": "/x"]])
+        let merged = RegistryMerge.merge(discovered: discovered, curated: onePort)
+        #expect(merged.name == "m" && merged.backend == "vllm")
+        #expect(merged["backend_config"] == ["port": 9000, "model_path": "/x"])
+        #expect(merged["version_lock"] == discovered["version_lock"])
+    }
+
     @Test("dynamic keys keep their discovered value; curated only seeds them")
     func dynamicKeys() throws {
         let discovered = try entry([
