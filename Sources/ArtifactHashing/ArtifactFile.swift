@@ -92,32 +92,34 @@ enum DigestValue: Sendable, Hashable {
     case text(String)
 
     init(hex: String) {
-        var words: [UInt64] = []
-        words.reserveCapacity(4)
-        var word: UInt64 = 0
-        var count = 0
-        for c in hex.utf8 {
-            let v: UInt8
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): v = c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): v = c - UInt8(ascii: "a") + 10
-            default:
-                self = .text(hex)
-                return
+        var text = hex
+        self = text.withUTF8 { DigestValue(hexBytes: $0) } ?? .text(hex)
+    }
+
+    /// The digest whose 64 lowercase hex digits are `hex`; `nil` for anything else.
+    init?(hexBytes hex: UnsafeBufferPointer<UInt8>) {
+        guard hex.count == 64 else { return nil }
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        for w in 0..<4 {
+            var word: UInt64 = 0
+            for i in (w * 16)..<(w * 16 + 16) {
+                let c = hex[i]
+                let v: UInt8
+                switch c {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): v = c &- UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): v = c &- UInt8(ascii: "a") &+ 10
+                default: return nil
+                }
+                word = word << 4 | UInt64(v)
             }
-            word = word << 4 | UInt64(v)
-            count += 1
-            if count % 16 == 0 {
-                words.append(word)
-                word = 0
+            switch w {
+            case 0: words.0 = word
+            case 1: words.1 = word
+            case 2: words.2 = word
+            default: words.3 = word
             }
-            if count > 64 { break }
         }
-        guard count == 64 else {
-            self = .text(hex)
-            return
-        }
-        self = .raw(words[0], words[1], words[2], words[3])
+        self = .raw(words.0, words.1, words.2, words.3)
     }
 
     /// The digest from its 32 bytes.

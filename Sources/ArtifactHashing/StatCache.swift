@@ -105,7 +105,10 @@ public struct StatCache: Sendable, Equatable {
         let bodyLength = bytes.count - StatCache.trailerLength
         var digest = SHA256Digest()
         bytes.withUnsafeBytes { digest.update(UnsafeRawBufferPointer(rebasing: $0[..<bodyLength])) }
-        guard bytes[bodyLength...].elementsEqual(Array("end ".utf8) + Array(digest.finalizeHex().utf8) + [0x0A]) else { return nil }
+        let trailer = bytes[bodyLength...]
+        guard trailer.starts(with: "end ".utf8), trailer.last == 0x0A,
+              trailer.dropFirst(4).dropLast().withUnsafeBufferPointer(DigestValue.init(hexBytes:)) == digest.finalizeValue()
+        else { return nil }
         var parser = Parser(bytes: bytes, end: bodyLength)
         guard parser.take(StatCache.magic) else { return nil }
         guard let rootBytes = parser.lengthPrefixed(), rootBytes.elementsEqual(root.utf8), parser.take([0x0A]) else { return nil }
@@ -114,8 +117,7 @@ public struct StatCache: Sendable, Equatable {
                   let device = parser.unsigned(), let inode = parser.unsigned(),
                   let size = parser.signed(), let modified = parser.signed(), let changed = parser.signed(),
                   let path = parser.lengthPrefixed(), !path.isEmpty, parser.take([0x0A]) else { return nil }
-            let digest = DigestValue(hex: String(decoding: hex, as: UTF8.self))
-            guard case .raw = digest else { return nil }
+            guard let digest = hex.withUnsafeBufferPointer(DigestValue.init(hexBytes:)) else { return nil }
             records[PathName(bytes: path)] = Record(stamp: FileStamp(device: device, inode: inode, size: size, modifiedNanoseconds: modified,
                                                                       changedNanoseconds: changed), digest: digest)
         }

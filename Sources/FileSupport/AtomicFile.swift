@@ -24,20 +24,35 @@ public enum AtomicFile {
             throw FileError(.notRegularFile, path: path, message: "\(path): is \(what); replace it with a regular file")
         }
         guard info.size <= limit else { throw tooLarge(path, limit) }
+        // Read straight into the result, sized by fstat with a byte to spare, so that a file
+        // that grew since is noticed; the loop then goes on in chunks up to the limit.
         var out: [UInt8] = []
-        out.reserveCapacity(Int(info.size))
-        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
-        defer { chunk.deallocate() }
+        var capacity = Int(info.size) + 1
         while true {
-            let n = Sys.readSome(fd, chunk)
-            if n < 0 {
-                if Sys.lastError == Sys.interrupted { continue }
-                throw FileError.system("cannot read", path)
+            var failed = false
+            out.reserveCapacity(capacity)
+            let start = out.count
+            out.append(contentsOf: repeatElement(0, count: capacity - start))
+            var filled = start
+            out.withUnsafeMutableBytes { buffer in
+                while filled < capacity {
+                    let n = Sys.readSome(fd, UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<capacity]))
+                    if n < 0 {
+                        if Sys.lastError == Sys.interrupted { continue }
+                        failed = true
+                        return
+                    }
+                    if n == 0 { break }
+                    filled += n
+                }
             }
-            if n == 0 { break }
-            guard out.count + n <= limit else { throw tooLarge(path, limit) }
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
+            if failed { throw FileError.system("cannot read", path) }
+            out.removeSubrange(filled...)
+            if filled < capacity { break }
+            guard capacity <= limit else { throw tooLarge(path, limit) }
+            capacity = min(limit + 1, capacity + (1 << 16))
         }
+        guard out.count <= limit else { throw tooLarge(path, limit) }
         return out
     }
 

@@ -35,6 +35,15 @@ public enum HuggingFaceCache {
     }
 
     /// Whether a directory name is a cache repository's (`models--ORG--NAME`, ...).
+    private static func hasDoubleDash(_ path: String) -> Bool {
+        var previous: UInt8 = 0
+        for byte in path.utf8 {
+            if byte == UInt8(ascii: "-") && previous == byte { return true }
+            previous = byte
+        }
+        return false
+    }
+
     public static func isRepoDirectoryName(_ name: String) -> Bool {
         repoTypes.contains { type in name.hasPrefix(type + "--") && name.utf8.count > type.utf8.count + 2 }
     }
@@ -58,6 +67,9 @@ public enum HuggingFaceCache {
     /// ``locate(_:revision:)`` for a path whose links, `.` and `..` are already resolved
     /// (`realpath`), for a caller that needs the resolved path itself as well.
     public static func locate(resolved real: String, revision: String? = nil) throws(StoreError) -> HFLocation? {
+        // Every cache repository directory is named TYPE--...: a path without "--" is in none
+        // (the common case, decided without splitting the path).
+        guard hasDoubleDash(real) else { return nil }
         let parts = real.split(separator: "/").map(String.init)
         if let last = parts.last, isRepoDirectoryName(last), FS.isDirectory(PathText.join(real, "snapshots")) {
             let commit = try resolveRevision(repoDir: real, revision: revision ?? "main")

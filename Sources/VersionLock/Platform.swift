@@ -19,6 +19,15 @@ enum LockPlatform {
         return String(cString: resolved)
     }
 
+    enum LinkStatus { case missing, link, other }
+
+    /// What `lstat` finds at `path`: nothing, a symbolic link, or anything else.
+    static func linkStatus(_ path: String) -> LinkStatus {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return .missing }
+        return (st.st_mode & S_IFMT) == S_IFLNK ? .link : .other
+    }
+
     /// Creates `path` and its missing parents (mode 0700: the cache says which files exist).
     /// Returns whether it is a directory afterwards.
     static func makeDirectories(_ path: String) -> Bool {

@@ -176,6 +176,7 @@ public struct VersionLocker: Sendable {
             }
         }
         batch.duration = clock.now - started
+        if options.keepUntilExit { ProcessLifetime.keep((snapshot, hashed, judged, early)) }
         return batch
     }
 
@@ -192,6 +193,7 @@ public struct VersionLocker: Sendable {
         perEntry.processors = max(1, hasher.processors / lanes)
         let (source, entryHasher) = (self.source, perEntry)
         let curatedByName = Dictionary(snapshot.curated.entries.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let realPaths = RealPaths()
         var out = [Hashed?](repeating: nil, count: targets.count)
         try await withThrowingTaskGroup(of: (Int, Hashed).self) { group in
             var next = 0
@@ -203,7 +205,7 @@ public struct VersionLocker: Sendable {
                 let quick = full.map { !$0.contains(name) } ?? false
                 group.addTask {
                     (index, await VersionLocker.hashOne(name: name, lookup: lookup, curated: curated, source: source, hasher: entryHasher,
-                                                        statCache: options.statCache, quick: quick, skipUnhashable: skipUnhashable,
+                                                        statCache: options.statCache, realPaths: realPaths, quick: quick, skipUnhashable: skipUnhashable,
                                                         progress: VersionLocker.labelled(progress, name)))
                 }
             }
@@ -219,7 +221,7 @@ public struct VersionLocker: Sendable {
     }
 
     private static func hashOne(name: String, lookup: Result<RegistryEntry, RegistryError>, curated: RegistryEntry?, source: ArtifactSource,
-                                hasher: ArtifactHasher, statCache: StatCacheStore?, quick: Bool, skipUnhashable: Bool,
+                                hasher: ArtifactHasher, statCache: StatCacheStore?, realPaths: RealPaths, quick: Bool, skipUnhashable: Bool,
                                 progress: (@Sendable (HashProgress) -> Void)?) async -> Hashed {
         let entry: RegistryEntry
         switch lookup {
@@ -247,7 +249,7 @@ public struct VersionLocker: Sendable {
             var root: String?
             var warnings: [String] = []
             var previous: StatCache?
-            if let statCache, case .local(let path) = location, let real = LockPlatform.realPath(path) {
+            if let statCache, case .local(let path) = location, let real = realPaths.resolve(path) {
                 // Resolved once: the cache's key, and where the Hugging Face cache check starts.
                 root = real
                 let loaded = statCache.load(resolvedRoot: real)
@@ -404,7 +406,8 @@ public struct VersionLocker: Sendable {
             .init(path: $0.path, sha256: $0.sha256, size: $0.size, blob: hashed.blobs[$0.path])
         })
         write { entry in
-            entry.artifacts = record
+            // Files as recorded stay as written (with any field another tool added to them).
+            if entry.artifacts != record { entry.artifacts = record }
             entry.versionLock = final
         }
         result.expectedAggregate = lock.expectedAggregateSHA256
