@@ -312,6 +312,13 @@ extension RegistryEntry {
 
     private static func validate(_ json: JSONObject, name: String, source: String) throws(RegistryError) {
         func check(_ object: JSONObject, _ fields: [(String, Expect)], prefix: String) throws(RegistryError) {
+            // The object's few members are looked up among the fields, not each field among
+            // the members; only a wrong type goes on to the loop that names the first one.
+            var wrong = false
+            object.forEachMember { key, value in
+                if !wrong, let expect = fields.first(where: { $0.0 == key })?.1, !expect.accepts(value) { wrong = true }
+            }
+            guard wrong else { return }
             for (field, expect) in fields {
                 guard let value = object[field], !expect.accepts(value) else { continue }
                 throw RegistryError(.wrongType, "\(source): entry \"\(name)\": field \"\(prefix)\(field)\" must be \(expect.name), found \(describe(value))")

@@ -84,12 +84,13 @@ public struct BatchVerification: Sendable {
     }
 
     /// Counts per status.
-    public func count(_ status: EntryVerification.Status) -> Int { results.count { $0.status == status } }
+    /// (By index: a loop over the results would copy each one, with its manifest.)
+    public func count(_ status: EntryVerification.Status) -> Int { results.indices.count { results[$0].status == status } }
 
     /// Whether any entry failed its integrity check.
-    public var hasViolation: Bool { results.contains { $0.status == .violation } }
+    public var hasViolation: Bool { results.indices.contains { results[$0].status == .violation } }
     /// Whether any entry (or the run) ended in an error.
-    public var hasError: Bool { !errors.isEmpty || results.contains { $0.status == .error } }
+    public var hasError: Bool { !errors.isEmpty || results.indices.contains { results[$0].status == .error } }
 }
 
 /// How a verify runs.
