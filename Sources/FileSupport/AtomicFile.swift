@@ -50,7 +50,8 @@ public enum AtomicFile {
             out.removeSubrange(filled...)
             if filled < capacity { break }
             guard capacity <= limit else { throw tooLarge(path, limit) }
-            capacity = min(limit + 1, capacity + (1 << 16))
+            // Doubling: a file that keeps growing is copied a few times, not once per 64 KiB.
+            capacity = min(limit + 1, max(capacity + (1 << 16), capacity * 2))
         }
         guard out.count <= limit else { throw tooLarge(path, limit) }
         return out

@@ -23,13 +23,22 @@ public final class OSThread: @unchecked Sendable {
         final class Box { let body: () -> Void; init(_ body: @escaping () -> Void) { self.body = body } }
         let thread = OSThread()
         let context = Unmanaged.passRetained(Box(body)).toOpaque()
+        // 8 MiB of stack, as a main thread has: the work may recurse (a JSON parse allows
+        // 512 levels), and some systems give other threads far less by default.
+        let attributes = UnsafeMutablePointer<pthread_attr_t>.allocate(capacity: 1)
+        pthread_attr_init(attributes)
+        defer {
+            pthread_attr_destroy(attributes)
+            attributes.deallocate()
+        }
+        pthread_attr_setstacksize(attributes, 8 << 20)
         #if canImport(Darwin)
-        let created = pthread_create(&thread.handle, nil, { context in
+        let created = pthread_create(&thread.handle, attributes, { context in
             Unmanaged<Box>.fromOpaque(context).takeRetainedValue().body()
             return nil
         }, context)
         #else
-        let created = pthread_create(&thread.handle, nil, { context in
+        let created = pthread_create(&thread.handle, attributes, { context in
             Unmanaged<Box>.fromOpaque(context!).takeRetainedValue().body()
             return nil
         }, context)

@@ -129,6 +129,22 @@ public struct BackendConfig: Sendable, Hashable {
 
 /// `artifacts`: the digests recorded for an entry.
 public struct ArtifactRecord: Sendable, Hashable {
+    /// Whether `other` records the same files in the same order, compared byte for byte
+    /// (`==` compares paths as Swift strings, where two Unicode spellings of a name are equal).
+    public func isSameText(as other: ArtifactRecord) -> Bool {
+        func same(_ a: String?, _ b: String?) -> Bool {
+            switch (a, b) {
+            case (nil, nil): true
+            case let (x?, y?): x.utf8.elementsEqual(y.utf8)
+            default: false
+            }
+        }
+        return same(aggregateSHA256, other.aggregateSHA256) && files.count == other.files.count
+            && zip(files, other.files).allSatisfy { a, b in
+                same(a.path, b.path) && same(a.sha256, b.sha256) && a.size == b.size && same(a.blob, b.blob)
+            }
+    }
+
     /// One recorded file: `{path, sha256, size}` (`size` when known; ImageWorks writes none).
     public struct File: Sendable, Hashable {
         /// Path relative to the artifact root, `/`-separated.

@@ -35,7 +35,7 @@ public enum RegistryMerge {
             var lock = out["version_lock"]?.objectValue ?? JSONObject()
             var pinned = false
             for key in pinnedLockKeys {
-                if let value = pin[key], !value.isNull, lock[key] != value {
+                if let value = pin[key], !value.isNull, !(lock[key].map { $0.isSameText(as: value) } ?? false) {
                     lock[key] = value
                     pinned = true
                 }
@@ -65,8 +65,9 @@ public enum RegistryMerge {
     private static func deepMerged(_ base: JSONValue?, _ over: JSONValue) -> JSONValue? {
         // (`Optional.none` spelled out: JSONValue is itself ExpressibleByNilLiteral, so a bare
         // `nil` beside a JSONValue would mean JSON null.)
+        // Unchanged means the same bytes: `==` would call two Unicode spellings of a path equal.
         guard case .object(var baseObject)? = base, case .object(let overObject) = over else {
-            return base == over ? Optional.none : over
+            return base.map { $0.isSameText(as: over) } == true ? Optional.none : over
         }
         var changed = false
         for (key, value) in overObject where !value.isNull {

@@ -48,6 +48,7 @@ public enum JSON {
         let (headResult, tailResult) = Concurrently.pair({ half(true) }, alongside: { half(false) })
         // A sequential parse meets the first half's errors first.
         let head = try headResult.get()
+        if let document = head.document { return document }
         guard head.reachedCut else { return .array(head.values) }
         return .array(head.values + (try tailResult.get()).values)
     }
@@ -562,6 +563,8 @@ private struct Parser {
     struct Elements: Sendable {
         var values: [JSONValue]
         var reachedCut = false
+        /// The whole document, when it is not an array after all.
+        var document: JSONValue?
     }
 
     /// Where a top-level array written with a 2-space indent may be cut: the first `,` past
@@ -587,7 +590,7 @@ private struct Parser {
     mutating func parseArrayHead(until cut: Int) throws(JSONSyntaxError) -> Elements {
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
         skipWhitespace()
-        guard index < bytes.count, bytes[index] == UInt8(ascii: "[") else { return Elements(values: [try parseDocument()]) }
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "[") else { return Elements(values: [], document: try parseDocument()) }
         try enter()
         index += 1
         var values: [JSONValue] = []

@@ -185,6 +185,34 @@ public struct JSONObject: Sendable, Hashable, Sequence {
     }
 }
 
+extension JSONValue {
+    /// Whether the two values would be written as the same text: strings, keys and number
+    /// literals compared byte for byte. (`==` compares strings as Swift does, so a name in
+    /// composed and in decomposed Unicode form are equal by `==`, though they are different
+    /// names to a file system and to every other tool reading the registry.)
+    public func isSameText(as other: JSONValue) -> Bool {
+        switch (self, other) {
+        case (.null, .null): true
+        case (.bool(let a), .bool(let b)): a == b
+        case (.number(let a), .number(let b)): a.literal.utf8.elementsEqual(b.literal.utf8)
+        case (.string(let a), .string(let b)): a.utf8.elementsEqual(b.utf8)
+        case (.array(let a), .array(let b)): a.count == b.count && zip(a, b).allSatisfy { $0.isSameText(as: $1) }
+        case (.object(let a), .object(let b)): a.isSameText(as: b)
+        default: false
+        }
+    }
+}
+
+extension JSONObject {
+    /// ``JSONValue/isSameText(as:)`` for objects: the same keys, in the same order, with values of the same text.
+    public func isSameText(as other: JSONObject) -> Bool {
+        if sharesStorage(with: other) { return true }
+        return storage.count == other.storage.count && zip(storage, other.storage).allSatisfy { a, b in
+            a.key.utf8.elementsEqual(b.key.utf8) && a.value.isSameText(as: b.value)
+        }
+    }
+}
+
 extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
     ExpressibleByFloatLiteral, ExpressibleByStringLiteral, ExpressibleByArrayLiteral,
     ExpressibleByDictionaryLiteral

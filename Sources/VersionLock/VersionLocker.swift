@@ -407,7 +407,7 @@ public struct VersionLocker: Sendable {
         })
         write { entry in
             // Files as recorded stay as written (with any field another tool added to them).
-            if entry.artifacts != record { entry.artifacts = record }
+            if entry.artifacts.map({ !$0.isSameText(as: record) }) ?? true { entry.artifacts = record }
             entry.versionLock = final
         }
         result.expectedAggregate = lock.expectedAggregateSHA256

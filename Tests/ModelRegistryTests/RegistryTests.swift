@@ -173,6 +173,22 @@ struct MergeTests {
         #expect(merged["version_lock"] == discovered["version_lock"])
     }
 
+    @Test("a curated path in another Unicode spelling wins: equal as Swift strings, different names on disk")
+    func unicodeSpellings() throws {
+        let composed = "/m/caf\u{E9}", decomposed = "/m/cafe\u{301}"
+        #expect(composed == decomposed)  // why byte comparison is needed
+        let discovered = try entry(["name": "m", "backend_config": ["model_path": .string(composed)],
+                                    "version_lock": ["public_key": .string(composed)]])
+        let curated = try entry(["name": "m", "backend_config": ["model_path": .string(decomposed)],
+                                 "version_lock": ["public_key": .string(decomposed)]])
+        let merged = RegistryMerge.merge(discovered: discovered, curated: curated)
+        #expect(merged.backendConfig.modelPath.map { Array($0.utf8) } == Array(decomposed.utf8))
+        #expect(merged.versionLock.publicKey.map { Array($0.utf8) } == Array(decomposed.utf8))
+        let record = ArtifactRecord(aggregateSHA256: "aa", files: [.init(path: "caf\u{E9}", sha256: "bb")])
+        #expect(!record.isSameText(as: ArtifactRecord(aggregateSHA256: "aa", files: [.init(path: "cafe\u{301}", sha256: "bb")])))
+        #expect(record.isSameText(as: record))
+    }
+
     @Test("dynamic keys keep their discovered value; curated only seeds them")
     func dynamicKeys() throws {
         let discovered = try entry([
