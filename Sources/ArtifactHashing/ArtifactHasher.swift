@@ -224,12 +224,12 @@ private struct Worker: ~Copyable {
         self.readAheadMinimum = readAheadMinimum
     }
 
-    deinit { storage?.deallocate() }
+    deinit { if let storage { ChunkBuffers.give(storage) } }
 
     var buffer: UnsafeMutableRawBufferPointer {
         mutating get {
             if let storage { return storage }
-            let made = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 4096)
+            let made = ChunkBuffers.take(chunkSize)
             storage = made
             return made
         }
@@ -441,5 +441,34 @@ private struct Worker: ~Copyable {
                                reason: "file holds more bytes than its size (\(size)) says, as files in /proc and /sys do; copy it into a regular file to hash it")
         }
         return digest.finalizeValue()
+    }
+}
+
+/// Read buffers handed from one worker to the next: a batch of 1,000 small entries starts
+/// 1,000 workers, and a fresh buffer each time costs an allocation and, as its pages are
+/// returned and touched again, page faults and cold cache lines under every first read.
+/// At most a few are kept (one per processor is all that is ever in use at once).
+enum ChunkBuffers {
+    /// A buffer no worker holds (only the pool refers to it).
+    private struct Idle: @unchecked Sendable { let buffer: UnsafeMutableRawBufferPointer }
+
+    private static let pool = Mutex<[Idle]>([])
+    static let kept = 8
+
+    static func take(_ size: Int) -> UnsafeMutableRawBufferPointer {
+        let reused = pool.withLock { idle -> Idle? in
+            guard let index = idle.firstIndex(where: { $0.buffer.count == size }) else { return nil }
+            return idle.remove(at: index)
+        }
+        return reused?.buffer ?? UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 4096)
+    }
+
+    static func give(_ buffer: UnsafeMutableRawBufferPointer) {
+        let kept = pool.withLock { idle -> Bool in
+            guard idle.count < Self.kept else { return false }
+            idle.append(Idle(buffer: buffer))
+            return true
+        }
+        if !kept { buffer.deallocate() }
     }
 }
