@@ -92,8 +92,10 @@ enum DigestValue: Sendable, Hashable {
     case text(String)
 
     init(hex: String) {
-        var text = hex
-        self = text.withUTF8 { DigestValue(hexBytes: $0) } ?? .text(hex)
+        // (Not `withUTF8` on a copy: that mutating call copies a string it shares.)
+        let raw = hex.utf8.withContiguousStorageIfAvailable(DigestValue.init(hexBytes:))
+            ?? Array(hex.utf8).withUnsafeBufferPointer(DigestValue.init(hexBytes:))
+        self = raw ?? .text(hex)
     }
 
     /// The digest whose 64 lowercase hex digits are `hex`; `nil` for anything else.

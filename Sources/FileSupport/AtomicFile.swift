@@ -24,36 +24,25 @@ public enum AtomicFile {
             throw FileError(.notRegularFile, path: path, message: "\(path): is \(what); replace it with a regular file")
         }
         guard info.size <= limit else { throw tooLarge(path, limit) }
-        // Read straight into the result, sized by fstat with a byte to spare, so that a file
-        // that grew since is noticed; the loop then goes on in chunks up to the limit.
-        var out: [UInt8] = []
-        var capacity = Int(info.size) + 1
+        // Read straight into the result, sized by fstat with a byte to spare so that a file
+        // that grew since is noticed; it then grows by doubling, up to one byte past the limit.
+        let ceiling = limit < Int.max ? limit + 1 : limit
+        var out = [UInt8](repeating: 0, count: Int(info.size) + 1)
+        var filled = 0
         while true {
-            var failed = false
-            out.reserveCapacity(capacity)
-            let start = out.count
-            out.append(contentsOf: repeatElement(0, count: capacity - start))
-            var filled = start
-            out.withUnsafeMutableBytes { buffer in
-                while filled < capacity {
-                    let n = Sys.readSome(fd, UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<capacity]))
-                    if n < 0 {
-                        if Sys.lastError == Sys.interrupted { continue }
-                        failed = true
-                        return
-                    }
-                    if n == 0 { break }
-                    filled += n
-                }
+            if filled == out.count {
+                guard out.count < ceiling else { throw tooLarge(path, limit) }
+                out.append(contentsOf: repeatElement(0, count: min(ceiling, max(out.count + (1 << 16), out.count * 2)) - out.count))
             }
-            if failed { throw FileError.system("cannot read", path) }
-            out.removeSubrange(filled...)
-            if filled < capacity { break }
-            guard capacity <= limit else { throw tooLarge(path, limit) }
-            // Doubling: a file that keeps growing is copied a few times, not once per 64 KiB.
-            capacity = min(limit + 1, max(capacity + (1 << 16), capacity * 2))
+            let n = out.withUnsafeMutableBytes { Sys.readSome(fd, UnsafeMutableRawBufferPointer(rebasing: $0[filled...])) }
+            if n < 0 {
+                if Sys.lastError == Sys.interrupted { continue }
+                throw FileError.system("cannot read", path)
+            }
+            if n == 0 { break }
+            filled += n
         }
-        guard out.count <= limit else { throw tooLarge(path, limit) }
+        out.removeSubrange(filled...)
         return out
     }
 

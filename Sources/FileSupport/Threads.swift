@@ -6,9 +6,9 @@ import Darwin
 
 /// A thread of its own for a piece of work, joined when the work is wanted.
 ///
-/// For work that must run beside the caller whatever else is running: Dispatch runs a
-/// `concurrentPerform` nested in another one on the calling thread, and its global queues
-/// may hold work back while their threads are busy.
+/// For work that must run beside the caller whatever else is running (``Concurrently``):
+/// Dispatch runs a `concurrentPerform` nested in another one on the calling thread, and its
+/// global queues may hold work back while their threads are busy.
 public final class OSThread: @unchecked Sendable {
     #if canImport(Darwin)
     private var handle: pthread_t?
@@ -58,25 +58,4 @@ public final class OSThread: @unchecked Sendable {
         pthread_join(handle, nil)
         #endif
     }
-}
-
-extension Concurrently {
-    /// Runs `other` on a thread of its own while `body` runs on the calling thread, and returns
-    /// both results (`other` runs after `body` when no thread can be started).
-    public static func pair<A, B: Sendable>(_ body: () throws -> A, alongside other: @escaping @Sendable () -> B) rethrows -> (A, B) {
-        let slot = Slot<B>()
-        let thread = OSThread.start { slot.value = other() }
-        let first: A
-        do { first = try body() } catch {
-            thread?.join()
-            throw error
-        }
-        if let thread { thread.join() } else { slot.value = other() }
-        return (first, slot.value!)
-    }
-}
-
-/// The result a helper thread leaves for the thread that joins it.
-private final class Slot<Value>: @unchecked Sendable {
-    var value: Value?
 }

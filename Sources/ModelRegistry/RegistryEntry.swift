@@ -135,7 +135,7 @@ public struct ArtifactRecord: Sendable, Hashable {
         func same(_ a: String?, _ b: String?) -> Bool {
             switch (a, b) {
             case (nil, nil): true
-            case let (x?, y?): x.utf8.elementsEqual(y.utf8)
+            case let (x?, y?): x.hasSameBytes(as: y)
             default: false
             }
         }

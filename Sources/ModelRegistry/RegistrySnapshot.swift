@@ -19,10 +19,8 @@ public struct RegistrySnapshot: Sendable {
         self.discovered = discovered
         // Large registries merge in two halves at once (a thousand entries are a few milliseconds each).
         let found = discovered.entries
-        let halves = found.count < 256 ? 1 : 2
-        let parts = Concurrently.map(halves) { part in
-            let range = (found.count * part / halves)..<(found.count * (part + 1) / halves)
-            return found[range].map { RegistryMerge.merge(discovered: $0, curated: curated[$0.name]) }
+        let parts = Concurrently.map(found.count, inParts: found.count < 256 ? 1 : 2) { range in
+            found[range].map { RegistryMerge.merge(discovered: $0, curated: curated[$0.name]) }
         }
         var merged = parts.flatMap { $0 }
         for entry in curated.entries where discovered[entry.name] == nil {
@@ -64,10 +62,8 @@ public struct RegistrySnapshot: Sendable {
     /// reuses the discovered entry's text. The entries are written in two halves at once.
     public var savedFiles: (discovered: [UInt8], snapshot: [UInt8]) {
         let found = discovered.entries
-        let halves = found.count < 256 ? 1 : 2
-        let parts = Concurrently.map(halves) { part in
-            let range = (found.count * part / halves)..<(found.count * (part + 1) / halves)
-            return range.map { i in
+        let parts = Concurrently.map(found.count, inParts: found.count < 256 ? 1 : 2) { range in
+            range.map { i in
                 let own = RegistryLayer.text(of: found[i])
                 // Merged entries come in discovered order first (see init).
                 let merged = entries[i].json.sharesStorage(with: found[i].json) ? own : RegistryLayer.text(of: entries[i])

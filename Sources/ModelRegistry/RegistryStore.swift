@@ -125,9 +125,9 @@ public struct RegistryStore: Sendable {
         // Each half reads its items in order and stops at its first bad one; the halves are then
         // checked for repeated names in order, so the error is the one a single pass meets first.
         let halves = items.count >= 256 && bytes.count >= Self.splitThreshold ? 2 : 1
-        let read = { @Sendable (half: Int) -> (entries: [RegistryEntry], failure: RegistryError?) in
+        let parts = Concurrently.map(items.count, inParts: halves) { range -> (entries: [RegistryEntry], failure: RegistryError?) in
             var entries: [RegistryEntry] = []
-            for index in (items.count * half / halves)..<(items.count * (half + 1) / halves) {
+            for index in range {
                 guard let object = items[index].objectValue else {
                     return (entries, RegistryError(.notAnArray, "\(file): item \(index) must be an entry object, found \(items[index].typeDescription)"))
                 }
@@ -135,7 +135,6 @@ public struct RegistryStore: Sendable {
             }
             return (entries, nil)
         }
-        let parts = halves == 1 ? [read(0)] : { let (a, b) = Concurrently.pair({ read(0) }, alongside: { read(1) }); return [a, b] }()
         var entries: [RegistryEntry] = []
         entries.reserveCapacity(items.count)
         var seen = Set<String>()

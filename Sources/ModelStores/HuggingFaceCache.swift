@@ -35,6 +35,11 @@ public enum HuggingFaceCache {
     }
 
     /// Whether a directory name is a cache repository's (`models--ORG--NAME`, ...).
+    public static func isRepoDirectoryName(_ name: String) -> Bool {
+        repoTypes.contains { type in name.hasPrefix(type + "--") && name.utf8.count > type.utf8.count + 2 }
+    }
+
+    /// Whether `path` has "--" in it, as every cache repository directory's name does.
     private static func hasDoubleDash(_ path: String) -> Bool {
         var previous: UInt8 = 0
         for byte in path.utf8 {
@@ -42,10 +47,6 @@ public enum HuggingFaceCache {
             previous = byte
         }
         return false
-    }
-
-    public static func isRepoDirectoryName(_ name: String) -> Bool {
-        repoTypes.contains { type in name.hasPrefix(type + "--") && name.utf8.count > type.utf8.count + 2 }
     }
 
     /// Where `root` sits in a cache, or `nil` when it is not inside a cache repository.

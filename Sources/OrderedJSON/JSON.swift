@@ -32,25 +32,23 @@ public enum JSON {
     /// of the document: when it does not arrive at the cut between two elements, it simply
     /// reads on to the end and the second half's work is dropped.
     public static func parse(_ bytes: [UInt8], source: String, splittingAbove threshold: Int) throws(JSONSyntaxError) -> JSONValue {
-        guard bytes.count >= threshold, let cut = bytes.withUnsafeBufferPointer(Parser.arrayCut) else {
+        guard bytes.count >= threshold,
+              let cut = bytes.withUnsafeBufferPointer({ buffer in var probe = Parser(bytes: buffer, source: source); return probe.arrayCut() })
+        else {
             return try parse(bytes, source: source)
         }
-        // The second half on a thread of its own: the caller may itself be one of several
-        // reads running at once, where Dispatch would run a nested split in sequence.
-        @Sendable func half(_ first: Bool) -> Result<Parser.Elements, JSONSyntaxError> {
+        let halves = Concurrently.map(2) { half in
             bytes.withUnsafeBufferPointer { buffer in
                 var parser = Parser(bytes: buffer, source: source)
-                return Result { () throws(JSONSyntaxError) -> Parser.Elements in
-                    first ? try parser.parseArrayHead(until: cut) : try parser.parseArrayTail(after: cut)
+                return Result { () throws(JSONSyntaxError) -> Parser.Half in
+                    half == 0 ? try parser.parseArrayHead(until: cut) : try parser.parseArrayTail(after: cut)
                 }
             }
         }
-        let (headResult, tailResult) = Concurrently.pair({ half(true) }, alongside: { half(false) })
         // A sequential parse meets the first half's errors first.
-        let head = try headResult.get()
-        if let document = head.document { return document }
-        guard head.reachedCut else { return .array(head.values) }
-        return .array(head.values + (try tailResult.get()).values)
+        let head = try halves[0].get()
+        if let whole = head.whole { return whole }
+        return .array(head.elements + (try halves[1].get()).elements)
     }
 
     /// The `member` string of each object of a top-level array, read without building the
@@ -209,13 +207,13 @@ public enum JSON {
         out.append(UInt8(ascii: "\""))
         // Most strings (names, paths, digests) are printable ASCII with nothing to escape:
         // their UTF-8 bytes are the output as they are.
-        let plain = s.utf8.withContiguousStorageIfAvailable { utf8 in
+        func appendIfPlain(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
             guard ByteScan.plainStringEnd(utf8, from: 0) == utf8.count, !utf8.contains(0x7F) else { return false }
             out.append(contentsOf: utf8)
             return true
         }
-        if plain ?? s.utf8.allSatisfy({ $0 >= 0x20 && $0 <= 0x7E && $0 != 0x22 && $0 != 0x5C }) {
-            if plain == nil { out.append(contentsOf: s.utf8) }
+        // (Not `withUTF8` on a copy: that mutating call copies a string it shares.)
+        if s.utf8.withContiguousStorageIfAvailable(appendIfPlain) ?? Array(s.utf8).withUnsafeBufferPointer(appendIfPlain) {
             out.append(UInt8(ascii: "\""))
             return
         }
@@ -294,14 +292,24 @@ private struct Parser {
     }
 
     mutating func parseDocument() throws(JSONSyntaxError) -> JSONValue {
-        // A UTF-8 byte order mark is tolerated, as Python's reader does with utf-8-sig.
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
-        skipWhitespace()
+        skipPrologue()
         if index == bytes.count { throw error("the file is empty (expected a JSON value)") }
         let value = try parseValue()
+        try finishDocument()
+        return value
+    }
+
+    /// Steps over a UTF-8 byte order mark (tolerated, as Python's reader does with utf-8-sig)
+    /// and the whitespace before the document's value.
+    mutating func skipPrologue() {
+        if index == 0, bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
+        skipWhitespace()
+    }
+
+    /// Only whitespace may follow the top-level value.
+    mutating func finishDocument() throws(JSONSyntaxError) {
         skipWhitespace()
         if index != bytes.count { throw error("unexpected text after the JSON value") }
-        return value
     }
 
     func error(_ reason: String, at offset: Int? = nil, code: JSONSyntaxError.Code = .invalid) -> JSONSyntaxError {
@@ -407,20 +415,17 @@ private struct Parser {
             let value = try parseValue()
             members.append(JSONObject.Member(key: key, value: value))
             skipWhitespace()
-            guard index < bytes.count else { throw error("unexpected end of file (expected ',' or '}')") }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-                continue
-            }
-            if bytes[index] == UInt8(ascii: "}") {
-                index += 1
-                return .object(JSONObject(distinct: members[base...]))
-            }
-            throw error("unexpected \(describeCurrent()) (expected ',' or '}')")
+            if try endOfList(UInt8(ascii: "}")) { return .object(JSONObject(distinct: members[base...])) }
         }
     }
 
     mutating func parseArray() throws(JSONSyntaxError) -> JSONValue {
+        try parseArray(stoppingAt: -1).value
+    }
+
+    /// The array whose `[` is at `index`; when an element ends exactly at `cut` (a top-level
+    /// array's `,`, see ``arrayCut()``), the elements so far, stopping there.
+    mutating func parseArray(stoppingAt cut: Int) throws(JSONSyntaxError) -> (value: JSONValue, reachedCut: Bool) {
         try enter()
         defer { depth -= 1 }
         index += 1
@@ -429,23 +434,22 @@ private struct Parser {
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
             index += 1
-            return .array([])
+            return (.array([]), false)
         }
+        let reachedCut = try readElements(stoppingAt: cut)
+        return (.array(Array(elements[base...])), reachedCut)
+    }
+
+    /// Reads elements and their separators onto ``elements`` up to and past the array's `]`
+    /// (`false`), or until an element ends exactly at `cut` (`true`).
+    mutating func readElements(stoppingAt cut: Int) throws(JSONSyntaxError) -> Bool {
         while true {
             skipWhitespace()
             let value = try parseValue()
             elements.append(value)
             skipWhitespace()
-            guard index < bytes.count else { throw error("unexpected end of file (expected ',' or ']')") }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-                continue
-            }
-            if bytes[index] == UInt8(ascii: "]") {
-                index += 1
-                return .array(Array(elements[base...]))
-            }
-            throw error("unexpected \(describeCurrent()) (expected ',' or ']')")
+            if index == cut { return true }
+            if try endOfList(UInt8(ascii: "]")) { return false }
         }
     }
 
@@ -558,24 +562,21 @@ private struct Parser {
 
     // MARK: A top-level array in two halves
 
-    /// The elements one half of a top-level array holds; `reachedCut`: the first half ended
-    /// exactly at the cut (else it read the whole array).
-    struct Elements: Sendable {
-        var values: [JSONValue]
-        var reachedCut = false
-        /// The whole document, when it is not an array after all.
-        var document: JSONValue?
+    /// What one half of a top-level array's parse gives: its elements, or (the first half,
+    /// when its cut was not between two elements) the whole document.
+    struct Half: Sendable {
+        var elements: [JSONValue] = []
+        var whole: JSONValue?
     }
 
     /// Where a top-level array written with a 2-space indent may be cut: the first `,` past
     /// the middle that ends a line whose next line opens an object at the first indent.
     /// A raw newline is never inside a string, so this can only be wrong about the depth,
     /// which the first half's parse checks.
-    static func arrayCut(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
-        var i = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
-        while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
-        guard i < bytes.count, bytes[i] == UInt8(ascii: "[") else { return nil }
-        var j = max(i + 1, bytes.count / 2)
+    mutating func arrayCut() -> Int? {
+        skipPrologue()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "[") else { return nil }
+        var j = max(index + 1, bytes.count / 2)
         while j + 4 < bytes.count {
             if bytes[j] == UInt8(ascii: ","), bytes[j + 1] == 0x0A, bytes[j + 2] == 0x20, bytes[j + 3] == 0x20, bytes[j + 4] == UInt8(ascii: "{") {
                 return j
@@ -586,69 +587,30 @@ private struct Parser {
     }
 
     /// Parses the document (a top-level array) from its start, stopping when an element ends
-    /// exactly at `cut`; otherwise reads it all, as ``parseDocument()`` with ``parseArray()`` would.
-    mutating func parseArrayHead(until cut: Int) throws(JSONSyntaxError) -> Elements {
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
-        skipWhitespace()
-        guard index < bytes.count, bytes[index] == UInt8(ascii: "[") else { return Elements(values: [], document: try parseDocument()) }
-        try enter()
-        index += 1
-        var values: [JSONValue] = []
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-            index += 1
-            try finishDocument()
-            return Elements(values: values)
-        }
-        if try readElements(into: &values, stoppingAt: cut) { return Elements(values: values, reachedCut: true) }
-        depth -= 1
+    /// exactly at `cut`; otherwise it is the whole document, as ``parseDocument()`` reads it.
+    mutating func parseArrayHead(until cut: Int) throws(JSONSyntaxError) -> Half {
+        skipPrologue()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "[") else { return Half(whole: try parseDocument()) }
+        let (array, reachedCut) = try parseArray(stoppingAt: cut)
+        if reachedCut { return Half(elements: array.arrayValue ?? []) }
         try finishDocument()
-        return Elements(values: values)
+        return Half(whole: array)
     }
 
     /// Parses the elements after the `,` at `cut` to the array's end and the document's.
-    mutating func parseArrayTail(after cut: Int) throws(JSONSyntaxError) -> Elements {
+    mutating func parseArrayTail(after cut: Int) throws(JSONSyntaxError) -> Half {
         index = cut + 1
         depth = 1
-        var values: [JSONValue] = []
-        _ = try readElements(into: &values, stoppingAt: -1)
+        _ = try readElements(stoppingAt: -1)
         try finishDocument()
-        return Elements(values: values)
-    }
-
-    /// Reads a top-level array's elements and separators up to and past its `]` (`false`), or
-    /// until an element ends exactly at `cut` (`true`).
-    mutating func readElements(into values: inout [JSONValue], stoppingAt cut: Int) throws(JSONSyntaxError) -> Bool {
-        while true {
-            skipWhitespace()
-            values.append(try parseValue())
-            skipWhitespace()
-            if index == cut { return true }
-            guard index < bytes.count else { throw error("unexpected end of file (expected ',' or ']')") }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-                continue
-            }
-            if bytes[index] == UInt8(ascii: "]") {
-                index += 1
-                return false
-            }
-            throw error("unexpected \(describeCurrent()) (expected ',' or ']')")
-        }
-    }
-
-    /// Only whitespace may follow the top-level value.
-    mutating func finishDocument() throws(JSONSyntaxError) {
-        skipWhitespace()
-        if index != bytes.count { throw error("unexpected text after the JSON value") }
+        return Half(elements: elements)
     }
 
     // MARK: Scanning without building values
 
     /// See ``JSON/memberStrings(_:member:)``; throws on anything it does not accept.
     mutating func scanMemberStrings(_ member: [UInt8]) throws(JSONSyntaxError) -> [String] {
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
-        skipWhitespace()
+        skipPrologue()
         guard index < bytes.count, bytes[index] == UInt8(ascii: "[") else { throw error("expected an array") }
         var found: [String] = []
         var keys: [Range<Int>] = []
@@ -682,13 +644,17 @@ private struct Parser {
     }
 
     /// Consumes `,` (then `false`) or `close` (then `true`).
+    /// After a member or element: steps over a `,` (`false`: more follow) or the closing
+    /// byte (`true`), or says what it found instead.
     mutating func endOfList(_ close: UInt8) throws(JSONSyntaxError) -> Bool {
-        guard index < bytes.count else { throw error("unexpected end of file") }
+        // (The message only on the way out: this runs after every member of every object.)
+        func expected() -> String { "(expected ',' or '\(Character(Unicode.Scalar(close)))')" }
+        guard index < bytes.count else { throw error("unexpected end of file " + expected()) }
         if bytes[index] == UInt8(ascii: ",") {
             index += 1
             return false
         }
-        guard bytes[index] == close else { throw error("unexpected \(describeCurrent())") }
+        guard bytes[index] == close else { throw error("unexpected \(describeCurrent()) " + expected()) }
         index += 1
         return true
     }

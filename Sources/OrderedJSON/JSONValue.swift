@@ -194,8 +194,8 @@ extension JSONValue {
         switch (self, other) {
         case (.null, .null): true
         case (.bool(let a), .bool(let b)): a == b
-        case (.number(let a), .number(let b)): a.literal.utf8.elementsEqual(b.literal.utf8)
-        case (.string(let a), .string(let b)): a.utf8.elementsEqual(b.utf8)
+        case (.number(let a), .number(let b)): a.literal.hasSameBytes(as: b.literal)
+        case (.string(let a), .string(let b)): a.hasSameBytes(as: b)
         case (.array(let a), .array(let b)): a.count == b.count && zip(a, b).allSatisfy { $0.isSameText(as: $1) }
         case (.object(let a), .object(let b)): a.isSameText(as: b)
         default: false
@@ -208,7 +208,7 @@ extension JSONObject {
     public func isSameText(as other: JSONObject) -> Bool {
         if sharesStorage(with: other) { return true }
         return storage.count == other.storage.count && zip(storage, other.storage).allSatisfy { a, b in
-            a.key.utf8.elementsEqual(b.key.utf8) && a.value.isSameText(as: b.value)
+            a.key.hasSameBytes(as: b.key) && a.value.isSameText(as: b.value)
         }
     }
 }
@@ -224,4 +224,16 @@ extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expre
     public init(stringLiteral value: String) { self = .string(value) }
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
     public init(dictionaryLiteral elements: (String, JSONValue)...) { self = .object(JSONObject(elements)) }
+}
+
+extension String {
+    /// Whether the two strings are the same UTF-8 bytes. (`==` compares as Swift does: a
+    /// composed and a decomposed spelling of one text are equal by `==`.)
+    public func hasSameBytes(as other: String) -> Bool {
+        guard utf8.count == other.utf8.count else { return false }
+        func same(_ a: UnsafeBufferPointer<UInt8>) -> Bool {
+            other.utf8.withContiguousStorageIfAvailable { a.elementsEqual($0) } ?? a.elementsEqual(other.utf8)
+        }
+        return utf8.withContiguousStorageIfAvailable(same) ?? utf8.elementsEqual(other.utf8)
+    }
 }
