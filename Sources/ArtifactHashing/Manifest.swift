@@ -1,4 +1,4 @@
-import FileSupport
+import SystemSupport
 /// The digests of every file under an artifact root, and their aggregate.
 public struct Manifest: Sendable, Hashable {
     /// The root that was hashed, as given.

@@ -1,5 +1,5 @@
 import Synchronization
-import FileSupport
+import SystemSupport
 
 /// Processors not busy hashing, which a worker with a large file may borrow to read ahead of
 /// itself. Starts at processors minus workers; a worker that runs out of files gives its

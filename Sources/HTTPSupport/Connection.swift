@@ -1,5 +1,5 @@
 import CLibSSL
-import FileSupport
+import SystemSupport
 import Synchronization
 
 /// One TCP connection, plain or TLS, whose every wait ends at one deadline. Every error it

@@ -1,5 +1,5 @@
 public import Foundation
-import FileSupport
+import SystemSupport
 import Synchronization
 
 /// The HTTP client of modelctl: HTTP/1.1 over its own sockets, TLS through OpenSSL, an exact

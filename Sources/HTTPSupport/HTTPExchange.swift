@@ -1,5 +1,5 @@
 import Foundation
-import FileSupport
+import SystemSupport
 
 /// One HTTP/1.1 request and its answer on a connection of its own (`Connection: close`):
 /// one deadline for everything, a bounded body, `identity` encoding only. Redirects are the

@@ -6,7 +6,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import FileSupport
+import SystemSupport
 
 enum Platform {
     /// One resolved socket address.

@@ -1,4 +1,4 @@
-import FileSupport
+import SystemSupport
 import OrderedJSON
 /// The registry as read at one moment: both layers and the merged entries.
 public struct RegistrySnapshot: Sendable {

@@ -1,4 +1,4 @@
-public import FileSupport
+public import SystemSupport
 public import OrderedJSON
 public import ErrorSupport
 

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPSupport
 public import ModelRegistry
-public import FileSupport
+public import SystemSupport
 public import OrderedJSON
 public import ErrorSupport
 

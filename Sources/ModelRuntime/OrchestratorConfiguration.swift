@@ -1,6 +1,6 @@
 import HTTPSupport
 import ModelRegistry
-public import FileSupport
+public import SystemSupport
 public import OrderedJSON
 
 /// Settings of the single-port orchestrator, as values.

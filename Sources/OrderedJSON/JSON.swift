@@ -1,5 +1,5 @@
 public import ErrorSupport
-import FileSupport
+import SystemSupport
 /// Reading and writing JSON text with the fidelity registry files need.
 ///
 /// `parse` reports syntax errors with the file, line and column; `serialize` writes the

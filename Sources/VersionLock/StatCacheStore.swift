@@ -1,5 +1,5 @@
 public import ArtifactHashing
-import FileSupport
+import SystemSupport
 
 /// Where quick verify keeps its stat caches: one file per artifact root under
 /// `<state directory>/verify-cache/`, never in the registry (its files stay ImageWorks' shape).

@@ -3,7 +3,7 @@ import ModelRegistry
 import OrderedJSON
 import Testing
 import TestSupport
-import FileSupport
+import SystemSupport
 
 struct AdoptionTests {
     @Test("an entry only in model_registry.json is adopted into the discovered layer, never deleted")

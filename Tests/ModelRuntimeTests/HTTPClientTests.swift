@@ -1,6 +1,6 @@
 import Foundation
 import HTTPSupport
-import FileSupport
+import SystemSupport
 import TestSupport
 import Testing
 

@@ -10,7 +10,7 @@ import TestSupport
 import Testing
 
 @testable import ModelRuntime
-import FileSupport
+import SystemSupport
 
 /// The orchestrator never signals a process its record cannot prove, never launches on a path
 /// that is not local, and refuses out-of-range durations before launching anything.

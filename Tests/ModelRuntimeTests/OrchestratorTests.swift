@@ -10,7 +10,7 @@ import TestSupport
 import Testing
 
 @testable import ModelRuntime
-import FileSupport
+import SystemSupport
 import OrderedJSON
 
 /// The orchestrator end to end, with `fixtures/standin/fake_vllm.py` as the backend, a temporary

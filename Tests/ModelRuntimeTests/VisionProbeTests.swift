@@ -5,7 +5,7 @@ import Testing
 
 @testable import ModelRuntime
 import OrderedJSON
-import FileSupport
+import SystemSupport
 
 struct ImageFileTests {
     @Test(arguments: [

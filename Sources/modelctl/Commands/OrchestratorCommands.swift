@@ -5,7 +5,7 @@ import Foundation
 import HTTPSupport
 import ModelRegistry
 import ModelRuntime
-import FileSupport
+import SystemSupport
 
 /// The orchestrator's settings from the environment; a bad value exits 1 naming the variable.
 private func orchestratorFromEnvironment() throws -> Orchestrator {

@@ -3,7 +3,7 @@ import Foundation
 import HTTPSupport
 import ModelRegistry
 import ModelRuntime
-import FileSupport
+import SystemSupport
 import OrderedJSON
 
 struct ProbeVisionCommand: AsyncParsableCommand {

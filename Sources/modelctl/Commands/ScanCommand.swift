@@ -4,7 +4,7 @@ import Foundation
 import ModelRegistry
 import ModelStores
 import OrderedJSON
-import FileSupport
+import SystemSupport
 
 struct ScanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,5 @@
 import ArtifactHashing
-import FileSupport
+import SystemSupport
 import HTTPSupport
 import ModelCatalog
 import ModelRegistry

@@ -1,4 +1,4 @@
-import FileSupport
+import SystemSupport
 import Foundation
 import ModelStores
 import VersionLock

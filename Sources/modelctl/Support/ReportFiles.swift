@@ -1,5 +1,5 @@
 import ArgumentParser
-import FileSupport
+import SystemSupport
 import Foundation
 import ModelStores
 import VersionLock

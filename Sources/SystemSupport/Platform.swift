@@ -1,4 +1,4 @@
-// Every platform call FileSupport makes, behind Swift-shaped functions, so that a port to
+// Every platform call SystemSupport makes, behind Swift-shaped functions, so that a port to
 // another C library touches this file only (the pattern of swift-system's Syscalls.swift).
 #if canImport(Glibc)
 import Glibc
