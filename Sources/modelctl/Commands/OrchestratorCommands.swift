@@ -88,9 +88,9 @@ struct ActivateModelCommand: AsyncParsableCommand {
                 if batch.hasViolation || batch.hasError {
                     try VerifyReport.print(batch, json: false, single: true)
                 }
-                if let pem = entry.versionLock.publicKey, let signature = entry.versionLock.signature?["path"]?.stringValue {
+                if let pem = SignatureTarget.pinnedKey(of: entry, source: source), let signature = entry.versionLock.signature?["path"]?.stringValue {
                     try await SignatureTarget.withKeyFile(pem) { key in
-                        try await SignatureVerifyReport.run(path: modelPath, signature: signature, publicKey: key, jobs: nil, json: false)
+                        try await SignatureVerifyReport.run(path: modelPath, signature: source.registryPath(signature), publicKey: key, jobs: nil, json: false)
                     }
                 } else if entry.versionLock.publicKey != nil {
                     throw CommandFailure.violation("\(entry.name): version_lock.public_key is set but no signature is recorded; sign it with modelctl sign '\(entry.name)' --key KEY")

@@ -23,12 +23,21 @@ enum SignatureTarget {
     static func verify(_ nameOrPath: String, signature: String, publicKey: String?, registry: RegistryOptions,
                        mapPaths: [String], jobs: Int?, json: Bool) async throws {
         let (root, entry) = try resolve(nameOrPath, registry: registry, mapPaths: mapPaths)
-        guard let key = Settings.resolve(publicKey, "") ?? entry?.versionLock.publicKey ?? Settings.value("MODELCTL_PUBLIC_KEY") else {
+        let pinned = try entry.flatMap { pinnedKey(of: $0, source: try registry.source(mapPaths: mapPaths)) }
+        guard let key = Settings.resolve(publicKey, "") ?? pinned ?? Settings.value("MODELCTL_PUBLIC_KEY") else {
             throw CommandFailure.error("\(nameOrPath): no public key: give --public-key PUBLIC.pem, pin version_lock.public_key, or set MODELCTL_PUBLIC_KEY")
         }
         try await withKeyFile(key) { path in
             try await SignatureVerifyReport.run(path: root, signature: signature, publicKey: path, jobs: jobs, json: json)
         }
+    }
+
+    /// The entry's `version_lock.public_key`: PEM text as written, or a key file resolved
+    /// against the registry directory (a relative name read from the working directory would
+    /// let whoever controls that directory choose the key).
+    static func pinnedKey(of entry: RegistryEntry, source: ArtifactSource) -> String? {
+        guard let key = entry.versionLock.publicKey else { return nil }
+        return key.hasPrefix("-----BEGIN") ? key : source.registryPath(key)
     }
 
     /// Runs `body` with a path to the key: `key` itself, or a private temporary file when

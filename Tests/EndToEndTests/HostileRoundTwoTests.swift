@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Hostile inputs of the second adversarial review, run through the built binary.
+struct HostileRoundTwoTests {
+    static let keys = repositoryRoot + "/fixtures/model-signing/keys"
+
+    /// The launch environment of a stand-in backend that only touches `marker`.
+    static func launchEnvironment(_ f: CLIFixture, marker: String) -> [String: String] {
+        ["MODELCTL_ORCHESTRATOR": "1", "MODELCTL_STATE_DIR": f.dir.file("state"),
+         "MODELCTL_LAUNCH_COMMAND": "[\"/bin/sh\", \"-c\", \"touch \(marker)\", \"sh\"]", "MODELCTL_START_TIMEOUT": "2"]
+    }
+
+    @Test("a relative public_key and signature path are read from the registry directory, never from the working directory")
+    func relativeKeyAndSignatureFollowTheRegistry() throws {
+        let f = try CLIFixture()
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: f.dir.file("registry/keys"), withIntermediateDirectories: true)
+        try fm.copyItem(atPath: Self.keys + "/p256.pub.pem", toPath: f.dir.file("registry/keys/release.pub"))
+        try f.dir.write("registry/model_registry.curated.json", """
+            [{"name": "signed", "backend": "vllm", "backend_config": {"model_path": "\(f.dir.file("models/b"))"},
+              "version_lock": {"public_key": "keys/release.pub"}}]
+            """)
+        // sign --output with a relative path, from a directory of its own: the entry records a
+        // path that finds the bundle from anywhere.
+        try fm.createDirectory(atPath: f.dir.file("work"), withIntermediateDirectories: true)
+        let sign = try modelctl(["sign", "signed", "--key", Self.keys + "/p256.pem", "--output", "signed.sig", "--registry-dir", f.registry],
+                                currentDirectory: f.dir.file("work"))
+        #expect(sign.status == 0, "\(sign.stderr)")
+        let shown = try modelctl(["show", "signed", "--registry-dir", f.registry])
+        let lock = (try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any])?["version_lock"] as? [String: Any]
+        let recorded = try #require((lock?["signature"] as? [String: Any])?["path"] as? String)
+        #expect(recorded.hasPrefix("/") && fm.fileExists(atPath: recorded), "\(recorded)")
+
+        // A recorded registry-relative signature path, the genuine bundle beside the registry.
+        try fm.moveItem(atPath: recorded, toPath: f.dir.file("registry/signed.sig"))
+        try f.dir.write("registry/model_registry.discovered.json", """
+            [{"name": "signed", "version_lock": {"signature": {"path": "signed.sig"}}}]
+            """)
+        let marker = f.dir.file("launched")
+        let env = Self.launchEnvironment(f, marker: marker)
+        let activate = ["activate-model", "signed", "--registry-dir", f.registry]
+        let intact = try modelctl(activate, environment: env, currentDirectory: f.dir.file("work"))
+        #expect(fm.fileExists(atPath: marker), "\(intact.stderr)")
+        try? fm.removeItem(atPath: marker)
+
+        // The attacker's directory holds its own key and a bundle over the tampered model, under
+        // the names the registry uses.
+        try f.dir.write("models/b/weights.bin", "tampered")
+        let attacker = f.dir.file("attacker")
+        try fm.createDirectory(atPath: attacker + "/keys", withIntermediateDirectories: true)
+        try fm.copyItem(atPath: Self.keys + "/p384.pub.pem", toPath: attacker + "/keys/release.pub")
+        try fm.copyItem(atPath: Self.keys + "/p384.pem", toPath: attacker + "/p384.pem")
+        try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: attacker + "/p384.pem")
+        let forged = try modelctl(["sign", f.dir.file("models/b"), "--key", attacker + "/p384.pem", "--output", attacker + "/signed.sig"])
+        #expect(forged.status == 0, "\(forged.stderr)")
+        let launched = try modelctl(activate, environment: env, currentDirectory: attacker)
+        #expect(launched.status == 2, "\(launched.stdout)\(launched.stderr)")
+        #expect(!fm.fileExists(atPath: marker))
+        let checked = try modelctl(["verify", "signed", "--signature", attacker + "/signed.sig", "--registry-dir", f.registry],
+                                   currentDirectory: attacker)
+        #expect(checked.status == 2, "\(checked.stdout)\(checked.stderr)")
+    }
+}
