@@ -62,4 +62,34 @@ struct HostileRoundTwoTests {
                                    currentDirectory: attacker)
         #expect(checked.status == 2, "\(checked.stdout)\(checked.stderr)")
     }
+
+    @Test("extra_args that name other weights, in either layer, are refused at activation (exit 1) and reported by check")
+    func extraArgsCannotOverrideTheModel() throws {
+        let f = try CLIFixture()
+        try f.dir.write("registry/model_registry.curated.json", """
+            [{"name": "m", "backend": "vllm", "backend_config": {"model_path": "\(f.dir.file("models/b"))",
+              "extra_args": ["--served-model-name", "chat", "--mod", "/unverified"]}},
+             {"name": "fine", "backend": "vllm", "backend_config": {"model_path": "\(f.dir.file("models/a"))",
+              "extra_args": ["--model-loader-extra-config", "{}", "--served-model-name=x"]}}]
+            """)
+        try f.dir.write("registry/model_registry.discovered.json", """
+            [{"name": "fine", "backend_config": {"extra_args": ["--load_format=dummy"]}}]
+            """)
+        #expect(try f.run(["lock", "m", "--set-expected"]).status == 0)
+        let marker = f.dir.file("launched")
+        let env = Self.launchEnvironment(f, marker: marker)
+        let refused = try modelctl(["activate-model", "m", "--registry-dir", f.registry], environment: env)
+        #expect(refused.status == 1, "\(refused.stderr)")
+        #expect(refused.stderr.contains("'m'") && refused.stderr.contains("'--mod'") && refused.stderr.contains("--model"))
+        #expect(!FileManager.default.fileExists(atPath: marker))
+        let launched = try modelctl(["activate-model", "fine", "--registry-dir", f.registry], environment: env)
+        #expect(FileManager.default.fileExists(atPath: marker), "\(launched.stderr)")
+
+        let check = try f.run(["check", "--json"])
+        #expect(check.status == 1)
+        let problems = (try JSONSerialization.jsonObject(with: Data(check.stdout.utf8)) as? [String: Any])?["problems"] as? [String] ?? []
+        #expect(problems.contains { $0.hasPrefix("m: ") && $0.contains("'--mod'") }, "\(problems)")
+        #expect(problems.contains { $0.hasPrefix("fine: ") && $0.contains("'--load_format=dummy'") && $0.contains("discovered") }, "\(problems)")
+        #expect(!problems.contains { $0.contains("--served-model-name") || $0.contains("--model-loader-extra-config") })
+    }
 }
