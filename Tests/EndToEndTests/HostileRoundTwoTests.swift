@@ -92,4 +92,28 @@ struct HostileRoundTwoTests {
         #expect(problems.contains { $0.hasPrefix("fine: ") && $0.contains("'--load_format=dummy'") && $0.contains("discovered") }, "\(problems)")
         #expect(!problems.contains { $0.contains("--served-model-name") || $0.contains("--model-loader-extra-config") })
     }
+
+    @Test("file names in violation reports are escaped: no forged workflow command, JUnit line or terminal escape")
+    func fileNamesCannotForgeReportLines() throws {
+        let f = try CLIFixture()
+        let keys = Self.keys
+        #expect(try f.run(["lock", "model-b", "--set-expected"]).status == 0)
+        let sign = try f.run(["sign", "model-b", "--key", keys + "/p256.pem", "--output", f.dir.file("b.sig")])
+        #expect(sign.status == 0, "\(sign.stderr)")
+        try f.dir.write("models/b/notes\n::error title=x::all models verified", "x")
+        try f.dir.write("models/b/\u{1B}]0;pwned\u{07}\u{1B}[2Jevil.bin", "y")
+        let junit = f.dir.file("report.xml")
+        let out = try modelctl(["verify", "model-b", "--junit", junit, "--registry-dir", f.registry], environment: ["GITHUB_ACTIONS": "true"])
+        #expect(out.status == 2, "\(out.stderr)")
+        #expect(out.stdout.contains("added") && out.stdout.contains("notes\\n::error title=x::all models verified"), "\(out.stdout)")
+        let report = try String(contentsOfFile: junit, encoding: .utf8)
+        let signed = try modelctl(["verify", f.dir.file("models/b"), "--signature", f.dir.file("b.sig"), "--public-key", keys + "/p256.pub.pem"])
+        #expect(signed.status == 2, "\(signed.stderr)")
+        for (what, text) in [("stdout", out.stdout), ("stderr", out.stderr), ("junit", report), ("signature stdout", signed.stdout), ("signature stderr", signed.stderr)] {
+            #expect(!text.split(separator: "\n").contains { $0.hasPrefix("::error title=x") }, "\(what): \(text)")
+            #expect(!text.unicodeScalars.contains("\u{1B}"), "\(what) holds an ESC")
+            #expect(!text.unicodeScalars.contains("\u{07}"), "\(what) holds a BEL")
+        }
+        #expect(out.stderr.contains("::error title=modelctl verify%3A model-b::"))
+    }
 }

@@ -84,17 +84,21 @@ struct ScanCommand: AsyncParsableCommand {
         }
     }
 
+    /// Each bad file of `item`, `ROLE PATH: WHAT`, escaped (``displayEscaped(_:)``) for every report.
+    static func problemLines(_ item: ScanItem) -> [String] {
+        item.problems.map { displayEscaped($0.description) }
+    }
+
     /// `ok  hf:acme/tiny  3 blobs, 1.20 kB  PATH`, or the bad files after a corrupt or error item.
     static func line(_ item: ScanItem) -> String {
         let name = displayName(item)
         switch item.status {
         case .ok:
-            return "ok       \(name)  \(item.blobs) blobs, \(Format.bytes(item.bytes))  \(item.path)"
+            return "ok       \(displayEscaped(name))  \(item.blobs) blobs, \(Format.bytes(item.bytes))  \(displayEscaped(item.path))"
         case .corrupt:
-            let bad = item.problems.map { "\($0.role) \($0.path): \($0.summary)" }.joined(separator: "; ")
-            return Terminal.red("corrupt") + "  \(Text.escapingControls(name))  \(Text.escapingControls(bad))"
+            return Terminal.red("corrupt") + "  \(displayEscaped(name))  \(problemLines(item).joined(separator: "; "))"
         case .error(let message):
-            return "error    \(name)  \(message)"
+            return "error    \(displayEscaped(name))  \(displayEscaped(message))"
         }
     }
 
