@@ -58,10 +58,14 @@ public final class HTTPClient: Sendable {
     /// - Parameters:
     ///   - timeout: the deadline for the whole exchange (cut to 1 ms ... ``maximumTimeout``).
     ///   - maxBodyBytes: the largest body accepted.
+    ///   - secretHeaders: headers sent like `headers` over https, but over plain http only on a
+    ///     connection that reached a loopback address directly (decided by the address
+    ///     connected to, never by the host's name); otherwise left out and named in
+    ///     ``HTTPResponse/withheldHeaders``.
     /// - Throws: ``HTTPError`` (`invalidURL`, `unreachable`, `timeout`, `tooLarge`, `malformed`,
     ///   `redirectRefused`), its message starting with the URL.
     public func send(
-        method: String = "GET", url: URL, headers: [String: String] = [:], body: [UInt8]? = nil,
+        method: String = "GET", url: URL, headers: [String: String] = [:], secretHeaders: [String: String] = [:], body: [UInt8]? = nil,
         timeout: Duration, maxBodyBytes: Int = HTTPClient.defaultMaxBodyBytes
     ) async throws(HTTPError) -> HTTPResponse {
         let target = url.redactedText
@@ -72,8 +76,10 @@ public final class HTTPClient: Sendable {
         }
         let timeout = min(max(timeout, .milliseconds(1)), Self.maximumTimeout)
         let timedOut = HTTPError(.timeout, "\(target): no answer within \(timeout.secondsText) (timed out)")
+        let all = headers.merging(secretHeaders) { _, secret in secret }
         let exchange = HTTPExchange(
-            method: method, url: url, headers: headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, body: body,
+            method: method, url: url, headers: all.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+            secretHeaders: Set(secretHeaders.keys.map { $0.lowercased() }), body: body,
             target: target, deadline: .now + timeout, timedOut: timedOut, maxBodyBytes: max(0, maxBodyBytes), trust: trust,
             proxies: proxies)
         // The exchange blocks in poll and the resolver, so it runs on a thread of its own: not on
@@ -92,14 +98,16 @@ public final class HTTPClient: Sendable {
     static func follow(_ first: HTTPExchange) -> Result<HTTPResponse, HTTPError> {
         var exchange = first
         var redirects = 0
+        var withheld = Set<String>()
         while true {
             let answer: HTTPExchange.Answer
             switch exchange.perform() {
             case .success(let done): answer = done
             case .failure(let error): return .failure(error)
             }
+            withheld.formUnion(answer.withheld)
             guard [301, 302, 303, 307, 308].contains(answer.status), let location = answer.location else {
-                return .success(HTTPResponse(status: answer.status, body: answer.body))
+                return .success(HTTPResponse(status: answer.status, body: answer.body, withheldHeaders: withheld))
             }
             let destination = URL(string: location, relativeTo: exchange.url)?.absoluteURL
             let shown = destination?.redactedText ?? excerpt(location, limit: 200)
@@ -132,9 +140,10 @@ public final class HTTPClient: Sendable {
     /// - Throws: ``HTTPError``: what ``send(method:url:headers:body:timeout:maxBodyBytes:)``
     ///   throws, or `status` (`URL: HTTP 503: <start of the body>`) for any other status.
     public func get(
-        _ url: URL, headers: [String: String] = [:], timeout: Duration, maxBodyBytes: Int = HTTPClient.defaultMaxBodyBytes
+        _ url: URL, headers: [String: String] = [:], secretHeaders: [String: String] = [:], timeout: Duration,
+        maxBodyBytes: Int = HTTPClient.defaultMaxBodyBytes
     ) async throws(HTTPError) -> HTTPResponse {
-        let response = try await send(url: url, headers: headers, timeout: timeout, maxBodyBytes: maxBodyBytes)
+        let response = try await send(url: url, headers: headers, secretHeaders: secretHeaders, timeout: timeout, maxBodyBytes: maxBodyBytes)
         guard response.isSuccess else {
             let detail = Self.excerpt(response.bodyText, limit: 200)
             throw HTTPError(.status, "\(url.redactedText): HTTP \(response.status)\(detail.isEmpty ? "" : ": " + detail)")
