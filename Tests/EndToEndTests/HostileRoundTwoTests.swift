@@ -116,4 +116,52 @@ struct HostileRoundTwoTests {
         }
         #expect(out.stderr.contains("::error title=modelctl verify%3A model-b::"))
     }
+
+    @Test("a rolling scrub rotates past an entry that keeps failing, and a recorded size of Int64.max saturates")
+    func scrubRotatesAndSaturates() throws {
+        let f = try CLIFixture()
+        let env = ["MODELCTL_STATE_DIR": f.dir.file("state")]
+        try f.dir.write("registry/model_registry.curated.json", """
+            [{"name": "model-a_(FP16)", "backend": "vllm", "backend_config": {"model_path": "../models/a"}},
+             {"name": "model-b", "backend": "vllm", "backend_config": {"model_path": "\(f.dir.file("models/b"))"}}]
+            """)
+        func run(_ arguments: [String]) throws -> ProcessResult { try modelctl(arguments + ["--registry-dir", f.registry], environment: env) }
+        #expect(try run(["lock", "model-a_(FP16)", "model-b", "--set-expected"]).status == 0)
+        Thread.sleep(forTimeInterval: 2.1)  // the stat cache keeps files left alone for 2 s
+        #expect(try run(["verify", "--all", "--quick"]).status == 0)
+        // model-a waits longest for its full read, and fails it.
+        let path = f.dir.file("registry/model_registry.discovered.json")
+        var entries = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [[String: Any]])
+        for i in entries.indices {
+            var lock = entries[i]["version_lock"] as? [String: Any] ?? [:]
+            lock["last_full_verify"] = entries[i]["name"] as? String == "model-b" ? "2021-01-01T00:00:00Z" : "2020-01-01T00:00:00Z"
+            entries[i]["version_lock"] = lock
+        }
+        try JSONSerialization.data(withJSONObject: entries).write(to: URL(fileURLWithPath: path))
+        try f.dir.write("models/a/config.json", "{\"tampered\": true}")
+        func lastFull(_ name: String) throws -> String? {
+            let shown = try run(["show", name])
+            return ((try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any])?["version_lock"] as? [String: Any])?["last_full_verify"] as? String
+        }
+        #expect(try run(["verify", "--all", "--max-bytes", "1"]).status == 2)
+        #expect(try lastFull("model-b") == "2021-01-01T00:00:00Z")
+        // The next night, the failing entry has had its turn: model-b is read in full.
+        #expect(try run(["verify", "--all", "--max-bytes", "1"]).status == 2)
+        #expect(try lastFull("model-b") != "2021-01-01T00:00:00Z")
+
+        // A recorded size near Int64.max: the run ends with a verdict and its textfile.
+        var huge = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [[String: Any]])
+        for i in huge.indices {
+            var artifacts = huge[i]["artifacts"] as? [String: Any] ?? [:]
+            var files = artifacts["files"] as? [[String: Any]] ?? []
+            for j in files.indices { files[j]["size"] = Int64.max }
+            artifacts["files"] = files
+            huge[i]["artifacts"] = artifacts
+        }
+        try JSONSerialization.data(withJSONObject: huge).write(to: URL(fileURLWithPath: path))
+        let textfile = f.dir.file("modelctl.prom")
+        let saturated = try run(["verify", "--all", "--max-bytes", "1G", "--prometheus", textfile])
+        #expect(saturated.status == 2, "\(saturated.stderr)")
+        #expect(FileManager.default.fileExists(atPath: textfile))
+    }
 }
