@@ -7,7 +7,8 @@ public enum RegistryAudit {
     /// Always: an invalid model path, a locked entry with no expected aggregate (it would pass
     /// its first verify whatever the weights are), `extra_args` in either layer that name other
     /// weights (``BackendConfig/weightOverride``). With `strict`: an entry with local or
-    /// Ollama artifacts that is not locked.
+    /// Ollama artifacts that is not locked, and a discovered `artifacts.exclude` under a curated
+    /// pin (``EntryExclusions/ignoredUnderPin(_:curated:)``).
     public static func problems(_ snapshot: RegistrySnapshot, source: ArtifactSource, strict: Bool) -> [String] {
         var out: [String] = []
         for entry in snapshot.entries {
@@ -24,6 +25,9 @@ public enum RegistryAudit {
             // launched the day the curated value goes.
             for (layer, file) in [(snapshot.curated, RegistryStore.curatedFileName), (snapshot.discovered, RegistryStore.discoveredFileName)] {
                 if let problem = layer[entry.name]?.backendConfig.weightOverrideProblem { out.append("\(entry.name): \(problem) (in \(file))") }
+            }
+            if strict, let ignored = EntryExclusions.ignoredUnderPin(entry, curated: snapshot.curated[entry.name]) {
+                out.append(ignored + " (--strict)")
             }
             if strict && !lock.locked {
                 switch location {

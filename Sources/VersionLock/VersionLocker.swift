@@ -261,7 +261,7 @@ public struct VersionLocker: Sendable {
             // A local root keeps a stat cache; a quick verify reuses it.
             var stamps: StampUse?
             var root: String?
-            var warnings: [String] = []
+            var warnings = EntryExclusions.ignoredUnderPin(entry, curated: curated).map { [$0] } ?? []
             var previous: StatCache?
             if let statCache, case .local(let path) = location, let real = realPaths.resolve(path) {
                 // Resolved once: the cache's key, and where the Hugging Face cache check starts.

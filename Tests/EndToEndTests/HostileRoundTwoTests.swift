@@ -164,4 +164,35 @@ struct HostileRoundTwoTests {
         #expect(saturated.status == 2, "\(saturated.stderr)")
         #expect(FileManager.default.fileExists(atPath: textfile))
     }
+
+    @Test("a discovered artifacts.exclude under a curated pin is ignored with a warning, and check --strict names it")
+    func discoveredExcludeUnderACuratedPin() throws {
+        let f = try CLIFixture()
+        let hashed = try f.run(["verify", "model-b", "--no-record", "--json"])
+        let aggregate = try #require((try JSONSerialization.jsonObject(with: Data(hashed.stdout.utf8)) as? [String: Any])?["aggregate_sha256"] as? String)
+        try f.dir.write("registry/model_registry.curated.json", """
+            [{"name": "model-b", "backend": "vllm", "backend_config": {"model_path": "\(f.dir.file("models/b"))"},
+              "version_lock": {"locked": true, "expected_aggregate_sha256": "\(aggregate)"}}]
+            """)
+        try f.dir.write("registry/model_registry.discovered.json", """
+            [{"name": "model-b", "artifacts": {"exclude": ["modeling_evil.py"]}}]
+            """)
+        try f.dir.write("models/b/modeling_evil.py", "import os")
+        let out = try f.run(["verify", "model-b"])
+        #expect(out.status == 2, "\(out.stdout)\(out.stderr)")
+        #expect(out.stdout.contains("modeling_evil.py"))
+        #expect(out.stderr.contains("artifacts.exclude") && out.stderr.contains("ignored"), "\(out.stderr)")
+        let check = try f.run(["check", "--strict", "--json"])
+        #expect(check.status == 1)
+        let problems = (try JSONSerialization.jsonObject(with: Data(check.stdout.utf8)) as? [String: Any])?["problems"] as? [String] ?? []
+        #expect(problems.contains { $0.hasPrefix("model-b: artifacts.exclude ['modeling_evil.py']") }, "\(problems)")
+        // Written in the curated file, the same exclude is a reviewed choice.
+        try f.dir.write("registry/model_registry.curated.json", """
+            [{"name": "model-b", "backend": "vllm", "backend_config": {"model_path": "\(f.dir.file("models/b"))"},
+              "artifacts": {"exclude": ["modeling_evil.py"]},
+              "version_lock": {"locked": true, "expected_aggregate_sha256": "\(aggregate)"}}]
+            """)
+        let reviewed = try f.run(["verify", "model-b"])
+        #expect(reviewed.status == 0, "\(reviewed.stdout)\(reviewed.stderr)")
+    }
 }
