@@ -91,11 +91,11 @@ struct LockCommand: AsyncParsableCommand {
         }
         for change in changes {
             if update {
-                print("re-baselined \(change.name) (expected aggregate \(change.state.expectedAggregateSHA256 ?? "-"), was \(change.state.previousAggregateSHA256 ?? "none"))")
+                print("re-baselined \(displayEscaped(change.name)) (expected aggregate \(change.state.expectedAggregateSHA256 ?? "-"), was \(change.state.previousAggregateSHA256 ?? "none"))")
             } else if let expected = change.state.expectedAggregateSHA256 {
-                print("locked \(change.name) (expected aggregate \(expected))")
+                print("locked \(displayEscaped(change.name)) (expected aggregate \(expected))")
             } else {
-                print("locked \(change.name) (no expected aggregate yet: the next verify sets it)")
+                print("locked \(displayEscaped(change.name)) (no expected aggregate yet: the next verify sets it)")
             }
         }
     }
@@ -123,7 +123,7 @@ struct UnlockCommand: ParsableCommand {
             return
         }
         for change in changes {
-            print("unlocked \(change.name) (expected aggregate kept: \(change.state.expectedAggregateSHA256 ?? "none"))")
+            print("unlocked \(displayEscaped(change.name)) (expected aggregate kept: \(change.state.expectedAggregateSHA256 ?? "none"))")
         }
     }
 }

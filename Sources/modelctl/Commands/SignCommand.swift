@@ -82,9 +82,9 @@ struct SignCommand: AsyncParsableCommand {
             ]))
             print(JSON.serialize(object))
         } else {
-            print("signed \(path): \(record.statement.resources.count) files -> \(record.bundlePath)")
+            print("signed \(displayEscaped(path)): \(record.statement.resources.count) files -> \(displayEscaped(record.bundlePath))")
             print("  key      \(record.curve.rawValue) sha256:\(record.keyFingerprint)")
-            print("  subject  \(record.statement.modelName) sha256:\(record.statement.subjectDigest)")
+            print("  subject  \(displayEscaped(record.statement.modelName)) sha256:\(record.statement.subjectDigest)")
         }
     }
 }
