@@ -14,7 +14,8 @@ import Synchronization
 /// - Redirects are followed to `http` and `https` URLs only, at most ``maximumRedirects`` times;
 ///   a redirect to any other scheme (`file:`, `ftp:`) stops the exchange at once with
 ///   ``HTTPError/Code/redirectRefused``. `X-API-Key`, `Authorization` and `Cookie` are dropped
-///   when a redirect leaves the origin (scheme, host, port) of the request.
+///   when a redirect leaves the origin (scheme, host, port) of the request, as are the
+///   request's secret headers, which plain http carries only to a loopback address it reached.
 /// - `https` checks the server's certificate against the system's trust store (OpenSSL's
 ///   default locations; `SSL_CERT_FILE` or `SSL_CERT_DIR` name others) and the URL's host name
 ///   or IP address.
@@ -129,7 +130,7 @@ public final class HTTPClient: Sendable {
             // Credentials stay with the origin they were meant for.
             let from = exchange.url
             if from.scheme?.lowercased() != scheme || from.host?.lowercased() != destination.host?.lowercased() || from.port != destination.port {
-                exchange.headers.removeAll { ["x-api-key", "authorization", "cookie"].contains($0.name.lowercased()) }
+                exchange.headers.removeAll { ["x-api-key", "authorization", "cookie"].contains($0.name.lowercased()) || exchange.secretHeaders.contains($0.name.lowercased()) }
             }
             exchange.url = destination
         }
@@ -137,7 +138,7 @@ public final class HTTPClient: Sendable {
 
     /// GETs `url` and returns the answer when its status is 2xx.
     ///
-    /// - Throws: ``HTTPError``: what ``send(method:url:headers:body:timeout:maxBodyBytes:)``
+    /// - Throws: ``HTTPError``: what ``send(method:url:headers:secretHeaders:body:timeout:maxBodyBytes:)``
     ///   throws, or `status` (`URL: HTTP 503: <start of the body>`) for any other status.
     public func get(
         _ url: URL, headers: [String: String] = [:], secretHeaders: [String: String] = [:], timeout: Duration,

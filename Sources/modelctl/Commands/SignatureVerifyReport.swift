@@ -29,7 +29,7 @@ enum SignatureVerifyReport {
     }
 
     static func text(_ o: SignatureVerification) -> String {
-        let p = displayEscaped as (String) -> String
+        let p: (String) -> String = { displayEscaped($0) }
         guard o.signatureVerified else {
             return """
                 \(p(o.root)): SIGNATURE INVALID

@@ -88,7 +88,7 @@ enum Terminal {
         let prefix = timestampPrefix()
         let body = text.hasSuffix("\n") ? String(text.dropLast()) : text
         let lines = body.split(separator: "\n", omittingEmptySubsequences: false).enumerated().map { index, line in
-            prefix + (index == 0 ? label : "") + line.split(separator: "\t", omittingEmptySubsequences: false).map { displayEscaped(String($0)) }.joined(separator: "\t")
+            prefix + (index == 0 ? label : "") + line.split(separator: "\t", omittingEmptySubsequences: false).map { displayEscaped(String($0), backslashes: false) }.joined(separator: "\t")
         }
         writeError(lines.joined(separator: "\n") + "\n")
     }
@@ -127,7 +127,7 @@ enum Terminal {
     static func progress(_ line: String) {
         guard progressEnabled else { return }
         progressVisible.set(true)
-        writeError("\r\u{1B}[K" + Text.fit(displayEscaped(line), width: width() - 1))
+        writeError("\r\u{1B}[K" + Text.fit(displayEscaped(line, backslashes: false), width: width() - 1))
     }
 
     /// Erases the progress line, if one is shown.
