@@ -328,6 +328,7 @@ public struct VersionLocker: Sendable {
         result.locked = lock.locked
         result.expectedAggregate = lock.expectedAggregateSHA256
         result.lastVerified = lock.lastVerified
+        result.lastFullVerify = lock.lastFullVerify
         let stamp = Timestamp.utc(date, spelledLike: lock.lastVerified ?? lock.lastResult?.at)
 
         func recordResult(_ status: String, _ aggregate: String?) {
@@ -412,6 +413,7 @@ public struct VersionLocker: Sendable {
         }
         result.expectedAggregate = lock.expectedAggregateSHA256
         result.lastVerified = stamp
+        result.lastFullVerify = lock.lastFullVerify
         return result
     }
 

@@ -120,18 +120,30 @@ struct VerifyCommand: AsyncParsableCommand {
             return
         }
         if ioNice && !IOPriority.lowerToIdle() { Terminal.warning("--io-nice: could not lower the I/O priority on this system; running at normal priority") }
-        let locker = VersionLocker(store: registry.store(), source: try registry.source(mapPaths: location.mapPaths),
-                                   hasher: ArtifactHasher(jobs: hashing.jobs, exclusions: includeAll ? .none : .default))
-        let stateDirectory = Self.stateDirectory
-        if (quick || maxBytes != nil) && stateDirectory == nil {
-            Terminal.warning("no state directory (set MODELCTL_STATE_DIR): no stat cache, every file is read in full")
+        let started = ContinuousClock.now
+        let batch: BatchVerification
+        do {
+            let locker = VersionLocker(store: registry.store(), source: try registry.source(mapPaths: location.mapPaths),
+                                       hasher: ArtifactHasher(jobs: hashing.jobs, exclusions: includeAll ? .none : .default))
+            let stateDirectory = Self.stateDirectory
+            if (quick || maxBytes != nil) && stateDirectory == nil {
+                Terminal.warning("no state directory (set MODELCTL_STATE_DIR): no stat cache, every file is read in full")
+            }
+            var options = VerifyOptions(record: !noRecord, strict: strict, quick: quick, fullBytesBudget: maxBytes.flatMap(ByteSize.parse),
+                                        statCache: stateDirectory.map(StatCacheStore.init(stateDirectory:)))
+            options.keepUntilExit = true
+            let progress = Format.progressHandler()
+            batch = all ? try await locker.verifyAll(options: options, progress: progress)
+                : try await locker.verify(names: names, options: options, progress: progress)
+        } catch {
+            // A failed run still replaces the report files (the error, the time of the attempt):
+            // a dashboard or CI page must never keep showing the last good run as today's.
+            let failed = BatchVerification(results: [], errors: [VersionLockError(.registry, ExitStatus.message(of: error))],
+                                           duration: ContinuousClock.now - started)
+            _ = reports.write(junit: { JUnitReport(failed, hostname: ReportFileOptions.hostname, finished: Date()) },
+                              prometheus: { PrometheusReport(failed, finished: Date()) })
+            throw error
         }
-        var options = VerifyOptions(record: !noRecord, strict: strict, quick: quick, fullBytesBudget: maxBytes.flatMap(ByteSize.parse),
-                                    statCache: stateDirectory.map(StatCacheStore.init(stateDirectory:)))
-        options.keepUntilExit = true
-        let progress = Format.progressHandler()
-        let batch = all ? try await locker.verifyAll(options: options, progress: progress)
-            : try await locker.verify(names: names, options: options, progress: progress)
         Terminal.clearProgress()
         if quick || maxBytes != nil {
             let files = batch.results.reduce(0) { $0 + $1.fileCount }
