@@ -2,6 +2,7 @@ public import ArtifactHashing
 public import Foundation
 public import ModelRegistry
 public import OrderedJSON
+import SystemSupport
 
 /// Verify, lock and unlock over a registry.
 ///
@@ -392,7 +393,7 @@ public struct VersionLocker: Sendable {
             return result
         }
         if !lock.locked && strict {
-            result.error = VersionLockError(.strict, "\(hashed.name): not locked (--strict: lock it with modelctl lock '\(hashed.name)' --set-expected)")
+            result.error = VersionLockError(.strict, "\(hashed.name): not locked (--strict: lock it with modelctl lock \(hashed.name.shellQuoted) --set-expected)")
             recordResult("error", aggregate)
             return result
         }

@@ -68,6 +68,31 @@ struct FleetMonitoringTests {
         #expect(parsed.samples.contains { $0.name == "modelctl_scan_run_timestamp_seconds" })
     }
 
+    @Test("the commands check --strict and verify --strict suggest quote model names, and run as pasted into a shell")
+    func suggestedCommandsRunAsPasted() throws {
+        let dir = TemporaryDirectory("fleet-quote")
+        for name in ["tiny", "quoted"] { try dir.write("models/\(name)/w.bin", name) }
+        try dir.write("registry/model_registry.curated.json", """
+            [{"name": "tiny-llm_(FP16)", "backend_config": {"model_path": "../models/tiny"}},
+             {"name": "it's-7b", "backend_config": {"model_path": "../models/quoted"}}]
+            """)
+        let check = try modelctl(["--registry-dir", dir.file("registry"), "check", "--strict"])
+        let verify = try modelctl(["--registry-dir", dir.file("registry"), "verify", "--all", "--strict", "--no-record"])
+        #expect(check.status == 1 && verify.status == 1)
+        var commands: [String] = []
+        for line in (check.stderr + verify.stderr).split(separator: "\n") {
+            if let match = line.firstMatch(of: /(modelctl lock .*--set-expected)/) { commands.append(String(match.output.1)) }
+        }
+        #expect(commands.count == 4, "\(check.stderr)\(verify.stderr)")
+        #expect(commands.contains("modelctl lock 'tiny-llm_(FP16)' --set-expected") && commands.contains(#"modelctl lock 'it'\''s-7b' --set-expected"#))
+        for command in Set(commands) {
+            let pasted = try shell("bin=\"$0\" registry=\"$1\"; modelctl() { \"$bin\" --registry-dir \"$registry\" \"$@\"; }; " + command, arguments: [modelctlBinary, dir.file("registry")])
+            #expect(pasted.status == 0, "\(command): \(pasted.stderr)")
+        }
+        let locked = try modelctl(["--registry-dir", dir.file("registry"), "check", "--strict"])
+        #expect(locked.status == 0, "\(locked.stderr)")
+    }
+
     // MARK: the shipped rules and dashboard against what the binary writes
 
     /// Every sample modelctl writes, from real runs: a verify of a passing, a tampered, a
