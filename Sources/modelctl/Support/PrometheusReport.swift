@@ -109,11 +109,11 @@ extension PrometheusReport {
             locked.samples.append(Sample(labels: labels, value: r.locked ? 1 : 0))
         }
         let run = [
-            Family(name: "modelctl_verify_run_timestamp_seconds", help: "When this verify run finished, in seconds since the epoch.",
+            Family(name: "modelctl_verify_run_timestamp_seconds", help: "When this verify run finished (or failed), in seconds since the epoch.",
                    samples: [Sample(labels: [], value: (finished.timeIntervalSince1970 * 1000).rounded() / 1000)]),
             Family(name: "modelctl_verify_run_duration_seconds", help: "Wall time of this verify run in seconds.",
                    samples: [Sample(labels: [], value: batch.duration.inSecondsRounded)]),
-            Family(name: "modelctl_verify_run_errors", help: "Errors of this verify run as a whole (not of one entry).",
+            Family(name: "modelctl_verify_run_errors", help: "Errors of this verify run as a whole (not of one entry); a run that failed before it had results has 1 and no entry samples.",
                    samples: [Sample(labels: [], value: Double(batch.errors.count))]),
         ]
         self.init(families: [status, success, full, bytes, files, duration, locked] + run)
@@ -136,7 +136,7 @@ extension PrometheusReport {
             blobs.samples.append(Sample(labels: labels, value: Double(item.blobs)))
         }
         let run = [
-            Family(name: "modelctl_scan_run_timestamp_seconds", help: "When this scan finished, in seconds since the epoch.",
+            Family(name: "modelctl_scan_run_timestamp_seconds", help: "When this scan finished (or failed), in seconds since the epoch.",
                    samples: [Sample(labels: [], value: (finished.timeIntervalSince1970 * 1000).rounded() / 1000)]),
             Family(name: "modelctl_scan_run_duration_seconds", help: "Wall time of this scan in seconds.",
                    samples: [Sample(labels: [], value: (seconds * 1000).rounded() / 1000)]),
