@@ -156,6 +156,15 @@ struct FleetMonitoringTests {
         }
     }
 
+    @Test("promtool accepts the rules and passes their unit tests (where promtool is installed: make fleet-deps)",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/promtool")))
+    func promtool() throws {
+        for arguments in [["check", "rules", "prometheus-rules.yml"], ["test", "rules", "prometheus-rules.test.yml"]] {
+            let result = try runProcess("/usr/bin/promtool", arguments, currentDirectory: ProductionExamplesTests.examples)
+            #expect(result.status == 0 && result.stdout.contains("SUCCESS"), "promtool \(arguments.joined(separator: " ")): \(result.stdout)\(result.stderr)")
+        }
+    }
+
     @Test("the alert rules name metrics modelctl writes, and their unit tests' series are ones it writes")
     func rulesAndTheirTestSeries() throws {
         let samples = try Self.writtenSamples()
