@@ -119,22 +119,10 @@ struct VerifyCommand: AsyncParsableCommand {
                                              mapPaths: location.mapPaths, jobs: hashing.jobs, json: json)
             return
         }
-        if ioNice && !IOPriority.lowerToIdle() { Terminal.warning("--io-nice: could not lower the I/O priority on this system; running at normal priority") }
         let started = ContinuousClock.now
         let batch: BatchVerification
         do {
-            let locker = VersionLocker(store: registry.store(), source: try registry.source(mapPaths: location.mapPaths),
-                                       hasher: ArtifactHasher(jobs: hashing.jobs, exclusions: includeAll ? .none : .default))
-            let stateDirectory = Self.stateDirectory
-            if (quick || maxBytes != nil) && stateDirectory == nil {
-                Terminal.warning("no state directory (set MODELCTL_STATE_DIR): no stat cache, every file is read in full")
-            }
-            var options = VerifyOptions(record: !noRecord, strict: strict, quick: quick, fullBytesBudget: maxBytes.flatMap(ByteSize.parse),
-                                        statCache: stateDirectory.map(StatCacheStore.init(stateDirectory:)))
-            options.keepUntilExit = true
-            let progress = Format.progressHandler()
-            batch = all ? try await locker.verifyAll(options: options, progress: progress)
-                : try await locker.verify(names: names, options: options, progress: progress)
+            batch = try await verifyBatch()
         } catch {
             // A failed run still replaces the report files (the error, the time of the attempt):
             // a dashboard or CI page must never keep showing the last good run as today's.
@@ -152,6 +140,23 @@ struct VerifyCommand: AsyncParsableCommand {
                 + "a quick verify does not detect silent corruption (bit rot): only a full verify reads every byte")
         }
         try VerifyReport.print(batch, json: json, single: !all && names.count == 1, reports: reports)
+    }
+
+    /// Verifies the entries asked for; throws when the run cannot start or finish (the registry).
+    private func verifyBatch() async throws -> BatchVerification {
+        if ioNice && !IOPriority.lowerToIdle() { Terminal.warning("--io-nice: could not lower the I/O priority on this system; running at normal priority") }
+        let locker = VersionLocker(store: registry.store(), source: try registry.source(mapPaths: location.mapPaths),
+                                   hasher: ArtifactHasher(jobs: hashing.jobs, exclusions: includeAll ? .none : .default))
+        let stateDirectory = Self.stateDirectory
+        if (quick || maxBytes != nil) && stateDirectory == nil {
+            Terminal.warning("no state directory (set MODELCTL_STATE_DIR): no stat cache, every file is read in full")
+        }
+        var options = VerifyOptions(record: !noRecord, strict: strict, quick: quick, fullBytesBudget: maxBytes.flatMap(ByteSize.parse),
+                                    statCache: stateDirectory.map(StatCacheStore.init(stateDirectory:)))
+        options.keepUntilExit = true
+        let progress = Format.progressHandler()
+        return all ? try await locker.verifyAll(options: options, progress: progress)
+            : try await locker.verify(names: names, options: options, progress: progress)
     }
 }
 
