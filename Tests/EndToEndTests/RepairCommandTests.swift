@@ -48,6 +48,32 @@ struct RepairCommandTests {
         #expect(try modelctl(["scan", hub, "--dry-run"]).status == 64)
     }
 
+    @Test("--json of scan --quarantine, scan --restore and lock --from-download-metadata follows docs/modelctl-output.schema.json")
+    func jsonOutput() throws {
+        let store = TemporaryDirectory("repair-json")
+        let bytes = "weights"
+        let digest = try sha256sumOf(text: bytes)
+        try store.write("models/blobs/sha256-\(digest)", "damaged")
+        let manifest = #"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"sha256:\#(digest)","size":7},"layers":[]}"#
+        try store.write("models/manifests/registry.ollama.ai/library/tiny/latest", manifest + "\n")
+        let scan = try modelctl(["scan", store.file("models"), "--quarantine", store.file("q"), "--json"])
+        #expect(scan.status == 2, "\(scan.stderr)")
+        #expect(try FormatCheckers.jsonProblems(scan.stdout, definition: "scan_report") == [])
+        let object = try JSONSerialization.jsonObject(with: Data(scan.stdout.utf8)) as? [String: Any]
+        let moved = (object?["quarantine"] as? [[String: Any]])?.first
+        #expect(moved?["result"] as? String == "moved")
+        #expect(moved?["repair_commands"] as? [String] == ["ollama pull tiny:latest"])
+        let restore = try modelctl(["scan", "--restore", store.file("q"), "--json"])
+        #expect(restore.status == 0)
+        #expect(try FormatCheckers.jsonProblems(restore.stdout, definition: "restore_outcome", array: true) == [])
+        let (dir, _) = try localDirRegistry()
+        let lock = try modelctl(["lock", "tiny", "--from-download-metadata", "--json", "--registry-dir", dir.file("registry")])
+        #expect(lock.status == 0, "\(lock.stderr)")
+        #expect(try FormatCheckers.jsonProblems(lock.stdout, definition: "lock_change", array: true) == [])
+        let changes = try JSONSerialization.jsonObject(with: Data(lock.stdout.utf8)) as? [[String: Any]]
+        #expect(changes?.first?["hashed_files"] as? [String] == ["config.json", "tokenizer/tokenizer.json"])
+    }
+
     @Test("scan --help says a corrupt blob exits 2 even once quarantined")
     func help() throws {
         let help = try modelctl(["scan", "--help"])
