@@ -157,24 +157,45 @@ public struct StoreQuarantine: Sendable {
                 }
                 if isModel, !(found[problem.path]!.models.contains(item.name)) {
                     found[problem.path]!.models.append(item.name)
-                    found[problem.path]!.repairCommands.append(repairCommand(item))
+                    found[problem.path]!.repairCommands += repairCommands(item, blob: PathText.base(problem.path))
                 }
             }
         }
         return order.map { found[$0]! }
     }
 
-    /// `ollama pull NAME`, or `hf download REPO [--repo-type TYPE] --cache-dir CACHE`.
-    static func repairCommand(_ item: ScanItem) -> [String] {
+    /// `ollama pull NAME`; for a cache repository `hf download REPO [--repo-type TYPE]
+    /// [--revision COMMIT] --cache-dir CACHE`, once per snapshot that links to `blob`
+    /// (`--revision` left out for the snapshot `refs/main` names).
+    static func repairCommands(_ item: ScanItem, blob: String) -> [[String]] {
         switch item.store {
         case .ollama:
-            return ["ollama", "pull", item.name]
+            return [["ollama", "pull", item.name]]
         case .huggingFace, .huggingFaceLocalDir:
             let location = HFLocation(repoDir: item.path, commit: "", subpath: "")
             var command = ["hf", "download", location.repoID]
             if location.repoType != "models" { command += ["--repo-type", String(location.repoType.dropLast())] }
-            return command + ["--cache-dir", PathText.parent(item.path)]
+            let cache = ["--cache-dir", PathText.parent(item.path)]
+            let main = try? HuggingFaceCache.resolveRevision(repoDir: item.path, revision: "main")
+            let commits = snapshots(in: item.path, linkingTo: blob)
+            if commits.isEmpty || commits.contains(where: { $0 == main }) { return [command + cache] }
+            return commits.map { command + ["--revision", $0] + cache }
         }
+    }
+
+    /// The commits whose snapshot has a file linking to `blob` in the repository's `blobs/`.
+    static func snapshots(in repoDir: String, linkingTo blob: String) -> [String] {
+        let snapshots = PathText.join(repoDir, "snapshots")
+        var commits: [String] = []
+        for commit in (try? FS.list(snapshots)) ?? [] {
+            var links = false
+            try? StoreScanner.forEachFile(under: PathText.join(snapshots, commit)) { _, _, path, entry throws(StoreError) in
+                guard !links, entry.isSymlink else { return }
+                links = PathText.base(PathText.resolveLink(at: path, target: try FS.readLink(path))) == blob
+            }
+            if links { commits.append(commit) }
+        }
+        return commits
     }
 
     /// Moves one blob: checks that it is a regular file directly in its store's `blobs/`, writes

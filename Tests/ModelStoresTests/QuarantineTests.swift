@@ -217,6 +217,23 @@ struct QuarantineTests {
         }
         #expect(byName[lfs]?.candidate.repairCommands == [["hf", "download", "acme/tiny-lm", "--cache-dir", dir.file("hub")]])
     }
+
+    @Test("`hf download` names --revision when only an older snapshot links to the corrupt blob")
+    func huggingFaceRevision() async throws {
+        let hf = HFFixture()
+        let names = try hf.build()
+        let old = "fedcba9876543210fedcba9876543210fedcba98"
+        let bytes = Array("weights of the older revision".utf8)
+        let oldBlob = try sha256(bytes)
+        try hf.dir.write("hub/models--acme--tiny/blobs/\(oldBlob)", Data(bytes))
+        try link(hf.dir.file("hub/models--acme--tiny/snapshots/\(old)/model.safetensors"), to: "../../blobs/\(oldBlob)")
+        try flipByte(hf.dir.file("hub/models--acme--tiny/blobs/\(oldBlob)"))
+        try flipByte(hf.dir.file("hub/models--acme--tiny/blobs/\(try #require(names["config.json"]))"))
+        let (_, outcomes) = try await StoreQuarantine(directory: hf.dir.file("q")).scanAndQuarantine(paths: [hf.cache], scanner: StoreScanner(), dryRun: true)
+        let commands = Dictionary(uniqueKeysWithValues: outcomes.map { (($0.candidate.path as NSString).lastPathComponent, $0.candidate.repairCommands) })
+        #expect(commands[oldBlob] == [["hf", "download", "acme/tiny", "--revision", old, "--cache-dir", hf.cache]])
+        #expect(commands[try #require(names["config.json"])] == [["hf", "download", "acme/tiny", "--cache-dir", hf.cache]])
+    }
 }
 
 extension FileManager {
