@@ -219,6 +219,7 @@ public struct StoreQuarantine: Sendable {
                                           actual: candidate.actual, size: size, quarantinedAt: StoreQuarantine.now(), method: "rename",
                                           models: candidate.models, repairCommands: candidate.repairCommands)
             try write(record, to: recordPath)
+            let before = try FS.status(source)
             let renamed = FS.rename(source, to: blob)
             if renamed == EXDEV {
                 record.method = "copy"
@@ -249,7 +250,10 @@ public struct StoreQuarantine: Sendable {
             }
             if record.method == "copy" {
                 // The copy is checked against the bytes the scan judged; only then is the original removed.
-                guard digest == candidate.actual else {
+                // Nor is a file removed that a download replaced while it was copied.
+                let after = try FS.status(source)
+                guard digest == candidate.actual, let before, let after, before.inode == after.inode,
+                      before.device == after.device, before.size == after.size, before.modified == after.modified else {
                     try? FS.remove(blob)
                     try? FS.remove(recordPath)
                     return refuse("\(source) changed since the scan; scan it again")
@@ -396,8 +400,13 @@ public struct StoreQuarantine: Sendable {
             throw StoreError(.quarantineRefused, "\(path) is not a blob directly in a blobs/ directory of the store \(storeRoot); not moved")
         }
         let owner = PathText.parent(dir)
-        guard owner == root || (PathText.parent(owner) == root && HuggingFaceCache.isRepoDirectoryName(PathText.base(owner))) else {
-            throw StoreError(.quarantineRefused, "\(path) resolves to \(dir), outside the store \(storeRoot); not moved")
+        // Only a blob name the store itself would use, in the store's own blobs/ (Ollama) or a
+        // repository's (Hugging Face): a record naming anything else is not acted on.
+        let ollama = owner == root && OllamaDigest(blobFileName: name) != nil && OllamaStore.looksLikeStore(root)
+        let huggingFace = PathText.parent(owner) == root && HuggingFaceCache.isRepoDirectoryName(PathText.base(owner))
+            && (PathText.isHex(name, count: 64) || PathText.isHex(name, count: 40))
+        guard ollama || huggingFace else {
+            throw StoreError(.quarantineRefused, "\(path) (in \(dir)) is not a blob of the store \(storeRoot), or lies outside it; not moved")
         }
         let full = PathText.join(dir, name)
         if mustExist {

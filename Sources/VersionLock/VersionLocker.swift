@@ -452,7 +452,12 @@ public struct VersionLocker: Sendable {
             let entry = try lookup(name, in: snapshot)
             try refusePin(entry.name, snapshot, "lock")
             if fromDownloadMetadata {
-                (hashed[name], hashedFiles[name]) = try await downloadBaseline(entry, curated: snapshot.curated[entry.name], progress: progress)
+                let (manifest, files) = try await downloadBaseline(entry, curated: snapshot.curated[entry.name], progress: progress)
+                // As --set-expected, it never replaces another expectation: that is --update's, with a reason.
+                if let expected = entry.versionLock.expectedAggregateSHA256, expected != manifest.aggregate {
+                    throw VersionLockError(.invalidRequest, "\(entry.name) already expects aggregate \(expected); the download metadata gives \(manifest.aggregate). Re-baseline with lock --update --reason TEXT if the download is the intended change")
+                }
+                (hashed[name], hashedFiles[name]) = (manifest, files)
             } else if setExpected, entry.versionLock.expectedAggregateSHA256 == nil {
                 hashed[name] = try await baseline(entry, curated: snapshot.curated[entry.name], allowEmpty: allowEmpty, progress: progress)
             }

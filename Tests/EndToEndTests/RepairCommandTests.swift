@@ -77,7 +77,8 @@ struct RepairCommandTests {
     @Test("scan --help says a corrupt blob exits 2 even once quarantined")
     func help() throws {
         let help = try modelctl(["scan", "--help"])
-        #expect(help.stdout.replacingOccurrences(of: "\n", with: " ").contains("still 2 when a corrupt blob was found, even once it"))
+        let words = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(words.contains("The exit code is still 2 when a corrupt blob was found, even once it is quarantined"))
     }
 
     /// A registry whose entry `tiny` is a copy of the local-dir fixture, its files dated before
@@ -111,6 +112,25 @@ struct RepairCommandTests {
         let verify = try modelctl(["verify", "tiny", "--registry-dir", dir.file("registry")])
         #expect(verify.status == 2, "\(verify.stdout)\(verify.stderr)")
         #expect(verify.stdout.contains("model.safetensors") || verify.stderr.contains("model.safetensors"))
+    }
+
+    @Test("lock --from-download-metadata never replaces another expected aggregate, and repeats when it is its own")
+    func lockKeepsOtherExpectation() throws {
+        let (dir, tree) = try localDirRegistry()
+        let registry = ["--registry-dir", dir.file("registry")]
+        #expect(try modelctl(["lock", "tiny", "--from-download-metadata"] + registry).status == 0)
+        #expect(try modelctl(["lock", "tiny", "--from-download-metadata"] + registry).status == 0)
+        #expect(try modelctl(["unlock", "tiny"] + registry).status == 0)
+        #expect(try shell("printf X | dd of=\"$0\"/model.safetensors bs=1 seek=2 conv=notrunc status=none && touch -d 2020-01-01 \"$0\"/model.safetensors",
+                          arguments: [tree]).status == 0)
+        let (other, _) = try localDirRegistry()
+        let otherRegistry = ["--registry-dir", other.file("registry")]
+        try FileManager.default.removeItem(atPath: other.file("tiny"))
+        #expect(try shell("cp -a \"$0\" \"$1\"", arguments: [tree, other.file("tiny")]).status == 0)
+        #expect(try modelctl(["lock", "tiny", "--set-expected"] + otherRegistry).status == 0)  // trust on first use: the damaged bytes
+        let refused = try modelctl(["lock", "tiny", "--from-download-metadata"] + otherRegistry)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("already expects aggregate"))
     }
 
     @Test("lock --from-download-metadata refuses a file without metadata (1) and a small file that no longer matches its git blob id (2)")

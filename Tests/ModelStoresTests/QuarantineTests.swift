@@ -159,21 +159,23 @@ struct QuarantineTests {
         #expect(Self.listing(quarantine.directory).filter { $0.hasSuffix(".blob") }.count == 1)
     }
 
-    @Test("a record pointing outside the store is refused by restore")
-    func hostileRecord() async throws {
+    @Test("a record naming a path outside the store, or another directory as the store, is refused by restore",
+          arguments: [false, true])
+    func hostileRecord(movesStoreToo: Bool) async throws {
         let store = try TwoModels()
         try flipByte(store.blob(store.weightsB))
         let quarantine = StoreQuarantine(directory: store.fixture.dir.file("q"))
         _ = try await quarantine.scanAndQuarantine(paths: [store.root], scanner: StoreScanner(), dryRun: false)
         let record = try #require(Self.listing(quarantine.directory).first { $0.hasSuffix(".json") })
         let path = quarantine.directory + "/" + record
-        let outside = store.fixture.dir.file("outside/blobs")
-        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
-        let text = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: store.root + "/blobs", with: outside)
+        let outside = store.fixture.dir.file("outside")
+        try FileManager.default.createDirectory(atPath: outside + "/blobs", withIntermediateDirectories: true)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+            .replacingOccurrences(of: movesStoreToo ? store.root : store.root + "/blobs", with: movesStoreToo ? outside : outside + "/blobs")
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         let outcomes = try quarantine.restore()
-        #expect(outcomes.first?.refusal?.contains("outside the store") == true)
-        #expect(Self.listing(outside).isEmpty)
+        #expect(outcomes.first?.refusal?.contains("is not a blob of the store") == true, "\(outcomes)")
+        #expect(Self.listing(outside + "/blobs").isEmpty)
     }
 
     @Test("a second quarantine waits for the store's lock, and gives up after its timeout")
