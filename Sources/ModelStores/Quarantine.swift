@@ -98,7 +98,7 @@ public struct RestoreOutcome: Sendable, Hashable {
 ///
 /// ```swift
 /// let quarantine = StoreQuarantine(directory: "/var/quarantine")
-/// let (report, outcomes) = try await quarantine.scanAndQuarantine(paths: [store], scanner: StoreScanner())
+/// let (report, outcomes) = try await quarantine.scanAndQuarantine(paths: [store], scanner: StoreScanner(), dryRun: false)
 /// ```
 public struct StoreQuarantine: Sendable {
     /// The quarantine directory (created when missing).
@@ -113,6 +113,7 @@ public struct StoreQuarantine: Sendable {
     /// The record files a quarantine directory may hold before a restore refuses it.
     static let maxRecords = 100_000
 
+    /// A quarantine into `directory`; `onWait` hears when a lock is held by another run.
     public init(directory: String, hasher: ArtifactHasher = ArtifactHasher(), lockTimeout: Duration = .seconds(60),
                 onWait: (@Sendable (String) -> Void)? = nil) {
         self.directory = PathText.trimTrailingSlashes(directory)
@@ -126,8 +127,9 @@ public struct StoreQuarantine: Sendable {
     /// Scans `paths` and moves every corrupt blob found (with `dryRun`, only lists them).
     ///
     /// - Throws: ``StoreError`` `.quarantineRefused` when the directory is inside a scanned
-    ///   store, `.io` or `.lockTimeout`-like I/O errors for the locks; a blob that cannot be
-    ///   moved is a `.refused` outcome instead.
+    ///   store, `.io` when a lock cannot be taken within ``lockTimeout`` (the message names the
+    ///   lock file and its holder), or `CancellationError`; a blob that cannot be moved is a
+    ///   `.refused` outcome instead.
     public func scanAndQuarantine(paths: [String], scanner: StoreScanner, dryRun: Bool) async throws -> (ScanReport, [QuarantineOutcome]) {
         let stores = paths.compactMap { try? StoreQuarantine.storeLocation(of: $0) }
         try refuseInside(stores.map(\.root))
@@ -143,7 +145,8 @@ public struct StoreQuarantine: Sendable {
     public static func candidates(in report: ScanReport) -> [QuarantineCandidate] {
         var found: [String: QuarantineCandidate] = [:]
         var order: [String] = []
-        for item in report.items {
+        // A --local-dir tree has files, not blobs named by their digest: nothing of it moves.
+        for item in report.items where item.store != .huggingFaceLocalDir {
             for problem in item.problems {
                 guard case .digestMismatch(let algorithm, let expected, let actual) = problem.kind else { continue }
                 let blobs = PathText.parent(problem.path)
