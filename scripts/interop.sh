@@ -197,6 +197,14 @@ assert len(info.warnings) == 1 and sys.argv[2] in str(info.warnings[0]), info.wa
     expect 0 "scan_cache_dir reads the restored cache as it reads the fixture" sh -c \
         '"$0" scripts/hf_scan_fixture.py "$1" > "$2/after.txt" && diff -u fixtures/hf-cache.scan-expected.txt "$2/after.txt"' \
         "$venv/bin/python" "$tmp/hub" "$tmp"
+    # The committed --local-dir fixture is what huggingface_hub writes today (up to the download time).
+    "$venv/bin/python" scripts/make_local_dir_fixture.py "$tmp/local-dir"
+    expect 0 "huggingface_hub writes the committed --local-dir fixture (files, commit and etag lines)" bash -c '
+        cd "$0" && a=$(find . -type f | sort) && cd "$1" && [ "$a" = "$(find . -type f | sort)" ] || exit 1
+        for f in $(find . -type f); do
+            case "$f" in *.metadata) cmp -s <(head -2 "$f") <(head -2 "$0/$f") || exit 1 ;; *) cmp -s "$f" "$0/$f" || exit 1 ;; esac
+        done' "$tmp/local-dir" "$(pwd)/fixtures/hf-local-dir/tiny"
+    expect 0 "modelctl scan finds the fresh --local-dir tree intact" "$MODELCTL" scan "$tmp/local-dir"
 }
 repair_section
 # <<< repair <<<
