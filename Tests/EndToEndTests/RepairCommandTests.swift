@@ -74,6 +74,28 @@ struct RepairCommandTests {
         #expect(changes?.first?["hashed_files"] as? [String] == ["config.json", "tokenizer/tokenizer.json"])
     }
 
+    @Test("a second process's quarantine waits for the store lock another holds, then gives up (exit 1) and moves nothing")
+    func lockHeldByAnotherProcess() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/flock") else { return }
+        let dir = TemporaryDirectory("repair-lock")
+        #expect(try shell("cp -a \"$0\" \"$1\" && mkdir -p \"$1\"/.locks", arguments: [repositoryRoot + "/fixtures/hf-cache/hub", dir.file("hub")]).status == 0)
+        let blobs = dir.file("hub/models--acme--tiny-lm/blobs")
+        let lfs = try #require(try FileManager.default.contentsOfDirectory(atPath: blobs).first { $0.count == 64 })
+        try flip(blobs + "/" + lfs)
+        // flock(1) holds the lock while modelctl runs under it, as a concurrent scan would.
+        let result = try shell(#"/usr/bin/flock "$0" "$1" scan "$2" --quarantine "$3" --lock-timeout 1"#,
+                               arguments: [dir.file("hub/.locks/modelctl-scan.lock"), modelctlBinary, dir.file("hub"), dir.file("q")])
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("modelctl-scan.lock"))
+        #expect(FileManager.default.fileExists(atPath: blobs + "/" + lfs))
+    }
+
+    private func flip(_ path: String) throws {
+        var data = try Data(contentsOf: URL(fileURLWithPath: path))
+        data[0] ^= 1
+        try data.write(to: URL(fileURLWithPath: path))
+    }
+
     @Test("scan --help says a corrupt blob exits 2 even once quarantined")
     func help() throws {
         let help = try modelctl(["scan", "--help"])
