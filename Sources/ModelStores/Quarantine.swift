@@ -290,31 +290,38 @@ public struct StoreQuarantine: Sendable {
         guard names.count <= StoreQuarantine.maxRecords else {
             throw StoreError(.tooLarge, "\(directory): more than \(StoreQuarantine.maxRecords) records")
         }
-        var records: [(path: String, record: Result<QuarantineRecord, StoreError>)] = []
+        // Each record is checked before anything is locked or written: a record is input, and
+        // one naming a place that is no store's blobs/ must not make a lock file appear there.
+        var records: [(path: String, record: Result<(QuarantineRecord, String), StoreError>)] = []
+        var stores: [StoreLocation] = []
         for name in names {
             let path = PathText.join(directory, name)
-            records.append((path, Result { () throws(StoreError) in try read(path) }))
-        }
-        var stores: [StoreLocation] = []
-        for case .success(let record) in records.map(\.record) {
-            let location = StoreLocation(store: ScanItem.Store(rawValue: record.store) ?? .ollama, root: record.storeRoot)
-            if !stores.contains(location) { stores.append(location) }
+            let checked = Result { () throws(StoreError) in
+                let record = try read(path)
+                let target = try StoreQuarantine.checkedBlobPath(record.originalPath, storeRoot: record.storeRoot, mustExist: false)
+                return (record, target)
+            }
+            if case .success(let (record, _)) = checked {
+                let location = StoreLocation(store: ScanItem.Store(rawValue: record.store) ?? .ollama, root: record.storeRoot)
+                if !stores.contains(location) { stores.append(location) }
+            }
+            records.append((path, checked))
         }
         let locks = try lock(stores)
         defer { locks.forEach { $0.unlock() } }
-        return records.map { path, record in
-            switch record {
+        return records.map { path, checked in
+            switch checked {
             case .failure(let error): RestoreOutcome(record: path, originalPath: "", refusal: error.message)
-            case .success(let record): RestoreOutcome(record: path, originalPath: record.originalPath, refusal: putBack(record, recordPath: path))
+            case .success(let (record, target)):
+                RestoreOutcome(record: path, originalPath: record.originalPath, refusal: putBack(record, to: target, recordPath: path))
             }
         }
     }
 
-    /// Puts one blob back; returns why not, or `nil`.
-    private func putBack(_ record: QuarantineRecord, recordPath: String) -> String? {
+    /// Puts one blob back at `target` (its checked original path); returns why not, or `nil`.
+    private func putBack(_ record: QuarantineRecord, to target: String, recordPath: String) -> String? {
         let blob = String(recordPath.dropLast(".json".utf8.count)) + ".blob"
         do throws(StoreError) {
-            let target = try StoreQuarantine.checkedBlobPath(record.originalPath, storeRoot: record.storeRoot, mustExist: false)
             guard !FS.exists(target) else {
                 return "\(target) exists again (downloaded since the quarantine); not overwritten. Delete \(blob) and its record if they are no longer needed"
             }

@@ -176,6 +176,7 @@ struct QuarantineTests {
         let outcomes = try quarantine.restore()
         #expect(outcomes.first?.refusal?.contains("is not a blob of the store") == true, "\(outcomes)")
         #expect(Self.listing(outside + "/blobs").isEmpty)
+        #expect(Self.listing(outside) == ["blobs"])  // no lock file either
     }
 
     @Test("a second quarantine waits for the store's lock, and gives up after its timeout")
