@@ -78,19 +78,27 @@ struct ScanCommand: AsyncParsableCommand {
 
     func run() async throws {
         if let restore { return try runRestore(restore) }
-        let targets = paths.isEmpty ? try ScanCommand.defaultPaths() : paths
         let started = ContinuousClock.now
-        let scanner = StoreScanner(hasher: ArtifactHasher(jobs: hashing.jobs))
         let report: ScanReport
         var outcomes: [QuarantineOutcome] = []
-        if let quarantine {
-            do {
-                (report, outcomes) = try await quarantiner(quarantine).scanAndQuarantine(paths: targets, scanner: scanner, dryRun: dryRun)
-            } catch let error as StoreError {
-                throw CommandFailure.error(error.message)
+        do {
+            let targets = paths.isEmpty ? try ScanCommand.defaultPaths() : paths
+            let scanner = StoreScanner(hasher: ArtifactHasher(jobs: hashing.jobs))
+            if let quarantine {
+                do {
+                    (report, outcomes) = try await quarantiner(quarantine).scanAndQuarantine(paths: targets, scanner: scanner, dryRun: dryRun)
+                } catch let error as StoreError {
+                    throw CommandFailure.error(error.message)
+                }
+            } else {
+                report = try await scanner.scan(paths: targets)
             }
-        } else {
-            report = try await scanner.scan(paths: targets)
+        } catch {
+            // As verify: a failed scan still replaces the report files with the error.
+            let failed = ScanReport(errors: [ExitStatus.message(of: error)]), seconds = (ContinuousClock.now - started).inSeconds
+            _ = reports.write(junit: { JUnitReport(failed, hostname: ReportFileOptions.hostname, finished: Date(), seconds: seconds) },
+                              prometheus: { PrometheusReport(failed, finished: Date(), seconds: seconds) })
+            throw error
         }
         let seconds = (ContinuousClock.now - started).inSeconds, finished = Date()
         let written = reports.write(junit: { JUnitReport(report, hostname: ReportFileOptions.hostname, finished: finished, seconds: seconds) },
@@ -120,7 +128,7 @@ struct ScanCommand: AsyncParsableCommand {
             for outcome in outcomes where outcome.result != .intactNow {
                 for command in outcome.candidate.repairCommands where !commands.contains(command) { commands.append(command) }
             }
-            for command in commands { print("repair  " + command.map(Text.shellQuoted).joined(separator: " ")) }
+            for command in commands { print("repair  " + command.map(\.shellQuoted).joined(separator: " ")) }
         }
         if report.hasCorruption { throw CommandFailure(code: 2, message: "") }
         if report.hasErrors || refused || !written { throw CommandFailure(code: 1, message: "") }
@@ -169,7 +177,7 @@ struct ScanCommand: AsyncParsableCommand {
             ("path", .string(c.path)), ("algorithm", .string(c.algorithm)),
             ("expected", .string(c.expected)), ("actual", .string(c.actual)),
             ("models", .array(c.models.map(JSONValue.string))),
-            ("repair_commands", .array(c.repairCommands.map { .string($0.map(Text.shellQuoted).joined(separator: " ")) })),
+            ("repair_commands", .array(c.repairCommands.map { .string($0.map(\.shellQuoted).joined(separator: " ")) })),
         ]
         switch outcome.result {
         case .moved(let blob, let record): fields += [("result", .string("moved")), ("blob", .string(blob)), ("record", .string(record))]

@@ -153,16 +153,6 @@ enum Terminal {
 
 /// Text shaping for terminals: control characters made visible, lines cut to a width.
 enum Text {
-    /// `text` as one POSIX shell word: unchanged when it is only letters, digits and
-    /// `_./:@%+=,-`, else in single quotes (a `'` inside written `'\''`), so a printed
-    /// command can be pasted.
-    static func shellQuoted(_ text: String) -> String {
-        let plain = !text.isEmpty && text.unicodeScalars.allSatisfy { s in
-            s.isASCII && (CharacterSet.alphanumerics.contains(s) || "_./:@%+=,-".unicodeScalars.contains(s))
-        }
-        return plain ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
-    }
-
     /// `text` with C0/C1 control characters (and DEL) shown as `\x1b`-style escapes, so a
     /// name cannot move the cursor, clear the screen or set the window title.
     static func escapingControls(_ text: String, keepingTabs: Bool = false) -> String {
