@@ -156,7 +156,7 @@ public struct SignatureVerification: Sendable, Hashable {
 ///
 /// ```swift
 /// let outcome = try await ModelSignatureVerifier().verify(root: "/models/m", bundlePath: "/models/m/model.sig",
-///                                                         publicKeyPEMPath: "release.pub")
+///                                                         publicKey: .file("release.pub"))
 /// try outcome.check()   // SigningError .signatureInvalid or .digestMismatch
 /// ```
 public struct ModelSignatureVerifier: Sendable {
@@ -178,9 +178,9 @@ public struct ModelSignatureVerifier: Sendable {
     /// - Throws: ``SigningError`` for what could not be read or checked (`.keyUnreadable`,
     ///   `.keyUnsupported`, `.bundleUnreadable`, `.bundleMalformed`, `.bundleUnsupported`,
     ///   `.hashingFailed`), or `CancellationError`.
-    public func verify(root: String, bundlePath: String, publicKeyPEMPath: String,
+    public func verify(root: String, bundlePath: String, publicKey: PublicKeyPEM,
                        progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> SignatureVerification {
-        let key = try ECKey.loadPublic(path: publicKeyPEMPath)
+        let key = try ECKey.loadPublic(publicKey)
         let spki = try key.subjectPublicKeyInfo()
         let keyFingerprint = fingerprint(ofSubjectPublicKeyInfo: spki)
         let bundle = try SignatureBundle.read(path: bundlePath)

@@ -35,6 +35,8 @@ public struct VersionLockError: CodedError {
         case invalidField
         /// The quick-verify stat cache could not be written.
         case cache
+        /// Activation refused: the lock or the signature does not verify (exit 2).
+        case refused
     }
 
     /// The kind of failure; errors compare equal by it.

@@ -26,20 +26,7 @@ enum SignatureTarget {
         guard let key = Settings.resolve(publicKey, "") ?? entry?.versionLock.publicKey ?? Settings.value("MODELCTL_PUBLIC_KEY") else {
             throw CommandFailure.error("\(nameOrPath): no public key: give --public-key PUBLIC.pem, pin version_lock.public_key, or set MODELCTL_PUBLIC_KEY")
         }
-        try await withKeyFile(key) { path in
-            try await SignatureVerifyReport.run(path: root, signature: signature, publicKey: path, jobs: jobs, json: json)
-        }
-    }
-
-    /// Runs `body` with a path to the key: `key` itself, or a private temporary file when
-    /// `key` is PEM text (as a curated `version_lock.public_key` may hold it).
-    static func withKeyFile(_ key: String, _ body: (String) async throws -> Void) async throws {
-        guard key.hasPrefix("-----BEGIN") else { return try await body(key) }
-        let path = NSTemporaryDirectory() + "/modelctl-key-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).pem"
-        guard FileManager.default.createFile(atPath: path, contents: Data(key.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw CommandFailure.error("cannot write a temporary file for the pinned public key")
-        }
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try await body(path)
+        try await SignatureVerifyReport.run(path: root, signature: signature, publicKey: PublicKeyPEM(pinned: key, source: "\(nameOrPath): public key"),
+                                            jobs: jobs, json: json)
     }
 }
