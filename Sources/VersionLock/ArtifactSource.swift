@@ -24,6 +24,13 @@ public struct ArtifactSource: Sendable {
         entry.artifactLocation(registryDirectory: registryDirectory, context: context)
     }
 
+    /// Where a path given on the command line (`hash PATH`, `sign PATH`) is: `ollama:NAME[:TAG]`
+    /// (the scheme in any case) is an Ollama model, anything else a local file or directory.
+    public static func location(ofArgument path: String) -> ArtifactLocation {
+        guard let reference = ArtifactLocation.ollamaReference(in: path) else { return .local(path: path) }
+        return reference.isEmpty ? .invalid(reason: "'\(path)' names no Ollama model") : .ollama(reference: String(reference))
+    }
+
     /// The local root to hash for `entry`.
     ///
     /// - Throws: ``VersionLockError``: `noModelPath`, `invalidModelPath`, `notHashableHere`
@@ -74,21 +81,34 @@ public struct ArtifactSource: Sendable {
     public func hash(_ entry: RegistryEntry, location: ArtifactLocation, hasher: ArtifactHasher,
                      curated: RegistryEntry? = nil, stamps: StampUse? = nil, resolvedRoot: String? = nil,
                      progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> HashedArtifacts {
+        try await hash(location, name: entry.name, written: entry.backendConfig.modelPath,
+                       hasher: try EntryExclusions.hasher(hasher, for: entry, curated: curated),
+                       stamps: stamps, resolvedRoot: resolvedRoot, progress: progress)
+    }
+
+    /// Hashes the artifacts at `location` as ``hash(_:location:hasher:curated:stamps:resolvedRoot:progress:)``
+    /// hashes an entry's (`hash PATH` is this), leaving out what `hasher`'s exclusions name.
+    ///
+    /// - Parameters:
+    ///   - name: the entry's name (or the path as given), first in messages.
+    ///   - written: the model path as the registry spells it, for messages.
+    public func hash(_ location: ArtifactLocation, name: String, written: String? = nil, hasher: ArtifactHasher,
+                     stamps: StampUse? = nil, resolvedRoot: String? = nil,
+                     progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> HashedArtifacts {
         let root: String
         if resolvedRoot != nil, case .local(let path) = location {
             root = path  // it resolved, so it exists
         } else {
-            root = try self.root(for: location, name: entry.name, written: entry.backendConfig.modelPath)
+            root = try self.root(for: location, name: name, written: written)
         }
-        let hasher = try EntryExclusions.hasher(hasher, for: entry, curated: curated)
         do {
             if case .ollama(let reference) = location {
                 let model: OllamaModel
                 do { model = try OllamaStore(root: root).resolve(reference) } catch {
-                    throw VersionLockError(.artifactRootMissing, "\(entry.name): \(error.message)")
+                    throw VersionLockError(.artifactRootMissing, "\(name): \(error.message)")
                 }
                 let checked = try await model.verify(hasher)
-                return HashedArtifacts(manifest: checked.manifest, problems: checked.problems.map(Self.describe))
+                return HashedArtifacts(manifest: checked.manifest, problems: checked.problems.map(Self.describe), corrupt: checked.hasIntegrityFailure)
             }
             // A whole `models--ORG--NAME` cache directory means its current snapshot
             // (`refs/main`), never the blobs and refs around it.
@@ -96,7 +116,7 @@ public struct ArtifactSource: Sendable {
             do {
                 if let resolvedRoot { location = try HuggingFaceCache.locate(resolved: resolvedRoot) } else { location = try HuggingFaceCache.locate(root) }
             } catch {
-                throw VersionLockError(.artifactRootMissing, "\(entry.name): \(error.message)")
+                throw VersionLockError(.artifactRootMissing, "\(name): \(error.message)")
             }
             let hashRoot = location?.rootPath ?? root
             var manifest: Manifest
@@ -116,10 +136,10 @@ public struct ArtifactSource: Sendable {
             guard location != nil, let check = try? HuggingFaceCache.check(root: hashRoot, manifest: manifest) else {
                 return HashedArtifacts(manifest: manifest, statCache: cache, reusedFiles: reused)
             }
-            return HashedArtifacts(manifest: manifest, problems: check.problems.map(Self.describe), blobs: check.files,
+            return HashedArtifacts(manifest: manifest, problems: check.problems.map(Self.describe), corrupt: check.problems.contains { $0.isIntegrityFailure }, blobs: check.files,
                                    statCache: cache, reusedFiles: reused)
         } catch let error as HashingError {
-            throw VersionLockError(.hashing, "\(entry.name): \(error.description)")
+            throw VersionLockError(.hashing, error.path.hasPrefix(name) ? error.description : "\(name): \(error.description)")
         }
     }
 
@@ -134,6 +154,8 @@ public struct HashedArtifacts: Sendable {
     public var manifest: Manifest
     /// Store blobs that do not match their names (integrity failures), one sentence each.
     public var problems: [String] = []
+    /// Whether some problem shows stored bytes that differ from their names (not only unreadable ones).
+    public var corrupt = false
     /// For a Hugging Face cache snapshot: each file's blob name, by path.
     public var blobs: [String: String] = [:]
     /// With stamps asked for: the stat cache to keep for the root.
@@ -150,5 +172,12 @@ public struct StampUse: Sendable {
 
     public init(reusing: StatCache?) {
         self.reusing = reusing
+    }
+}
+
+extension HashedArtifacts {
+    /// A plain tree's manifest, with nothing else found.
+    public init(manifest: Manifest) {
+        self.manifest = manifest
     }
 }
