@@ -26,8 +26,8 @@ public struct ActivationGate: Sendable {
 
     /// What the gate found for one entry.
     public struct Check: Sendable {
-        /// The local root to hand the backend: the one that was verified (empty when the entry
-        /// names no model path).
+        /// The local root to hand the backend: the one that is verified (a cache repository's
+        /// snapshot; empty when the entry names no model path).
         public var root: String
         /// nil when the entry has neither lock nor pinned key (nothing to check); false when
         /// the checks were skipped on request; true when they ran and passed.
@@ -66,8 +66,6 @@ public struct ActivationGate: Sendable {
             check.failure = VersionLockError(.refused, "\(name): not activated: its artifacts do not verify (see above; modelctl verify '\(name)')")
             return check
         }
-        // The backend gets the root that was hashed (a cache repository's snapshot).
-        if let hashed = batch.results.first?.manifest?.root { check.root = hashed }
         if let key = lock.publicKey {
             var report: (@Sendable (HashProgress) -> Void)?
             if let progress { report = { progress(name, $0) } }

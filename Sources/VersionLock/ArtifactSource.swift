@@ -31,7 +31,8 @@ public struct ArtifactSource: Sendable {
         return reference.isEmpty ? .invalid(reason: "'\(path)' names no Ollama model") : .ollama(reference: String(reference))
     }
 
-    /// The local root to hash for `entry`.
+    /// The local root to hash for `entry`: a Hugging Face repository directory is its
+    /// `refs/main` snapshot; an Ollama model is its store's root.
     ///
     /// - Throws: ``VersionLockError``: `noModelPath`, `invalidModelPath`, `notHashableHere`
     ///   or `artifactRootMissing`, each naming the model and the path and saying what to do.
@@ -59,7 +60,11 @@ public struct ArtifactSource: Sendable {
             guard LockPlatform.exists(path) else {
                 throw VersionLockError(.artifactRootMissing, "\(name): artifact root \(path) does not exist (is the volume mounted? --map-path OLD=NEW rewrites a moved prefix)")
             }
-            return path
+            // A whole `models--ORG--NAME` cache directory means its current snapshot
+            // (`refs/main`), never the blobs and refs around it.
+            do { return try HuggingFaceCache.locate(path)?.rootPath ?? path } catch {
+                throw VersionLockError(.artifactRootMissing, "\(name): \(error.message)")
+            }
         }
     }
 
@@ -110,8 +115,6 @@ public struct ArtifactSource: Sendable {
                 let checked = try await model.verify(hasher)
                 return HashedArtifacts(manifest: checked.manifest, problems: checked.problems.map(Self.describe), corrupt: checked.hasIntegrityFailure)
             }
-            // A whole `models--ORG--NAME` cache directory means its current snapshot
-            // (`refs/main`), never the blobs and refs around it.
             let location: HFLocation?
             do {
                 if let resolvedRoot { location = try HuggingFaceCache.locate(resolved: resolvedRoot) } else { location = try HuggingFaceCache.locate(root) }

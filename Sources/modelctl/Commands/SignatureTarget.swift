@@ -7,15 +7,18 @@ import VersionLock
 /// What `sign` and `verify --signature` work on: a registry entry (its artifact root, its
 /// pinned public key) or a plain path.
 enum SignatureTarget {
-    /// The artifact root for `nameOrPath`, and the entry when it names one.
+    /// The artifact root for `nameOrPath` (resolved as lock resolves it), and the entry when it names one.
     static func resolve(_ nameOrPath: String, registry: RegistryOptions, mapPaths: [String]) throws -> (root: String, entry: RegistryEntry?) {
-        if let snapshot = try? registry.load(), let entry = snapshot[nameOrPath] {
-            return (try registry.source(mapPaths: mapPaths).root(of: entry), entry)
-        }
-        guard FileManager.default.fileExists(atPath: nameOrPath) else {
+        let source = try registry.source(mapPaths: mapPaths)
+        let entry = (try? registry.load())?[nameOrPath]
+        guard entry != nil || FileManager.default.fileExists(atPath: nameOrPath) else {
             throw CommandFailure.error("'\(nameOrPath)' is neither an entry of \(registry.directory) nor an existing path (see modelctl list)")
         }
-        return (nameOrPath, nil)
+        let location = entry.map(source.location) ?? .local(path: nameOrPath)
+        if case .ollama = location {
+            throw CommandFailure.error("'\(nameOrPath)' is an Ollama model; model_signing signs a directory or file, not an Ollama store")
+        }
+        return (try source.root(for: location, name: nameOrPath, written: entry?.backendConfig.modelPath), entry)
     }
 
     /// `verify NAME|PATH --signature F`: the public key is the option, else the entry's
