@@ -142,7 +142,7 @@ public struct ArtifactSource: Sendable {
             return HashedArtifacts(manifest: manifest, problems: check.problems.map(Self.describe), corrupt: check.problems.contains { $0.isIntegrityFailure }, blobs: check.files,
                                    statCache: cache, reusedFiles: reused)
         } catch let error as HashingError {
-            throw VersionLockError(.hashing, error.path.hasPrefix(name) ? error.description : "\(name): \(error.description)")
+            throw VersionLockError(error.code == .specialFile ? .specialFile : .hashing, error.path.hasPrefix(name) ? error.description : "\(name): \(error.description)")
         }
     }
 

@@ -105,19 +105,15 @@ struct HashCommand: AsyncParsableCommand {
     func run() async throws {
         do { try Output.requireOpen() } catch { throw error.failure }
         let started = ContinuousClock.now
-        // The model_signing statement follows model_signing's own rules (top-level ignores only),
-        // so it hashes the whole tree; the sha256sum form leaves out tool metadata by default.
-        let hasher = ArtifactHasher(jobs: hashing.jobs, exclusions: includeAll || format == .modelSigning ? .none : .default)
+        let hasher = ArtifactHasher(jobs: hashing.jobs, exclusions: includeAll ? .none : .default)
         let progress = Format.progressHandler(label: displayEscaped(target))
         let source = try registry.source(mapPaths: location.mapPaths)
+        if format == .modelSigning { return try await printStatement(source, progress: progress) }
         let hashed: HashedArtifacts
         do {
             if let entry {
                 let snapshot = try registry.load()
                 let found = try snapshot.entry(named: entry)
-                if format == .modelSigning, case .ollama = source.location(of: found) {
-                    throw CommandFailure.error("--format model-signing hashes a directory or file; '\(displayEscaped(entry))' is an Ollama model, not signed that way")
-                }
                 hashed = try await source.hash(found, location: source.location(of: found), hasher: hasher,
                                                curated: snapshot.curated[entry], progress: progress)
             } else if let raw = Self.rawArgument(matching: target) {
@@ -129,21 +125,10 @@ struct HashCommand: AsyncParsableCommand {
             throw CommandFailure.error(error.description)
         } catch let error as VersionLockError {
             // A hashing error's message already shows the file's name escaped.
-            throw CommandFailure.error(error.code == .hashing ? error.message : displayEscaped(error.message))
+            throw CommandFailure.error(error.code == .hashing || error.code == .specialFile ? error.message : displayEscaped(error.message))
         }
         let manifest = hashed.manifest
         Terminal.clearProgress()
-        if format == .modelSigning {
-            let bytes: [UInt8]
-            do {
-                bytes = try SignedStatement.statementBytes(for: manifest, signaturePath: signature ?? defaultSignaturePath(manifest.root))
-            } catch {
-                throw CommandFailure.error(displayEscaped(error.message))
-            }
-            // The statement is JSON with non-ASCII escaped, so its bytes are UTF-8 text as they are.
-            do { try Output.write(String(decoding: bytes, as: UTF8.self)) } catch { throw error.failure }
-            return
-        }
         let elapsed = started.duration(to: .now)
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         do {
@@ -162,6 +147,28 @@ struct HashCommand: AsyncParsableCommand {
             let summary = "\(displayEscaped(target)): \(hashed.problems.count) problem\(hashed.problems.count == 1 ? "" : "s") in the store"
             throw hashed.corrupt ? CommandFailure.violation(summary) : CommandFailure.error(summary)
         }
+    }
+
+    /// `--format model-signing`: the statement `sign` would sign for the resolved root, built
+    /// by the same function, so the two agree by construction.
+    private func printStatement(_ source: ArtifactSource, progress: (@Sendable (HashProgress) -> Void)?) async throws {
+        let statement: SignedStatement
+        do {
+            let found = try entry.map { try registry.load().entry(named: $0) }
+            let location = found.map(source.location) ?? ArtifactSource.location(ofArgument: target)
+            if case .ollama = location {
+                throw CommandFailure.error("--format model-signing hashes a directory or file; '\(displayEscaped(target))' is an Ollama model, not signed that way")
+            }
+            let root = try source.root(for: location, name: target, written: found?.backendConfig.modelPath)
+            statement = try await SignedStatement.hashing(root: root, jobs: hashing.jobs, signaturePath: signature ?? defaultSignaturePath(root),
+                                                          extraIgnoredPaths: SignedStatement.toolMetadata(in: root), progress: progress)
+            try statement.requireUTF8Names(root: root)
+        } catch let error as SigningError {
+            throw CommandFailure.error(error.message)  // names already escaped
+        }
+        Terminal.clearProgress()
+        // The statement is JSON with non-ASCII escaped, so its bytes are UTF-8 text as they are.
+        do { try Output.write(String(decoding: statement.encoded(), as: UTF8.self)) } catch { throw error.failure }
     }
 
     /// Where `modelctl sign` writes its bundle by default: `ROOT/model.sig` for a directory.
