@@ -55,7 +55,7 @@ enum SignatureVerifyReport {
             "  key       sha256:\(o.keyFingerprint)",
             "  subject   \(p(statement?.modelName ?? "-")) sha256:\(statement?.subjectDigest ?? "-")",
             "  files     \(statement?.resources.count ?? 0) signed, \(o.filesChecked) found",
-        ]
+        ] + (o.symlinkProblem.map { ["  problem   \(p($0))"] } ?? [])
         if let diff = o.diff, !diff.isEmpty {
             let width = max(([0] + diff.changed.map(\.path.count) + diff.missing.map(\.path.count) + diff.added.map(\.path.count)).max()!, 1)
             func pad(_ s: String) -> String { s + String(repeating: " ", count: max(0, width - s.count)) }
@@ -76,7 +76,7 @@ enum SignatureVerifyReport {
             ("signature_verified", .bool(o.signatureVerified)),
             ("key_fingerprint", .string(o.keyFingerprint)),
         ])
-        if let problem = o.signatureProblem { object["problem"] = .string(problem) }
+        if let problem = o.signatureProblem ?? o.symlinkProblem { object["problem"] = .string(problem) }
         if let statement = o.statement {
             object["subject_name"] = .string(statement.modelName)
             object["subject_sha256"] = .string(statement.subjectDigest)
