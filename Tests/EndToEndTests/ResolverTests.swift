@@ -84,3 +84,22 @@ extension HashFormatTests {
         #expect(try modelctl(["hash", "OLLAMA:tiny"], environment: env).stdout == lower.stdout)
     }
 }
+
+extension ResolverTests {
+    @Test("the README's CI pin example runs as written: the shipped pin verifies, and a changed file is named, not listed as added")
+    func readmeCIPinExample() throws {
+        let readme = try String(contentsOfFile: repositoryRoot + "/README.md", encoding: .utf8)
+        let section = try #require(readme.components(separatedBy: "### Pins computed in CI").dropFirst().first)
+        let block = try #require(section.components(separatedBy: "```sh\n").dropFirst().first?.components(separatedBy: "```").first)
+        let dir = TemporaryDirectory("e2e-readme-pin")
+        #expect(try runProcess("/bin/cp", ["-R", repositoryRoot + "/configs", repositoryRoot + "/fixtures", dir.path]).status == 0)
+        let bin = (modelctlBinary as NSString).deletingLastPathComponent
+        let run = try shell("PATH=\"$0:$PATH\"; set -e\n" + block, arguments: [bin], currentDirectory: dir.path)
+        #expect(run.status == 0, "\(run.stdout) \(run.stderr)")
+        #expect(run.stdout.contains("OK (locked, matches expected)"))
+        try "{\"tampered\": true}".write(toFile: dir.file("fixtures/models/tiny-llm/config.json"), atomically: false, encoding: .utf8)
+        let changed = try modelctl(["verify", "tiny-llm_(FP16)", "--no-record", "--registry-dir", dir.file("shipped")])
+        #expect(changed.status == 2)
+        #expect(changed.stdout.contains("changed  config.json") && !changed.stdout.contains("added"), "\(changed.stdout)")
+    }
+}
