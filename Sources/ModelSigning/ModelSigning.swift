@@ -275,7 +275,7 @@ extension SignedStatement {
         let files = manifest.files.filter { !IgnoredPaths.matches($0.path, ignored) }.sorted { statementOrder($0.path, $1.path) }
         self.init(
             modelName: name, resources: files,
-            allowSymlinks: containsSymlink(under: root, ignoring: ignored),
+            allowSymlinks: files.contains { isSymlink(under: root, $0.pathBytes) },
             ignorePaths: ignored.sorted(by: bytesPrecede)
         )
     }
