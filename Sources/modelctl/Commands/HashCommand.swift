@@ -23,8 +23,8 @@ struct HashCommand: AsyncParsableCommand {
             Prints one sha256sum line per file ("<hex>  <relative path>"), in aggregate order, \
             so `sha256sum -c` accepts the output when run from PATH (or from the file's \
             directory when PATH is a file). Symlinks to files are followed and listed under the \
-            link's path; symlinked directories are not descended; a dangling symlink or a link \
-            loop is an error. A name that holds a line feed or carriage return is written as \
+            link's path; a dangling symlink, a link loop and (unless excluded by name) a FIFO, \
+            socket, device, link to one or symlinked directory are errors naming the path. A name that holds a line feed or carriage return is written as \
             sha256sum writes it: the line starts with a backslash and the name has \\\\, \\n and \
             \\r escapes. A name that is not UTF-8 is written with its own bytes.
 
