@@ -154,14 +154,19 @@ struct HashCommand: AsyncParsableCommand {
     private func printStatement(_ source: ArtifactSource, progress: (@Sendable (HashProgress) -> Void)?) async throws {
         let statement: SignedStatement
         do {
-            let found = try entry.map { try registry.load().entry(named: $0) }
+            let named = try entry.map { name in
+                let snapshot = try registry.load()
+                let found = try snapshot.entry(named: name)
+                return (found, try EntryExclusions.ignorePaths(of: found, curated: snapshot.curated[name]))
+            }
+            let (found, ignoring) = (named?.0, named?.1 ?? [])
             let location = found.map(source.location) ?? ArtifactSource.location(ofArgument: target)
             if case .ollama = location {
                 throw CommandFailure.error("--format model-signing hashes a directory or file; '\(displayEscaped(target))' is an Ollama model, not signed that way")
             }
             let root = try source.root(for: location, name: target, written: found?.backendConfig.modelPath)
             statement = try await SignedStatement.hashing(root: root, jobs: hashing.jobs, signaturePath: signature ?? defaultSignaturePath(root),
-                                                          extraIgnoredPaths: SignedStatement.toolMetadata(in: root), progress: progress)
+                                                          extraIgnoredPaths: SignedStatement.toolMetadata(in: root) + ignoring, progress: progress)
             try statement.requireUTF8Names(root: root)
         } catch let error as SigningError {
             throw CommandFailure.error(error.message)  // names already escaped
