@@ -46,14 +46,14 @@ struct SignCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (root, entry) = try SignatureTarget.resolve(path, registry: registry, mapPaths: location.mapPaths)
+        let (root, entry, ignoring) = try SignatureTarget.resolve(path, registry: registry, mapPaths: location.mapPaths)
         // Made absolute here: the entry records this path, and a later command run from another
         // directory must find this bundle, not one there under the same name.
         let output = output.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
         let record: SignatureRecord
         do {
             record = try await ModelSigner(jobs: hashing.jobs).sign(
-                root: root, privateKeyPEMPath: key, output: output, progress: Format.progressHandler(label: path)
+                root: root, privateKeyPEMPath: key, output: output, ignoring: ignoring, progress: Format.progressHandler(label: path)
             )
         } catch let error as SigningError {
             Terminal.clearProgress()
