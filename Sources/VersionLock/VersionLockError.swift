@@ -47,4 +47,6 @@ public struct VersionLockError: CodedError {
         self.message = message
     }
 
+    /// ``Severity/integrityFailure`` for a corrupt store blob, else ``Severity/error``.
+    public var severity: Severity { code == .storeCorrupt ? .integrityFailure : .error }
 }

@@ -119,7 +119,7 @@ struct HashCommand: AsyncParsableCommand {
         } catch let error as HashingError {
             throw CommandFailure.error(error.description)
         } catch let error as StoreError {
-            throw CommandFailure.error(displayEscaped(error.message))
+            throw CommandFailure.error(displayEscaped(ExitStatus.message(error)))
         }
         Terminal.clearProgress()
         if format == .modelSigning {
@@ -148,9 +148,8 @@ struct HashCommand: AsyncParsableCommand {
         }
         if !storeProblems.isEmpty {
             for problem in storeProblems { Terminal.warning(displayEscaped(problem.description)) }
-            let integrity = storeProblems.contains(where: \.isIntegrityFailure)
-            let summary = "\(displayEscaped(path)): \(storeProblems.count) problem\(storeProblems.count == 1 ? "" : "s") in the Ollama store"
-            throw integrity ? CommandFailure.violation(summary) : CommandFailure.error(summary)
+            throw CommandFailure(severity: storeProblems.contains(where: \.isIntegrityFailure) ? .integrityFailure : .error,
+                                 message: "\(displayEscaped(path)): \(storeProblems.count) problem\(storeProblems.count == 1 ? "" : "s") in the Ollama store")
         }
     }
 
@@ -231,10 +230,10 @@ enum OllamaHashing {
     /// - Throws: ``StoreError`` when there is no store, the name is invalid or the model is not
     ///   in the store; `CancellationError`.
     static func verify(_ reference: String, hasher: ArtifactHasher) async throws -> OllamaVerification {
-        let roots = OllamaStore.defaultRoots(environment: Settings.environment.filter { !$0.value.isEmpty }, home: Settings.value("HOME") ?? "")
+        let roots = Settings.current.ollamaStores
         let parsed = try OllamaReference(parsing: reference)
         guard let store = OllamaStore.firstExisting(roots) else {
-            throw StoreError(.storeNotFound, "\(reference): no Ollama store was found (looked in \(roots.joined(separator: ", "))); set OLLAMA_MODELS")
+            throw StoreError(.storeNotFound, "\(reference): no Ollama store was found (looked in \(roots.joined(separator: ", ")))")
         }
         return try await store.resolve(parsed).verify(hasher)
     }

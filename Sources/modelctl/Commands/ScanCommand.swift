@@ -54,16 +54,13 @@ struct ScanCommand: AsyncParsableCommand {
         } else {
             for item in report.items { print(ScanCommand.line(item)) }
         }
-        if report.hasCorruption { throw CommandFailure(code: 2, message: "") }
-        if report.hasErrors || !written { throw CommandFailure(code: 1, message: "") }
+        if report.hasCorruption { throw CommandFailure.violation("") }
+        if report.hasErrors || !written { throw CommandFailure.error("") }
     }
 
-    /// The default stores that exist; the environment is read here, at the edge, only.
+    /// The default stores that exist.
     static func defaultPaths() throws -> [String] {
-        let environment = Settings.environment
-        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
-        let hf = HuggingFaceCache.defaultCacheDirectory(environment: environment, home: home)
-        let ollama = OllamaStore.defaultRoots(environment: environment, home: home)
+        let hf = Settings.current.huggingFaceCache, ollama = Settings.current.ollamaStores
         let candidates = [hf] + ollama
         var isDirectory: ObjCBool = false
         let existing = candidates.filter { FileManager.default.fileExists(atPath: $0, isDirectory: &isDirectory) && isDirectory.boolValue }
