@@ -17,7 +17,7 @@ struct Setting<Value: Sendable>: Sendable {
 /// modelctl's settings: the environment, read once at start-up (``current``), turned into the
 /// typed values the libraries take. Commands lay their options over it (option beats
 /// environment beats default); no library reads the environment or knows a variable's name.
-/// DESIGN.md's Environment table lists every variable read here.
+/// The README's Environment table lists the variables read here.
 ///
 /// The one rule for empty values: an environment variable that is empty or all blank counts
 /// as unset, as `VAR=` in a shell or a CI secret that is not defined leaves it. An option
@@ -45,12 +45,6 @@ struct Settings: Sendable {
     static func requireValue(_ option: String?, _ name: String) throws {
         guard let option, option.allSatisfy(\.isWhitespace) else { return }
         throw ValidationError("\(name) was given an empty value; give a value, or leave the option out to use the default")
-    }
-
-    /// `option` (called `name` on the command line) when given, else variable `variable`.
-    func setting(_ option: String?, _ name: String, _ variable: String) -> Setting<String>? {
-        if let option { return Setting(value: option, origin: "\(name) \(option)") }
-        return value(variable).map { Setting(value: $0, origin: "\(variable)=\($0)") }
     }
 
     var home: String? { value("HOME") }
