@@ -125,7 +125,7 @@ struct HashCommand: AsyncParsableCommand {
             throw CommandFailure.error(error.description)
         } catch let error as VersionLockError {
             // A hashing error's message already shows the file's name escaped.
-            throw CommandFailure.error(error.code == .hashing || error.code == .specialFile ? error.message : displayEscaped(error.message))
+            throw CommandFailure.error(error.code == .hashing || error.code == .specialFile ? error.message : displayEscaped(ExitStatus.message(error)))
         }
         let manifest = hashed.manifest
         Terminal.clearProgress()

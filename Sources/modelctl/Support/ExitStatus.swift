@@ -31,6 +31,7 @@ struct ExitStatus {
         case let e as RuntimeError where e.code == .orchestratorDisabled: "set MODELCTL_ORCHESTRATOR=1"
         case let e as RuntimeError where e.code == .portInUse: "MODELCTL_VLLM_PORT sets the port"
         case let e as StoreError where e.code == .storeNotFound || e.code == .modelNotFound: "OLLAMA_MODELS names the store"
+        case let e as VersionLockError where e.code == .ollamaStoreMissing: "OLLAMA_MODELS names the store"
         case let e as VersionLockError where e.code == .cache: "MODELCTL_STATE_DIR sets the state directory"
         default: nil
         }
