@@ -50,15 +50,9 @@ struct SignCommand: AsyncParsableCommand {
         // Made absolute here: the entry records this path, and a later command run from another
         // directory must find this bundle, not one there under the same name.
         let output = output.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
-        let record: SignatureRecord
-        do {
-            record = try await ModelSigner(jobs: hashing.jobs).sign(
-                root: root, privateKeyPEMPath: key, output: output, ignoring: ignoring, progress: Format.progressHandler(label: path)
-            )
-        } catch let error as SigningError {
-            Terminal.clearProgress()
-            throw CommandFailure(code: error.isIntegrityFailure ? 2 : 1, message: error.message)
-        }
+        let record = try await ModelSigner(jobs: hashing.jobs).sign(
+            root: root, privateKeyPEMPath: key, output: output, ignoring: ignoring, progress: Format.progressHandler(label: path)
+        )
         Terminal.clearProgress()
         for warning in record.warnings { Terminal.warning(warning) }
         if let entry {

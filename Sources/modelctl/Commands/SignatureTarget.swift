@@ -31,8 +31,8 @@ enum SignatureTarget {
         let (root, entry, _) = try resolve(nameOrPath, registry: registry, mapPaths: mapPaths)
         let source = try registry.source(mapPaths: mapPaths)
         let pinned = entry?.versionLock.publicKey.map { PublicKeyPEM(pinned: $0, source: "\(nameOrPath): version_lock.public_key", registry: source) }
-        guard let key = Settings.resolve(publicKey, "").map({ PublicKeyPEM(pinned: $0, source: "\(nameOrPath): public key") }) ?? pinned
-                ?? Settings.value("MODELCTL_PUBLIC_KEY").map({ PublicKeyPEM(pinned: $0, source: "MODELCTL_PUBLIC_KEY") }) else {
+        guard let key = publicKey.map({ PublicKeyPEM(pinned: $0, source: "\(nameOrPath): public key") }) ?? pinned
+                ?? Settings.current.value("MODELCTL_PUBLIC_KEY").map({ PublicKeyPEM(pinned: $0, source: "MODELCTL_PUBLIC_KEY") }) else {
             throw CommandFailure.error("\(nameOrPath): no public key: give --public-key PUBLIC.pem, pin version_lock.public_key, or set MODELCTL_PUBLIC_KEY")
         }
         try await SignatureVerifyReport.run(path: root, signature: signature, publicKey: key, jobs: jobs, json: json)
