@@ -43,8 +43,8 @@ let package = Package(
         .target(name: "HTTPSupport", dependencies: ["CLibSSL", "SystemSupport", "ErrorSupport"], swiftSettings: strict),
         .target(name: "ModelCatalog", dependencies: ["ModelRegistry", "HTTPSupport", "OrderedJSON", "SystemSupport", "ErrorSupport"], swiftSettings: strict),
         .target(name: "ModelRuntime", dependencies: ["ModelRegistry", "HTTPSupport", "OrderedJSON", "SystemSupport", "ErrorSupport"], swiftSettings: strict),
-        .target(name: "ModelStores", dependencies: ["ArtifactHashing", "CLibCrypto", "ErrorSupport"], swiftSettings: strict),
-        .target(name: "ModelSigning", dependencies: ["CLibCrypto", "ArtifactHashing", "OrderedJSON", "ErrorSupport"], swiftSettings: strict),
+        .target(name: "ModelStores", dependencies: ["ArtifactHashing", "CLibCrypto", "SystemSupport", "ErrorSupport"], swiftSettings: strict),
+        .target(name: "ModelSigning", dependencies: ["CLibCrypto", "ArtifactHashing", "OrderedJSON", "SystemSupport", "ErrorSupport"], swiftSettings: strict),
         .executableTarget(
             name: "modelctl",
             dependencies: [

@@ -84,9 +84,6 @@ enum EntryKind { case regular, directory, symbolicLink, unknown, other }
 enum Platform {
     // MARK: Processors and clocks
 
-    /// Processors online.
-    static var processorCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
-
     /// A monotonic clock in nanoseconds.
     static func monotonicNanoseconds() -> UInt64 {
         var ts = timespec()
@@ -99,12 +96,6 @@ enum Platform {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return Int64(ts.tv_sec) &* 1_000_000_000 &+ Int64(ts.tv_nsec)
-    }
-
-    /// Sleeps for about `microseconds`.
-    static func pause(microseconds: Int) {
-        var ts = timespec(tv_sec: 0, tv_nsec: microseconds * 1000)
-        _ = nanosleep(&ts, nil)
     }
 
     /// `strerror`.

@@ -1,3 +1,4 @@
+import SystemSupport
 public import ArtifactHashing
 
 /// One repository or model a scan looked at.
@@ -407,12 +408,15 @@ func runBounded(_ inputs: [String], jobs: Int, _ work: @escaping @Sendable (Stri
     var seen = Set<String>()
     for input in inputs where seen.insert(input).inserted { unique.append(input) }
     var out: [String: HashOutcome] = [:]
+    // `work` blocks in reads: its children run on the blocking executor, `jobs` at once.
+    let executor = BlockingExecutor.shared
+    executor.reserve(jobs)
     try await withThrowingTaskGroup(of: (String, HashOutcome).self) { group in
         var next = 0
         func addOne() {
             let input = unique[next]
             next += 1
-            group.addTask {
+            group.addTask(executorPreference: executor) {
                 try Task.checkCancellation()
                 return (input, work(input))
             }

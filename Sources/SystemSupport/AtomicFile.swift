@@ -66,32 +66,15 @@ public enum AtomicFile {
     ///
     /// - Throws: ``FileError`` naming the file.
     public static func write(_ files: [(path: String, bytes: [UInt8])]) throws(FileError) {
-        try write(files.map { file in (file.path, { file.bytes }) })
-    }
-
-    /// ``write(_:)-([(String,[UInt8])])`` with each file's bytes made by `produce`, and only
-    /// then renamed into place, in order. With `concurrently` (large files), the files are
-    /// made, written and fsynced side by side: one file's fsync waits while another is made.
-    public static func write(_ files: [(path: String, produce: @Sendable () -> [UInt8])], concurrently: Bool = false) throws(FileError) {
-        let outcomes = Concurrently.map(files.count, concurrently: concurrently) { i in
-            Result { () throws(FileError) -> (temporary: String, target: String) in
-                let target = try resolveTarget(files[i].path)
-                return (try stage(files[i].produce(), for: target), target)
-            }
-        }
         var staged: [(temporary: String, target: String)] = []
         var renamed = 0
         defer {
             for item in staged.dropFirst(renamed) { Sys.remove(item.temporary) }
         }
-        var failure: FileError?
-        for outcome in outcomes {
-            switch outcome {
-            case .success(let item): staged.append(item)
-            case .failure(let error): failure = failure ?? error
-            }
+        for file in files {
+            let target = try resolveTarget(file.path)
+            staged.append((try stage(file.bytes, for: target), target))
         }
-        if let failure { throw failure }
         for item in staged {
             guard Sys.replace(item.temporary, item.target) == 0 else { throw FileError.system("cannot replace", item.target) }
             renamed += 1
