@@ -62,6 +62,7 @@ let package = Package(
         .testTarget(name: "VersionLockTests", dependencies: ["VersionLock", "ModelRegistry", "OrderedJSON", "SystemSupport", "ArtifactHashing", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ModelCatalogTests", dependencies: ["ModelCatalog", "HTTPSupport", "OrderedJSON", "SystemSupport", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "HTTPSupport", "OrderedJSON", "SystemSupport", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "HTTPSupportTests", dependencies: ["HTTPSupport", "SystemSupport", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ModelStoresTests", dependencies: ["ModelStores", "ArtifactHashing", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ModelSigningTests", dependencies: ["ModelSigning", "ArtifactHashing", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"], swiftSettings: strict),

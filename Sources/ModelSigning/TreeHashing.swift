@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import SystemSupport
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -17,7 +18,7 @@ import ArtifactHashing
 /// `progress` is reported only when nothing is skipped (the whole tree is one hashing run).
 func hashLeavingOut(root: String, ignoredTopLevel: Set<String>, jobs: Int?,
                     progress: (@Sendable (HashProgress) -> Void)?) async throws -> Manifest {
-    let base = trimTrailingSlashes(root)
+    let base = PathText.trimTrailingSlashes(root)
     let skipsDirectory = ignoredTopLevel.contains { nodeKind(base + "/" + $0, followLinks: false) == .directory }
     guard skipsDirectory else { return try await ArtifactHasher(jobs: jobs, exclusions: .none).hash(root, progress: progress) }
 

@@ -128,8 +128,8 @@ public struct StoreScanner: Sendable {
         }
         if OllamaStore.looksLikeStore(path) { return .ollamaStore }
         if let location = try? HuggingFaceCache.locate(path) { return .huggingFaceRepo(location.repoDir) }
-        if HuggingFaceCache.isRepoDirectoryName(PathText.base(FS.realPath(path) ?? path)) {
-            return .huggingFaceRepo(FS.realPath(path) ?? path)
+        if HuggingFaceCache.isRepoDirectoryName(PathText.base(PathText.realPath(path) ?? path)) {
+            return .huggingFaceRepo(PathText.realPath(path) ?? path)
         }
         let names = try FS.list(path)
         if names.isEmpty || names.contains(where: { HuggingFaceCache.isRepoDirectoryName($0) || $0 == ".locks" || $0 == "CACHEDIR.TAG" }) {

@@ -47,7 +47,8 @@ public enum AtomicFile {
     }
 
     private static func tooLarge(_ path: String, _ limit: Int) -> FileError {
-        FileError(.tooLarge, path: path, message: "\(path): larger than \(limit >> 20) MiB; this is not a file modelctl reads")
+        let size = limit >= 1 << 20 ? "\(limit >> 20) MiB" : "\(limit) bytes"
+        return FileError(.tooLarge, path: path, message: "\(path): larger than \(size); this is not a file modelctl reads")
     }
 
     /// Replaces `path` with `bytes`; see ``write(_:)``.
@@ -79,7 +80,7 @@ public enum AtomicFile {
             guard Sys.replace(item.temporary, item.target) == 0 else { throw FileError.system("cannot replace", item.target) }
             renamed += 1
         }
-        for directory in Set(staged.map { parentDirectory(of: $0.target) }) {
+        for directory in Set(staged.map { PathText.parent($0.target) }) {
             let dfd = Sys.openDirectory(directory)
             if dfd >= 0 {
                 _ = Sys.flushToDisk(dfd)
@@ -100,7 +101,7 @@ public enum AtomicFile {
     /// Writes `bytes` to a new temporary file beside `target`, fsynced; returns its path.
     private static func stage(_ bytes: [UInt8], for target: String) throws(FileError) -> String {
         let mode = Sys.permissions(target) ?? 0o644
-        guard let (fd, temporary) = Sys.makeTemporary(parentDirectory(of: target) + "/." + baseName(of: target) + ".tmp-XXXXXX") else {
+        guard let (fd, temporary) = Sys.makeTemporary(PathText.parent(target) + "/." + PathText.base(target) + ".tmp-XXXXXX") else {
             throw FileError.system("cannot create a temporary file next to", target)
         }
         var failure: FileError?
@@ -125,18 +126,6 @@ public enum AtomicFile {
             throw failure
         }
         return temporary
-    }
-
-    /// The directory part of `path` (`.` when there is none).
-    public static func parentDirectory(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return slash == path.startIndex ? "/" : String(path[..<slash])
-    }
-
-    /// The last component of `path`.
-    public static func baseName(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return path }
-        return String(path[path.index(after: slash)...])
     }
 
     /// Deletes the temporary files a killed writer left in `directory` for files whose names

@@ -34,25 +34,23 @@ public final class BlockingExecutor: TaskExecutor, @unchecked Sendable {
     /// Widths are cut to this many threads (a `--jobs` of a million must not start a million).
     public static let maximumWidth = 256
 
-    private enum Work {
-        case job(UnownedJob)
-        case call(() -> Void)
-    }
-
     // Everything below is guarded by `mutex`; `wake` is signalled when work is queued.
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private var queue: [Work] = []
-    private var head = 0
+    private var jobs = FIFO<UnownedJob>()
+    private var calls = FIFO<() -> Void>()
     private var threads = 0
     private var idle = 0
     private var jobWidth: Int
-    private var calls = 0
+    private var runningJobs = 0
+    /// Blocking calls queued or running: each may hold a thread beyond the width.
+    private var callsInFlight = 0
 
-    private init() {
+    /// An executor of its own (tests); the process uses ``shared``. Its threads are never ended.
+    init(width: Int = BlockingExecutor.processorCount) {
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(wake, nil)
-        jobWidth = min(Self.maximumWidth, Self.processorCount)
+        jobWidth = min(Self.maximumWidth, max(1, width))
     }
 
     /// Processors this process may run on.
@@ -64,18 +62,21 @@ public final class BlockingExecutor: TaskExecutor, @unchecked Sendable {
     /// Lets at least `threads` task jobs run at once (cut to 1 ... ``maximumWidth``); the
     /// width never shrinks, as threads already started stay for later work.
     public func reserve(_ threads: Int) {
-        locked { jobWidth = max(jobWidth, min(Self.maximumWidth, max(1, threads))) }
+        submit { jobWidth = max(jobWidth, min(Self.maximumWidth, max(1, threads))) }
     }
 
     public func enqueue(_ job: consuming ExecutorJob) {
-        submit(.job(UnownedJob(job)))
+        let job = UnownedJob(job)
+        submit { jobs.push(job) }
     }
 
     /// Runs `work` on a thread of the pool, beyond ``width``: for a call that may block a
     /// long time. Returns at once.
     public func execute(_ work: @escaping @Sendable () -> Void) {
-        locked { calls += 1 }
-        submit(.call(work))
+        submit {
+            calls.push(work)
+            callsInFlight += 1
+        }
     }
 
     /// Runs the blocking `body` on a thread of the pool (see ``execute(_:)``) and returns
@@ -87,11 +88,13 @@ public final class BlockingExecutor: TaskExecutor, @unchecked Sendable {
         return try result.get()
     }
 
-    private func submit(_ work: Work) {
+    /// Makes `change` (queues work, or widens) under the lock, then wakes a thread for it, or starts one when no idle
+    /// thread is left for the work that may run now.
+    private func submit(_ change: () -> Void) {
         let start = locked { () -> Bool in
-            queue.append(work)
-            // Work that no idle thread will take gets a new thread, up to the width.
-            if queue.count - head > idle, threads < jobWidth + calls {
+            change()
+            let runnable = calls.count + min(jobs.count, max(0, jobWidth - runningJobs))
+            if runnable > idle, threads < jobWidth + callsInFlight {
                 threads += 1
                 return true
             }
@@ -131,34 +134,27 @@ public final class BlockingExecutor: TaskExecutor, @unchecked Sendable {
         }
     }
 
-    /// A pool thread: takes work in order for ever, parked while there is none.
+    /// A pool thread: for ever takes the oldest blocking call, else the oldest job while
+    /// fewer than ``width`` run, parked while there is neither.
     private func serve() {
         pthread_mutex_lock(mutex)
         while true {
-            guard head < queue.count else {
+            if let call = calls.pop() {
+                pthread_mutex_unlock(mutex)
+                call()
+                pthread_mutex_lock(mutex)
+                callsInFlight -= 1
+            } else if runningJobs < jobWidth, let job = jobs.pop() {
+                runningJobs += 1
+                pthread_mutex_unlock(mutex)
+                job.runSynchronously(on: asUnownedTaskExecutor())
+                pthread_mutex_lock(mutex)
+                runningJobs -= 1
+            } else {
                 idle += 1
                 pthread_cond_wait(wake, mutex)
                 idle -= 1
-                continue
             }
-            let work = queue[head]
-            head += 1
-            if head == queue.count {
-                queue.removeAll(keepingCapacity: true)
-                head = 0
-            } else if head >= 1024, head * 2 >= queue.count {
-                queue.removeFirst(head)
-                head = 0
-            }
-            pthread_mutex_unlock(mutex)
-            switch work {
-            case .job(let job):
-                job.runSynchronously(on: asUnownedTaskExecutor())
-            case .call(let body):
-                body()
-            }
-            pthread_mutex_lock(mutex)
-            if case .call = work { calls -= 1 }
         }
     }
 
@@ -166,5 +162,29 @@ public final class BlockingExecutor: TaskExecutor, @unchecked Sendable {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return body()
+    }
+}
+
+/// A first-in, first-out queue: an array read from a moving head, compacted as it drains.
+private struct FIFO<Element> {
+    private var items: [Element] = []
+    private var head = 0
+
+    var count: Int { items.count - head }
+
+    mutating func push(_ item: Element) { items.append(item) }
+
+    mutating func pop() -> Element? {
+        guard head < items.count else { return nil }
+        let item = items[head]
+        head += 1
+        if head == items.count {
+            items.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 1024, head * 2 >= items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+        return item
     }
 }

@@ -1,4 +1,4 @@
-import SystemSupport
+@testable import SystemSupport
 import Foundation
 import Testing
 
@@ -17,16 +17,22 @@ struct BlockingExecutorTests {
 
     @Test("eight children blocked 0.5 s each finish together with a width of 8, whatever the processor count")
     func widthAddsBlockingConcurrency() async {
-        BlockingExecutor.shared.reserve(8)
-        #expect(BlockingExecutor.shared.width >= 8)
-        let seconds = await blockedChildren(8, on: BlockingExecutor.shared)
+        // An executor of its own: other suites' hashing shares the process's one meanwhile.
+        let executor = BlockingExecutor(width: 1)
+        executor.reserve(8)
+        #expect(executor.width == 8)
+        let seconds = await blockedChildren(8, on: executor)
         // On the cooperative pool (one thread per processor) this takes 8 x 0.5 s / processors.
         #expect(seconds < 1.2, "took \(seconds) s")
+        // The width bounds the jobs running at once: 16 children take two rounds.
+        #expect(await blockedChildren(16, on: executor) >= 1.0)
     }
 
     @Test("blocking calls get threads beyond the width: they never wait for each other or for jobs")
     func callsBeyondWidth() async throws {
-        let executor = BlockingExecutor.shared
+        let executor = BlockingExecutor(width: 2)
+        // Jobs fill the width meanwhile; the calls do not queue behind them.
+        let busy = Task { await blockedChildren(4, on: executor) }
         let start = ContinuousClock.now
         let values = try await withThrowingTaskGroup(of: Int.self) { group in
             for i in 0..<(executor.width + 4) {
@@ -39,5 +45,6 @@ struct BlockingExecutorTests {
         #expect((ContinuousClock.now - start).inSeconds < 1.0)
         struct Refused: Error, Equatable {}
         await #expect(throws: Refused()) { try await executor.run { () throws(Refused) -> Int in throw Refused() } }
+        _ = await busy.value
     }
 }
