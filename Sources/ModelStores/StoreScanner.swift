@@ -84,6 +84,12 @@ public struct ScanReport: Sendable, Hashable {
     /// Store-wide remarks (interrupted downloads, entries that are not repositories).
     public var notes: [String]
 
+    public init(items: [ScanItem] = [], errors: [String] = [], notes: [String] = []) {
+        self.items = items
+        self.errors = errors
+        self.notes = notes
+    }
+
     /// Whether some item is corrupt.
     public var hasCorruption: Bool { items.contains { $0.status == .corrupt } }
     /// Whether some item or path could not be checked.

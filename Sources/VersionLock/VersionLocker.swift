@@ -328,6 +328,7 @@ public struct VersionLocker: Sendable {
         result.locked = lock.locked
         result.expectedAggregate = lock.expectedAggregateSHA256
         result.lastVerified = lock.lastVerified
+        result.lastFullVerify = lock.lastFullVerify
         let stamp = Timestamp.utc(date, spelledLike: lock.lastVerified ?? lock.lastResult?.at)
 
         func recordResult(_ status: String, _ aggregate: String?) {
@@ -391,7 +392,7 @@ public struct VersionLocker: Sendable {
             return result
         }
         if !lock.locked && strict {
-            result.error = VersionLockError(.strict, "\(hashed.name): not locked (--strict: lock it with modelctl lock '\(hashed.name)' --set-expected)")
+            result.error = VersionLockError(.strict, "\(hashed.name): not locked (--strict: lock it with modelctl lock \(hashed.name.shellQuoted) --set-expected)")
             recordResult("error", aggregate)
             return result
         }
@@ -412,6 +413,7 @@ public struct VersionLocker: Sendable {
         }
         result.expectedAggregate = lock.expectedAggregateSHA256
         result.lastVerified = stamp
+        result.lastFullVerify = lock.lastFullVerify
         return result
     }
 

@@ -93,7 +93,7 @@ struct ActivateModelCommand: AsyncParsableCommand {
                         try await SignatureVerifyReport.run(path: modelPath, signature: signature, publicKey: key, jobs: nil, json: false)
                     }
                 } else if entry.versionLock.publicKey != nil {
-                    throw CommandFailure.violation("\(entry.name): version_lock.public_key is set but no signature is recorded; sign it with modelctl sign '\(entry.name)' --key KEY")
+                    throw CommandFailure.violation("\(entry.name): version_lock.public_key is set but no signature is recorded; sign it with modelctl sign \(entry.name.shellQuoted) --key KEY")
                 }
             }
         }
