@@ -99,13 +99,17 @@ public struct ArtifactHasher: Sendable {
         }
         let workers = min(jobs, ArtifactHasher.maximumJobs)
         let chunk = chunkSize
+        // Every file a worker has taken keeps its directory open until it is opened itself, and
+        // the workers really run at once: their batches together must fit the descriptor limit
+        // (`ulimit -n`), with room left for the walk's own directories and the files being read.
+        let perTake = max(1, min(Worker.filesPerTake, (Platform.descriptorLimit - 16) / (2 * workers)))
         let collector = FileCollector()
         let executor = BlockingExecutor.shared
         executor.reserve(workers)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<workers {
                 group.addTask(executorPreference: executor) {
-                    var worker = Worker(chunkSize: chunk)
+                    var worker = Worker(chunkSize: chunk, filesPerTake: perTake)
                     try await worker.run(walk: walk, meter: meter, collector: collector, known: known, stamps: stamps)
                 }
             }
@@ -208,8 +212,12 @@ private struct Worker: ~Copyable {
     let chunkSize: Int
     var storage: UnsafeMutableRawBufferPointer?
 
-    init(chunkSize: Int) {
+    /// Files taken from the walk at once (at most ``filesPerTake``, the type's).
+    let perTake: Int
+
+    init(chunkSize: Int, filesPerTake: Int = Worker.filesPerTake) {
         self.chunkSize = chunkSize
+        perTake = filesPerTake
     }
 
     deinit { if let storage { ChunkBuffers.give(storage) } }
@@ -232,7 +240,7 @@ private struct Worker: ~Copyable {
         var recorded: [(PathName, StatCache.Record)] = []
         // Files taken from the walk and not yet started, the next one last.
         var taken: [ListedFile] = []
-        taken.reserveCapacity(Worker.filesPerTake)
+        taken.reserveCapacity(perTake)
         // Files taken and not yet settled with the walk (see `ArtifactWalk.waitForLoans()`).
         var owed = 0
         defer {
@@ -243,9 +251,9 @@ private struct Worker: ~Copyable {
         }
         while true {
             if taken.isEmpty {
-                owed += try walk.next(into: &taken, limit: Worker.filesPerTake)
-            } else if taken.count <= Worker.filesPerTake / 4 {
-                owed += try walk.topUp(&taken, limit: Worker.filesPerTake - taken.count)
+                owed += try walk.next(into: &taken, limit: perTake)
+            } else if taken.count <= perTake / 4 {
+                owed += try walk.topUp(&taken, limit: perTake - taken.count)
             }
             guard let listed = taken.popLast() else {
                 // Another worker may yet hand back the files behind a large one it opened.

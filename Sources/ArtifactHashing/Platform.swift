@@ -84,6 +84,18 @@ enum EntryKind { case regular, directory, symbolicLink, unknown, other }
 enum Platform {
     // MARK: Processors and clocks
 
+    /// The most descriptors this process may have open (`RLIMIT_NOFILE`'s soft limit, at most 1 << 20).
+    static var descriptorLimit: Int {
+        var limit = rlimit()
+        #if canImport(Darwin)
+        let resource = RLIMIT_NOFILE
+        #else
+        let resource = Int32(RLIMIT_NOFILE.rawValue)
+        #endif
+        guard getrlimit(resource, &limit) == 0 else { return 1024 }
+        return Int(min(limit.rlim_cur, 1 << 20))
+    }
+
     /// A monotonic clock in nanoseconds.
     static func monotonicNanoseconds() -> UInt64 {
         var ts = timespec()
