@@ -101,6 +101,16 @@ public struct LocationContext: Sendable, Hashable {
         self.pathMappings = pathMappings
         self.ollamaStores = ollamaStores
     }
+
+    /// A path a registry field names (`model_path`, `public_key`, a recorded signature path):
+    /// absolute as written, otherwise relative to `registryDirectory`, never to the working
+    /// directory alone, so a command run elsewhere cannot be handed another file of that name.
+    public func registryPath(_ path: String, registryDirectory: String) -> String {
+        if path.hasPrefix("/") { return path }
+        let base = registryDirectory.hasPrefix("/") ? registryDirectory
+            : registryDirectory == "." ? workingDirectory : workingDirectory + "/" + registryDirectory
+        return base + "/" + path
+    }
 }
 
 extension RegistryEntry {
@@ -134,12 +144,8 @@ extension RegistryEntry {
                 return .invalid(reason: "\(name): backend_config.model_path '\(raw)' starts with ~ but HOME is not set")
             }
             path = home + raw.dropFirst()
-        } else if raw.hasPrefix("/") {
-            path = raw
         } else {
-            let base = registryDirectory.hasPrefix("/") ? registryDirectory
-                : registryDirectory == "." ? context.workingDirectory : context.workingDirectory + "/" + registryDirectory
-            path = base + "/" + raw
+            path = context.registryPath(raw, registryDirectory: registryDirectory)
         }
         return mapped(path, context)
     }

@@ -131,6 +131,34 @@ public struct BackendConfig: Sendable, Hashable {
     public var host: String? { json["host"]?.stringValue }
     /// `base_url`: the OpenAI-compatible base URL, when set.
     public var baseURL: String? { json["base_url"]?.stringValue }
+
+    /// The backend options that choose which weights are read: the launch command names the
+    /// verified model with `--model`, and any of these in `extra_args` would make the backend
+    /// read something else (vLLM takes the last `--model`; `--config` is a file of options).
+    public static let weightOptions = ["--model", "--tokenizer", "--download-dir", "--load-format", "--config"]
+
+    /// The first argument of `extra_args` that names one of ``weightOptions``, with the option
+    /// it names, or `nil` when there is none.
+    ///
+    /// Matched as vLLM's parser reads options: `--opt value` and `--opt=value`, `_` for `-`,
+    /// and any prefix of an option name (argparse resolves a unique prefix such as `--mod` or
+    /// `--tok` to the option; a prefix several options share is refused too, as argparse would
+    /// refuse it anyway). Longer names such as `--served-model-name` or
+    /// `--model-loader-extra-config` are other options and pass.
+    public var weightOverride: (argument: String, option: String)? {
+        for argument in extraArgs where argument.hasPrefix("--") {
+            let name = String(argument.prefix { $0 != "=" }.map { $0 == "_" ? "-" : $0 })
+            if name.utf8.count > 2, let option = Self.weightOptions.first(where: { $0.hasPrefix(name) }) { return (argument, option) }
+        }
+        return nil
+    }
+
+    /// Why `extra_args` may not be launched, naming the argument, or `nil`.
+    public var weightOverrideProblem: String? {
+        guard let (argument, option) = weightOverride else { return nil }
+        let named = argument.hasPrefix(option) ? option : "\(option) (as argparse abbreviates it)"
+        return "backend_config.extra_args '\(argument)' names \(named), which would make the backend read weights other than the verified model_path; remove it from extra_args (the model is given by model_path)"
+    }
 }
 
 /// `artifacts`: the digests recorded for an entry.

@@ -108,6 +108,9 @@ public struct Orchestrator: Sendable {
             let backend = entry.backend.map { "backend '\($0)'" } ?? "no backend"
             throw RuntimeError(.unsupportedBackend, "cannot activate '\(entry.name)': it has \(backend); the orchestrator only launches vLLM entries (\"backend\": \"vllm\")")
         }
+        if let problem = entry.backendConfig.weightOverrideProblem {
+            throw RuntimeError(.invalidConfiguration, "cannot activate '\(entry.name)': \(problem)")
+        }
         guard !modelPath.isEmpty else {
             throw RuntimeError(.missingModelPath, "cannot activate '\(entry.name)': it has no backend_config.model_path")
         }

@@ -75,7 +75,8 @@ public struct ActivationGate: Sendable {
                 return check
             }
             let outcome = try await ModelSignatureVerifier(jobs: jobs).verify(
-                root: check.root, bundlePath: bundle, publicKey: PublicKeyPEM(pinned: key, source: "\(name): version_lock.public_key"),
+                root: check.root, bundlePath: locker.source.registryPath(bundle),
+                publicKey: PublicKeyPEM(pinned: key, source: "\(name): version_lock.public_key", registry: locker.source),
                 progress: report)
             check.signature = outcome
             if let failure = outcome.failure {
@@ -85,5 +86,15 @@ public struct ActivationGate: Sendable {
         }
         check.verified = true
         return check
+    }
+}
+
+extension PublicKeyPEM {
+    /// A pinned `version_lock.public_key`: PEM text as written, or a key file resolved against
+    /// the registry directory like `model_path` (``ArtifactSource/registryPath(_:)``), never
+    /// the working directory, where anyone's key could stand under the same relative name.
+    public init(pinned value: String, source: String, registry: ArtifactSource) {
+        self.init(pinned: value, source: source)
+        if case .file(let path) = self { self = .file(registry.registryPath(path)) }
     }
 }

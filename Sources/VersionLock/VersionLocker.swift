@@ -104,24 +104,38 @@ public struct VersionLocker: Sendable {
         var warnings: [String] = []
     }
 
-    /// The entries a rolling scrub reads in full: least recently fully verified first (never
-    /// first of all), until their recorded sizes reach `budget` (always at least one).
+    /// The entries a rolling scrub reads in full: the longest waiting first (never fully
+    /// verified first of all), until their recorded sizes reach `budget` (always at least one).
+    ///
+    /// An entry waits since its last full verify, or since its last failed verify when that is
+    /// later: a failure records no full verify, and an entry that keeps failing (reported by
+    /// each night's check all the same) would otherwise come first and take the budget every
+    /// night. Recorded sizes are registry text: their sums saturate instead of overflowing.
     static func scrubPlan(_ entries: [RegistryEntry], budget: Int64) -> Set<String> {
         func date(_ text: String?) -> Date {
             guard let text else { return .distantPast }
             return VersionLocker.parseTimestamp(text) ?? .distantPast
         }
+        func waitingSince(_ lock: VersionLockState) -> Date {
+            let full = date(lock.lastFullVerify)
+            guard let last = lock.lastResult, last.status == "violation" || last.status == "error" else { return full }
+            return max(full, date(last.at))
+        }
+        func sum(_ a: Int64, _ b: Int64) -> Int64 {
+            let (total, overflow) = a.addingReportingOverflow(b)
+            return overflow ? .max : total
+        }
         let order = entries.enumerated().sorted { a, b in
-            let (x, y) = (date(a.element.versionLock.lastFullVerify), date(b.element.versionLock.lastFullVerify))
+            let (x, y) = (waitingSince(a.element.versionLock), waitingSince(b.element.versionLock))
             return x != y ? x < y : a.offset < b.offset
         }
         var chosen = Set<String>()
         var used: Int64 = 0
         for (_, entry) in order {
-            let size = (entry.artifacts?.files ?? []).reduce(Int64(0)) { $0 + max(0, $1.size ?? 0) }
-            if !chosen.isEmpty && used + size > budget { break }
+            let size = (entry.artifacts?.files ?? []).reduce(Int64(0)) { sum($0, max(0, $1.size ?? 0)) }
+            if !chosen.isEmpty && sum(used, size) > budget { break }
             chosen.insert(entry.name)
-            used += size
+            used = sum(used, size)
         }
         return chosen
     }
@@ -248,7 +262,7 @@ public struct VersionLocker: Sendable {
             // A local root keeps a stat cache; a quick verify reuses it.
             var stamps: StampUse?
             var root: String?
-            var warnings: [String] = []
+            var warnings = EntryExclusions.ignoredUnderPin(entry, curated: curated).map { [$0] } ?? []
             var previous: StatCache?
             if let statCache, case .local(let path) = location, let real = LockPlatform.realPath(path) {
                 // Resolved once: the cache's key, and where the Hugging Face cache check starts.

@@ -107,8 +107,8 @@ struct OutputFormatTests {
         let body = failure.stringValue ?? ""
         #expect(body.contains("changed a.txt"))
         #expect(body.contains("missing b.txt"))
-        // U+0001 is not an XML 1.0 character: replaced, and the document still parses.
-        #expect(body.contains("added c\u{FFFD}.txt"))
+        // U+0001 (not an XML 1.0 character) is escaped as in every report, and the document parses.
+        #expect(body.contains("added c\\x01.txt"))
         #expect(try named("gone").elements(forName: "error").first?.attribute(forName: "message")?.stringValue?.contains("does not exist") == true)
         #expect(try named("good").children?.allSatisfy { $0.name == "system-out" } ?? true)
         #endif

@@ -1,3 +1,4 @@
+import ArtifactHashing
 import ArgumentParser
 import ModelRegistry
 import ModelRuntime
@@ -108,7 +109,7 @@ struct MetricsCommand: ParsableCommand {
         } else if let e = entries.first, name != nil {
             let lock = e.versionLock
             print("""
-                name          \(Text.escapingControls(e.name))
+                name          \(displayEscaped(e.name))
                 locked        \(lock.locked ? "yes" : "no")
                 expected      \(lock.expectedAggregateSHA256 ?? "-")
                 aggregate     \(e.artifacts.map { $0.aggregateSHA256.isEmpty ? "-" : $0.aggregateSHA256 } ?? "-")

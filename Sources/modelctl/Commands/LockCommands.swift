@@ -102,15 +102,15 @@ struct LockCommand: AsyncParsableCommand {
         }
         for change in changes {
             if update {
-                print("re-baselined \(change.name) (expected aggregate \(change.state.expectedAggregateSHA256 ?? "-"), was \(change.state.previousAggregateSHA256 ?? "none"))")
+                print("re-baselined \(displayEscaped(change.name)) (expected aggregate \(change.state.expectedAggregateSHA256 ?? "-"), was \(change.state.previousAggregateSHA256 ?? "none"))")
             } else if let expected = change.state.expectedAggregateSHA256, let hashed = change.hashedFiles, let manifest = change.manifest {
                 let taken = manifest.files.count - hashed.count
-                let which = hashed.isEmpty ? "" : ": " + hashed.map { Text.escapingControls($0) }.joined(separator: ", ")
-                print("locked \(change.name) (expected aggregate \(expected); \(taken) of \(manifest.files.count) digests from the download metadata, \(hashed.count) hashed\(which))")
+                let which = hashed.isEmpty ? "" : ": " + hashed.map { displayEscaped($0) }.joined(separator: ", ")
+                print("locked \(displayEscaped(change.name)) (expected aggregate \(expected); \(taken) of \(manifest.files.count) digests from the download metadata, \(hashed.count) hashed\(which))")
             } else if let expected = change.state.expectedAggregateSHA256 {
-                print("locked \(change.name) (expected aggregate \(expected))")
+                print("locked \(displayEscaped(change.name)) (expected aggregate \(expected))")
             } else {
-                print("locked \(change.name) (no expected aggregate yet: the next verify sets it)")
+                print("locked \(displayEscaped(change.name)) (no expected aggregate yet: the next verify sets it)")
             }
         }
     }
@@ -138,7 +138,7 @@ struct UnlockCommand: ParsableCommand {
             return
         }
         for change in changes {
-            print("unlocked \(change.name) (expected aggregate kept: \(change.state.expectedAggregateSHA256 ?? "none"))")
+            print("unlocked \(displayEscaped(change.name)) (expected aggregate kept: \(change.state.expectedAggregateSHA256 ?? "none"))")
         }
     }
 }

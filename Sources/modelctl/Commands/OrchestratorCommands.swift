@@ -1,3 +1,4 @@
+import ArtifactHashing
 import OrderedJSON
 import VersionLock
 import ArgumentParser
@@ -152,12 +153,12 @@ struct CurrentModelCommand: ParsableCommand {
         let state = current.state
         let status = !current.isRunning ? "not running" : state.ready ? "running" : "starting"
         print("""
-            logical_name:    \(state.logicalName)
-            served_model_id: \(state.servedModelID)
+            logical_name:    \(displayEscaped(state.logicalName))
+            served_model_id: \(displayEscaped(state.servedModelID))
             endpoint:        http://localhost:\(state.port)/v1
             pid:             \(state.pid) (\(status))
             started_at:      \(state.startedAt)
-            command:         \(state.command.joined(separator: " "))
+            command:         \(displayEscaped(state.command.joined(separator: " ")))
             """)
     }
 }

@@ -153,8 +153,8 @@ struct ScanCommand: AsyncParsableCommand {
                 ]))
             })))
         } else {
-            for outcome in outcomes where outcome.refusal == nil { print("restored \(Text.escapingControls(outcome.originalPath))") }
-            if outcomes.isEmpty { print("nothing quarantined in \(Text.escapingControls(directory))") }
+            for outcome in outcomes where outcome.refusal == nil { print("restored \(displayEscaped(outcome.originalPath))") }
+            if outcomes.isEmpty { print("nothing quarantined in \(displayEscaped(directory))") }
         }
         if outcomes.contains(where: { $0.refusal != nil }) { throw CommandFailure.error("") }
     }
@@ -164,9 +164,9 @@ struct ScanCommand: AsyncParsableCommand {
         let c = outcome.candidate
         let digests = "(\(c.algorithm) \(c.actual), expected \(c.expected))"
         switch outcome.result {
-        case .moved(let blob, _): print("quarantined \(Text.escapingControls(c.path)) -> \(Text.escapingControls(blob)) \(digests)")
-        case .wouldMove: print("would quarantine \(Text.escapingControls(c.path)) \(digests)")
-        case .intactNow: print("left \(Text.escapingControls(c.path)): it matches its name now (downloaded again since the scan)")
+        case .moved(let blob, _): print("quarantined \(displayEscaped(c.path)) -> \(displayEscaped(blob)) \(digests)")
+        case .wouldMove: print("would quarantine \(displayEscaped(c.path)) \(digests)")
+        case .intactNow: print("left \(displayEscaped(c.path)): it matches its name now (downloaded again since the scan)")
         case .refused: break
         }
     }
@@ -212,17 +212,21 @@ struct ScanCommand: AsyncParsableCommand {
         }
     }
 
+    /// Each bad file of `item`, `ROLE PATH: WHAT`, escaped (``displayEscaped(_:)``) for every report.
+    static func problemLines(_ item: ScanItem) -> [String] {
+        item.problems.map { displayEscaped($0.description) }
+    }
+
     /// `ok  hf:acme/tiny  3 blobs, 1.20 kB  PATH`, or the bad files after a corrupt or error item.
     static func line(_ item: ScanItem) -> String {
         let name = displayName(item)
         switch item.status {
         case .ok:
-            return "ok       \(name)  \(item.blobs) blobs, \(Format.bytes(item.bytes))  \(item.path)"
+            return "ok       \(displayEscaped(name))  \(item.blobs) blobs, \(Format.bytes(item.bytes))  \(displayEscaped(item.path))"
         case .corrupt:
-            let bad = item.problems.map { "\($0.role) \($0.path): \($0.summary)" }.joined(separator: "; ")
-            return Terminal.red("corrupt") + "  \(Text.escapingControls(name))  \(Text.escapingControls(bad))"
+            return Terminal.red("corrupt") + "  \(displayEscaped(name))  \(problemLines(item).joined(separator: "; "))"
         case .error(let message):
-            return "error    \(name)  \(message)"
+            return "error    \(displayEscaped(name))  \(displayEscaped(message))"
         }
     }
 

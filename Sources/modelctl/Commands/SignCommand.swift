@@ -47,6 +47,9 @@ struct SignCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (root, entry, ignoring) = try SignatureTarget.resolve(path, registry: registry, mapPaths: location.mapPaths)
+        // Made absolute here: the entry records this path, and a later command run from another
+        // directory must find this bundle, not one there under the same name.
+        let output = output.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
         let record = try await ModelSigner(jobs: hashing.jobs).sign(
             root: root, privateKeyPEMPath: key, output: output, ignoring: ignoring, progress: Format.progressHandler(label: path)
         )
@@ -73,9 +76,9 @@ struct SignCommand: AsyncParsableCommand {
             ]))
             print(JSON.serialize(object))
         } else {
-            print("signed \(path): \(record.statement.resources.count) files -> \(record.bundlePath)")
+            print("signed \(displayEscaped(path)): \(record.statement.resources.count) files -> \(displayEscaped(record.bundlePath))")
             print("  key      \(record.curve.rawValue) sha256:\(record.keyFingerprint)")
-            print("  subject  \(record.statement.modelName) sha256:\(record.statement.subjectDigest)")
+            print("  subject  \(displayEscaped(record.statement.modelName)) sha256:\(record.statement.subjectDigest)")
         }
     }
 }

@@ -222,23 +222,18 @@ enum VerifyReport {
     static func text(_ o: EntryVerification) -> String {
         switch o.status {
         case .violation:
-            let name = Text.escapingControls(o.name)
+            let name = displayEscaped(o.name)
             // Nothing hashed (no aggregate): the tree holds a FIFO, device or linked directory.
             if o.aggregate == nil, let problem = o.storeProblems.first {
-                return "\(name): " + Terminal.red("LOCK VIOLATION") + " (not a regular file)\n  special  " + problem
+                return "\(name): " + Terminal.red("LOCK VIOLATION") + " (not a regular file)\n  special  " + displayEscaped(problem, backslashes: false)
             }
             if !o.storeProblems.isEmpty {
-                return (["\(name): " + Terminal.red("CORRUPT") + " (store blobs do not match their names)"] + o.storeProblems.map { "  corrupt  " + $0 }).joined(separator: "\n")
+                return (["\(name): " + Terminal.red("CORRUPT") + " (store blobs do not match their names)"] + o.storeProblems.map { "  corrupt  " + displayEscaped($0) }).joined(separator: "\n")
             }
             var lines = ["\(name): " + Terminal.red("LOCK VIOLATION"), "  expected \(o.expectedAggregate ?? "-")", "  actual   \(o.aggregate ?? "-")"]
             if let diff = o.diff {
                 if !o.hadRecordedFiles { lines.append("  (no per-file digests were recorded for this entry: every file is listed as added)") }
-                let width = max(([0] + diff.changed.map(\.path.count) + diff.missing.map(\.path.count) + diff.added.map(\.path.count)).max()!, 1)
-                func pad(_ s: String) -> String { s + String(repeating: " ", count: max(0, width - s.count)) }
-                for c in diff.changed { lines.append("  changed  \(pad(c.path))  expected \(c.expected)  actual \(c.actual)") }
-                for m in diff.missing { lines.append("  missing  \(pad(m.path))  expected \(m.sha256)") }
-                for a in diff.added { lines.append("  added    \(pad(a.path))  actual \(a.sha256)") }
-                for m in diff.moved { lines.append("  moved    \(m.from) -> \(m.to)  sha256 \(m.sha256)") }
+                lines += fileLines(diff, aligned: true).map { "  " + $0 }
                 if diff.isEmpty { lines.append("  (the recorded file list matches; the expected aggregate was set from other files)") }
             }
             return lines.joined(separator: "\n")
@@ -249,7 +244,7 @@ enum VerifyReport {
             default: "OK (unlocked, recorded)"
             }
             return """
-                \(Text.escapingControls(o.name)): \(state)
+                \(displayEscaped(o.name)): \(state)
                   aggregate     \(o.aggregate ?? "-")
                   files         \(o.fileCount) (\(Format.bytes(o.bytes)))
                   last_verified \(o.lastVerified ?? "-")
@@ -260,9 +255,9 @@ enum VerifyReport {
     /// One line: what is wrong with a violation (`NAME does not match its expected aggregate:
     /// 1 changed, 0 missing, 2 added, 0 moved`) or a corrupt store.
     static func summary(_ o: EntryVerification) -> String {
-        if o.aggregate == nil, let problem = o.storeProblems.first { return problem }
-        if !o.storeProblems.isEmpty { return "\(o.name): \(o.storeProblems.count) store blobs do not match their names" }
-        var text = "\(o.name) does not match its expected aggregate"
+        if o.aggregate == nil, let problem = o.storeProblems.first { return displayEscaped(problem, backslashes: false) }
+        if !o.storeProblems.isEmpty { return "\(displayEscaped(o.name)): \(o.storeProblems.count) store blobs do not match their names" }
+        var text = "\(displayEscaped(o.name)) does not match its expected aggregate"
         if let diff = o.diff {
             text += ": \(diff.changed.count) changed, \(diff.missing.count) missing, \(diff.added.count) added, \(diff.moved.count) moved"
         }
@@ -272,15 +267,29 @@ enum VerifyReport {
     /// The files behind a violation, one per line in path order: `changed PATH expected X actual Y`,
     /// `missing PATH`, `added PATH`, `moved FROM -> TO`, `corrupt BLOB`.
     static func details(_ o: EntryVerification) -> String {
-        var lines = o.storeProblems.map { "corrupt \($0)" }
+        var lines = o.storeProblems.map { "corrupt " + displayEscaped($0) }
         if o.storeProblems.isEmpty { lines.append("expected aggregate \(o.expectedAggregate ?? "-")\nactual aggregate \(o.aggregate ?? "-")") }
-        if let diff = o.diff {
-            lines += sortedByPath(diff.changed, \.path).map { "changed \($0.path) expected \($0.expected) actual \($0.actual)" }
-            lines += sortedByPath(diff.missing, \.path).map { "missing \($0.path) expected \($0.sha256)" }
-            lines += sortedByPath(diff.added, \.path).map { "added \($0.path) actual \($0.sha256)" }
-            lines += sortedByPath(diff.moved, \.from).map { "moved \($0.from) -> \($0.to) sha256 \($0.sha256)" }
-        }
+        if let diff = o.diff { lines += fileLines(diff, aligned: false) }
         return lines.joined(separator: "\n")
+    }
+
+    /// One line per changed, missing, added and moved file, in path order, each path escaped
+    /// (``displayEscaped(bytes:)``): a file name is chosen by whoever writes the tree, and a raw
+    /// one could forge a line, a CI workflow command or a terminal escape in every report that
+    /// prints it (text, annotations, JUnit). `aligned` pads the paths to one column.
+    static func fileLines(_ diff: ManifestDiff, aligned: Bool) -> [String] {
+        let gap = aligned ? "  " : " "
+        let changed = sortedByPath(diff.changed, \.path).map { ("changed", $0.displayPath, "expected \($0.expected)\(gap)actual \($0.actual)") }
+        let missing = sortedByPath(diff.missing, \.path).map { ("missing", $0.displayPath, "expected \($0.sha256)") }
+        let added = sortedByPath(diff.added, \.path).map { ("added", $0.displayPath, "actual \($0.sha256)") }
+        let rows = changed + missing + added
+        let width = aligned ? rows.map(\.1.count).max() ?? 0 : 0
+        let kind = aligned ? 7 : 0
+        func pad(_ s: String, _ n: Int) -> String { s + String(repeating: " ", count: max(0, n - s.count)) }
+        return rows.map { pad($0.0, kind) + gap + pad($0.1, width) + gap + $0.2 }
+            + sortedByPath(diff.moved, \.from).map {
+                pad("moved", kind) + gap + displayEscaped(bytes: $0.fromBytes) + " -> " + displayEscaped(bytes: $0.toBytes) + gap + "sha256 \($0.sha256)"
+            }
     }
 
     /// `items` in the byte order of their paths (the order manifests use).

@@ -66,7 +66,7 @@ enum Format {
             let room = width - "hashing : ".count - label.count - stats.count - 2
             if room >= 12 { stats += ", " + (file.count > room ? "…" + String(file.suffix(room - 1)) : file) }
         }
-        var name = Text.escapingControls(label)
+        var name = displayEscaped(label, backslashes: false)
         let room = width - "hashing : ".count - stats.count
         if name.count > room { name = room > 1 ? "…" + String(name.suffix(room - 1)) : "…" }
         return "hashing \(name): \(stats)"

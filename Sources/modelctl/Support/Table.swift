@@ -1,3 +1,4 @@
+import ArtifactHashing
 import ArgumentParser
 import Foundation
 
@@ -10,7 +11,7 @@ enum Table {
 
     /// Renders the table. `width` nil means no limit; cells have control characters escaped.
     static func render(_ headers: [String], _ rows: [[String]], width: Int? = nil, headersShown: Bool = true) -> String {
-        let rows = rows.map { $0.map { Text.escapingControls($0) } }
+        let rows = rows.map { $0.map { displayEscaped($0) } }
         var widths = headers.map(\.count)
         for row in rows {
             for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
