@@ -78,25 +78,7 @@ struct ActivateModelCommand: AsyncParsableCommand {
             throw CommandFailure.error("cannot activate '\(entry.name)': its model path '\(entry.backendConfig.modelPath ?? other.display)' is not a local path; vLLM is launched on local weights only")
         }
         // What is served must be what was locked: verify before anything is stopped or launched.
-        if entry.versionLock.locked || entry.versionLock.publicKey != nil {
-            if skipVerify {
-                Terminal.warning("\(entry.name): --skip-verify: launching without checking the locked artifacts")
-            } else {
-                let locker = VersionLocker(store: registry.store(), source: source)
-                let batch = try await locker.verify(names: [entry.name], progress: Format.progressHandler())
-                Terminal.clearProgress()
-                if batch.hasViolation || batch.hasError {
-                    try VerifyReport.print(batch, json: false, single: true)
-                }
-                if let pem = entry.versionLock.publicKey, let signature = entry.versionLock.signature?["path"]?.stringValue {
-                    try await SignatureTarget.withKeyFile(pem) { key in
-                        try await SignatureVerifyReport.run(path: modelPath, signature: signature, publicKey: key, jobs: nil, json: false)
-                    }
-                } else if entry.versionLock.publicKey != nil {
-                    throw CommandFailure.violation("\(entry.name): version_lock.public_key is set but no signature is recorded; sign it with modelctl sign '\(entry.name)' --key KEY")
-                }
-            }
-        }
+        try await LaunchGate.check(entry, modelPath: modelPath, registry: registry, source: source, skipVerify: skipVerify)
         let mustVerify = entry.versionLock.locked || entry.versionLock.publicKey != nil
         let activation = try await orchestrator.activate(entry, modelPath: modelPath, verified: mustVerify ? !skipVerify : nil) { event in
             switch event {
@@ -142,6 +124,86 @@ struct ActivateModelCommand: AsyncParsableCommand {
         } else if case .nothingActive = outcome {
             print("no model is active")
         }
+    }
+}
+
+/// The check before a backend is launched on an entry's weights (`activate-model`, `exec`):
+/// a locked entry is verified, and one with a pinned public key has its recorded signature
+/// checked; anything that does not match throws (exit 2) before anything starts.
+enum LaunchGate {
+    static func check(_ entry: RegistryEntry, modelPath: String, registry: RegistryOptions, source: ArtifactSource, skipVerify: Bool = false) async throws {
+        guard entry.versionLock.locked || entry.versionLock.publicKey != nil else { return }
+        if skipVerify {
+            Terminal.warning("\(entry.name): --skip-verify: launching without checking the locked artifacts")
+            return
+        }
+        let locker = VersionLocker(store: registry.store(), source: source)
+        let batch = try await locker.verify(names: [entry.name], progress: Format.progressHandler())
+        Terminal.clearProgress()
+        if batch.hasViolation || batch.hasError {
+            try VerifyReport.print(batch, json: false, single: true)
+        }
+        if let pem = entry.versionLock.publicKey, let signature = entry.versionLock.signature?["path"]?.stringValue {
+            try await SignatureTarget.withKeyFile(pem) { key in
+                try await SignatureVerifyReport.run(path: modelPath, signature: signature, publicKey: key, jobs: nil, json: false)
+            }
+        } else if entry.versionLock.publicKey != nil {
+            throw CommandFailure.violation("\(entry.name): version_lock.public_key is set but no signature is recorded; sign it with modelctl sign '\(entry.name)' --key KEY")
+        }
+    }
+}
+
+struct ExecCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exec",
+        abstract: "Verify an entry, then replace modelctl with COMMAND (any backend: llama.cpp, Ollama, SGLang, TGI).",
+        discussion: """
+            The entry passes the gate activate-model uses: a locked entry is hashed and must \
+            match its expected aggregate, and an entry with a pinned version_lock.public_key must \
+            have a recorded signature that verifies. Then modelctl execs COMMAND (searched on \
+            PATH, no shell) with the same pid, environment and standard streams, so systemd or a \
+            container runtime supervises the backend itself. Every {model_path} in ARGS becomes \
+            the verified artifact root (for an ollama: entry, the Ollama store). An unlocked entry \
+            is launched with a warning, or refused (exit 2) with --require-locked or \
+            MODELCTL_REQUIRE_LOCKED=1.
+
+            On a violation nothing is started and modelctl exits 2; on an error (unknown entry, \
+            missing weights, COMMAND not found) it exits 1.
+
+              modelctl exec llama-3-8b -- llama-server -m {model_path}/model.gguf --port 8080
+            """
+    )
+
+    @Argument(help: "The entry to verify.")
+    var name: String
+
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("The program and its arguments, after --.", valueName: "command"))
+    var command: [String] = []
+
+    @Flag(name: .customLong("require-locked"), help: "Refuse an unlocked entry (exit 2); also MODELCTL_REQUIRE_LOCKED=1.")
+    var requireLocked = false
+
+    @OptionGroup var location: LocationOptions
+    @OptionGroup var registry: RegistryOptions
+
+    func validate() throws {
+        if command.isEmpty { throw ValidationError("give the program to run after --, as in: modelctl exec NAME -- llama-server -m {model_path}/model.gguf") }
+    }
+
+    func run() async throws {
+        let entry = try registry.load().entry(named: name)
+        let source = try registry.source(mapPaths: location.mapPaths)
+        let root = try source.root(of: entry)
+        if !entry.versionLock.locked && entry.versionLock.publicKey == nil {
+            if requireLocked || Settings.value("MODELCTL_REQUIRE_LOCKED") == "1" {
+                throw CommandFailure.violation("\(entry.name) is not locked and a lock is required; lock it with modelctl lock '\(entry.name)' --set-expected")
+            }
+            Terminal.warning("\(entry.name) is not locked: starting \(command[0]) without checking its artifacts (modelctl lock '\(entry.name)' --set-expected)")
+        }
+        try await LaunchGate.check(entry, modelPath: root, registry: registry, source: source)
+        let arguments = [command[0]] + command.dropFirst().map { $0.replacingOccurrences(of: "{model_path}", with: root) }
+        Output.flushOrExit()
+        try ProcessReplacement.exec(arguments)
     }
 }
 
