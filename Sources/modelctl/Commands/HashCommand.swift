@@ -46,6 +46,13 @@ struct HashCommand: AsyncParsableCommand {
             listed in ignore_paths, as model_signing does. It cannot be combined with --json or \
             --aggregate-only, which belong to the sha256sum format.
 
+            Several PATHs, or - for a newline-separated list of paths on stdin (as in \
+            `find models -name '*.gguf' | modelctl hash -`), are hashed one after another as \
+            sha256sum does: each line names the file as given (PATH, or PATH/relative path for a \
+            directory), so `sha256sum -c` accepts the output from the working directory; \
+            --aggregate-only prints `<aggregate>  PATH` per PATH and --json an array. A PATH that \
+            fails is reported and the others are still hashed (exit 1 at the end).
+
             PATH 'ollama:NAME[:TAG]' (for example ollama:llama3.1:8b) hashes an Ollama model \
             in the store ($OLLAMA_MODELS, else ~/.ollama/models, else \
             /usr/share/ollama/.ollama/models): lines `<hex>  manifest` and \
@@ -55,8 +62,8 @@ struct HashCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "The file or directory to hash.")
-    var path: String
+    @Argument(help: ArgumentHelp("Files or directories to hash; - reads a newline-separated list of paths from stdin.", valueName: "path"))
+    var paths: [String] = []
 
     // `.unconditional` takes the next word as the value even when it starts with a dash, so
     // `--jobs -1` is reported as a bad number, not as a missing value.
@@ -82,18 +89,55 @@ struct HashCommand: AsyncParsableCommand {
     var includeAll = false
 
     func validate() throws {
+        if paths.isEmpty { throw ValidationError("give the files or directories to hash (or - to read paths from stdin)") }
+        if paths.count > 1 || paths == ["-"] {
+            if format == .modelSigning || signature != nil { throw ValidationError("--format model-signing hashes one PATH") }
+        }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
         if json && aggregateOnly { throw ValidationError("--json and --aggregate-only cannot be combined") }
         if format == .modelSigning && (json || aggregateOnly) {
             throw ValidationError("--format model-signing prints the statement as is; it cannot be combined with \(json ? "--json" : "--aggregate-only")")
         }
         if signature != nil && format != .modelSigning { throw ValidationError("--signature applies to --format model-signing only") }
-        if format == .modelSigning && OllamaHashing.isReference(path) {
-            throw ValidationError("--format model-signing hashes a directory or file; an Ollama model ('\(displayEscaped(path))') is not signed that way")
+        if format == .modelSigning && paths.contains(where: OllamaHashing.isReference) {
+            throw ValidationError("--format model-signing hashes a directory or file; an Ollama model is not signed that way")
         }
     }
 
     func run() async throws {
+        guard paths.count > 1 || paths == ["-"] else { return try await hashOne(paths[0], prefixed: false) }
+        var failed = 0, printed = 0
+        if json { do { try Output.write("[") } catch { throw error.failure } }
+        for target in try Self.expand(paths) {
+            do {
+                try await hashOne(target, prefixed: true, jsonSeparator: printed > 0 ? "," : "")
+                printed += 1
+            } catch let failure as CommandFailure where failure.code == 1 && !failure.message.isEmpty {
+                // As sha256sum: a PATH that cannot be hashed is reported, the rest still are.
+                Terminal.error(failure.message)
+                failed += 1
+            }
+        }
+        if json { do { try Output.write("]\n") } catch { throw error.failure } }
+        if failed > 0 { throw CommandFailure.error("\(Format.count(failed, "path")) could not be hashed") }
+    }
+
+    /// The PATHs with each `-` replaced by the lines of stdin (empty lines skipped).
+    static func expand(_ paths: [String]) throws -> [String] {
+        try paths.flatMap { path -> [String] in
+            guard path == "-" else { return [path] }
+            var lines: [String] = []
+            while let line = readLine(strippingNewline: true) {
+                guard lines.count < 1_000_000 else { throw CommandFailure.error("stdin: more than 1,000,000 paths; hash them in batches") }
+                if !line.isEmpty { lines.append(line) }
+            }
+            return lines
+        }
+    }
+
+    /// Hashes ``path`` and prints it; `prefixed`: one PATH of several, printed as sha256sum
+    /// prints several files (see the discussion).
+    private func hashOne(_ path: String, prefixed: Bool, jsonSeparator: String = "") async throws {
         do { try Output.requireOpen() } catch { throw error.failure }
         if let jobs, jobs > ArtifactHasher.maximumJobs {
             Terminal.warning("--jobs \(jobs) is more than \(ArtifactHasher.maximumJobs), the most modelctl runs at once; using \(ArtifactHasher.maximumJobs)")
@@ -125,7 +169,7 @@ struct HashCommand: AsyncParsableCommand {
         if format == .modelSigning {
             let bytes: [UInt8]
             do {
-                bytes = try SignedStatement.statementBytes(for: manifest, signaturePath: signature ?? defaultSignaturePath())
+                bytes = try SignedStatement.statementBytes(for: manifest, signaturePath: signature ?? defaultSignaturePath(path))
             } catch {
                 throw CommandFailure.error(displayEscaped(error.message))
             }
@@ -135,11 +179,20 @@ struct HashCommand: AsyncParsableCommand {
         }
         let elapsed = started.duration(to: .now)
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        if prefixed && !aggregateOnly && !json && !OllamaHashing.isReference(path) {
+            // Each line names the file as given: the PATH itself for a file, PATH/NAME inside a directory.
+            var isDirectory: ObjCBool = false
+            let isFile = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
+            let base = Array((path.hasSuffix("/") ? String(path.dropLast()) : path).utf8)
+            manifest = Manifest(root: manifest.root, files: manifest.files.map { file in
+                ArtifactFile(pathBytes: isFile ? base : base + [UInt8(ascii: "/")] + file.pathBytes, sha256: file.sha256, size: file.size)
+            })
+        }
         do {
             if aggregateOnly {
-                try Output.write(manifest.aggregate + "\n")
+                try Output.write(manifest.aggregate + (prefixed ? "  \(path)\n" : "\n"))
             } else if json {
-                try Output.write(JSON.serialize(jsonObject(manifest, seconds: seconds)) + "\n")
+                try Output.write(jsonSeparator + JSON.serialize(jsonObject(manifest, root: path, seconds: seconds)) + (prefixed ? "" : "\n"))
             } else {
                 try writeLines(manifest)
             }
@@ -155,7 +208,7 @@ struct HashCommand: AsyncParsableCommand {
     }
 
     /// Where `modelctl sign` writes its bundle by default: `PATH/model.sig` for a directory.
-    private func defaultSignaturePath() -> String? {
+    private func defaultSignaturePath(_ path: String) -> String? {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { return nil }
         var root = path
@@ -187,7 +240,7 @@ struct HashCommand: AsyncParsableCommand {
         try out.flush()
     }
 
-    private func jsonObject(_ manifest: Manifest, seconds: Double) -> JSONValue {
+    private func jsonObject(_ manifest: Manifest, root path: String, seconds: Double) -> JSONValue {
         let files: [JSONValue] = manifest.files.map { file in
             var fields: [(String, JSONValue)] = [
                 ("path", .string(file.path)), ("sha256", .string(file.sha256)),
