@@ -395,7 +395,8 @@ public struct StoreScanner: Sendable {
             report.items.append(ScanItem(store: .ollama, name: "(unreferenced blobs)", path: blobsDir, problems: strays,
                                          blobs: strayCount, bytes: strayBytes))
         } else if strayCount > 0 {
-            report.notes.append("\(blobsDir): \(strayCount) blobs no model uses, each matches its name")
+            report.notes.append(strayCount == 1 ? "\(blobsDir): 1 blob no model uses, it matches its name"
+                : "\(blobsDir): \(strayCount) blobs no model uses, each matches its name")
         }
         if manifests.isEmpty { report.notes.append("\(store.root): no Ollama models") }
     }

@@ -34,7 +34,7 @@ struct CheckCommand: ParsableCommand {
                 ("problems", .array(problems.map(JSONValue.string))),
             ]))))
         } else if problems.isEmpty {
-            print("\(registry.directory): \(snapshot.entries.count) entries, no problems")
+            print("\(registry.directory): \(Format.count(snapshot.entries.count, "entry", "entries")), no problems")
         }
         for problem in problems { Terminal.error(problem) }
         if !problems.isEmpty { throw CommandFailure(code: 1, message: "\(problems.count) problem\(problems.count == 1 ? "" : "s") in \(registry.directory)") }

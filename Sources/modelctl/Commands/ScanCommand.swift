@@ -89,7 +89,7 @@ struct ScanCommand: AsyncParsableCommand {
         let name = displayName(item)
         switch item.status {
         case .ok:
-            return "ok       \(name)  \(item.blobs) blobs, \(Format.bytes(item.bytes))  \(item.path)"
+            return "ok       \(name)  \(Format.count(item.blobs, "blob")), \(Format.bytes(item.bytes))  \(item.path)"
         case .corrupt:
             let bad = item.problems.map { "\($0.role) \($0.path): \($0.summary)" }.joined(separator: "; ")
             return Terminal.red("corrupt") + "  \(Text.escapingControls(name))  \(Text.escapingControls(bad))"
