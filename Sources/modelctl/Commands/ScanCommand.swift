@@ -22,7 +22,10 @@ struct ScanCommand: AsyncParsableCommand {
             ~/.cache/huggingface/hub) and the Ollama store (OLLAMA_MODELS, else ~/.ollama/models, \
             else /usr/share/ollama/.ollama/models), those that exist.
 
-            Prints one line per repository or model: ok, corrupt (with the bad files) or error. \
+            Prints one line per repository or model: ok, corrupt (with the bad files) or error; \
+            and one `interrupted` line per file an interrupted Ollama pull left in blobs/ \
+            (*-partial, *-partial-N, *.tmp, sha256-* temporary files), which is neither checked \
+            nor served: pull the model again, or delete the file. \
             Exit 0 when all are ok, 2 when anything is corrupt, 1 when something could not be checked.
             """
     )
@@ -30,7 +33,7 @@ struct ScanCommand: AsyncParsableCommand {
     @Argument(help: "Hugging Face cache directories, cache repositories or Ollama stores.")
     var paths: [String] = []
 
-    @Flag(name: .customLong("json"), help: "Print {items: [{store, name, path, status, blobs, bytes, aggregate_sha256, problems, notes}], errors, notes}.")
+    @Flag(name: .customLong("json"), help: "Print {items: [{store, name, path, status, blobs, bytes, aggregate_sha256, problems, notes}], errors, notes, interrupted}.")
     var json = false
 
     @OptionGroup var hashing: HashingOptions
@@ -53,6 +56,7 @@ struct ScanCommand: AsyncParsableCommand {
             print(JSON.serialize(ScanCommand.json(report)))
         } else {
             for item in report.items { print(ScanCommand.line(item)) }
+            for path in report.interrupted { print("interrupted  \(Text.escapingControls(path))  (an interrupted pull: pull the model again, or delete the file)") }
         }
         if report.hasCorruption { throw CommandFailure(code: 2, message: "") }
         if report.hasErrors || !written { throw CommandFailure(code: 1, message: "") }
@@ -104,6 +108,7 @@ struct ScanCommand: AsyncParsableCommand {
             ("items", .array(report.items.map(json))),
             ("errors", .array(report.errors.map(JSONValue.string))),
             ("notes", .array(report.notes.map(JSONValue.string))),
+            ("interrupted", .array(report.interrupted.map(JSONValue.string))),
         ]))
     }
 
