@@ -285,6 +285,10 @@ struct FirstHourTests {
         let show = try modelctl(["show", "tiny"] + args, environment: env)
         #expect(show.stderr.contains("Ollama ID \(id)") && !show.stdout.contains("Ollama ID"), "\(show.stderr)")
 
+        // exec passes an ollama: entry through the same gate; {model_path} is the store.
+        let served = try modelctl(args + ["exec", "tiny", "--", "sh", "-c", "echo \"$0\"", "{model_path}"], environment: env)
+        #expect(served.status == 0 && served.stdout == dir.file("ollama") + "\n", "\(served.stdout) \(served.stderr)")
+
         try dir.write("ollama/blobs/sha256-\(weightsHex)-partial", "half")
         try dir.write("ollama/blobs/sha256-2718281828", "temporary")
         try dir.write("ollama/blobs/pull.tmp", "temporary")

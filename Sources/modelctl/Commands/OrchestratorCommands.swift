@@ -66,21 +66,15 @@ struct ActivateModelCommand: AsyncParsableCommand {
         let entry = try snapshot.entry(named: name ?? "")
         try await catalog.check(entry)
         let settings = orchestrator.configuration
-        // The orchestrator takes a resolved local path only; anything else stops here.
-        let source = try registry.source(mapPaths: location.mapPaths)
-        let modelPath: String
-        switch source.location(of: entry) {
-        case .local(let path):
-            modelPath = path
-        case .none:
-            modelPath = ""
-        case let other:
-            throw CommandFailure.error("cannot activate '\(entry.name)': its model path '\(entry.backendConfig.modelPath ?? other.display)' is not a local path; vLLM is launched on local weights only")
-        }
-        // What is served must be what was locked: verify before anything is stopped or launched.
-        try await LaunchGate.check(entry, modelPath: modelPath, registry: registry, source: source, skipVerify: skipVerify)
-        let mustVerify = entry.versionLock.locked || entry.versionLock.publicKey != nil
-        let activation = try await orchestrator.activate(entry, modelPath: modelPath, verified: mustVerify ? !skipVerify : nil) { event in
+        // What is served must be what was locked and signed: checked before anything is stopped or launched.
+        let gate = ActivationGate(locker: VersionLocker(store: registry.store(), source: try registry.source(mapPaths: location.mapPaths)))
+        let check = try await gate.check(entry, skipVerify: skipVerify, progress: Format.progressHandler())
+        Terminal.clearProgress()
+        if check.verified == false { Terminal.warning("\(entry.name): --skip-verify: launching without checking the locked artifacts") }
+        if let batch = check.verification, batch.hasViolation || batch.hasError { try VerifyReport.print(batch, json: false, single: true) }
+        if let outcome = check.signature { try SignatureVerifyReport.show(outcome, json: false) }
+        if let failure = check.failure { throw failure }
+        let activation = try await orchestrator.activate(entry, modelPath: check.root, verified: check.verified) { event in
             switch event {
             case .previousCleared(let outcome):
                 guard let summary = outcome.summary else { return }
@@ -127,32 +121,6 @@ struct ActivateModelCommand: AsyncParsableCommand {
     }
 }
 
-/// The check before a backend is launched on an entry's weights (`activate-model`, `exec`):
-/// a locked entry is verified, and one with a pinned public key has its recorded signature
-/// checked; anything that does not match throws (exit 2) before anything starts.
-enum LaunchGate {
-    static func check(_ entry: RegistryEntry, modelPath: String, registry: RegistryOptions, source: ArtifactSource, skipVerify: Bool = false) async throws {
-        guard entry.versionLock.locked || entry.versionLock.publicKey != nil else { return }
-        if skipVerify {
-            Terminal.warning("\(entry.name): --skip-verify: launching without checking the locked artifacts")
-            return
-        }
-        let locker = VersionLocker(store: registry.store(), source: source)
-        let batch = try await locker.verify(names: [entry.name], progress: Format.progressHandler())
-        Terminal.clearProgress()
-        if batch.hasViolation || batch.hasError {
-            try VerifyReport.print(batch, json: false, single: true)
-        }
-        if let pem = entry.versionLock.publicKey, let signature = entry.versionLock.signature?["path"]?.stringValue {
-            try await SignatureTarget.withKeyFile(pem) { key in
-                try await SignatureVerifyReport.run(path: modelPath, signature: signature, publicKey: key, jobs: nil, json: false)
-            }
-        } else if entry.versionLock.publicKey != nil {
-            throw CommandFailure.violation("\(entry.name): version_lock.public_key is set but no signature is recorded; sign it with modelctl sign '\(entry.name)' --key KEY")
-        }
-    }
-}
-
 struct ExecCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exec",
@@ -193,14 +161,22 @@ struct ExecCommand: AsyncParsableCommand {
     func run() async throws {
         let entry = try registry.load().entry(named: name)
         let source = try registry.source(mapPaths: location.mapPaths)
-        let root = try source.root(of: entry)
         if !entry.versionLock.locked && entry.versionLock.publicKey == nil {
             if requireLocked || Settings.value("MODELCTL_REQUIRE_LOCKED") == "1" {
                 throw CommandFailure.violation("\(entry.name) is not locked and a lock is required; lock it with modelctl lock '\(entry.name)' --set-expected")
             }
             Terminal.warning("\(entry.name) is not locked: starting \(command[0]) without checking its artifacts (modelctl lock '\(entry.name)' --set-expected)")
         }
-        try await LaunchGate.check(entry, modelPath: root, registry: registry, source: source)
+        // activate-model's gate: what is started is what was locked and signed.
+        var gate = ActivationGate(locker: VersionLocker(store: registry.store(), source: source))
+        gate.acceptsOllama = true
+        let check = try await gate.check(entry, progress: Format.progressHandler())
+        Terminal.clearProgress()
+        if let batch = check.verification, batch.hasViolation || batch.hasError { try VerifyReport.print(batch, json: false, single: true) }
+        if let outcome = check.signature { try SignatureVerifyReport.show(outcome, json: false) }
+        if let failure = check.failure { throw failure }
+        // An entry without a model path has no root to check or to hand over.
+        let root = check.root.isEmpty ? try source.root(of: entry) : check.root
         let arguments = [command[0]] + command.dropFirst().map { $0.replacingOccurrences(of: "{model_path}", with: root) }
         Output.flushOrExit()
         try ProcessReplacement.exec(arguments)

@@ -136,10 +136,14 @@ struct AddCommand: AsyncParsableCommand {
 
     /// The model path to write, the served model ID and the default backend for ``source``.
     private func resolveSource() throws -> (path: String, served: String?, backend: String) {
-        if source.lowercased().hasPrefix("ollama:") {
-            let reference = String(source.dropFirst("ollama:".count).drop { $0 == "/" })
+        switch ArtifactSource.location(ofArgument: source) {
+        case .ollama(let reference):
             do { _ = try OllamaReference(parsing: reference) } catch { throw CommandFailure.error("\(source): \(error.message)") }
             return ("ollama:" + reference, reference, "ollama")
+        case .invalid(let reason):
+            throw CommandFailure.error(reason)
+        default:
+            break
         }
         if source.lowercased().hasPrefix("hf:") {
             let repo = String(source.dropFirst("hf:".count))
