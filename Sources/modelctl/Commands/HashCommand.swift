@@ -193,7 +193,7 @@ struct HashCommand: AsyncParsableCommand {
         }
         if !hashed.problems.isEmpty {
             for problem in hashed.problems { Terminal.warning(displayEscaped(problem)) }
-            let summary = "\(displayEscaped(target)): \(hashed.problems.count) problem\(hashed.problems.count == 1 ? "" : "s") in the store"
+            let summary = "\(displayEscaped(target)): \(Format.count(hashed.problems.count, "problem")) in the store"
             throw hashed.corrupt ? CommandFailure.violation(summary) : CommandFailure.error(summary)
         }
     }

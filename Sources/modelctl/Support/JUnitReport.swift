@@ -145,7 +145,7 @@ extension JUnitReport {
             case .ok:
                 c.output = "path \(item.path)\nblobs \(item.blobs)\nbytes \(item.bytes)"
             case .corrupt:
-                c.outcome = .failure(type: "store_corrupt", message: "\(item.problems.count) bad files in \(item.path)",
+                c.outcome = .failure(type: "store_corrupt", message: "\(Format.count(item.problems.count, "bad file")) in \(item.path)",
                                      details: item.problems.map { "\($0.role) \($0.path): \($0.summary)" }.joined(separator: "\n"))
             case .error(let message):
                 c.outcome = .error(type: "error", message: message)
