@@ -241,5 +241,23 @@ check("error.json", "error", False)' docs/modelctl-output.schema.json "$d/out"
 formats_section
 # ==================== end report formats ====================
 
+# ==================== Prometheus, Alertmanager, node_exporter (the fleet) ====================
+# The shipped alert rules pass promtool's check and their unit tests, and the fleet demo sees
+# them fire and resolve on the real stack (scripts/fleet-demo.sh; make fleet-deps installs it).
+fleet_section() {
+  echo "prometheus $(prometheus --version 2>&1 | head -1 | awk '{print $3}'), alertmanager, node_exporter"
+  expect 0 "promtool check rules configs/examples/prometheus-rules.yml" promtool check rules configs/examples/prometheus-rules.yml
+  expect 0 "promtool test rules: every alert fires on modelctl's series, none on a clean, rebooted or shrunk host" \
+    promtool test rules configs/examples/prometheus-rules.test.yml
+  if bash scripts/fleet-demo.sh "$MODELCTL" > "$WORK/fleet-demo.out" 2>&1; then
+    pass "fleet demo: a tampered model and a broken registry fire exactly their alerts, reach the webhook and resolve"
+    sed -n '/^fleet-demo: timeline/,$p' "$WORK/fleet-demo.out" | sed 's/^/        /'
+  else
+    fail "fleet demo"; sed 's/^/        /' "$WORK/fleet-demo.out" | tail -30
+  fi
+}
+fleet_section
+# ==================== end the fleet ====================
+
 if [ "$failures" -gt 0 ]; then echo "interop: $failures checks failed"; exit 1; fi
 echo "interop: all checks passed"

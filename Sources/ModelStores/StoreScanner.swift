@@ -86,6 +86,12 @@ public struct ScanReport: Sendable, Hashable {
     /// `*.tmp` and `sha256-*` temporary files whose name is no digest. None is checked or used.
     public var interrupted: [String] = []
 
+    public init(items: [ScanItem] = [], errors: [String] = [], notes: [String] = []) {
+        self.items = items
+        self.errors = errors
+        self.notes = notes
+    }
+
     /// Whether some item is corrupt.
     public var hasCorruption: Bool { items.contains { $0.status == .corrupt } }
     /// Whether some item or path could not be checked.

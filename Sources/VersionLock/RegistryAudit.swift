@@ -1,4 +1,5 @@
 public import ModelRegistry
+import SystemSupport
 
 /// `modelctl check`: what is wrong with a registry, found without touching any weights.
 public enum RegistryAudit {
@@ -17,12 +18,12 @@ public enum RegistryAudit {
             }
             let lock = entry.versionLock
             if lock.locked && lock.expectedAggregateSHA256 == nil {
-                out.append("\(entry.name): locked without an expected aggregate (version_lock.expected_aggregate_sha256); run modelctl lock '\(entry.name)' --set-expected")
+                out.append("\(entry.name): locked without an expected aggregate (version_lock.expected_aggregate_sha256); run modelctl lock \(entry.name.shellQuoted) --set-expected")
             }
             if strict && !lock.locked {
                 switch location {
                 case .local, .ollama:
-                    out.append("\(entry.name): not locked (--strict); run modelctl lock '\(entry.name)' --set-expected")
+                    out.append("\(entry.name): not locked (--strict); run modelctl lock \(entry.name.shellQuoted) --set-expected")
                 default: break
                 }
             }

@@ -2,6 +2,7 @@ public import ArtifactHashing
 public import Foundation
 public import ModelRegistry
 public import OrderedJSON
+import SystemSupport
 
 /// Verify, lock and unlock over a registry.
 ///
@@ -328,6 +329,7 @@ public struct VersionLocker: Sendable {
         result.locked = lock.locked
         result.expectedAggregate = lock.expectedAggregateSHA256
         result.lastVerified = lock.lastVerified
+        result.lastFullVerify = lock.lastFullVerify
         let stamp = Timestamp.utc(date, spelledLike: lock.lastVerified ?? lock.lastResult?.at)
 
         func recordResult(_ status: String, _ aggregate: String?) {
@@ -398,7 +400,7 @@ public struct VersionLocker: Sendable {
             return result
         }
         if !lock.locked && strict {
-            result.error = VersionLockError(.strict, "\(hashed.name): not locked (--strict: lock it with modelctl lock '\(hashed.name)' --set-expected)")
+            result.error = VersionLockError(.strict, "\(hashed.name): not locked (--strict: lock it with modelctl lock \(hashed.name.shellQuoted) --set-expected)")
             recordResult("error", aggregate)
             return result
         }
@@ -419,6 +421,7 @@ public struct VersionLocker: Sendable {
         }
         result.expectedAggregate = lock.expectedAggregateSHA256
         result.lastVerified = stamp
+        result.lastFullVerify = lock.lastFullVerify
         return result
     }
 

@@ -40,9 +40,18 @@ struct ScanCommand: AsyncParsableCommand {
     @OptionGroup var reports: ReportFileOptions
 
     func run() async throws {
-        let targets = paths.isEmpty ? try ScanCommand.defaultPaths() : paths
         let started = ContinuousClock.now
-        let report = try await StoreScanner(hasher: ArtifactHasher(jobs: hashing.jobs)).scan(paths: targets)
+        let report: ScanReport
+        do {
+            let targets = paths.isEmpty ? try ScanCommand.defaultPaths() : paths
+            report = try await StoreScanner(hasher: ArtifactHasher(jobs: hashing.jobs)).scan(paths: targets)
+        } catch {
+            // As verify: a failed scan still replaces the report files with the error.
+            let failed = ScanReport(errors: [ExitStatus.message(of: error)]), seconds = (ContinuousClock.now - started).inSeconds
+            _ = reports.write(junit: { JUnitReport(failed, hostname: ReportFileOptions.hostname, finished: Date(), seconds: seconds) },
+                              prometheus: { PrometheusReport(failed, finished: Date(), seconds: seconds) })
+            throw error
+        }
         let seconds = (ContinuousClock.now - started).inSeconds, finished = Date()
         let written = reports.write(junit: { JUnitReport(report, hostname: ReportFileOptions.hostname, finished: finished, seconds: seconds) },
                                     prometheus: { PrometheusReport(report, finished: finished, seconds: seconds) })
