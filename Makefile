@@ -71,8 +71,9 @@ fleet-demo: build fleet-deps
 
 ## interop: modelctl against the real tools it interoperates with (model_signing, huggingface_hub,
 ## promtool and the fleet demo; needs PyPI and Debian's prometheus packages).
+## It also runs check-deps on the release binary (glibc, libstdc++ and OpenSSL 3 only).
 .PHONY: interop
-interop: build fleet-deps
+interop: build fleet-deps check-deps
 	@bash scripts/interop.sh $(MODELCTL)
 
 ## man: the man page, generated from the commands by swift-argument-parser's generate-manual
