@@ -80,6 +80,7 @@ interop: build fleet-deps check-deps
 ## (the tool behind its GenerateManual plugin), run on the binary just built.
 man: build
 	$(SWIFT) build -c $(CONFIG) --product generate-manual
+	@mkdir -p $(BIN_DIR)/man
 	$(BIN_DIR)/generate-manual $(MODELCTL) --output-directory $(BIN_DIR)/man
 
 ## completions: bash, zsh and fish completion scripts, from the binary itself.
