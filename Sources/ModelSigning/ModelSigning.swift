@@ -77,12 +77,13 @@ public struct ModelSigner: Sendable {
     ///   - privateKeyPEMPath: an unencrypted PEM EC private key on P-256, P-384 or P-521.
     ///   - output: where to write the bundle; default `ROOT/model.sig` for a directory (left
     ///     out of the signed files, as model_signing leaves out its signature), `FILE.sig` for a file.
+    ///   - ignoring: more paths to leave out and record in `ignore_paths` (an entry's exclusions).
     ///   - progress: hashing progress, as ``ArtifactHasher/hash(_:progress:)`` reports it.
     /// - Returns: where the bundle went, the key's fingerprint and the signed statement; a
     ///   readable private key is used, with a warning in ``SignatureRecord/warnings``.
     /// - Throws: ``SigningError`` (`.keyUnreadable`, `.keyUnsupported`, `.hashingFailed`,
     ///   `.writeFailed`, `.cryptoFailed`), or `CancellationError`.
-    public func sign(root: String, privateKeyPEMPath: String, output: String? = nil,
+    public func sign(root: String, privateKeyPEMPath: String, output: String? = nil, ignoring: [String] = [],
                      progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> SignatureRecord {
         var warnings: [String] = []
         if let mode = permissionBits(privateKeyPEMPath), mode & 0o044 != 0 {
@@ -95,7 +96,7 @@ public struct ModelSigner: Sendable {
         let bundlePath = output ?? (kind == .directory ? trimTrailingSlashes(root) + "/" + ModelSigningFormat.defaultSignatureName : trimTrailingSlashes(root) + ".sig")
         let statement = try await SignedStatement.hashing(
             root: root, jobs: jobs, signaturePath: bundlePath,
-            extraIgnoredPaths: SignedStatement.toolMetadata(in: root), progress: progress
+            extraIgnoredPaths: SignedStatement.toolMetadata(in: root) + ignoring, progress: progress
         )
         try statement.requireUTF8Names(root: root)
         let key = try ECKey.loadPrivate(path: privateKeyPEMPath)
@@ -275,7 +276,7 @@ extension SignedStatement {
         let files = manifest.files.filter { !IgnoredPaths.matches($0.path, ignored) }.sorted { statementOrder($0.path, $1.path) }
         self.init(
             modelName: name, resources: files,
-            allowSymlinks: containsSymlink(under: root, ignoring: ignored),
+            allowSymlinks: files.contains { isSymlink(under: root, $0.pathBytes) },
             ignorePaths: ignored.sorted(by: bytesPrecede)
         )
     }

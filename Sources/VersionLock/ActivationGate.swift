@@ -2,6 +2,7 @@ public import ArtifactHashing
 public import ModelRegistry
 public import ModelSigning
 import OrderedJSON
+import SystemSupport
 
 /// What must hold before an entry's weights are served: a locked entry verifies against its
 /// lock, and an entry with a pinned `version_lock.public_key` has a recorded signature that
@@ -67,14 +68,14 @@ public struct ActivationGate: Sendable {
         let batch = try await locker.verify(names: [name], progress: progress)
         check.verification = batch
         if batch.hasViolation || batch.hasError {
-            check.failure = VersionLockError(.refused, "\(name): not activated: its artifacts do not verify (see above; modelctl verify '\(name)')")
+            check.failure = VersionLockError(.refused, "\(name): not activated: its artifacts do not verify (see above; modelctl verify \(name.shellQuoted))")
             return check
         }
         if let key = lock.publicKey {
             var report: (@Sendable (HashProgress) -> Void)?
             if let progress { report = { progress(name, $0) } }
             guard let bundle = lock.signature?["path"]?.stringValue else {
-                check.failure = VersionLockError(.refused, "\(name): version_lock.public_key is set but no signature is recorded; sign it with modelctl sign '\(name)' --key KEY")
+                check.failure = VersionLockError(.refused, "\(name): version_lock.public_key is set but no signature is recorded; sign it with modelctl sign \(name.shellQuoted) --key KEY")
                 return check
             }
             let outcome = try await ModelSignatureVerifier(jobs: jobs).verify(

@@ -14,6 +14,8 @@ struct OneWalkerTests {
         try dir.write("models/m/sub/config.json", "{}")
         try dir.write("models/m/.git/HEAD", "ref: refs/heads/main")
         try dir.write("models/m/.cache/huggingface/download/weights.bin.metadata", "etag")
+        try dir.write("models/m/notes.md", "excluded by name")
+        try dir.write("models/m/original/consolidated.pth", "excluded with its directory")
         try dir.write("outside/blob", "linked bytes")
         try FileManager.default.createSymbolicLink(atPath: dir.file("models/m/sub/inner-link"), withDestinationPath: "../weights.bin")
         try FileManager.default.createSymbolicLink(atPath: dir.file("models/m/outer-link"), withDestinationPath: dir.file("outside/blob"))
@@ -30,9 +32,9 @@ struct OneWalkerTests {
         return resources.compactMap { $0["name"] as? String }.sorted()
     }
 
-    @Test("lock, verify, sign and hash --format model-signing agree on the file set of a tree with tool metadata and links")
+    @Test("lock, verify, sign and hash --format model-signing agree on the file set of a tree with tool metadata, exclusions and links")
     func fourAgree() throws {
-        let (dir, tree, args) = try fixture()
+        let (dir, tree, args) = try fixture(exclude: ["notes.md", "original/**"])
         _ = dir
         #expect(try modelctl(["lock", "m", "--set-expected"] + args).status == 0)
         let sign = try modelctl(["sign", "m", "--key", Self.keys + "/p256.pem", "--json"] + args)
@@ -47,6 +49,18 @@ struct OneWalkerTests {
         let checked = try modelctl(["verify", "m", "--signature", tree + "/model.sig", "--public-key", Self.keys + "/p256.pub.pem", "--json"] + args)
         #expect(checked.status == 0, "\(checked.stdout)")
         #expect(checked.stdout.contains("\"files_found\": 4"))
+        // An excluded file may change under both the lock and the signature.
+        try dir.write("models/m/notes.md", "edited")
+        #expect(try modelctl(["verify", "m"] + args).status == 0)
+        #expect(try modelctl(["verify", "m", "--signature", tree + "/model.sig", "--public-key", Self.keys + "/p256.pub.pem"] + args).status == 0)
+    }
+
+    @Test("an exclusion no model_signing ignore path can express is refused for signing, naming the pattern")
+    func globExclusionRefusedForSigning() throws {
+        let (dir, _, args) = try fixture(exclude: ["**/*.md"])
+        _ = dir
+        let sign = try modelctl(["sign", "m", "--key", Self.keys + "/p256.pem"] + args)
+        #expect(sign.status == 1 && sign.stderr.contains("'**/*.md' cannot be written as a model_signing ignore path"), "\(sign.stderr)")
     }
 
     @Test("a FIFO, a link to /dev/null or a linked directory in a locked, signed tree fails verify and verify --signature with exit 2, naming it",

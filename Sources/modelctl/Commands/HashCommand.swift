@@ -23,8 +23,8 @@ struct HashCommand: AsyncParsableCommand {
             Prints one sha256sum line per file ("<hex>  <relative path>"), in aggregate order, \
             so `sha256sum -c` accepts the output when run from PATH (or from the file's \
             directory when PATH is a file). Symlinks to files are followed and listed under the \
-            link's path; symlinked directories are not descended; a dangling symlink or a link \
-            loop is an error. A name that holds a line feed or carriage return is written as \
+            link's path; a dangling symlink, a link loop and (unless excluded by name) a FIFO, \
+            socket, device, link to one or symlinked directory are errors naming the path. A name that holds a line feed or carriage return is written as \
             sha256sum writes it: the line starts with a backslash and the name has \\\\, \\n and \
             \\r escapes. A name that is not UTF-8 is written with its own bytes.
 
@@ -203,14 +203,19 @@ struct HashCommand: AsyncParsableCommand {
     private func printStatement(_ target: String, _ source: ArtifactSource, progress: (@Sendable (HashProgress) -> Void)?) async throws {
         let statement: SignedStatement
         do {
-            let found = try entry.map { try registry.load().entry(named: $0) }
+            let named = try entry.map { name in
+                let snapshot = try registry.load()
+                let found = try snapshot.entry(named: name)
+                return (found, try EntryExclusions.ignorePaths(of: found, curated: snapshot.curated[name]))
+            }
+            let (found, ignoring) = (named?.0, named?.1 ?? [])
             let location = found.map(source.location) ?? ArtifactSource.location(ofArgument: target)
             if case .ollama = location {
                 throw CommandFailure.error("--format model-signing hashes a directory or file; '\(displayEscaped(target))' is an Ollama model, not signed that way")
             }
             let root = try source.root(for: location, name: target, written: found?.backendConfig.modelPath)
             statement = try await SignedStatement.hashing(root: root, jobs: hashing.jobs, signaturePath: signature ?? defaultSignaturePath(root),
-                                                          extraIgnoredPaths: SignedStatement.toolMetadata(in: root), progress: progress)
+                                                          extraIgnoredPaths: SignedStatement.toolMetadata(in: root) + ignoring, progress: progress)
             try statement.requireUTF8Names(root: root)
         } catch let error as SigningError {
             throw CommandFailure.error(error.message)  // names already escaped

@@ -7,10 +7,12 @@ import VersionLock
 /// What `sign` and `verify --signature` work on: a registry entry (its artifact root, its
 /// pinned public key) or a plain path.
 enum SignatureTarget {
-    /// The artifact root for `nameOrPath` (resolved as lock resolves it), and the entry when it names one.
-    static func resolve(_ nameOrPath: String, registry: RegistryOptions, mapPaths: [String]) throws -> (root: String, entry: RegistryEntry?) {
+    /// The artifact root for `nameOrPath` (resolved as lock resolves it), the entry when it
+    /// names one, and its `artifacts.exclude` as ignore paths (so a signature covers the files the lock does).
+    static func resolve(_ nameOrPath: String, registry: RegistryOptions, mapPaths: [String]) throws -> (root: String, entry: RegistryEntry?, ignoring: [String]) {
         let source = try registry.source(mapPaths: mapPaths)
-        let entry = (try? registry.load())?[nameOrPath]
+        let snapshot = try? registry.load()
+        let entry = snapshot?[nameOrPath]
         guard entry != nil || FileManager.default.fileExists(atPath: nameOrPath) else {
             throw CommandFailure.error("'\(nameOrPath)' is neither an entry of \(registry.directory) nor an existing path (see modelctl list)")
         }
@@ -18,14 +20,15 @@ enum SignatureTarget {
         if case .ollama = location {
             throw CommandFailure.error("'\(nameOrPath)' is an Ollama model; model_signing signs a directory or file, not an Ollama store")
         }
-        return (try source.root(for: location, name: nameOrPath, written: entry?.backendConfig.modelPath), entry)
+        let ignoring = try entry.map { try EntryExclusions.ignorePaths(of: $0, curated: snapshot?.curated[$0.name]) } ?? []
+        return (try source.root(for: location, name: nameOrPath, written: entry?.backendConfig.modelPath), entry, ignoring)
     }
 
     /// `verify NAME|PATH --signature F`: the public key is the option, else the entry's
     /// `version_lock.public_key` (a PEM text or a file), else `MODELCTL_PUBLIC_KEY`.
     static func verify(_ nameOrPath: String, signature: String, publicKey: String?, registry: RegistryOptions,
                        mapPaths: [String], jobs: Int?, json: Bool) async throws {
-        let (root, entry) = try resolve(nameOrPath, registry: registry, mapPaths: mapPaths)
+        let (root, entry, _) = try resolve(nameOrPath, registry: registry, mapPaths: mapPaths)
         guard let key = Settings.resolve(publicKey, "") ?? entry?.versionLock.publicKey ?? Settings.value("MODELCTL_PUBLIC_KEY") else {
             throw CommandFailure.error("\(nameOrPath): no public key: give --public-key PUBLIC.pem, pin version_lock.public_key, or set MODELCTL_PUBLIC_KEY")
         }
