@@ -37,6 +37,6 @@ struct CheckCommand: ParsableCommand {
             print("\(registry.directory): \(Format.count(snapshot.entries.count, "entry", "entries")), no problems")
         }
         for problem in problems { Terminal.error(problem) }
-        if !problems.isEmpty { throw CommandFailure(code: 1, message: "\(Format.count(problems.count, "problem")) in \(registry.directory)") }
+        if !problems.isEmpty { throw CommandFailure.error("\(Format.count(problems.count, "problem")) in \(registry.directory)") }
     }
 }

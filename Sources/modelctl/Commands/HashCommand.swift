@@ -117,7 +117,7 @@ struct HashCommand: AsyncParsableCommand {
             do {
                 try await hashOne(target, prefixed: true, jsonSeparator: printed > 0 ? "," : "")
                 printed += 1
-            } catch let failure as CommandFailure where failure.code == 1 && !failure.message.isEmpty {
+            } catch let failure as CommandFailure where failure.severity == .error && !failure.message.isEmpty {
                 // As sha256sum: a PATH that cannot be hashed is reported, the rest still are.
                 Terminal.error(failure.message)
                 failed += 1
@@ -165,7 +165,7 @@ struct HashCommand: AsyncParsableCommand {
             throw CommandFailure.error(error.description)
         } catch let error as VersionLockError {
             // A hashing error's message already shows the file's name escaped.
-            throw CommandFailure.error(error.code == .hashing || error.code == .specialFile ? error.message : displayEscaped(error.message))
+            throw CommandFailure.error(error.code == .hashing || error.code == .specialFile ? error.message : displayEscaped(ExitStatus.message(error)))
         }
         var manifest = hashed.manifest
         Terminal.clearProgress()
@@ -194,7 +194,7 @@ struct HashCommand: AsyncParsableCommand {
         if !hashed.problems.isEmpty {
             for problem in hashed.problems { Terminal.warning(displayEscaped(problem)) }
             let summary = "\(displayEscaped(target)): \(Format.count(hashed.problems.count, "problem")) in the store"
-            throw hashed.corrupt ? CommandFailure.violation(summary) : CommandFailure.error(summary)
+            throw CommandFailure(severity: hashed.corrupt ? .integrityFailure : .error, message: summary)
         }
     }
 

@@ -9,7 +9,7 @@ import SystemSupport
 
 /// The orchestrator's settings from the environment; a bad value exits 1 naming the variable.
 private func orchestratorFromEnvironment() throws -> Orchestrator {
-    Orchestrator(configuration: try OrchestratorConfiguration(environment: Settings.environment))
+    Orchestrator(configuration: try Settings.current.orchestrator())
 }
 
 struct ActivateModelCommand: AsyncParsableCommand {
@@ -162,7 +162,7 @@ struct ExecCommand: AsyncParsableCommand {
         let entry = try registry.load().entry(named: name)
         let source = try registry.source(mapPaths: location.mapPaths)
         if !entry.versionLock.locked && entry.versionLock.publicKey == nil {
-            if requireLocked || Settings.value("MODELCTL_REQUIRE_LOCKED") == "1" {
+            if requireLocked || Settings.current.value("MODELCTL_REQUIRE_LOCKED") == "1" {
                 throw CommandFailure.violation("\(entry.name) is not locked and a lock is required; lock it with modelctl lock '\(entry.name)' --set-expected")
             }
             Terminal.warning("\(entry.name) is not locked: starting \(command[0]) without checking its artifacts (modelctl lock '\(entry.name)' --set-expected)")

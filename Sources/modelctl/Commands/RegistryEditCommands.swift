@@ -108,13 +108,13 @@ struct AddCommand: AsyncParsableCommand {
         try store.addCurated(entry)
         var lockState: VersionLockState?
         if lock {
-            let locker = VersionLocker(store: store, source: try registry.source(), hasher: ArtifactHasher(jobs: hashing.jobs), actor: Settings.actor)
+            let locker = VersionLocker(store: store, source: try registry.source(), hasher: ArtifactHasher(jobs: hashing.jobs), actor: Settings.current.actor)
             do {
                 lockState = try await locker.lock([name], setExpected: true, progress: Format.progressHandler()).first?.state
                 Terminal.clearProgress()
             } catch {
                 Terminal.clearProgress()
-                let reason = ExitStatus(error)?.message ?? String(describing: error)
+                let reason = ExitStatus.message(of: error)
                 throw CommandFailure.error("added '\(name)' to \(store.path(RegistryStore.curatedFileName)), but did not lock it: \(reason); "
                     + "fix that, then run modelctl lock '\(name)' --set-expected")
             }
@@ -151,11 +151,11 @@ struct AddCommand: AsyncParsableCommand {
             guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." && !$0.contains("--") }) else {
                 throw CommandFailure.error("\(source): expected hf:ORG/NAME, as in hf:Qwen/Qwen2.5-0.5B-Instruct")
             }
-            let cache = HuggingFaceCache.defaultCacheDirectory(environment: Settings.environment, home: Settings.value("HOME") ?? NSHomeDirectory())
+            let cache = Settings.current.huggingFaceCache
             let repoDir = cache + "/models--\(parts[0])--\(parts[1])"
             let location: HFLocation?
             do { location = try HuggingFaceCache.locate(repoDir) } catch {
-                throw CommandFailure.error("\(source) is not in the Hugging Face cache (\(error.message)); download it first (hf download \(repo)) or add its directory's path")
+                throw CommandFailure.error("\(source) is not in the Hugging Face cache (\(ExitStatus.message(of: error))); download it first (hf download \(repo)) or add its directory's path")
             }
             guard let location else { throw CommandFailure.error("\(source): \(repoDir) is not a Hugging Face cache repository") }
             return (location.snapshotPath, nil, "vllm")

@@ -61,7 +61,7 @@ struct TableOptions: ParsableArguments {
     /// when it is set, else none (a script reading the table gets whole values).
     var width: Int? {
         if output == .wide { return nil }
-        if isatty(STDOUT_FILENO) == 0 && Settings.value("COLUMNS").flatMap(Int.init) == nil { return nil }
+        if isatty(STDOUT_FILENO) == 0 && Settings.current.value("COLUMNS").flatMap(Int.init) == nil { return nil }
         return Terminal.width(of: STDOUT_FILENO)
     }
 
