@@ -213,7 +213,8 @@ public struct RegistryStore: Sendable {
         if before[entry.name] != nil {
             throw RegistryError(.duplicateName, "\(directory): an entry named \"\(entry.name)\" already exists; pick another name, or edit \(Self.curatedFileName) to change it")
         }
-        let text = RegistryLayer.text(of: entry)
+        // The entry as an element of a layer file: its text in a one-entry layer, without the brackets.
+        let text = Array(RegistryLayer(entries: [entry]).fileBytes.dropFirst(Self.open.count).dropLast(Self.close.count))
         var curated = before.curated
         curated.entries.append(entry)
         let snapshot = RegistrySnapshot(curated: curated, discovered: before.discovered).snapshotBytes
@@ -225,6 +226,9 @@ public struct RegistryStore: Sendable {
         }
     }
 
+    /// How a layer file of one entry starts and ends around the entry's text (2-space indent).
+    static let open = Array("[\n  ".utf8), close = Array("\n]\n".utf8)
+
     /// A layer file's bytes with one more element (`element`, written at indent level 1) at the
     /// end of its array; the text before the last element's end is kept byte for byte. `file`
     /// must hold a JSON array (``load()`` has checked it); `nil` or blank is an empty layer.
@@ -232,7 +236,7 @@ public struct RegistryStore: Sendable {
         let file = file ?? []
         func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
         guard let close = file.lastIndex(where: { !isSpace($0) }), file[close] == UInt8(ascii: "]") else {
-            return RegistryLayer.fileBytes(joining: [element])
+            return Self.open + element + Self.close
         }
         let last = file[..<close].lastIndex(where: { !isSpace($0) }) ?? 0
         let separator: [UInt8] = file[last] == UInt8(ascii: "[") ? [0x0A, 0x20, 0x20] : Array(",\n  ".utf8)
