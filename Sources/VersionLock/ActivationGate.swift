@@ -19,6 +19,9 @@ public struct ActivationGate: Sendable {
     public var locker: VersionLocker
     /// Files hashed at once for the signature check (nil: one per processor).
     public var jobs: Int?
+    /// Whether an `ollama:` entry may pass, its root being the Ollama store (`modelctl exec
+    /// NAME -- ollama serve`); when false only local trees do (vLLM is given a directory).
+    public var acceptsOllama = false
 
     public init(locker: VersionLocker, jobs: Int? = nil) {
         self.locker = locker
@@ -54,6 +57,7 @@ public struct ActivationGate: Sendable {
         switch locker.source.location(of: entry) {
         case .none: break
         case .local: check.root = try locker.source.root(of: entry)
+        case .ollama where acceptsOllama: check.root = try locker.source.root(of: entry)
         case let other:
             throw VersionLockError(.notHashableHere, "cannot activate '\(name)': its model path '\(entry.backendConfig.modelPath ?? other.display)' is not a local path; vLLM is launched on local weights only")
         }

@@ -34,9 +34,9 @@ struct CheckCommand: ParsableCommand {
                 ("problems", .array(problems.map(JSONValue.string))),
             ]))))
         } else if problems.isEmpty {
-            print("\(registry.directory): \(snapshot.entries.count) entries, no problems")
+            print("\(registry.directory): \(Format.count(snapshot.entries.count, "entry", "entries")), no problems")
         }
         for problem in problems { Terminal.error(problem) }
-        if !problems.isEmpty { throw CommandFailure.error("\(problems.count) problem\(problems.count == 1 ? "" : "s") in \(registry.directory)") }
+        if !problems.isEmpty { throw CommandFailure.error("\(Format.count(problems.count, "problem")) in \(registry.directory)") }
     }
 }

@@ -122,6 +122,68 @@ struct ActivateModelCommand: AsyncParsableCommand {
     }
 }
 
+struct ExecCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exec",
+        abstract: "Verify an entry, then replace modelctl with COMMAND (any backend: llama.cpp, Ollama, SGLang, TGI).",
+        discussion: """
+            The entry passes the gate activate-model uses: a locked entry is hashed and must \
+            match its expected aggregate, and an entry with a pinned version_lock.public_key must \
+            have a recorded signature that verifies. Then modelctl execs COMMAND (searched on \
+            PATH, no shell) with the same pid, environment and standard streams, so systemd or a \
+            container runtime supervises the backend itself. Every {model_path} in ARGS becomes \
+            the verified artifact root (for an ollama: entry, the Ollama store). An unlocked entry \
+            is launched with a warning, or refused (exit 2) with --require-locked or \
+            MODELCTL_REQUIRE_LOCKED=1.
+
+            On a violation nothing is started and modelctl exits 2; on an error (unknown entry, \
+            missing weights, COMMAND not found) it exits 1.
+
+              modelctl exec llama-3-8b -- llama-server -m {model_path}/model.gguf --port 8080
+            """
+    )
+
+    @Argument(help: "The entry to verify.")
+    var name: String
+
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("The program and its arguments, after --.", valueName: "command"))
+    var command: [String] = []
+
+    @Flag(name: .customLong("require-locked"), help: "Refuse an unlocked entry (exit 2); also MODELCTL_REQUIRE_LOCKED=1.")
+    var requireLocked = false
+
+    @OptionGroup var location: LocationOptions
+    @OptionGroup var registry: RegistryOptions
+
+    func validate() throws {
+        if command.isEmpty { throw ValidationError("give the program to run after --, as in: modelctl exec NAME -- llama-server -m {model_path}/model.gguf") }
+    }
+
+    func run() async throws {
+        let entry = try registry.load().entry(named: name)
+        let source = try registry.source(mapPaths: location.mapPaths)
+        if !entry.versionLock.locked && entry.versionLock.publicKey == nil {
+            if requireLocked || Settings.current.value("MODELCTL_REQUIRE_LOCKED") == "1" {
+                throw CommandFailure.violation("\(entry.name) is not locked and a lock is required; lock it with modelctl lock '\(entry.name)' --set-expected")
+            }
+            Terminal.warning("\(entry.name) is not locked: starting \(command[0]) without checking its artifacts (modelctl lock '\(entry.name)' --set-expected)")
+        }
+        // activate-model's gate: what is started is what was locked and signed.
+        var gate = ActivationGate(locker: VersionLocker(store: registry.store(), source: source))
+        gate.acceptsOllama = true
+        let check = try await gate.check(entry, progress: Format.progressHandler())
+        Terminal.clearProgress()
+        if let batch = check.verification, batch.hasViolation || batch.hasError { try VerifyReport.print(batch, json: false, single: true) }
+        if let outcome = check.signature { try SignatureVerifyReport.show(outcome, json: false) }
+        if let failure = check.failure { throw failure }
+        // An entry without a model path has no root to check or to hand over.
+        let root = check.root.isEmpty ? try source.root(of: entry) : check.root
+        let arguments = [command[0]] + command.dropFirst().map { $0.replacingOccurrences(of: "{model_path}", with: root) }
+        Output.flushOrExit()
+        try ProcessReplacement.exec(arguments)
+    }
+}
+
 struct CurrentModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "current-model",

@@ -20,6 +20,10 @@ struct SignCommand: AsyncParsableCommand {
             unless --output says otherwise. `.git`, `.gitattributes`, `.github` and `.gitignore` \
             at the top of the tree are left out, as model_signing leaves them out.
 
+            The key is named by one fingerprint everywhere (this output, the registry's \
+            version_lock.signature, verify --signature): sha256: and the SHA-256 of its DER \
+            public key, which `openssl pkey -pubin -in PUB.pem -outform DER | sha256sum` prints.
+
             Check it with `modelctl verify PATH --signature model.sig --public-key PUB.pem` \
             or `model_signing verify key --signature model.sig --public_key PUB.pem PATH`.
             """
@@ -38,7 +42,7 @@ struct SignCommand: AsyncParsableCommand {
     @OptionGroup var location: LocationOptions
     @OptionGroup var registry: RegistryOptions
 
-    @Flag(name: .customLong("json"), help: "Print {signature, key_fingerprint, key_hint, curve, subject_name, subject_sha256, files}.")
+    @Flag(name: .customLong("json"), help: "Print {signature, key_fingerprint, curve, subject_name, subject_sha256, file_count}.")
     var json = false
 
     func validate() throws {
@@ -68,7 +72,6 @@ struct SignCommand: AsyncParsableCommand {
             let object: JSONValue = .object(JSONObject([
                 ("signature", .string(record.bundlePath)),
                 ("key_fingerprint", .string(record.keyFingerprint)),
-                ("key_hint", .string(record.keyHint)),
                 ("curve", .string(record.curve.rawValue)),
                 ("subject_name", .string(record.statement.modelName)),
                 ("subject_sha256", .string(record.statement.subjectDigest)),
@@ -76,7 +79,7 @@ struct SignCommand: AsyncParsableCommand {
             ]))
             print(JSON.serialize(object))
         } else {
-            print("signed \(displayEscaped(path)): \(record.statement.resources.count) files -> \(displayEscaped(record.bundlePath))")
+            print("signed \(displayEscaped(path)): \(Format.count(record.statement.resources.count, "file")) -> \(displayEscaped(record.bundlePath))")
             print("  key      \(record.curve.rawValue) sha256:\(record.keyFingerprint)")
             print("  subject  \(displayEscaped(record.statement.modelName)) sha256:\(record.statement.subjectDigest)")
         }

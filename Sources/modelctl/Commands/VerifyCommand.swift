@@ -43,6 +43,12 @@ struct VerifyCommand: AsyncParsableCommand {
             .git/ and .cache/huggingface/ directories are left out of the hash, and so are the \
             glob patterns of the entry's artifacts.exclude; --include-all hashes every file.
 
+            With --manifest FILE, one directory (or file) is checked against a `modelctl hash` \
+            output instead, no registry involved: sha256sum lines or the --json object (told \
+            apart by the first character), as a release ships beside its weights. Changed, \
+            missing, added and moved files are listed, as hashdeep's audit mode does; exit 0 when \
+            the tree matches, 2 when it does not.
+
             Exit status: 0 all verified; 2 an integrity failure (even if other entries failed); \
             1 any other failure (unknown model, missing artifact root, I/O).
             """
@@ -53,6 +59,9 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("signature"), help: ArgumentHelp("Check against this model_signing bundle (model.sig).", valueName: "file"))
     var signature: String?
+
+    @Option(name: .customLong("manifest"), help: ArgumentHelp("Check the directory NAME against this `modelctl hash` output (sha256sum lines or --json).", valueName: "file"))
+    var manifest: String?
 
     @Option(name: .customLong("public-key"), help: ArgumentHelp("PEM EC public key for --signature.", valueName: "pem"))
     var publicKey: String?
@@ -90,6 +99,9 @@ struct VerifyCommand: AsyncParsableCommand {
     func validate() throws {
         if all && !names.isEmpty { throw ValidationError("give entry names or --all, not both") }
         if !all && names.isEmpty { throw ValidationError("name the entries to verify, or pass --all") }
+        if manifest != nil && (all || names.count != 1 || signature != nil || quick || maxBytes != nil || reports.junit != nil || reports.prometheus != nil) {
+            throw ValidationError("--manifest checks one directory: give its path, without --all, --signature, --quick, --max-bytes, --junit or --prometheus")
+        }
         if signature != nil && (all || names.count != 1) { throw ValidationError("--signature checks one entry or path at a time") }
         if publicKey != nil && signature == nil { throw ValidationError("--public-key goes with --signature") }
         try Settings.requireValue(publicKey, "--public-key")
@@ -107,6 +119,11 @@ struct VerifyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let manifest {
+            try await ManifestCheck.run(root: names[0], manifest: manifest, json: json,
+                                        hasher: ArtifactHasher(jobs: hashing.jobs, exclusions: includeAll ? .none : .default))
+            return
+        }
         if let signature {
             try await SignatureTarget.verify(names[0], signature: signature, publicKey: publicKey, registry: registry,
                                              mapPaths: location.mapPaths, jobs: hashing.jobs, json: json)
@@ -129,7 +146,7 @@ struct VerifyCommand: AsyncParsableCommand {
         if quick || maxBytes != nil {
             let files = batch.results.reduce(0) { $0 + $1.fileCount }
             let partial = batch.results.filter { !$0.fullyRead }.count
-            Terminal.note("quick verify: \(batch.reusedFiles) of \(files) files taken from the stat cache unread (\(partial) entries); "
+            Terminal.note("quick verify: \(batch.reusedFiles) of \(Format.count(files, "file")) taken from the stat cache unread (\(Format.count(partial, "entry", "entries"))); "
                 + "a quick verify does not detect silent corruption (bit rot): only a full verify reads every byte")
         }
         try VerifyReport.print(batch, json: json, single: !all && names.count == 1, reports: reports)
@@ -208,8 +225,8 @@ enum VerifyReport {
             Output.emit(JSON.serialize(single && values.count == 1 ? values[0] : .array(values)) + "\n")
         }
         if batch.results.count > 1 || batch.results.isEmpty {
-            Terminal.note("verified \(batch.results.count) entries: \(batch.count(.ok) + batch.count(.recorded) + batch.count(.expectationSet)) ok, "
-                + "\(batch.count(.violation)) lock violations, \(batch.count(.error) + batch.errors.count) errors, \(batch.count(.skipped)) skipped")
+            Terminal.note("verified \(Format.count(batch.results.count, "entry", "entries")): \(batch.count(.ok) + batch.count(.recorded) + batch.count(.expectationSet)) ok, "
+                + "\(Format.count(batch.count(.violation), "lock violation")), \(Format.count(batch.count(.error) + batch.errors.count, "error")), \(batch.count(.skipped)) skipped")
         }
         let violations = batch.results.filter { $0.status == .violation }
         if !violations.isEmpty {
@@ -252,11 +269,19 @@ enum VerifyReport {
         }
     }
 
+    /// The diff's `changed`, `missing`, `added` and `moved` arrays, added to `object`, each in path order.
+    static func addDiff(_ diff: ManifestDiff, to object: inout JSONObject) {
+        object["changed"] = .array(sortedByPath(diff.changed, \.path).map { ["path": .string($0.path), "expected": .string($0.expected), "actual": .string($0.actual)] })
+        object["missing"] = .array(sortedByPath(diff.missing, \.path).map { ["path": .string($0.path), "expected": .string($0.sha256)] })
+        object["added"] = .array(sortedByPath(diff.added, \.path).map { ["path": .string($0.path), "actual": .string($0.sha256)] })
+        object["moved"] = .array(sortedByPath(diff.moved, \.from).map { ["from": .string($0.from), "to": .string($0.to), "sha256": .string($0.sha256)] })
+    }
+
     /// One line: what is wrong with a violation (`NAME does not match its expected aggregate:
     /// 1 changed, 0 missing, 2 added, 0 moved`) or a corrupt store.
     static func summary(_ o: EntryVerification) -> String {
         if o.aggregate == nil, let problem = o.storeProblems.first { return displayEscaped(problem, backslashes: false) }
-        if !o.storeProblems.isEmpty { return "\(displayEscaped(o.name)): \(o.storeProblems.count) store blobs do not match their names" }
+        if !o.storeProblems.isEmpty { return "\(displayEscaped(o.name)): \(Format.count(o.storeProblems.count, "store blob")) \(o.storeProblems.count == 1 ? "does" : "do") not match \(o.storeProblems.count == 1 ? "its name" : "their names")" }
         var text = "\(displayEscaped(o.name)) does not match its expected aggregate"
         if let diff = o.diff {
             text += ": \(diff.changed.count) changed, \(diff.missing.count) missing, \(diff.added.count) added, \(diff.moved.count) moved"
@@ -314,12 +339,37 @@ enum VerifyReport {
         if let error = o.error { object["error"] = .string(error.message) }
         if !o.storeProblems.isEmpty { object["corrupt"] = .array(o.storeProblems.map(JSONValue.string)) }
         if !o.warnings.isEmpty { object["warnings"] = .array(o.warnings.map(JSONValue.string)) }
-        if let diff = o.diff {
-            object["changed"] = .array(sortedByPath(diff.changed, \.path).map { ["path": .string($0.path), "expected": .string($0.expected), "actual": .string($0.actual)] })
-            object["missing"] = .array(sortedByPath(diff.missing, \.path).map { ["path": .string($0.path), "expected": .string($0.sha256)] })
-            object["added"] = .array(sortedByPath(diff.added, \.path).map { ["path": .string($0.path), "actual": .string($0.sha256)] })
-            object["moved"] = .array(sortedByPath(diff.moved, \.from).map { ["from": .string($0.from), "to": .string($0.to), "sha256": .string($0.sha256)] })
-        }
+        if let diff = o.diff { addDiff(diff, to: &object) }
         return .object(object)
+    }
+}
+
+/// `modelctl verify DIR --manifest FILE`: a tree against a `hash` output, no registry.
+enum ManifestCheck {
+    static func run(root: String, manifest: String, json: Bool, hasher: ArtifactHasher) async throws {
+        let expected = try ManifestFile.read(manifest)
+        let actual = try await hasher.hash(root, progress: Format.progressHandler(label: displayEscaped(root)))
+        Terminal.clearProgress()
+        let diff = ManifestDiff(expected: expected, actual: actual.files)
+        let name = displayEscaped(root)
+        if json {
+            var object = JSONObject([
+                ("schema_version", .number(JSONNumber(JSONSchema.version))),
+                ("root", .string(root)),
+                ("manifest", .string(manifest)),
+                ("status", .string(diff.isEmpty ? "ok" : "mismatch")),
+                ("file_count", .number(JSONNumber(actual.files.count))),
+                ("aggregate_sha256", .string(actual.aggregate)),
+            ])
+            VerifyReport.addDiff(diff, to: &object)
+            Output.emit(JSON.serialize(.object(object)) + "\n")
+        } else if diff.isEmpty {
+            Output.emit("\(name): OK (matches \(displayEscaped(manifest)), \(Format.count(actual.files.count, "file")), \(Format.bytes(actual.totalBytes)))\n")
+        } else {
+            Output.emit(([name + ": " + Terminal.red("MISMATCH") + " against \(displayEscaped(manifest))"] + VerifyReport.fileLines(diff, aligned: true).map { "  " + $0 }).joined(separator: "\n") + "\n")
+        }
+        guard diff.isEmpty else {
+            throw CommandFailure.violation("\(name) does not match \(displayEscaped(manifest)): \(diff.changed.count) changed, \(diff.missing.count) missing, \(diff.added.count) added, \(diff.moved.count) moved")
+        }
     }
 }

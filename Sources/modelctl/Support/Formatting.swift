@@ -72,6 +72,12 @@ enum Format {
         return "hashing \(name): \(stats)"
     }
 
+    /// `n` and the noun in agreement: `1 entry`, `2 entries`, `1 lock violation`. The plural
+    /// is the noun with `s`, or `plural` when given.
+    static func count(_ n: Int, _ noun: String, _ plural: String? = nil) -> String {
+        "\(n) " + (n == 1 ? noun : plural ?? noun + "s")
+    }
+
     /// The first 12 hex digits of a digest, or `-` when there is none.
     static func short(_ digest: String?) -> String {
         guard let digest, !digest.isEmpty else { return "-" }

@@ -146,7 +146,7 @@ extension JUnitReport {
             case .ok:
                 c.output = "path \(displayEscaped(item.path))\nblobs \(item.blobs)\nbytes \(item.bytes)"
             case .corrupt:
-                c.outcome = .failure(type: "store_corrupt", message: "\(item.problems.count) bad files in \(displayEscaped(item.path))",
+                c.outcome = .failure(type: "store_corrupt", message: "\(Format.count(item.problems.count, "bad file")) in \(displayEscaped(item.path))",
                                      details: ScanCommand.problemLines(item).joined(separator: "\n"))
             case .error(let message):
                 c.outcome = .error(type: "error", message: message)
