@@ -367,3 +367,67 @@ extension RegistryEntry {
         }
     }
 }
+
+// MARK: - Known, misplaced and unknown fields
+
+extension RegistryEntry {
+    /// The top-level fields of an entry: ImageWorks' `RegistryEntry` (and every `download_*`
+    /// field) and those DESIGN adds. Any other key is kept on save, but nothing reads it.
+    public static let knownFields: Set<String> = [
+        "name", "display_name", "backend", "backend_config", "capabilities", "artifacts", "chat_template",
+        "version_lock", "performance", "probes", "profiles_placeholder", "metadata", "generation_defaults",
+        "served_model_id", "model_aliases", "roles", "license", "source", "deprecated", "family", "source_provider",
+        "quantization", "backend_alternatives", "role_priority", "downloaded_at", "last_accessed",
+    ]
+
+    /// Fields of an object inside the entry that a person may write at its top level instead,
+    /// where nothing reads them, and where each belongs.
+    public static let nestedFields: [String: String] = [
+        "model_path": "backend_config", "port": "backend_config", "extra_args": "backend_config", "host": "backend_config",
+        "base_url": "backend_config", "locked": "version_lock", "expected_aggregate_sha256": "version_lock",
+        "public_key": "version_lock", "last_verified": "version_lock", "aggregate_sha256": "artifacts", "exclude": "artifacts",
+    ]
+
+    /// What is wrong with the entry's top-level keys, one message each: a field written at the
+    /// top level that belongs inside `backend_config`, `version_lock` or `artifacts` (always),
+    /// and, with `unknown`, a key that is no field at all, with the closest known names.
+    public func keyProblems(unknown: Bool) -> [String] {
+        var out: [String] = []
+        json.forEachMember { key, value in
+            if value.isNull || Self.knownFields.contains(key) || key.hasPrefix("download_") { return }
+            if Self.nestedFields[key] != nil {
+                out.append(misplacedField(key))
+            } else if unknown {
+                let close = NameSuggestions.closest(to: key, among: Array(Self.knownFields).sorted(), limit: 2)
+                let hint = close.isEmpty ? "" : " (did you mean " + close.map { "\"\($0)\"" }.joined(separator: " or ") + "?)"
+                out.append("\(name): unknown field \"\(key)\"\(hint); nothing reads it (it is kept as written)")
+            }
+        }
+        return out
+    }
+
+    /// The message for `key`, a nested field written at the top level of the entry.
+    func misplacedField(_ key: String) -> String {
+        let belongs = (Self.nestedFields[key] ?? "backend_config") + "." + key
+        return "\(name): \"\(key)\" is at the top level of the entry, where nothing reads it; it belongs in \(belongs): move it there in the registry file"
+    }
+}
+
+extension RegistryEntry {
+    /// Why `version_lock.expected_aggregate_sha256` is no SHA-256 digest (uppercase hex, the
+    /// wrong length, other characters), naming the field and what a digest looks like; `nil`
+    /// when it is one, or unset. Such a pin can never match: it is a mistake in the registry,
+    /// not a changed model.
+    public var malformedPin: String? {
+        guard let pin = versionLock.expectedAggregateSHA256, !Self.isDigest(pin) else { return nil }
+        let shown = pin.count > 72 ? String(pin.prefix(72)) + "..." : pin
+        let lowered = Self.isDigest(pin.lowercased()) ? " (lowercase it)" : ""
+        return "\(name): version_lock.expected_aggregate_sha256 \"\(shown)\" is not a SHA-256 digest\(lowered): a digest is "
+            + "64 lowercase hex digits (0-9, a-f), as modelctl hash --aggregate-only PATH prints it; correct it in the registry file"
+    }
+
+    /// Whether `text` is 64 lowercase hex digits.
+    public static func isDigest(_ text: String) -> Bool {
+        text.utf8.count == 64 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+}

@@ -18,6 +18,8 @@ public struct RegistryError: CodedError {
         case unknownModel
         /// Reading, writing or locking failed.
         case io
+        /// The registry directory holds none of the registry files.
+        case noRegistry
         /// A setting (option or environment value) is malformed.
         case invalidSetting
     }

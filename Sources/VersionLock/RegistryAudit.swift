@@ -1,32 +1,66 @@
 public import ModelRegistry
+import ErrorSupport
 
 /// `modelctl check`: what is wrong with a registry, found without touching any weights.
 public enum RegistryAudit {
     /// The problems of `snapshot`, one message each, naming the entry and the field.
     ///
-    /// Always: an invalid model path, a locked entry with no expected aggregate (it would pass
-    /// its first verify whatever the weights are). With `strict`: an entry with local or
-    /// Ollama artifacts that is not locked.
-    public static func problems(_ snapshot: RegistrySnapshot, source: ArtifactSource, strict: Bool) -> [String] {
+    /// Always: an invalid model path (one written at the top level of the entry included), a
+    /// field written at the top level that belongs inside `backend_config`, `version_lock` or
+    /// `artifacts`, a pin that is no SHA-256 digest, a locked entry with no expected aggregate
+    /// (it would pass its first verify whatever the weights are). With `strict`: a key that is
+    /// no entry field (with the closest field names), and an entry with local or Ollama
+    /// artifacts that is not locked, unless its backend is in `skippingBackends`.
+    ///
+    /// A suggested `modelctl lock` is one that can run here: when the entry's artifacts are not
+    /// on this host, the message says to lock it where they are instead.
+    public static func problems(_ snapshot: RegistrySnapshot, source: ArtifactSource, strict: Bool,
+                                skippingBackends: Set<String> = []) -> [String] {
         var out: [String] = []
+        func add(_ problem: String) { if !out.contains(problem) { out.append(problem) } }
         for entry in snapshot.entries {
             let location = source.location(of: entry)
-            if case .invalid(let reason) = location { out.append(reason) }
+            if case .invalid(let reason) = location { add(reason) }
+            entry.keyProblems(unknown: strict).forEach(add)
+            if let problem = entry.malformedPin { add(problem) }
             if let port = entry.backendConfig.port, !(0...65_535).contains(port) {
-                out.append("\(entry.name): backend_config.port \(port) is not a TCP port (0 to 65535; 0 means the backend's default)")
+                add("\(entry.name): backend_config.port \(port) is not a TCP port (0 to 65535; 0 means the backend's default)")
             }
             let lock = entry.versionLock
+            // A pinned lock is the curated file's to change: modelctl lock refuses it.
+            let pinned = RegistryMerge.isPinned(snapshot.curated[entry.name])
+            let curatedFile = source.registryDirectory + "/" + RegistryStore.curatedFileName
             if lock.locked && lock.expectedAggregateSHA256 == nil {
-                out.append("\(entry.name): locked without an expected aggregate (version_lock.expected_aggregate_sha256); run modelctl lock '\(entry.name)' --set-expected")
+                add("\(entry.name): locked without an expected aggregate (version_lock.expected_aggregate_sha256); " + (pinned
+                    ? "its lock is pinned in \(curatedFile): add the expected_aggregate_sha256 there"
+                    : lockSuggestion(entry, location, source)))
             }
-            if strict && !lock.locked {
+            if strict && !lock.locked && !skippingBackends.contains(entry.backend ?? "") {
                 switch location {
                 case .local, .ollama:
-                    out.append("\(entry.name): not locked (--strict); run modelctl lock '\(entry.name)' --set-expected")
+                    add("\(entry.name): not locked (--strict); " + (pinned
+                        ? "its lock is pinned in \(curatedFile) with \"locked\": false: set it to true there"
+                        : lockSuggestion(entry, location, source)))
                 default: break
                 }
             }
         }
         return out
+    }
+
+    /// `run modelctl lock NAME --set-expected` when the entry's artifacts are on this host; else
+    /// why they are not, and where and how to lock it instead.
+    static func lockSuggestion(_ entry: RegistryEntry, _ location: ArtifactLocation, _ source: ArtifactSource) -> String {
+        let command = SuggestedCommand.modelctl("lock", entry.name, "--set-expected")
+        do {
+            _ = try source.root(for: location, name: entry.name, written: entry.backendConfig.modelPath)
+            return "run " + command
+        } catch {
+            var why = error.message
+            if why.hasPrefix(entry.name + ": ") { why.removeFirst(entry.name.count + 2) }
+            let skip = entry.backend.map { ", or leave its backend to that host here with --skip-backend " + SuggestedCommand.quoted($0) } ?? ""
+            return "its artifacts are not on this host (\(why)): run \(command) on the host that holds them, "
+                + "or pin version_lock.expected_aggregate_sha256 in the curated file\(skip)"
+        }
     }
 }

@@ -71,6 +71,11 @@ public struct BatchVerification: Sendable {
     public var errors: [VersionLockError] = []
     /// Set when the results could not be recorded (a read-only registry); the verdicts stand.
     public var notRecorded: String?
+    /// Whether the results were written to the registry (not with `--no-record`, nor when
+    /// ``notRecorded`` says why not).
+    public var recorded = true
+    /// Notes about the run as a whole that fail nothing (a stat cache that cannot be written).
+    public var warnings: [String] = []
     /// Wall time of the whole run.
     public var duration: Duration = .zero
     /// Files whose digest came from the stat cache, over all entries.
@@ -110,6 +115,9 @@ public struct VerifyOptions: Sendable {
     /// Where stat caches live. When set (and ``record``), every verify of a local root records
     /// its files' stamps there for the next quick verify.
     public var statCache: StatCacheStore?
+    /// With every entry (`verifyAll`): the backends whose entries are skipped, locked or not,
+    /// each with a note (`--skip-backend ollama`: another host holds those artifacts).
+    public var skippedBackends: Set<String> = []
     /// For a process that exits when the verify returns (the command line): what the batch
     /// read and made (the registry, a manifest per entry) is kept until the process exits
     /// instead of being freed piece by piece, which for 1,000 entries costs milliseconds that

@@ -35,6 +35,8 @@ public struct VersionLockError: CodedError {
         case invalidField
         /// The quick-verify stat cache could not be written.
         case cache
+        /// The entry was left out on purpose (its backend is skipped).
+        case excluded
     }
 
     /// The kind of failure; errors compare equal by it.

@@ -1,3 +1,4 @@
+import ErrorSupport
 public import ArtifactHashing
 public import Foundation
 public import ModelRegistry
@@ -159,21 +160,25 @@ public struct VersionLocker: Sendable {
                 // A registry this user cannot write still gets its verdicts.
                 batch = BatchVerification(results: judgeAll(hashed, against: try loadSnapshot(), stamp: now(), strict: options.strict).map(\.result))
                 batch.notRecorded = "nothing was recorded: \(error.message)"
+                batch.recorded = false
             }
         } else {
             // Nothing is written and no lock taken: the registry as read at the start is the one to judge against.
             batch = BatchVerification(results: judged.map(\.result))
+            batch.recorded = false
         }
         if options.record, let store = options.statCache {
             // After the registry save: a crash in between costs a full hash next time, no more.
-            for (i, item) in hashed.enumerated() where item.error == nil {
+            // A run that relies on the caches says at once when they cannot be written, even
+            // with none to write (files changed in the last seconds are not cached); the first
+            // cache that cannot be written ends the saving. Either way, one warning for the run.
+            let relies = options.quick || options.fullBytesBudget != nil
+            var problem = relies ? store.writeProblem() : nil
+            for item in hashed where item.error == nil && problem == nil {
                 guard let cache = item.statCache, let root = item.root else { continue }
-                do { try store.save(cache, resolvedRoot: root) } catch {
-                    if let index = batch.results.firstIndex(where: { $0.name == item.name }) ?? (i < batch.results.count ? i : nil) {
-                        batch.results[index].warnings.append(error.message)
-                    }
-                }
+                do { try store.save(cache, resolvedRoot: root) } catch { problem = error.message }
             }
+            if let problem { batch.warnings.append(problem + "; until caches can be written there, every --quick verify reads every file in full") }
         }
         batch.duration = clock.now - started
         if options.keepUntilExit { ProcessLifetime.keep((snapshot, hashed, judged, early)) }
@@ -205,7 +210,7 @@ public struct VersionLocker: Sendable {
                 let quick = full.map { !$0.contains(name) } ?? false
                 group.addTask {
                     (index, await VersionLocker.hashOne(name: name, lookup: lookup, curated: curated, source: source, hasher: entryHasher,
-                                                        statCache: options.statCache, realPaths: realPaths, quick: quick, skipUnhashable: skipUnhashable,
+                                                        options: options, realPaths: realPaths, quick: quick, skipUnhashable: skipUnhashable,
                                                         progress: VersionLocker.labelled(progress, name)))
                 }
             }
@@ -221,7 +226,7 @@ public struct VersionLocker: Sendable {
     }
 
     private static func hashOne(name: String, lookup: Result<RegistryEntry, RegistryError>, curated: RegistryEntry?, source: ArtifactSource,
-                                hasher: ArtifactHasher, statCache: StatCacheStore?, realPaths: RealPaths, quick: Bool, skipUnhashable: Bool,
+                                hasher: ArtifactHasher, options: VerifyOptions, realPaths: RealPaths, quick: Bool, skipUnhashable: Bool,
                                 progress: (@Sendable (HashProgress) -> Void)?) async -> Hashed {
         let entry: RegistryEntry
         switch lookup {
@@ -229,6 +234,14 @@ public struct VersionLocker: Sendable {
             return Hashed(name: name, entry: nil, location: .none,
                           error: VersionLockError(.unknownModel, error.message + " (registry: \(source.registryDirectory); see modelctl list)"))
         case .success(let found): entry = found
+        }
+        // A pin that is no digest can never match: a configuration error, not a violation.
+        if let problem = entry.malformedPin {
+            return Hashed(name: name, entry: entry, location: .none, error: VersionLockError(.invalidField, problem))
+        }
+        if skipUnhashable, let backend = entry.backend, options.skippedBackends.contains(backend) {
+            return Hashed(name: name, entry: entry, location: .none,
+                          error: VersionLockError(.excluded, "\(name): skipped (backend '\(backend)' is skipped: --skip-backend)"), skipped: true)
         }
         let location = source.location(of: entry)
         switch location {
@@ -249,7 +262,7 @@ public struct VersionLocker: Sendable {
             var root: String?
             var warnings: [String] = []
             var previous: StatCache?
-            if let statCache, case .local(let path) = location, let real = realPaths.resolve(path) {
+            if let statCache = options.statCache, case .local(let path) = location, let real = realPaths.resolve(path) {
                 // Resolved once: the cache's key, and where the Hugging Face cache check starts.
                 root = real
                 let loaded = statCache.load(resolvedRoot: real)
@@ -326,7 +339,8 @@ public struct VersionLocker: Sendable {
         }
         var lock = current.versionLock
         result.locked = lock.locked
-        result.expectedAggregate = lock.expectedAggregateSHA256
+        // A malformed pin is reported as an error; it is no digest to print as the expected one.
+        result.expectedAggregate = lock.expectedAggregateSHA256.flatMap { RegistryEntry.isDigest($0) ? $0 : nil }
         result.lastVerified = lock.lastVerified
         let stamp = Timestamp.utc(date, spelledLike: lock.lastVerified ?? lock.lastResult?.at)
 
@@ -338,12 +352,14 @@ public struct VersionLocker: Sendable {
         }
 
         if hashed.skipped {
-            if lock.locked {
+            // Skipped on purpose (--skip-backend): said in a note, never turned into a pass or an error.
+            let excluded = hashed.error?.code == .excluded
+            if lock.locked && !excluded {
                 result.error = VersionLockError(.notHashableHere, hashed.error?.message ?? "")
                 recordResult("error", nil)
                 return result
             }
-            if strict {
+            if strict && !excluded {
                 result.error = VersionLockError(.strict, (hashed.error?.message ?? hashed.name) + "; --strict checks every entry")
                 return result
             }
@@ -391,7 +407,7 @@ public struct VersionLocker: Sendable {
             return result
         }
         if !lock.locked && strict {
-            result.error = VersionLockError(.strict, "\(hashed.name): not locked (--strict: lock it with modelctl lock '\(hashed.name)' --set-expected)")
+            result.error = VersionLockError(.strict, "\(hashed.name): not locked (--strict: lock it with \(SuggestedCommand.modelctl("lock", hashed.name, "--set-expected")))")
             recordResult("error", aggregate)
             return result
         }

@@ -1,3 +1,4 @@
+import ErrorSupport
 import OrderedJSON
 import VersionLock
 import ArgumentParser
@@ -27,6 +28,10 @@ struct ActivateModelCommand: AsyncParsableCommand {
             goes to backend.log in the state directory. When the backend exits or never turns \
             healthy, it is killed, nothing is recorded, and the last lines of its log are shown.
 
+            A locked entry is verified first (exit 2 on a violation). An unlocked entry is \
+            launched with a warning and recorded with "verified": false; --require-locked (or \
+            MODELCTL_REQUIRE_LOCKED=1) refuses it with exit 2.
+
             --stop (or the name `none`) sends SIGTERM to the backend's process group, SIGKILL \
             after a grace period, and clears the record. A recorded process that is gone, or \
             whose pid now belongs to another program, is reported and cleared, never signalled.
@@ -44,6 +49,9 @@ struct ActivateModelCommand: AsyncParsableCommand {
 
     @Flag(name: .customLong("skip-verify"), help: "Launch a locked entry without verifying its artifacts first (prints a warning).")
     var skipVerify = false
+
+    @Flag(name: .customLong("require-locked"), help: "Refuse an entry that is not locked (exit 2; default: $MODELCTL_REQUIRE_LOCKED=1).")
+    var requireLocked = false
 
     @OptionGroup var location: LocationOptions
     @OptionGroup var registry: RegistryOptions
@@ -77,12 +85,21 @@ struct ActivateModelCommand: AsyncParsableCommand {
         case let other:
             throw CommandFailure.error("cannot activate '\(entry.name)': its model path '\(entry.backendConfig.modelPath ?? other.display)' is not a local path; vLLM is launched on local weights only")
         }
+        // An unlocked entry's weights were never checked against anything: refused when the host
+        // requires locks, else launched with a warning and recorded as not verified.
+        if !entry.versionLock.locked {
+            let lockIt = SuggestedCommand.modelctl("lock", entry.name, "--set-expected")
+            if try Settings.requireLocked(option: requireLocked) {
+                throw CommandFailure.violation("\(entry.name): not locked, and unlocked entries are refused here (--require-locked or MODELCTL_REQUIRE_LOCKED=1); lock it first: \(lockIt)")
+            }
+            Terminal.warning("\(entry.name): not locked: its weights are launched unchecked and recorded as verified: false; lock it with \(lockIt) (--require-locked refuses unlocked entries)")
+        }
         // What is served must be what was locked: verify before anything is stopped or launched.
         if entry.versionLock.locked || entry.versionLock.publicKey != nil {
             if skipVerify {
                 Terminal.warning("\(entry.name): --skip-verify: launching without checking the locked artifacts")
             } else {
-                let locker = VersionLocker(store: registry.store(), source: source)
+                let locker = VersionLocker(store: try registry.store(), source: source)
                 let batch = try await locker.verify(names: [entry.name], progress: Format.progressHandler())
                 Terminal.clearProgress()
                 if batch.hasViolation || batch.hasError {
@@ -93,12 +110,13 @@ struct ActivateModelCommand: AsyncParsableCommand {
                         try await SignatureVerifyReport.run(path: modelPath, signature: signature, publicKey: key, jobs: nil, json: false)
                     }
                 } else if entry.versionLock.publicKey != nil {
-                    throw CommandFailure.violation("\(entry.name): version_lock.public_key is set but no signature is recorded; sign it with modelctl sign '\(entry.name)' --key KEY")
+                    throw CommandFailure.violation("\(entry.name): version_lock.public_key is set but no signature is recorded; sign it with \(SuggestedCommand.modelctl("sign", entry.name, "--key")) KEY")
                 }
             }
         }
-        let mustVerify = entry.versionLock.locked || entry.versionLock.publicKey != nil
-        let activation = try await orchestrator.activate(entry, modelPath: modelPath, verified: mustVerify ? !skipVerify : nil) { event in
+        // Verified: checked against its lock (or signature) now; false when skipped, or when there was nothing to check against.
+        let verified = entry.versionLock.locked ? !skipVerify : entry.versionLock.publicKey != nil && !skipVerify
+        let activation = try await orchestrator.activate(entry, modelPath: modelPath, verified: verified) { event in
             switch event {
             case .previousCleared(let outcome):
                 guard let summary = outcome.summary else { return }
