@@ -106,7 +106,7 @@ extension RegistryEntry {
     /// A `model_path` at the top level of the entry (where nothing reads it) makes the location
     /// invalid: the entry must never pass as one with nothing to hash.
     public func artifactLocation(registryDirectory: String, context: LocationContext) -> ArtifactLocation {
-        if let misplaced = json["model_path"], !misplaced.isNull { return .invalid(reason: misplacedField("model_path")) }
+        if let misplaced = json["model_path"], !misplaced.isNull { return .invalid(reason: misplacedField("model_path", registryDirectory: registryDirectory)) }
         guard let raw = backendConfig.modelPath, !raw.isEmpty else { return .none }
         if raw.utf8.contains(0) {
             return .invalid(reason: "\(name): backend_config.model_path contains a NUL byte; fix the registry entry")

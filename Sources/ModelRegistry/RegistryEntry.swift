@@ -391,12 +391,12 @@ extension RegistryEntry {
     /// What is wrong with the entry's top-level keys, one message each: a field written at the
     /// top level that belongs inside `backend_config`, `version_lock` or `artifacts` (always),
     /// and, with `unknown`, a key that is no field at all, with the closest known names.
-    public func keyProblems(unknown: Bool) -> [String] {
+    public func keyProblems(unknown: Bool, registryDirectory: String) -> [String] {
         var out: [String] = []
         json.forEachMember { key, value in
             if value.isNull || Self.knownFields.contains(key) || key.hasPrefix("download_") { return }
             if Self.nestedFields[key] != nil {
-                out.append(misplacedField(key))
+                out.append(misplacedField(key, registryDirectory: registryDirectory))
             } else if unknown {
                 let close = NameSuggestions.closest(to: key, among: Array(Self.knownFields).sorted(), limit: 2)
                 let hint = close.isEmpty ? "" : " (did you mean " + close.map { "\"\($0)\"" }.joined(separator: " or ") + "?)"
@@ -407,23 +407,27 @@ extension RegistryEntry {
     }
 
     /// The message for `key`, a nested field written at the top level of the entry.
-    func misplacedField(_ key: String) -> String {
+    func misplacedField(_ key: String, registryDirectory: String) -> String {
         let belongs = (Self.nestedFields[key] ?? "backend_config") + "." + key
-        return "\(name): \"\(key)\" is at the top level of the entry, where nothing reads it; it belongs in \(belongs): move it there in the registry file"
+        return "\(name): \"\(key)\" is at the top level of the entry, where nothing reads it; it belongs in \(belongs): "
+            + "move it there in \(registryDirectory)/\(RegistryStore.curatedFileName) (or the registry file that holds the entry)"
     }
 }
 
 extension RegistryEntry {
     /// Why `version_lock.expected_aggregate_sha256` is no SHA-256 digest (uppercase hex, the
-    /// wrong length, other characters), naming the field and what a digest looks like; `nil`
-    /// when it is one, or unset. Such a pin can never match: it is a mistake in the registry,
-    /// not a changed model.
-    public var malformedPin: String? {
+    /// wrong length, other characters), naming the field, the file to correct (the curated
+    /// file when `curated`, the entry's curated layer, pins it; else the discovered one) and
+    /// what a digest looks like; `nil` when it is one, or unset. Such a pin can never match: it
+    /// is a mistake in the registry, not a changed model.
+    public func malformedPin(registryDirectory: String, curated: RegistryEntry?) -> String? {
         guard let pin = versionLock.expectedAggregateSHA256, !Self.isDigest(pin) else { return nil }
         let shown = pin.count > 72 ? String(pin.prefix(72)) + "..." : pin
         let lowered = Self.isDigest(pin.lowercased()) ? " (lowercase it)" : ""
+        let pinned = curated?.json["version_lock"]?["expected_aggregate_sha256"].map { !$0.isNull } ?? false
+        let file = registryDirectory + "/" + (pinned ? RegistryStore.curatedFileName : RegistryStore.discoveredFileName)
         return "\(name): version_lock.expected_aggregate_sha256 \"\(shown)\" is not a SHA-256 digest\(lowered): a digest is "
-            + "64 lowercase hex digits (0-9, a-f), as modelctl hash --aggregate-only PATH prints it; correct it in the registry file"
+            + "64 lowercase hex digits (0-9, a-f), as modelctl hash --aggregate-only PATH prints it; correct it in \(file)"
     }
 
     /// Whether `text` is 64 lowercase hex digits.

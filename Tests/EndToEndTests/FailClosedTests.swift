@@ -37,7 +37,7 @@ struct FailClosedTests {
         let check = try run(["check"])
         #expect(check.status == 1)
         #expect(check.stderr.contains(#"tiny-llm_(FP16): "model_path" is at the top level of the entry"#), "\(check.stderr)")
-        #expect(check.stderr.contains("it belongs in backend_config.model_path"))
+        #expect(check.stderr.contains("it belongs in backend_config.model_path: move it there in \(registry)/model_registry.curated.json"))
         // Unknown keys are --strict's business.
         #expect(!check.stderr.contains("version_lok"))
         let strict = try run(["check", "--strict"])
@@ -67,6 +67,7 @@ struct FailClosedTests {
         #expect(check.status == 1)
         #expect(check.stderr.contains("pinned: version_lock.expected_aggregate_sha256 \"\(pin)\" is not a SHA-256 digest"), "\(check.stderr)")
         #expect(check.stderr.contains("64 lowercase hex digits"))
+        #expect(check.stderr.contains("correct it in \(registry)/model_registry.curated.json"))
         for arguments in [["verify", "pinned"], ["verify", "--all"]] {
             let verify = try run(arguments)
             #expect(verify.status == 1, "\(arguments): \(verify.stdout)\(verify.stderr)")
