@@ -388,19 +388,34 @@ extension RegistryEntry {
         "public_key": "version_lock", "last_verified": "version_lock", "aggregate_sha256": "artifacts", "exclude": "artifacts",
     ]
 
-    /// What is wrong with the entry's top-level keys, one message each: a field written at the
-    /// top level that belongs inside `backend_config`, `version_lock` or `artifacts` (always),
-    /// and, with `unknown`, a key that is no field at all, with the closest known names.
+    /// The fields of the objects modelctl reads inside an entry (ImageWorks' and modelctl's).
+    public static let knownInnerFields: [String: Set<String>] = [
+        "backend_config": ["port", "model_path", "extra_args", "host", "base_url"],
+        "version_lock": ["locked", "expected_aggregate_sha256", "last_verified", "last_full_verify", "last_result", "public_key",
+                         "signature", "signer", "updated_by", "updated_at", "reason", "previous_aggregate_sha256"],
+        "artifacts": ["aggregate_sha256", "files", "exclude"],
+    ]
+
+    /// What is wrong with the entry's keys, one message each: a field written at the top level
+    /// that belongs inside `backend_config`, `version_lock` or `artifacts` (always), and, with
+    /// `unknown`, a key that is no field at the top level or inside those three objects, with
+    /// the closest known names.
     public func keyProblems(unknown: Bool, registryDirectory: String) -> [String] {
         var out: [String] = []
+        func unknownKey(_ key: String, prefix: String, known: Set<String>) {
+            let close = NameSuggestions.closest(to: key, among: known.sorted(), limit: 2)
+            let hint = close.isEmpty ? "" : " (did you mean " + close.map { "\"\(prefix)\($0)\"" }.joined(separator: " or ") + "?)"
+            out.append("\(name): unknown field \"\(prefix)\(key)\"\(hint); nothing reads it (it is kept as written)")
+        }
         json.forEachMember { key, value in
-            if value.isNull || Self.knownFields.contains(key) || key.hasPrefix("download_") { return }
-            if Self.nestedFields[key] != nil {
+            if value.isNull || key.hasPrefix("download_") { return }
+            if Self.knownFields.contains(key) {
+                guard unknown, let known = Self.knownInnerFields[key], let inner = value.objectValue else { return }
+                inner.forEachMember { innerKey, _ in if !known.contains(innerKey) { unknownKey(innerKey, prefix: key + ".", known: known) } }
+            } else if Self.nestedFields[key] != nil {
                 out.append(misplacedField(key, registryDirectory: registryDirectory))
             } else if unknown {
-                let close = NameSuggestions.closest(to: key, among: Array(Self.knownFields).sorted(), limit: 2)
-                let hint = close.isEmpty ? "" : " (did you mean " + close.map { "\"\($0)\"" }.joined(separator: " or ") + "?)"
-                out.append("\(name): unknown field \"\(key)\"\(hint); nothing reads it (it is kept as written)")
+                unknownKey(key, prefix: "", known: Self.knownFields)
             }
         }
         return out

@@ -32,6 +32,7 @@ struct FailClosedTests {
     func misplacedModelPath() throws {
         try curated("""
             [{"name": "tiny-llm_(FP16)", "backend": "vllm", "model_path": "../models/a", "version_lok": {"locked": true}},
+             {"name": "typo", "backend": "vllm", "backend_config": {"model_pth": "../models/a"}},
              {"name": "fine", "backend": "vllm", "backend_config": {"model_path": "../models/a"}}]
             """)
         let check = try run(["check"])
@@ -43,11 +44,12 @@ struct FailClosedTests {
         let strict = try run(["check", "--strict"])
         #expect(strict.status == 1)
         #expect(strict.stderr.contains(#"tiny-llm_(FP16): unknown field "version_lok" (did you mean "version_lock"?)"#), "\(strict.stderr)")
+        #expect(strict.stderr.contains(#"typo: unknown field "backend_config.model_pth" (did you mean "backend_config.model_path"?)"#))
 
         let verify = try run(["verify", "--all"])
         #expect(verify.status == 1, "\(verify.stderr)")
         #expect(verify.stderr.contains(#"error: tiny-llm_(FP16): "model_path" is at the top level"#), "\(verify.stderr)")
-        #expect(!verify.stderr.contains("skipped (no model_path)"))
+        #expect(!verify.stderr.contains("tiny-llm_(FP16): skipped"))
         #expect(verify.stdout.contains("fine: OK"))
         // The unknown key is still kept: the saved snapshot carries it.
         let snapshot = try String(contentsOfFile: registry + "/model_registry.json", encoding: .utf8)
