@@ -12,13 +12,13 @@ struct CheckCommand: ParsableCommand {
             must be there when another layer is, every model path must be usable, no field of \
             backend_config, version_lock or artifacts may stand at the top level of an entry, \
             every pin must be a SHA-256 digest (64 lowercase hex digits), and every locked entry \
-            must have an expected aggregate. With --strict, every top-level key must be an entry \
-            field, and every entry with local or Ollama artifacts must be locked (but for the \
+            must have an expected aggregate. With --strict, every key at the top level and inside \
+            backend_config, version_lock and artifacts must be a known field, and every entry with local or Ollama artifacts must be locked (but for the \
             backends given to --skip-backend). Exit 1 naming each problem; 0 when there is none.
             """
     )
 
-    @Flag(name: .customLong("strict"), help: "Also refuse unknown top-level keys, and require every entry with local or Ollama artifacts to be locked.")
+    @Flag(name: .customLong("strict"), help: "Also refuse unknown keys, and require every entry with local or Ollama artifacts to be locked.")
     var strict = false
 
     @Flag(name: .customLong("json"), help: "Print {registry, entries, problems} as JSON.")

@@ -64,10 +64,11 @@ struct LocationOptions: ParsableArguments {
 }
 
 /// `--skip-backend NAME` (repeatable): leave a backend's entries to the host that holds their
-/// artifacts (CI without the Ollama store: `--skip-backend ollama`). Each is named as skipped.
+/// artifacts (CI without the Ollama store: `--skip-backend ollama`). `verify --all` names each
+/// one skipped; `check --strict` does not require them to be locked.
 struct BackendSkipOptions: ParsableArguments {
     @Option(name: .customLong("skip-backend"), parsing: .singleValue,
-            help: ArgumentHelp("Skip the entries of this backend, locked or not, naming each (repeatable; e.g. ollama on a host without its store).", valueName: "backend"))
+            help: ArgumentHelp("Leave this backend's entries to the host that holds their artifacts (repeatable; e.g. ollama): verify --all skips them, locked or not, naming each; check --strict does not require them locked.", valueName: "backend"))
     var backends: [String] = []
 }
 
