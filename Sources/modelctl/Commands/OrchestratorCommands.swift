@@ -82,6 +82,8 @@ struct ActivateModelCommand: AsyncParsableCommand {
             modelPath = path
         case .none:
             modelPath = ""
+        case .invalid(let reason):
+            throw CommandFailure.error("cannot activate '\(entry.name)': \(reason)")
         case let other:
             throw CommandFailure.error("cannot activate '\(entry.name)': its model path '\(entry.backendConfig.modelPath ?? other.display)' is not a local path; vLLM is launched on local weights only")
         }
