@@ -39,13 +39,18 @@ public enum RegistryAudit {
                 switch location {
                 case .local, .ollama:
                     add("\(entry.name): not locked (--strict); " + (pinned
-                        ? "its lock is pinned in \(curatedFile) with \"locked\": false: set it to true there"
+                        ? pinnedUnlocked(source.registryDirectory)
                         : lockSuggestion(entry, location, source)))
                 default: break
                 }
             }
         }
         return out
+    }
+
+    /// What to do about an entry whose curated pin says `"locked": false` (modelctl lock refuses a pin).
+    static func pinnedUnlocked(_ registryDirectory: String) -> String {
+        "its lock is pinned in \(registryDirectory)/\(RegistryStore.curatedFileName) with \"locked\": false: set it to true there"
     }
 
     /// `run modelctl lock NAME --set-expected` when the entry's artifacts are on this host; else

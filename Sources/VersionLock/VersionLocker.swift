@@ -101,6 +101,8 @@ public struct VersionLocker: Sendable {
         var statCache: StatCache?
         var reusedFiles = 0
         var warnings: [String] = []
+        /// Whether the curated layer pins the entry's lock (then only that file can lock it).
+        var pinned = false
     }
 
     /// The entries a rolling scrub reads in full: least recently fully verified first (never
@@ -276,7 +278,7 @@ public struct VersionLocker: Sendable {
             let keep = hashed.statCache.flatMap { $0 == (previous ?? StatCache()) ? nil : $0 }
             return Hashed(name: name, entry: entry, location: location, manifest: hashed.manifest, problems: hashed.problems,
                           blobs: hashed.blobs, duration: clock.now - start, root: root, statCache: keep,
-                          reusedFiles: hashed.reusedFiles, warnings: warnings)
+                          reusedFiles: hashed.reusedFiles, warnings: warnings, pinned: RegistryMerge.isPinned(curated))
         } catch let error as VersionLockError {
             return Hashed(name: name, entry: entry, location: location, error: error, duration: clock.now - start)
         } catch {
@@ -407,7 +409,9 @@ public struct VersionLocker: Sendable {
             return result
         }
         if !lock.locked && strict {
-            result.error = VersionLockError(.strict, "\(hashed.name): not locked (--strict: lock it with \(SuggestedCommand.modelctl("lock", hashed.name, "--set-expected")))")
+            let how = hashed.pinned ? RegistryAudit.pinnedUnlocked(source.registryDirectory)
+                : "lock it with " + SuggestedCommand.modelctl("lock", hashed.name, "--set-expected")
+            result.error = VersionLockError(.strict, "\(hashed.name): not locked (--strict); \(how)")
             recordResult("error", aggregate)
             return result
         }

@@ -173,6 +173,9 @@ struct FailClosedTests {
         let strict = try run(["check", "--strict"])
         #expect(strict.stderr.contains("off: not locked (--strict); its lock is pinned in \(registry)/model_registry.curated.json with \"locked\": false"), "\(strict.stderr)")
         #expect(!strict.stderr.contains("right:") && !strict.stderr.contains("wrong:"))
+        let verifyStrict = try run(["verify", "off", "--strict"])
+        #expect(verifyStrict.status == 1)
+        #expect(verifyStrict.stderr.contains("off: not locked (--strict); its lock is pinned in \(registry)/model_registry.curated.json"), "\(verifyStrict.stderr)")
     }
 
     // MARK: 7. a stat cache that cannot be written
