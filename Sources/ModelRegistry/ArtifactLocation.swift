@@ -15,6 +15,11 @@ public enum ArtifactLocation: Sendable, Hashable {
     /// The model path is unusable (a NUL byte, an empty `~` expansion); the reason names the field.
     case invalid(reason: String)
 
+    /// The path of a local location, else `nil`.
+    public var localPath: String? {
+        if case .local(let path) = self { path } else { nil }
+    }
+
     /// The model path as the user wrote it, for messages.
     public var display: String {
         switch self {

@@ -1,4 +1,5 @@
 public import OrderedJSON
+import ErrorSupport
 
 /// One model of the registry: ImageWorks' `RegistryEntry`, held as the JSON object it was read
 /// from so that no field is lost, with typed access to the fields modelctl uses.
@@ -433,16 +434,18 @@ extension RegistryEntry {
     /// Why `version_lock.expected_aggregate_sha256` is no SHA-256 digest (uppercase hex, the
     /// wrong length, other characters), naming the field, the file to correct (the curated
     /// file when `curated`, the entry's curated layer, pins it; else the discovered one) and
-    /// what a digest looks like; `nil` when it is one, or unset. Such a pin can never match: it
-    /// is a mistake in the registry, not a changed model.
-    public func malformedPin(registryDirectory: String, curated: RegistryEntry?) -> String? {
+    /// what a digest looks like, and how to compute one (`modelctl hash --aggregate-only ROOT`,
+    /// for the local `root` when there is one); `nil` when it is one, or unset. Such a pin can
+    /// never match: it is a mistake in the registry, not a changed model.
+    public func malformedPin(registryDirectory: String, curated: RegistryEntry?, root: String? = nil) -> String? {
         guard let pin = versionLock.expectedAggregateSHA256, !Self.isDigest(pin) else { return nil }
         let shown = pin.count > 72 ? String(pin.prefix(72)) + "..." : pin
         let lowered = Self.isDigest(pin.lowercased()) ? " (lowercase it)" : ""
         let pinned = curated?.json["version_lock"]?["expected_aggregate_sha256"].map { !$0.isNull } ?? false
         let file = registryDirectory + "/" + (pinned ? RegistryStore.curatedFileName : RegistryStore.discoveredFileName)
         return "\(name): version_lock.expected_aggregate_sha256 \"\(shown)\" is not a SHA-256 digest\(lowered): a digest is "
-            + "64 lowercase hex digits (0-9, a-f), as modelctl hash --aggregate-only PATH prints it; correct it in \(file)"
+            + "64 lowercase hex digits (0-9, a-f), as \(root.map { SuggestedCommand.modelctl("hash", "--aggregate-only", $0) } ?? "modelctl hash --aggregate-only PATH") "
+            + "prints it; correct it in \(file)"
     }
 
     /// Whether `text` is 64 lowercase hex digits.

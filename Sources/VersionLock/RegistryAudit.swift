@@ -22,7 +22,8 @@ public enum RegistryAudit {
             let location = source.location(of: entry)
             if case .invalid(let reason) = location { add(reason) }
             entry.keyProblems(unknown: strict, registryDirectory: source.registryDirectory).forEach(add)
-            if let problem = entry.malformedPin(registryDirectory: source.registryDirectory, curated: snapshot.curated[entry.name]) { add(problem) }
+            if let problem = entry.malformedPin(registryDirectory: source.registryDirectory, curated: snapshot.curated[entry.name],
+                                               root: location.localPath) { add(problem) }
             if let port = entry.backendConfig.port, !(0...65_535).contains(port) {
                 add("\(entry.name): backend_config.port \(port) is not a TCP port (0 to 65535; 0 means the backend's default)")
             }

@@ -238,7 +238,8 @@ public struct VersionLocker: Sendable {
         case .success(let found): entry = found
         }
         // A pin that is no digest can never match: a configuration error, not a violation.
-        if let problem = entry.malformedPin(registryDirectory: source.registryDirectory, curated: curated) {
+        if let problem = entry.malformedPin(registryDirectory: source.registryDirectory, curated: curated,
+                                            root: source.location(of: entry).localPath) {
             return Hashed(name: name, entry: entry, location: .none, error: VersionLockError(.invalidField, problem))
         }
         if skipUnhashable, let backend = entry.backend, options.skippedBackends.contains(backend) {

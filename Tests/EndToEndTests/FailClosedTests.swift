@@ -69,7 +69,7 @@ struct FailClosedTests {
         #expect(check.status == 1)
         #expect(check.stderr.contains("pinned: version_lock.expected_aggregate_sha256 \"\(pin)\" is not a SHA-256 digest"), "\(check.stderr)")
         #expect(check.stderr.contains("64 lowercase hex digits"))
-        #expect(check.stderr.contains("correct it in \(registry)/model_registry.curated.json"))
+        #expect(check.stderr.contains("as modelctl hash --aggregate-only \(registry)/../models/a prints it; correct it in \(registry)/model_registry.curated.json"))
         for arguments in [["verify", "pinned"], ["verify", "--all"]] {
             let verify = try run(arguments)
             #expect(verify.status == 1, "\(arguments): \(verify.stdout)\(verify.stderr)")
