@@ -13,7 +13,7 @@ BIN_DIR    = .build/$(CONFIG)
 MODELCTL   = $(BIN_DIR)/modelctl
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build test demo bench install clean deps
+.PHONY: all build test demo bench install clean deps fleet-deps fleet-demo
 
 all: build
 
@@ -38,6 +38,19 @@ bench-deps: deps
 	  else echo "missing bench peers:$$missing (sudo apt-get install -y rhash hashdeep time)"; fi; \
 	fi
 
+## fleet-deps: the monitoring stack fleet-demo runs (Debian's prometheus, node_exporter, alertmanager).
+fleet-deps:
+	@missing=""; for t in prometheus promtool prometheus-node-exporter prometheus-alertmanager; do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	if [ -z "$$missing" ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && { [ "$$(id -u)" = 0 ] || sudo -n true 2>/dev/null; }; then \
+	  echo "installing prometheus, prometheus-node-exporter, prometheus-alertmanager with apt-get"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends prometheus prometheus-node-exporter prometheus-alertmanager >/dev/null; \
+	else \
+	  echo "fleet-demo needs:$$missing. Install them with:"; \
+	  echo "    sudo apt-get install -y prometheus prometheus-node-exporter prometheus-alertmanager"; \
+	  exit 1; \
+	fi
+
 build: deps
 	$(SWIFT) build -c $(CONFIG) --product modelctl $(STATIC)
 
@@ -51,9 +64,15 @@ demo: build
 bench: bench-deps build
 	@bash scripts/bench.sh $(MODELCTL)
 
-## interop: modelctl against the real tools it interoperates with (model_signing, huggingface_hub; needs PyPI).
+## fleet-demo: three simulated hosts, node_exporter, Prometheus with the shipped rules, Alertmanager:
+## a tampered model and a broken registry page, are repaired and resolve (loopback only).
+fleet-demo: build fleet-deps
+	@bash scripts/fleet-demo.sh $(MODELCTL)
+
+## interop: modelctl against the real tools it interoperates with (model_signing, huggingface_hub,
+## promtool and the fleet demo; needs PyPI and Debian's prometheus packages).
 .PHONY: interop
-interop: build
+interop: build fleet-deps
 	@bash scripts/interop.sh $(MODELCTL)
 
 install: build

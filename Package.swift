@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "HTTPSupport", dependencies: ["CLibSSL", "SystemSupport", "ErrorSupport"], swiftSettings: strict),
         .target(name: "ModelCatalog", dependencies: ["ModelRegistry", "HTTPSupport", "OrderedJSON", "SystemSupport", "ErrorSupport"], swiftSettings: strict),
         .target(name: "ModelRuntime", dependencies: ["ModelRegistry", "HTTPSupport", "OrderedJSON", "SystemSupport", "ErrorSupport"], swiftSettings: strict),
-        .target(name: "ModelStores", dependencies: ["ArtifactHashing", "CLibCrypto", "ErrorSupport"], swiftSettings: strict),
+        .target(name: "ModelStores", dependencies: ["ArtifactHashing", "CLibCrypto", "ErrorSupport", "SystemSupport"], swiftSettings: strict),
         .target(name: "ModelSigning", dependencies: ["CLibCrypto", "ArtifactHashing", "OrderedJSON", "ErrorSupport"], swiftSettings: strict),
         .executableTarget(
             name: "modelctl",
@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "VersionLockTests", dependencies: ["VersionLock", "ModelRegistry", "OrderedJSON", "SystemSupport", "ArtifactHashing", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ModelCatalogTests", dependencies: ["ModelCatalog", "HTTPSupport", "OrderedJSON", "SystemSupport", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "HTTPSupport", "OrderedJSON", "SystemSupport", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "ModelStoresTests", dependencies: ["ModelStores", "ArtifactHashing", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ModelStoresTests", dependencies: ["ModelStores", "ArtifactHashing", "SystemSupport", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ModelSigningTests", dependencies: ["ModelSigning", "ArtifactHashing", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"], swiftSettings: strict),
     ]

@@ -169,6 +169,46 @@ model_signing_section
 ) && pass "huggingface_hub and modelctl scan agree on the HF cache fixture" || fail "huggingface_hub / modelctl scan on the HF cache fixture"
 # <<< stores <<<
 
+# >>> repair: huggingface_hub still reads the cache after scan --quarantine and after --restore >>>
+# A corrupt blob of a copy of fixtures/hf-cache/hub is quarantined: huggingface_hub's
+# scan_cache_dir must still read the cache, see the untouched repository whole and name exactly
+# the quarantined blob as missing (what `hf download` fetches again); after --restore it must
+# read the cache exactly as it reads the fixture (the lock modelctl keeps in .locks/ is ignored).
+repair_section() {
+    local venv=.build-interop/venv tmp status blob
+    echo "repair: scan --quarantine / --restore and huggingface_hub.scan_cache_dir"
+    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+    "$venv/bin/python" -c 'import huggingface_hub' 2>/dev/null || "$venv/bin/pip" install -q --disable-pip-version-check huggingface_hub
+    tmp="$WORK/repair"
+    mkdir -p "$tmp"
+    cp -a fixtures/hf-cache/hub "$tmp/hub"
+    blob=$(ls "$tmp"/hub/models--acme--tiny-lm/blobs/ | grep -E '^[0-9a-f]{64}$' | head -1)
+    printf 'X' | dd of="$tmp/hub/models--acme--tiny-lm/blobs/$blob" bs=1 seek=0 conv=notrunc status=none
+    expect 2 "modelctl scan --quarantine moves the corrupt blob (exit 2: it was corrupt)" "$MODELCTL" scan "$tmp/hub" --quarantine "$tmp/quarantine"
+    expect 0 "the blob left the cache, its record is in the quarantine" sh -c '[ ! -e "$0" ] && ls "$1"/*.json >/dev/null' \
+        "$tmp/hub/models--acme--tiny-lm/blobs/$blob" "$tmp/quarantine"
+    expect 0 "scan_cache_dir reads the cache after the quarantine: the other repo whole, the quarantined blob missing" "$venv/bin/python" -c '
+import sys
+from huggingface_hub import scan_cache_dir
+info = scan_cache_dir(sys.argv[1])
+assert sorted(r.repo_id for r in info.repos) == ["acme/shared-weights"], info.repos
+assert len(info.warnings) == 1 and sys.argv[2] in str(info.warnings[0]), info.warnings' "$tmp/hub" "$blob"
+    expect 0 "modelctl scan --restore puts it back" "$MODELCTL" scan --restore "$tmp/quarantine"
+    expect 0 "scan_cache_dir reads the restored cache as it reads the fixture" sh -c \
+        '"$0" scripts/hf_scan_fixture.py "$1" > "$2/after.txt" && diff -u fixtures/hf-cache.scan-expected.txt "$2/after.txt"' \
+        "$venv/bin/python" "$tmp/hub" "$tmp"
+    # The committed --local-dir fixture is what huggingface_hub writes today (up to the download time).
+    "$venv/bin/python" scripts/make_local_dir_fixture.py "$tmp/local-dir"
+    expect 0 "huggingface_hub writes the committed --local-dir fixture (files, commit and etag lines)" bash -c '
+        cd "$0" && a=$(find . -type f | sort) && cd "$1" && [ "$a" = "$(find . -type f | sort)" ] || exit 1
+        for f in $(find . -type f); do
+            case "$f" in *.metadata) cmp -s <(head -2 "$f") <(head -2 "$0/$f") || exit 1 ;; *) cmp -s "$f" "$0/$f" || exit 1 ;; esac
+        done' "$tmp/local-dir" "$(pwd)/fixtures/hf-local-dir/tiny"
+    expect 0 "modelctl scan finds the fresh --local-dir tree intact" "$MODELCTL" scan "$tmp/local-dir"
+}
+repair_section
+# <<< repair <<<
+
 # ==================== report formats (prometheus_client, junitparser, lxml, jsonschema) ====================
 # verify --prometheus / --junit / --json on a fresh registry with an ok, a violated and a missing
 # entry, read by the reference parsers: prometheus_client's text parser, junitparser, lxml's XSD
@@ -240,6 +280,24 @@ check("error.json", "error", False)' docs/modelctl-output.schema.json "$d/out"
 }
 formats_section
 # ==================== end report formats ====================
+
+# ==================== Prometheus, Alertmanager, node_exporter (the fleet) ====================
+# The shipped alert rules pass promtool's check and their unit tests, and the fleet demo sees
+# them fire and resolve on the real stack (scripts/fleet-demo.sh; make fleet-deps installs it).
+fleet_section() {
+  echo "prometheus $(prometheus --version 2>&1 | head -1 | awk '{print $3}'), alertmanager, node_exporter"
+  expect 0 "promtool check rules configs/examples/prometheus-rules.yml" promtool check rules configs/examples/prometheus-rules.yml
+  expect 0 "promtool test rules: every alert fires on modelctl's series, none on a clean, rebooted or shrunk host" \
+    promtool test rules configs/examples/prometheus-rules.test.yml
+  if bash scripts/fleet-demo.sh "$MODELCTL" > "$WORK/fleet-demo.out" 2>&1; then
+    pass "fleet demo: a tampered model and a broken registry fire exactly their alerts, reach the webhook and resolve"
+    sed -n '/^fleet-demo: timeline/,$p' "$WORK/fleet-demo.out" | sed 's/^/        /'
+  else
+    fail "fleet demo"; sed 's/^/        /' "$WORK/fleet-demo.out" | tail -30
+  fi
+}
+fleet_section
+# ==================== end the fleet ====================
 
 if [ "$failures" -gt 0 ]; then echo "interop: $failures checks failed"; exit 1; fi
 echo "interop: all checks passed"

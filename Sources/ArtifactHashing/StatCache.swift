@@ -26,6 +26,14 @@ public struct FileStamp: Sendable, Hashable {
     init(_ st: FileStatus) {
         self.init(device: st.device, inode: st.inode, size: st.size, modifiedNanoseconds: st.modified, changedNanoseconds: st.changed)
     }
+
+    /// The stamp of the file at `path` (links followed, as the walk follows them), or `nil`
+    /// when it is not a regular file or cannot be read: what a caller that knows a file's
+    /// digest from elsewhere records in a ``StatCache`` for the hasher to reuse.
+    public static func of(path: String) -> FileStamp? {
+        guard let st = try? Platform.status(path: path, followLinks: true), st.kind == .regular else { return nil }
+        return FileStamp(st)
+    }
 }
 
 /// Digests of files as they were when last read in full, each with the stamp it was taken at:

@@ -1,8 +1,8 @@
-import ErrorSupport
 public import Foundation
 public import ModelRegistry
 public import HTTPSupport
 public import OrderedJSON
+import SystemSupport
 
 /// One model as an Ollama server lists it at `GET /api/tags`.
 ///
@@ -177,7 +177,7 @@ public struct ServedDigestCheck: Sendable, Hashable {
         }
         guard let recorded = result.recordedDigest else {
             result.outcome = .notRecorded
-            result.message = "\(entry.name): no manifest digest is recorded for the entry; run `\(SuggestedCommand.modelctl("verify", entry.name))` (or `\(SuggestedCommand.modelctl("lock", entry.name, "--set-expected"))`) on the host that holds the store"
+            result.message = "\(entry.name): no manifest digest is recorded for the entry; run `modelctl verify \(entry.name.shellQuoted)` (or `lock --set-expected`) on the host that holds the store"
             return result
         }
         if servedDigest == recorded {
@@ -185,7 +185,7 @@ public struct ServedDigestCheck: Sendable, Hashable {
             result.message = "\(entry.name): \(url.redactedText) serves '\(served.name)' with the recorded manifest digest \(recorded)"
         } else {
             result.outcome = .mismatch
-            result.message = "\(entry.name): \(url.redactedText) serves '\(served.name)' with manifest digest \(servedDigest), but the \(result.locked ? "locked" : "recorded") one is \(recorded): the server holds other bytes (re-pull it there, or re-lock with `\(SuggestedCommand.modelctl("lock", entry.name, "--update", "--reason")) TEXT`)"
+            result.message = "\(entry.name): \(url.redactedText) serves '\(served.name)' with manifest digest \(servedDigest), but the \(result.locked ? "locked" : "recorded") one is \(recorded): the server holds other bytes (re-pull it there, or re-lock with `modelctl lock \(entry.name.shellQuoted) --update --reason ...`)"
         }
         return result
     }

@@ -1,5 +1,5 @@
 public import OrderedJSON
-import ErrorSupport
+import SystemSupport
 
 /// One model of the registry: ImageWorks' `RegistryEntry`, held as the JSON object it was read
 /// from so that no field is lost, with typed access to the fields modelctl uses.
@@ -444,7 +444,7 @@ extension RegistryEntry {
         let pinned = curated?.json["version_lock"]?["expected_aggregate_sha256"].map { !$0.isNull } ?? false
         let file = registryDirectory + "/" + (pinned ? RegistryStore.curatedFileName : RegistryStore.discoveredFileName)
         return "\(name): version_lock.expected_aggregate_sha256 \"\(shown)\" is not a SHA-256 digest\(lowered): a digest is "
-            + "64 lowercase hex digits (0-9, a-f), as \(root.map { SuggestedCommand.modelctl("hash", "--aggregate-only", $0) } ?? "modelctl hash --aggregate-only PATH") "
+            + "64 lowercase hex digits (0-9, a-f), as \(root.map { "modelctl hash --aggregate-only " + $0.shellQuoted } ?? "modelctl hash --aggregate-only PATH") "
             + "prints it; correct it in \(file)"
     }
 

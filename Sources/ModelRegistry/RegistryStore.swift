@@ -101,12 +101,12 @@ public struct RegistryStore: Sendable {
             let link = dangling.map { "; \(curated) is a symbolic link to \($0), which does not exist" } ?? ""
             throw RegistryError(.noRegistry, "\(directory): no registry files here (looked for \(names.joined(separator: ", ")))\(link); "
                 + "check --registry-dir or MODELCTL_REGISTRY_DIR and that the volume is mounted; to start an empty registry there: "
-                + "echo '[]' > " + SuggestedCommand.quoted(curated))
+                + "echo '[]' > " + curated.shellQuoted)
         }
         guard !present[0] else { return [] }
         return ["\(curated) \(curatedState), but \(present[1] ? Self.discoveredFileName : Self.snapshotFileName) is there: "
             + "the curated entries and their pins are not loaded (is the volume holding it mounted?); "
-            + "if this registry has no curated entries: echo '[]' > " + SuggestedCommand.quoted(curated)]
+            + "if this registry has no curated entries: echo '[]' > " + curated.shellQuoted]
     }
 
     private func stampsNow() -> [[Int64]] {

@@ -7,6 +7,9 @@ import Darwin
 // Every system call of the module lives here; the rest of the code calls these Swift-shaped
 // functions and never sees a C type.
 
+/// C's `rename`, under a name `FS.rename` does not shadow.
+private func renameFile(_ from: String, _ to: String) -> Int32 { rename(from, to) }
+
 /// What a path is, without following a final link (`lstat`), or after following it (`stat`).
 struct FileStatus: Sendable, Hashable {
     enum FileType: Sendable, Hashable { case regular, directory, symlink, other }
@@ -14,6 +17,8 @@ struct FileStatus: Sendable, Hashable {
     var size: Int64
     var device: UInt64
     var inode: UInt64
+    /// Modification time, seconds since the epoch.
+    var modified: Double = 0
 
     var isRegular: Bool { type == .regular }
     var isDirectory: Bool { type == .directory }
@@ -39,7 +44,13 @@ enum FS {
         case S_IFLNK: .symlink
         default: .other
         }
-        return FileStatus(type: type, size: Int64(st.st_size), device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+        #if canImport(Darwin)
+        let mtime = st.st_mtimespec
+        #else
+        let mtime = st.st_mtim
+        #endif
+        return FileStatus(type: type, size: Int64(st.st_size), device: UInt64(st.st_dev), inode: UInt64(st.st_ino),
+                          modified: Double(mtime.tv_sec) + Double(mtime.tv_nsec) / 1e9)
     }
 
     /// Whether `path` is a directory (following links).
@@ -186,6 +197,96 @@ enum FS {
             throw StoreError(.io(errno: EIO), "\(path): changed while it was read (\(offset) of \(size) bytes); check it again once it is stable")
         }
         return offset
+    }
+
+    // MARK: Moving blobs (quarantine and restore)
+
+    /// `rename`, not following links: 0, or the `errno` (`EXDEV` across file systems).
+    static func rename(_ from: String, to: String) -> Int32 {
+        renameFile(from, to) == 0 ? 0 : errno
+    }
+
+    /// A hard link `to` for the file `from`; never replaces an existing `to`: 0, or the
+    /// `errno` (`EEXIST` when `to` exists, `EXDEV` across file systems).
+    static func hardLink(_ from: String, to: String) -> Int32 {
+        linkat(AT_FDCWD, from, AT_FDCWD, to, 0) == 0 ? 0 : errno
+    }
+
+    /// Removes a file (or link); a missing one is not an error.
+    static func remove(_ path: String) throws(StoreError) {
+        guard unlink(path) == 0 || errno == ENOENT else {
+            let err = errno
+            throw ioError(path, "cannot remove", err)
+        }
+    }
+
+    /// Creates `path` and its missing parents (mode 0700 for new ones).
+    static func makeDirectories(_ path: String) throws(StoreError) {
+        if isDirectory(path) { return }
+        let parent = PathText.parent(path)
+        if parent != path, parent != ".", parent != "/" { try makeDirectories(parent) }
+        guard mkdir(path, 0o700) == 0 || errno == EEXIST else {
+            let err = errno
+            throw ioError(path, "cannot create directory", err)
+        }
+    }
+
+    /// Copies the regular file `from` (not following a final link) to the new file `to`
+    /// (refused when it exists), mode 0644, and fsyncs the copy and its directory.
+    static func copyFile(_ from: String, to: String) throws(StoreError) {
+        let (input, st) = try openRegular(from, followLinks: false)
+        defer { close(input) }
+        let output = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        guard output >= 0 else {
+            let err = errno
+            throw ioError(to, "cannot create", err)
+        }
+        var ok = false
+        defer {
+            close(output)
+            if !ok { unlink(to) }
+        }
+        let chunk = 1 << 20
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 4096)
+        defer { buffer.deallocate() }
+        var offset: Int64 = 0
+        while true {
+            let n = pread(input, buffer.baseAddress, chunk, off_t(offset))
+            if n < 0 {
+                let err = errno
+                if err == EINTR { continue }
+                throw ioError(from, "read failed", err)
+            }
+            if n == 0 { break }
+            var written = 0
+            while written < n {
+                let w = pwrite(output, buffer.baseAddress! + written, n - written, off_t(offset) + off_t(written))
+                if w < 0 {
+                    let err = errno
+                    if err == EINTR { continue }
+                    throw ioError(to, "write failed", err)
+                }
+                written += w
+            }
+            offset += Int64(n)
+        }
+        guard offset == Int64(st.st_size) else {
+            throw StoreError(.io(errno: EIO), "\(from): changed while it was copied (\(offset) of \(st.st_size) bytes)")
+        }
+        guard fsync(output) == 0 else {
+            let err = errno
+            throw ioError(to, "fsync failed", err)
+        }
+        ok = true
+        syncDirectory(PathText.parent(to))
+    }
+
+    /// fsyncs a directory, so a rename or link in it survives a crash (best effort).
+    static func syncDirectory(_ path: String) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = fsync(fd)
+        close(fd)
     }
 
     static func ioError(_ path: String, _ what: String, _ err: Int32) -> StoreError {

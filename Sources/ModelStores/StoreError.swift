@@ -22,6 +22,12 @@ public struct StoreError: CodedError {
         case notInCache
         /// A revision (branch, tag or ref) that the cache repository does not hold.
         case revisionNotFound
+        /// A quarantine or restore that would reach outside the store, or a quarantine
+        /// directory inside the store scanned.
+        case quarantineRefused
+        /// A `--local-dir` download whose metadata cannot give what was asked (files without
+        /// metadata, files that no longer match it).
+        case downloadMetadata
         /// A system call failed; `errno` is kept.
         case io(errno: Int32)
     }

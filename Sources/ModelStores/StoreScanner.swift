@@ -6,6 +6,8 @@ public struct ScanItem: Sendable, Hashable {
     public enum Store: String, Sendable, Hashable {
         case huggingFace = "huggingface"
         case ollama
+        /// A `hf download --local-dir` tree, checked against its download metadata.
+        case huggingFaceLocalDir = "huggingface-local-dir"
     }
 
     /// The verdict.
@@ -83,6 +85,12 @@ public struct ScanReport: Sendable, Hashable {
     /// Store-wide remarks (interrupted downloads, entries that are not repositories).
     public var notes: [String]
 
+    public init(items: [ScanItem] = [], errors: [String] = [], notes: [String] = []) {
+        self.items = items
+        self.errors = errors
+        self.notes = notes
+    }
+
     /// Whether some item is corrupt.
     public var hasCorruption: Bool { items.contains { $0.status == .corrupt } }
     /// Whether some item or path could not be checked.
@@ -115,9 +123,12 @@ public struct StoreScanner: Sendable {
         case huggingFaceRepo(String)
         /// An Ollama store.
         case ollamaStore
+        /// A `hf download --local-dir` tree (it has `.cache/huggingface/download/`).
+        case huggingFaceLocalDir
     }
 
     /// Recognizes a store: an Ollama store (`manifests/`, `manifests-v2/` or `blobs/sha256-*`),
+    /// a `hf download --local-dir` tree (`.cache/huggingface/download/`),
     /// a cache repository or a path inside one, or a cache directory (one holding
     /// `models--*`-style directories, `.locks`, `CACHEDIR.TAG` or nothing at all).
     /// - Throws: ``StoreError`` `.storeNotFound` for a missing path or one that is neither.
@@ -126,6 +137,7 @@ public struct StoreScanner: Sendable {
             throw StoreError(.storeNotFound, "\(path) does not exist or is not a directory")
         }
         if OllamaStore.looksLikeStore(path) { return .ollamaStore }
+        if LocalDirDownload.isLocalDir(path) { return .huggingFaceLocalDir }
         if let location = try? HuggingFaceCache.locate(path) { return .huggingFaceRepo(location.repoDir) }
         if HuggingFaceCache.isRepoDirectoryName(PathText.base(FS.realPath(path) ?? path)) {
             return .huggingFaceRepo(FS.realPath(path) ?? path)
@@ -150,6 +162,8 @@ public struct StoreScanner: Sendable {
                     try await scanHuggingFaceCache(path, into: &report)
                 case .huggingFaceRepo(let repo):
                     report.items += try await scanRepos([repo], notes: &report.notes)
+                case .huggingFaceLocalDir:
+                    report.items.append(try await LocalDirDownload.scan(path, hasher: hasher))
                 }
             } catch let error as StoreError {
                 report.errors.append(error.message)
@@ -303,7 +317,7 @@ public struct StoreScanner: Sendable {
     /// followed): its path relative to `root`, its name, its full path and its status. More
     /// than ``HuggingFaceCache/maxSnapshotFiles`` entries is an error, so a hostile tree
     /// cannot make a scan run unbounded.
-    private static func forEachFile(under root: String,
+    static func forEachFile(under root: String,
                                     _ body: (_ relative: String, _ name: String, _ path: String, _ entry: FileStatus) throws(StoreError) -> Void)
         throws(StoreError)
     {

@@ -1,5 +1,5 @@
 public import ModelRegistry
-import ErrorSupport
+import SystemSupport
 
 /// `modelctl check`: what is wrong with a registry, found without touching any weights.
 public enum RegistryAudit {
@@ -57,14 +57,14 @@ public enum RegistryAudit {
     /// `run modelctl lock NAME --set-expected` when the entry's artifacts are on this host; else
     /// why they are not, and where and how to lock it instead.
     static func lockSuggestion(_ entry: RegistryEntry, _ location: ArtifactLocation, _ source: ArtifactSource) -> String {
-        let command = SuggestedCommand.modelctl("lock", entry.name, "--set-expected")
+        let command = "modelctl lock \(entry.name.shellQuoted) --set-expected"
         do {
             _ = try source.root(for: location, name: entry.name, written: entry.backendConfig.modelPath)
             return "run " + command
         } catch {
             var why = error.message
             if why.hasPrefix(entry.name + ": ") { why.removeFirst(entry.name.count + 2) }
-            let skip = entry.backend.map { ", or leave its backend to that host here with --skip-backend " + SuggestedCommand.quoted($0) } ?? ""
+            let skip = entry.backend.map { ", or leave its backend to that host here with --skip-backend " + $0.shellQuoted } ?? ""
             return "its artifacts are not on this host (\(why)): run \(command) on the host that holds them, "
                 + "or pin version_lock.expected_aggregate_sha256 in the curated file\(skip)"
         }

@@ -37,6 +37,8 @@ public struct EntryVerification: Sendable {
     public var expectedAggregate: String?
     /// `last_verified` after this verify.
     public var lastVerified: String?
+    /// `last_full_verify` after this verify: when every byte was last read and matched.
+    public var lastFullVerify: String?
     /// The files hashed, by path (none when nothing was hashed).
     public var manifest: Manifest?
     /// On a violation: the differences against the recorded `artifacts.files`.

@@ -1,8 +1,9 @@
-import ErrorSupport
 public import ArtifactHashing
 public import Foundation
 public import ModelRegistry
 public import OrderedJSON
+import ModelStores
+import SystemSupport
 
 /// Verify, lock and unlock over a registry.
 ///
@@ -345,6 +346,7 @@ public struct VersionLocker: Sendable {
         // A malformed pin is reported as an error; it is no digest to print as the expected one.
         result.expectedAggregate = lock.expectedAggregateSHA256.flatMap { RegistryEntry.isDigest($0) ? $0 : nil }
         result.lastVerified = lock.lastVerified
+        result.lastFullVerify = lock.lastFullVerify
         let stamp = Timestamp.utc(date, spelledLike: lock.lastVerified ?? lock.lastResult?.at)
 
         func recordResult(_ status: String, _ aggregate: String?) {
@@ -411,7 +413,7 @@ public struct VersionLocker: Sendable {
         }
         if !lock.locked && strict {
             let how = hashed.pinned ? RegistryAudit.pinnedUnlocked(source.registryDirectory)
-                : "lock it with " + SuggestedCommand.modelctl("lock", hashed.name, "--set-expected")
+                : "lock it with modelctl lock \(hashed.name.shellQuoted) --set-expected"
             result.error = VersionLockError(.strict, "\(hashed.name): not locked (--strict); \(how)")
             recordResult("error", aggregate)
             return result
@@ -433,6 +435,7 @@ public struct VersionLocker: Sendable {
         }
         result.expectedAggregate = lock.expectedAggregateSHA256
         result.lastVerified = stamp
+        result.lastFullVerify = lock.lastFullVerify
         return result
     }
 
@@ -446,6 +449,9 @@ public struct VersionLocker: Sendable {
         public var state: VersionLockState
         /// The files hashed, when this call hashed.
         public var manifest: Manifest?
+        /// With the digests taken from download metadata: the files that had to be hashed
+        /// (no SHA-256 etag, or modified after the download); every other digest came from the metadata.
+        public var hashedFiles: [String]? = nil
     }
 
     /// Locks entries. With `setExpected`, each entry without an expected aggregate is hashed
@@ -455,14 +461,27 @@ public struct VersionLocker: Sendable {
     ///   (refused by default: a failed mount must never become the baseline).
     /// - Throws: ``VersionLockError`` for the first entry that cannot be locked; nothing is
     ///   written then.
-    public func lock(_ names: [String], setExpected: Bool, allowEmpty: Bool = false,
+    /// - Parameter fromDownloadMetadata: take the expected digests of a `hf download --local-dir`
+    ///   tree from its download metadata (``ModelStores/LocalDirDownload``) instead of trusting
+    ///   the bytes on disk: files with a SHA-256 etag are not read, the others are hashed and
+    ///   their git blob id checked against the etag. Implies `setExpected`; refuses (nothing
+    ///   written) a tree with files that have no metadata (`invalidRequest`) or that do not match it (`storeCorrupt`).
+    public func lock(_ names: [String], setExpected: Bool, allowEmpty: Bool = false, fromDownloadMetadata: Bool = false,
                      progress: (@Sendable (String, HashProgress) -> Void)? = nil) async throws -> [LockChange] {
         let snapshot = try loadSnapshot()
         var hashed: [String: Manifest] = [:]
+        var hashedFiles: [String: [String]] = [:]
         for name in names {
             let entry = try lookup(name, in: snapshot)
             try refusePin(entry.name, snapshot, "lock")
-            if setExpected, entry.versionLock.expectedAggregateSHA256 == nil {
+            if fromDownloadMetadata {
+                let (manifest, files) = try await downloadBaseline(entry, curated: snapshot.curated[entry.name], progress: progress)
+                // As --set-expected, it never replaces another expectation: that is --update's, with a reason.
+                if let expected = entry.versionLock.expectedAggregateSHA256, expected != manifest.aggregate {
+                    throw VersionLockError(.invalidRequest, "\(entry.name) already expects aggregate \(expected); the download metadata gives \(manifest.aggregate). Re-baseline with lock --update --reason TEXT if the download is the intended change")
+                }
+                (hashed[name], hashedFiles[name]) = (manifest, files)
+            } else if setExpected, entry.versionLock.expectedAggregateSHA256 == nil {
                 hashed[name] = try await baseline(entry, curated: snapshot.curated[entry.name], allowEmpty: allowEmpty, progress: progress)
             }
         }
@@ -474,7 +493,7 @@ public struct VersionLocker: Sendable {
                 var lock = current.versionLock
                 lock.locked = true
                 let manifest = hashed[name]
-                if let manifest, lock.expectedAggregateSHA256 == nil {
+                if let manifest, lock.expectedAggregateSHA256 == nil || fromDownloadMetadata {
                     lock.expectedAggregateSHA256 = manifest.aggregate
                     lock.lastVerified = Timestamp.utc(date, spelledLike: lock.lastVerified)
                     lock.lastFullVerify = lock.lastVerified
@@ -484,10 +503,45 @@ public struct VersionLocker: Sendable {
                     if let manifest, final.expectedAggregateSHA256 == manifest.aggregate { entry.artifacts = Self.record(manifest) }
                     entry.versionLock = final
                 }
-                changes.append(LockChange(name: name, state: final, manifest: manifest))
+                changes.append(LockChange(name: name, state: final, manifest: manifest, hashedFiles: hashedFiles[name]))
             }
             return changes
         }
+    }
+
+    /// The manifest of a `--local-dir` tree with each digest its download metadata gives
+    /// (reused by the hasher's stat cache, so the one walk and aggregate apply), and the files
+    /// that had to be hashed.
+    private func downloadBaseline(_ entry: RegistryEntry, curated: RegistryEntry?,
+                                  progress: (@Sendable (String, HashProgress) -> Void)?) async throws -> (Manifest, [String]) {
+        let location = source.location(of: entry)
+        guard case .local = location else {
+            throw VersionLockError(.invalidRequest, "\(entry.name): --from-download-metadata needs a local `hf download --local-dir` tree, not \(location.display)")
+        }
+        let root = try source.root(of: entry)
+        guard LocalDirDownload.isLocalDir(root) else {
+            throw VersionLockError(.invalidRequest, "\(entry.name): \(root) has no .cache/huggingface/download/; it is not a `hf download --local-dir` tree (lock without --from-download-metadata)")
+        }
+        let metadata: [String: LocalDirDownload.Metadata]
+        do { metadata = try LocalDirDownload.metadata(of: root).files } catch {
+            throw VersionLockError(.invalidRequest, "\(entry.name): \(error.message)")
+        }
+        let (cache, taken) = LocalDirDownload.expectedDigests(root, metadata: metadata)
+        let hashed = try await source.hash(entry, location: location, hasher: hasher, curated: curated, stamps: StampUse(reusing: cache),
+                                           progress: VersionLocker.labelled(progress, entry.name))
+        let checked = LocalDirDownload.check(hashed.manifest, root: hashed.manifest.root, metadata: metadata)
+        guard checked.problems.isEmpty else {
+            throw VersionLockError(.storeCorrupt, "\(entry.name): refusing to lock files that are not what the Hub served:\n  "
+                + checked.problems.map(\.description).joined(separator: "\n  "))
+        }
+        guard checked.withoutMetadata.isEmpty else {
+            throw VersionLockError(.invalidRequest, "\(entry.name): no download metadata for \(checked.withoutMetadata.joined(separator: ", ")); remove those files, exclude them (artifacts.exclude), or lock without --from-download-metadata")
+        }
+        guard !hashed.manifest.files.isEmpty else {
+            throw VersionLockError(.emptyArtifacts, "\(entry.name): \(root) holds no files; refusing to lock an empty tree")
+        }
+        let hashedPaths = hashed.manifest.files.map(\.path).filter { !taken.contains($0) }
+        return (hashed.manifest, hashedPaths)
     }
 
     /// Locks one entry; see ``lock(_:setExpected:allowEmpty:progress:)-([String],_,_,_)``.

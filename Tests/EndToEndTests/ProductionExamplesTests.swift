@@ -6,7 +6,7 @@ import TestSupport
 /// is a valid invocation that succeeds on a temporary registry laid out like production.
 struct ProductionExamplesTests {
     static let examples = repositoryRoot + "/configs/examples"
-    static let yamlFiles = ["kubernetes-vllm.yaml", "kubernetes-cronjob.yaml", "github-actions-modelctl.yml", "prometheus-rules.yml"]
+    static let yamlFiles = ["kubernetes-vllm.yaml", "kubernetes-daemonset.yaml", "github-actions-modelctl.yml", "prometheus-rules.yml"]
     static let placeholder = "REPLACE-with-the-aggregate-from-modelctl-lock"
 
     static func read(_ name: String) throws -> String { try String(contentsOfFile: examples + "/" + name, encoding: .utf8) }
@@ -19,8 +19,9 @@ struct ProductionExamplesTests {
         return nil
     }
 
-    /// Every modelctl invocation in `text`: `ExecStart=`/`run:` lines and YAML `command:` lists
-    /// whose first item is `modelctl`. Arguments are split on spaces (the examples quote nothing).
+    /// Every modelctl invocation in `text`: `ExecStart=`/`run:` lines and YAML `command:` or
+    /// `args:` lists whose first item is `modelctl`. Arguments are split on spaces (the examples
+    /// quote nothing).
     static func invocations(_ text: String) -> [[String]] {
         var out: [[String]] = []
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -33,7 +34,7 @@ struct ProductionExamplesTests {
                 let words = line.dropFirst(prefix.count).split(separator: " ").map(String.init)
                 if let first = words.first, first.hasSuffix("modelctl") { out.append(Array(words.dropFirst())) }
             }
-            if line == "command:" {
+            if line == "command:" || line == "args:" {
                 var items: [String] = []
                 while index < lines.count, lines[index].trimmingCharacters(in: .whitespaces).hasPrefix("- ") {
                     items.append(String(lines[index].trimmingCharacters(in: .whitespaces).dropFirst(2)))
@@ -67,10 +68,19 @@ struct ProductionExamplesTests {
             assert "models" in mounts and any(m["name"] == "models" for m in pod["containers"][0]["volumeMounts"])
             registry = json.loads(vllm[0]["data"]["model_registry.curated.json"])
             assert registry[0]["name"] == init["command"][2], registry
-            cron = docs("kubernetes-cronjob.yaml")[0]
-            assert cron["kind"] == "CronJob" and len(cron["spec"]["schedule"].split()) == 5
-            c = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
-            assert c["command"][0] == "modelctl" and "--prometheus" in c["command"]
+            import os, re
+            ds = docs("kubernetes-daemonset.yaml")[0]
+            assert ds["kind"] == "DaemonSet", ds["kind"]
+            node = ds["spec"]["template"]["spec"]
+            c = node["containers"][0]
+            assert c["args"][0] == "modelctl" and "--prometheus" in c["args"], c["args"]
+            # The textfile lands in this node's node_exporter directory, which must exist.
+            prom = c["args"][c["args"].index("--prometheus") + 1]
+            mount = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}[os.path.dirname(prom)]
+            textfile = {v["name"]: v for v in node["volumes"]}[mount]["hostPath"]
+            assert textfile == {"path": "/var/lib/node_exporter/textfile_collector", "type": "Directory"}, textfile
+            assert c["command"][:2] == ["/bin/sh", "-c"] and '"$@"' in c["command"][2], c["command"]
+            period = int(re.search(r"sleep (\\d+)", c["command"][2]).group(1))
             wf = docs("github-actions-modelctl.yml")[0]
             steps = wf["jobs"]["verify"]["steps"]
             runs = [s.get("run", "") for s in steps]
@@ -80,6 +90,11 @@ struct ProductionExamplesTests {
             rules = docs("prometheus-rules.yml")[0]["groups"][0]["rules"]
             assert any("modelctl_verify_status" in r["expr"] for r in rules)
             for r in rules: assert set(r) >= {"alert", "expr", "labels", "annotations"}, r
+            # The staleness alert matches the DaemonSet's period: one missed run, not a late one.
+            stale = [r for r in rules if r["alert"] == "ModelVerifyStale"][0]["expr"]
+            lhs, rhs = stale.split(">")
+            assert lhs.strip() == "time() - modelctl_verify_run_timestamp_seconds", stale
+            assert period < eval(rhs, {"__builtins__": {}}) < 2 * period, (stale, period)
             print("ok")
             """
         let result = try runProcess(python, ["-c", script, Self.examples])

@@ -5,9 +5,9 @@ public final class TemporaryDirectory: Sendable {
     /// Absolute path of the directory.
     public let path: String
 
-    /// Creates a fresh directory under the system's temporary directory.
-    public init(_ label: String = "modelctl-test") {
-        var template = Array((NSTemporaryDirectory() + "/\(label)-XXXXXX").utf8CString)
+    /// Creates a fresh directory under `parent` (default: the system's temporary directory).
+    public init(_ label: String = "modelctl-test", in parent: String = NSTemporaryDirectory()) {
+        var template = Array((parent + "/\(label)-XXXXXX").utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         precondition(made != nil, "mkdtemp failed")
         path = URL(fileURLWithPath: String(cString: made!)).standardizedFileURL.path

@@ -37,6 +37,12 @@ struct LockCommand: AsyncParsableCommand {
             (version_lock.updated_by), when (updated_at), why (reason, from --reason) and the \
             previous aggregate (previous_aggregate_sha256).
 
+            --from-download-metadata pins a `hf download --local-dir` tree to what the Hub \
+            served: each file's expected SHA-256 is the etag in .cache/huggingface/download/ (LFS \
+            files are not read); files without a SHA-256 etag, or modified after the download, are \
+            hashed and checked against their git blob id, and named. A file without metadata, or \
+            one that does not match it, refuses the lock.
+
             An empty or missing artifact root is refused as a baseline (a failed mount must not \
             become the lock) unless --allow-empty. A lock pinned in the curated file is never \
             changed: edit that file instead.
@@ -53,6 +59,9 @@ struct LockCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("reason"), help: ArgumentHelp("Why the weights changed (recorded with --update).", valueName: "text"))
     var reason: String?
+
+    @Flag(name: .customLong("from-download-metadata"), help: "Take the expected digests of a `hf download --local-dir` tree from its download metadata.")
+    var fromDownloadMetadata = false
 
     @Flag(name: .customLong("allow-empty"), help: "Accept an empty or missing artifact root as the baseline.")
     var allowEmpty = false
@@ -71,6 +80,7 @@ struct LockCommand: AsyncParsableCommand {
         if update && setExpected { throw ValidationError("--update and --set-expected do not go together: --update always hashes") }
         if update && (reason ?? "").allSatisfy(\.isWhitespace) { throw ValidationError("--update needs --reason TEXT: say why the weights changed") }
         if !update && reason != nil { throw ValidationError("--reason goes with --update") }
+        if fromDownloadMetadata && (update || includeAll) { throw ValidationError("--from-download-metadata does not go with --update or --include-all") }
     }
 
     func run() async throws {
@@ -83,7 +93,8 @@ struct LockCommand: AsyncParsableCommand {
         }
         let changes = update
             ? try await locker.rebaseline(names, reason: reason ?? "", allowEmpty: allowEmpty, progress: Format.progressHandler())
-            : try await locker.lock(names, setExpected: setExpected, allowEmpty: allowEmpty, progress: Format.progressHandler())
+            : try await locker.lock(names, setExpected: setExpected, allowEmpty: allowEmpty, fromDownloadMetadata: fromDownloadMetadata,
+                                    progress: Format.progressHandler())
         Terminal.clearProgress()
         if json {
             print(JSON.serialize(.array(changes.map(LockReport.json))))
@@ -92,6 +103,10 @@ struct LockCommand: AsyncParsableCommand {
         for change in changes {
             if update {
                 print("re-baselined \(change.name) (expected aggregate \(change.state.expectedAggregateSHA256 ?? "-"), was \(change.state.previousAggregateSHA256 ?? "none"))")
+            } else if let expected = change.state.expectedAggregateSHA256, let hashed = change.hashedFiles, let manifest = change.manifest {
+                let taken = manifest.files.count - hashed.count
+                let which = hashed.isEmpty ? "" : ": " + hashed.map { Text.escapingControls($0) }.joined(separator: ", ")
+                print("locked \(change.name) (expected aggregate \(expected); \(taken) of \(manifest.files.count) digests from the download metadata, \(hashed.count) hashed\(which))")
             } else if let expected = change.state.expectedAggregateSHA256 {
                 print("locked \(change.name) (expected aggregate \(expected))")
             } else {
@@ -140,6 +155,7 @@ enum LockReport {
             ("updated_at", s.updatedAt.map(JSONValue.string) ?? .null),
             ("reason", s.reason.map(JSONValue.string) ?? .null),
             ("file_count", change.manifest.map { .number(JSONNumber($0.files.count)) } ?? .null),
+            ("hashed_files", change.hashedFiles.map { .array($0.map(JSONValue.string)) } ?? .null),
         ]))
     }
 }

@@ -1,4 +1,3 @@
-import ErrorSupport
 import OrderedJSON
 import VersionLock
 import ArgumentParser
@@ -90,7 +89,7 @@ struct ActivateModelCommand: AsyncParsableCommand {
         // An unlocked entry's weights were never checked against anything: refused when the host
         // requires locks, else launched with a warning and recorded as not verified.
         if !entry.versionLock.locked {
-            let lockIt = SuggestedCommand.modelctl("lock", entry.name, "--set-expected")
+            let lockIt = "modelctl lock \(entry.name.shellQuoted) --set-expected"
             if try Settings.requireLocked(option: requireLocked) {
                 throw CommandFailure.violation("\(entry.name): not locked, and unlocked entries are refused here (--require-locked or MODELCTL_REQUIRE_LOCKED=1); lock it first: \(lockIt)")
             }
@@ -112,7 +111,7 @@ struct ActivateModelCommand: AsyncParsableCommand {
                         try await SignatureVerifyReport.run(path: modelPath, signature: signature, publicKey: key, jobs: nil, json: false)
                     }
                 } else if entry.versionLock.publicKey != nil {
-                    throw CommandFailure.violation("\(entry.name): version_lock.public_key is set but no signature is recorded; sign it with \(SuggestedCommand.modelctl("sign", entry.name, "--key")) KEY")
+                    throw CommandFailure.violation("\(entry.name): version_lock.public_key is set but no signature is recorded; sign it with modelctl sign \(entry.name.shellQuoted) --key KEY")
                 }
             }
         }

@@ -22,8 +22,23 @@ struct ScanCommand: AsyncParsableCommand {
             ~/.cache/huggingface/hub) and the Ollama store (OLLAMA_MODELS, else ~/.ollama/models, \
             else /usr/share/ollama/.ollama/models), those that exist.
 
+            A PATH holding .cache/huggingface/download/ is a `hf download --local-dir` tree: each \
+            file is checked offline against the etag its download metadata records (SHA-256 for \
+            LFS files, git blob SHA-1 for others); files without metadata, and files changed since \
+            the download, are named.
+
             Prints one line per repository or model: ok, corrupt (with the bad files) or error. \
             Exit 0 when all are ok, 2 when anything is corrupt, 1 when something could not be checked.
+
+            Repair: with --quarantine DIR, every blob that does not match its name (a corrupt or \
+            truncated download) is moved into DIR (renamed; copied, checked and removed across file \
+            systems) with a JSON record of where it came from and what it should and did hash to. \
+            Links and manifests are left alone, so the printed `ollama pull NAME` or \
+            `hf download REPO` fetches exactly the blobs moved. DIR must be outside the stores \
+            scanned; a lock in DIR and in each store keeps two scans from racing. --dry-run lists \
+            what would move. The exit code is still 2 when a corrupt blob was found, even once it \
+            is quarantined (1 when a blob could not be moved). --restore DIR puts quarantined blobs \
+            back, never over a blob downloaded since.
             """
     )
 
@@ -33,13 +48,58 @@ struct ScanCommand: AsyncParsableCommand {
     @Flag(name: .customLong("json"), help: "Print {items: [{store, name, path, status, blobs, bytes, aggregate_sha256, problems, notes}], errors, notes}.")
     var json = false
 
+    @Option(name: .customLong("quarantine"), help: ArgumentHelp("Move every corrupt blob into DIR (outside the stores), with a JSON record each.", valueName: "dir"))
+    var quarantine: String?
+
+    @Flag(name: .customLong("dry-run"), help: "With --quarantine: list what would move, move nothing.")
+    var dryRun = false
+
+    @Option(name: .customLong("restore"), help: ArgumentHelp("Put the blobs quarantined in DIR back (never over a blob downloaded since).", valueName: "dir"))
+    var restore: String?
+
+    @Option(name: .customLong("lock-timeout"), help: ArgumentHelp("Seconds to wait for another scan or restore holding a store's lock (default 60, at most 86400).", valueName: "seconds"))
+    var lockTimeout: Double = 60
+
     @OptionGroup var hashing: HashingOptions
     @OptionGroup var reports: ReportFileOptions
 
+    func validate() throws {
+        if dryRun && quarantine == nil { throw ValidationError("--dry-run goes with --quarantine DIR") }
+        if restore != nil && (quarantine != nil || !paths.isEmpty) { throw ValidationError("--restore DIR takes no PATH and no --quarantine") }
+        guard lockTimeout.isFinite, lockTimeout >= 0, lockTimeout <= 86_400 else {
+            throw ValidationError("--lock-timeout must be between 0 and 86400 seconds")
+        }
+    }
+
+    private func quarantiner(_ directory: String) -> StoreQuarantine {
+        StoreQuarantine(directory: directory, hasher: ArtifactHasher(jobs: hashing.jobs),
+                        lockTimeout: .milliseconds(Int(lockTimeout * 1000))) { Terminal.note("modelctl: " + $0) }
+    }
+
     func run() async throws {
-        let targets = paths.isEmpty ? try ScanCommand.defaultPaths() : paths
+        if let restore { return try runRestore(restore) }
         let started = ContinuousClock.now
-        let report = try await StoreScanner(hasher: ArtifactHasher(jobs: hashing.jobs)).scan(paths: targets)
+        let report: ScanReport
+        var outcomes: [QuarantineOutcome] = []
+        do {
+            let targets = paths.isEmpty ? try ScanCommand.defaultPaths() : paths
+            let scanner = StoreScanner(hasher: ArtifactHasher(jobs: hashing.jobs))
+            if let quarantine {
+                do {
+                    (report, outcomes) = try await quarantiner(quarantine).scanAndQuarantine(paths: targets, scanner: scanner, dryRun: dryRun)
+                } catch let error as StoreError {
+                    throw CommandFailure.error(error.message)
+                }
+            } else {
+                report = try await scanner.scan(paths: targets)
+            }
+        } catch {
+            // As verify: a failed scan still replaces the report files with the error.
+            let failed = ScanReport(errors: [ExitStatus.message(of: error)]), seconds = (ContinuousClock.now - started).inSeconds
+            _ = reports.write(junit: { JUnitReport(failed, hostname: ReportFileOptions.hostname, finished: Date(), seconds: seconds) },
+                              prometheus: { PrometheusReport(failed, finished: Date(), seconds: seconds) })
+            throw error
+        }
         let seconds = (ContinuousClock.now - started).inSeconds, finished = Date()
         let written = reports.write(junit: { JUnitReport(report, hostname: ReportFileOptions.hostname, finished: finished, seconds: seconds) },
                                     prometheus: { PrometheusReport(report, finished: finished, seconds: seconds) })
@@ -49,13 +109,83 @@ struct ScanCommand: AsyncParsableCommand {
             for note in item.notes { Terminal.note("modelctl: note: \(ScanCommand.displayName(item)): \(note)") }
         }
         for error in report.errors { Terminal.error(error) }
+        var refused = false
+        for case (let outcome, .refused(let why)) in outcomes.map({ ($0, $0.result) }) {
+            refused = true
+            Terminal.error("not quarantined: \(outcome.candidate.path): \(why)")
+        }
         if json {
-            print(JSON.serialize(ScanCommand.json(report)))
+            var document = ScanCommand.json(report)
+            if quarantine != nil, case .object(var object) = document {
+                object["quarantine"] = .array(outcomes.map(ScanCommand.json))
+                document = .object(object)
+            }
+            print(JSON.serialize(document))
         } else {
             for item in report.items { print(ScanCommand.line(item)) }
+            for outcome in outcomes { ScanCommand.printOutcome(outcome) }
+            var commands: [[String]] = []
+            for outcome in outcomes where outcome.result != .intactNow {
+                for command in outcome.candidate.repairCommands where !commands.contains(command) { commands.append(command) }
+            }
+            for command in commands { print("repair  " + command.map(\.shellQuoted).joined(separator: " ")) }
         }
         if report.hasCorruption { throw CommandFailure(code: 2, message: "") }
-        if report.hasErrors || !written { throw CommandFailure(code: 1, message: "") }
+        if report.hasErrors || refused || !written { throw CommandFailure(code: 1, message: "") }
+    }
+
+    private func runRestore(_ directory: String) throws {
+        let restored = Result { () throws(StoreError) in try quarantiner(directory).restore() }
+        guard case .success(let outcomes) = restored else {
+            if case .failure(let error) = restored { throw CommandFailure.error(error.message) }
+            return
+        }
+        for outcome in outcomes {
+            if let refusal = outcome.refusal { Terminal.error("not restored: \(outcome.record): \(refusal)") }
+        }
+        if json {
+            print(JSON.serialize(.array(outcomes.map { outcome in
+                .object(JSONObject([
+                    ("record", .string(outcome.record)),
+                    ("original_path", .string(outcome.originalPath)),
+                    ("restored", .bool(outcome.refusal == nil)),
+                    ("reason", outcome.refusal.map(JSONValue.string) ?? .null),
+                ]))
+            })))
+        } else {
+            for outcome in outcomes where outcome.refusal == nil { print("restored \(Text.escapingControls(outcome.originalPath))") }
+            if outcomes.isEmpty { print("nothing quarantined in \(Text.escapingControls(directory))") }
+        }
+        if outcomes.contains(where: { $0.refusal != nil }) { throw CommandFailure(code: 1, message: "") }
+    }
+
+    /// `quarantined PATH -> BLOB (sha256 ACTUAL, expected EXPECTED)`, or what a dry run would do.
+    static func printOutcome(_ outcome: QuarantineOutcome) {
+        let c = outcome.candidate
+        let digests = "(\(c.algorithm) \(c.actual), expected \(c.expected))"
+        switch outcome.result {
+        case .moved(let blob, _): print("quarantined \(Text.escapingControls(c.path)) -> \(Text.escapingControls(blob)) \(digests)")
+        case .wouldMove: print("would quarantine \(Text.escapingControls(c.path)) \(digests)")
+        case .intactNow: print("left \(Text.escapingControls(c.path)): it matches its name now (downloaded again since the scan)")
+        case .refused: break
+        }
+    }
+
+    static func json(_ outcome: QuarantineOutcome) -> JSONValue {
+        let c = outcome.candidate
+        var fields: [(String, JSONValue)] = [
+            ("path", .string(c.path)), ("algorithm", .string(c.algorithm)),
+            ("expected", .string(c.expected)), ("actual", .string(c.actual)),
+            ("models", .array(c.models.map(JSONValue.string))),
+            ("repair_commands", .array(c.repairCommands.map { .string($0.map(\.shellQuoted).joined(separator: " ")) })),
+        ]
+        switch outcome.result {
+        case .moved(let blob, let record): fields += [("result", .string("moved")), ("blob", .string(blob)), ("record", .string(record))]
+        case .wouldMove: fields.append(("result", .string("would_move")))
+        case .intactNow: fields.append(("result", .string("intact_now")))
+        case .refused(let why): fields += [("result", .string("refused")), ("reason", .string(why))]
+        }
+        return .object(JSONObject(fields))
     }
 
     /// The default stores that exist; the environment is read here, at the edge, only.
@@ -81,6 +211,7 @@ struct ScanCommand: AsyncParsableCommand {
         switch item.store {
         case .huggingFace: "hf:\(item.name)"
         case .ollama: item.name.hasPrefix("(") ? "ollama \(item.name)" : "ollama:\(item.name)"
+        case .huggingFaceLocalDir: "hf-local-dir:\(item.name)"
         }
     }
 

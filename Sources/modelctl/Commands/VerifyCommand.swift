@@ -123,6 +123,31 @@ struct VerifyCommand: AsyncParsableCommand {
                                              mapPaths: location.mapPaths, jobs: hashing.jobs, json: json)
             return
         }
+        let started = ContinuousClock.now
+        let batch: BatchVerification
+        do {
+            batch = try await verifyBatch()
+        } catch {
+            // A failed run still replaces the report files (the error, the time of the attempt):
+            // a dashboard or CI page must never keep showing the last good run as today's.
+            let failed = BatchVerification(results: [], errors: [VersionLockError(.registry, ExitStatus.message(of: error))],
+                                           duration: ContinuousClock.now - started)
+            _ = reports.write(junit: { JUnitReport(failed, hostname: ReportFileOptions.hostname, finished: Date()) },
+                              prometheus: { PrometheusReport(failed, finished: Date()) })
+            throw error
+        }
+        Terminal.clearProgress()
+        if quick || maxBytes != nil {
+            let files = batch.results.reduce(0) { $0 + $1.fileCount }
+            let partial = batch.results.filter { !$0.fullyRead }.count
+            Terminal.note("quick verify: \(batch.reusedFiles) of \(files) files taken from the stat cache unread (\(partial) entries); "
+                + "a quick verify does not detect silent corruption (bit rot): only a full verify reads every byte")
+        }
+        try VerifyReport.print(batch, json: json, single: !all && names.count == 1, reports: reports)
+    }
+
+    /// Verifies the entries asked for; throws when the run cannot start or finish (the registry).
+    private func verifyBatch() async throws -> BatchVerification {
         if ioNice && !IOPriority.lowerToIdle() { Terminal.warning("--io-nice: could not lower the I/O priority on this system; running at normal priority") }
         let locker = VersionLocker(store: try registry.store(), source: try registry.source(mapPaths: location.mapPaths),
                                    hasher: ArtifactHasher(jobs: hashing.jobs, exclusions: includeAll ? .none : .default))
@@ -135,16 +160,8 @@ struct VerifyCommand: AsyncParsableCommand {
         options.skippedBackends = Set(skipping.backends)
         options.keepUntilExit = true
         let progress = Format.progressHandler()
-        let batch = all ? try await locker.verifyAll(options: options, progress: progress)
+        return all ? try await locker.verifyAll(options: options, progress: progress)
             : try await locker.verify(names: names, options: options, progress: progress)
-        Terminal.clearProgress()
-        if quick || maxBytes != nil {
-            let files = batch.results.reduce(0) { $0 + $1.fileCount }
-            let partial = batch.results.filter { !$0.fullyRead }.count
-            Terminal.note("quick verify: \(batch.reusedFiles) of \(files) files taken from the stat cache unread (\(partial) entries); "
-                + "a quick verify does not detect silent corruption (bit rot): only a full verify reads every byte")
-        }
-        try VerifyReport.print(batch, json: json, single: !all && names.count == 1, reports: reports)
     }
 }
 

@@ -36,4 +36,11 @@ struct ExitStatus {
         default: return nil
         }
     }
+
+    /// The message of any error that ends a command, for a report file: the table's message,
+    /// else the error's own description.
+    static func message(of error: any Error) -> String {
+        let message = ExitStatus(error)?.message ?? ""
+        return message.isEmpty ? String(describing: error) : message
+    }
 }

@@ -91,6 +91,7 @@ extension PrometheusReport {
     init(_ batch: BatchVerification, finished: Date) {
         var status = Family(name: "modelctl_verify_status", help: "Outcome of the entry's last verify: 0 ok, 1 error (could not be checked), 2 violation (integrity failure).")
         var success = Family(name: "modelctl_verify_last_success_timestamp_seconds", help: "When the entry's artifacts last verified successfully (its last_verified), in seconds since the epoch.")
+        var full = Family(name: "modelctl_verify_last_full_timestamp_seconds", help: "When every byte of the entry's artifacts was last read and verified (its last_full_verify), in seconds since the epoch.")
         var bytes = Family(name: "modelctl_artifact_bytes", help: "Bytes of the entry's artifacts hashed by the last verify.")
         var files = Family(name: "modelctl_artifact_files", help: "Files of the entry's artifacts hashed by the last verify.")
         var duration = Family(name: "modelctl_verify_duration_seconds", help: "Seconds the last verify spent hashing the entry.")
@@ -99,6 +100,7 @@ extension PrometheusReport {
             let labels = [("model", r.name)]
             if let value = Self.statusValue(r.status) { status.samples.append(Sample(labels: labels, value: value)) }
             if let when = Self.epochSeconds(r.lastVerified) { success.samples.append(Sample(labels: labels, value: when)) }
+            if let when = Self.epochSeconds(r.lastFullVerify) { full.samples.append(Sample(labels: labels, value: when)) }
             if r.manifest != nil {
                 bytes.samples.append(Sample(labels: labels, value: Double(r.bytes)))
                 files.samples.append(Sample(labels: labels, value: Double(r.fileCount)))
@@ -107,14 +109,14 @@ extension PrometheusReport {
             locked.samples.append(Sample(labels: labels, value: r.locked ? 1 : 0))
         }
         let run = [
-            Family(name: "modelctl_verify_run_timestamp_seconds", help: "When this verify run finished, in seconds since the epoch.",
+            Family(name: "modelctl_verify_run_timestamp_seconds", help: "When this verify run finished (or failed), in seconds since the epoch.",
                    samples: [Sample(labels: [], value: (finished.timeIntervalSince1970 * 1000).rounded() / 1000)]),
             Family(name: "modelctl_verify_run_duration_seconds", help: "Wall time of this verify run in seconds.",
                    samples: [Sample(labels: [], value: batch.duration.inSecondsRounded)]),
-            Family(name: "modelctl_verify_run_errors", help: "Errors of this verify run as a whole (not of one entry).",
+            Family(name: "modelctl_verify_run_errors", help: "Errors of this verify run as a whole (not of one entry); a run that failed before it had results has 1 and no entry samples.",
                    samples: [Sample(labels: [], value: Double(batch.errors.count))]),
         ]
-        self.init(families: [status, success, bytes, files, duration, locked] + run)
+        self.init(families: [status, success, full, bytes, files, duration, locked] + run)
     }
 
     /// The metrics of a scan: `modelctl_scan_status{store,name}` 0 ok, 1 error, 2 corrupt.
@@ -134,7 +136,7 @@ extension PrometheusReport {
             blobs.samples.append(Sample(labels: labels, value: Double(item.blobs)))
         }
         let run = [
-            Family(name: "modelctl_scan_run_timestamp_seconds", help: "When this scan finished, in seconds since the epoch.",
+            Family(name: "modelctl_scan_run_timestamp_seconds", help: "When this scan finished (or failed), in seconds since the epoch.",
                    samples: [Sample(labels: [], value: (finished.timeIntervalSince1970 * 1000).rounded() / 1000)]),
             Family(name: "modelctl_scan_run_duration_seconds", help: "Wall time of this scan in seconds.",
                    samples: [Sample(labels: [], value: (seconds * 1000).rounded() / 1000)]),
