@@ -7,8 +7,7 @@ import SystemSupport
 /// A cache that is missing, unreadable, larger than ``readLimit`` or not in the expected
 /// format is ignored (the root is then hashed in full), never trusted.
 public struct StatCacheStore: Sendable {
-    /// The state directory (`MODELCTL_STATE_DIR`, else `$XDG_STATE_HOME/modelctl`, else
-    /// `~/.local/state/modelctl`, decided by the caller).
+    /// The state directory (decided by the caller).
     public var stateDirectory: String
 
     /// The largest cache file read (256 MiB: about two million files).
@@ -48,14 +47,14 @@ public struct StatCacheStore: Sendable {
     }
 
     /// Why no cache can be written here (the directory cannot be created, or is read-only),
-    /// naming it and `MODELCTL_STATE_DIR`; `nil` when caches can be written. Creates the
+    /// naming it; `nil` when caches can be written. Creates the
     /// directory, as a save would.
     public func writeProblem() -> String? {
         guard !LockPlatform.makeDirectories(directory) else {
             return LockPlatform.isWritableDirectory(directory) ? nil
-                : "the stat cache directory \(directory) is not writable (set MODELCTL_STATE_DIR to a writable directory)"
+                : "the stat cache directory \(directory) is not writable"
         }
-        return "cannot create the stat cache directory \(directory) (set MODELCTL_STATE_DIR to a writable directory)"
+        return "cannot create the stat cache directory \(directory)"
     }
 
     /// Replaces the cache for `root` (resolved with `realpath`), written to a temporary file and renamed.
@@ -65,7 +64,7 @@ public struct StatCacheStore: Sendable {
         if let problem = writeProblem() { throw VersionLockError(.cache, problem) }
         let file = path(forResolved: real)
         do { try AtomicFile.write(cache.serialized(root: real), to: file) } catch {
-            throw VersionLockError(.cache, "cannot write the stat cache in \(directory): \(error.message) (set MODELCTL_STATE_DIR to a writable directory)")
+            throw VersionLockError(.cache, "cannot write the stat cache in \(directory): \(error.message) ")
         }
     }
 }

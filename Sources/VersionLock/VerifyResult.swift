@@ -76,8 +76,8 @@ public struct BatchVerification: Sendable {
     /// Whether the results were written to the registry (not with `--no-record`, nor when
     /// ``notRecorded`` says why not).
     public var recorded = true
-    /// Notes about the run as a whole that fail nothing (a stat cache that cannot be written).
-    public var warnings: [String] = []
+    /// Why the run's stat caches could not be written (named once for the run; fails nothing).
+    public var statCacheProblem: String?
     /// Wall time of the whole run.
     public var duration: Duration = .zero
     /// Files whose digest came from the stat cache, over all entries.

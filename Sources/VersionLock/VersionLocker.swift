@@ -181,7 +181,7 @@ public struct VersionLocker: Sendable {
                 guard let cache = item.statCache, let root = item.root else { continue }
                 do { try store.save(cache, resolvedRoot: root) } catch { problem = error.message }
             }
-            if let problem { batch.warnings.append(problem + "; until caches can be written there, every --quick verify reads every file in full") }
+            batch.statCacheProblem = problem.map { $0 + "; until caches can be written there, every --quick verify reads every file in full" }
         }
         batch.duration = clock.now - started
         if options.keepUntilExit { ProcessLifetime.keep((snapshot, hashed, judged, early)) }

@@ -9,7 +9,7 @@ import SystemSupport
 
 /// The orchestrator's settings from the environment; a bad value exits 1 naming the variable.
 private func orchestratorFromEnvironment() throws -> Orchestrator {
-    Orchestrator(configuration: try OrchestratorConfiguration(environment: Settings.environment))
+    Orchestrator(configuration: try Settings.current.orchestrator())
 }
 
 struct ActivateModelCommand: AsyncParsableCommand {
@@ -77,7 +77,7 @@ struct ActivateModelCommand: AsyncParsableCommand {
         // requires locks, else launched with a warning and recorded as not verified.
         if !entry.versionLock.locked {
             let lockIt = "modelctl lock \(entry.name.shellQuoted) --set-expected"
-            if try Settings.requireLocked(option: requireLocked) {
+            if try Settings.current.requireLocked(option: requireLocked) {
                 throw CommandFailure.violation("\(entry.name): not locked, and unlocked entries are refused here (--require-locked or MODELCTL_REQUIRE_LOCKED=1); lock it first: \(lockIt)")
             }
             Terminal.warning("\(entry.name): not locked: its weights are launched unchecked and recorded as verified: false; lock it with \(lockIt) (--require-locked refuses unlocked entries)")

@@ -95,6 +95,7 @@ struct VerifyCommand: AsyncParsableCommand {
         if !all && names.isEmpty { throw ValidationError("name the entries to verify, or pass --all") }
         if signature != nil && (all || names.count != 1) { throw ValidationError("--signature checks one entry or path at a time") }
         if publicKey != nil && signature == nil { throw ValidationError("--public-key goes with --signature") }
+        try Settings.requireValue(publicKey, "--public-key")
         if signature != nil && (reports.junit != nil || reports.prometheus != nil) {
             throw ValidationError("--junit and --prometheus report registry entries; they do not go with --signature")
         }
@@ -107,14 +108,6 @@ struct VerifyCommand: AsyncParsableCommand {
         }
         if !skipping.backends.isEmpty && !all { throw ValidationError("--skip-backend goes with --all (a named entry is always verified)") }
         if signature != nil && (quick || includeAll) { throw ValidationError("--quick and --include-all do not apply to --signature") }
-    }
-
-    /// Where stat caches live: `MODELCTL_STATE_DIR`, else `$XDG_STATE_HOME/modelctl`, else
-    /// `~/.local/state/modelctl`; `nil` without any of them.
-    static var stateDirectory: String? {
-        if let dir = Settings.value("MODELCTL_STATE_DIR") { return dir }
-        if let xdg = Settings.value("XDG_STATE_HOME") { return xdg + "/modelctl" }
-        return Settings.value("HOME").map { $0 + "/.local/state/modelctl" }
     }
 
     func run() async throws {
@@ -151,7 +144,7 @@ struct VerifyCommand: AsyncParsableCommand {
         if ioNice && !IOPriority.lowerToIdle() { Terminal.warning("--io-nice: could not lower the I/O priority on this system; running at normal priority") }
         let locker = VersionLocker(store: try registry.store(), source: try registry.source(mapPaths: location.mapPaths),
                                    hasher: ArtifactHasher(jobs: hashing.jobs, exclusions: includeAll ? .none : .default))
-        let stateDirectory = Self.stateDirectory
+        let stateDirectory = Settings.current.stateDirectory
         if (quick || maxBytes != nil) && stateDirectory == nil {
             Terminal.warning("no state directory (set MODELCTL_STATE_DIR): no stat cache, every file is read in full")
         }
@@ -207,16 +200,16 @@ enum VerifyReport {
             for warning in result.warnings where !warning.isEmpty {
                 if result.status == .skipped { Terminal.note(warning) } else { Terminal.warning(warning) }
             }
-            if let errorShown { Terminal.error(errorShown.message) }
+            if let errorShown { Terminal.error(ExitStatus.message(errorShown)) }
             if !json, result.status != .error, result.status != .skipped {
                 lines += text(result, recorded: batch.recorded) + "\n"
                 if lines.utf8.count >= 1 << 16 { flush() }
             }
         }
         flush()
-        for error in batch.errors { Terminal.error(error.message) }
+        for error in batch.errors { Terminal.error(ExitStatus.message(error)) }
         if let notRecorded = batch.notRecorded { Terminal.warning(notRecorded) }
-        for warning in batch.warnings { Terminal.warning(warning) }
+        if let problem = batch.statCacheProblem { Terminal.warning(problem + "; set MODELCTL_STATE_DIR to a writable directory") }
         if json {
             let values = batch.results.map { Self.json($0, recorded: batch.recorded) }
             Output.emit(JSON.serialize(single && values.count == 1 ? values[0] : .array(values)) + "\n")
@@ -230,7 +223,7 @@ enum VerifyReport {
             throw CommandFailure.violation(violations.count == 1 ? "lock violation: \(violations[0].name) does not match its expected aggregate"
                 : "\(violations.count) lock violations")
         }
-        if batch.hasError || !written { throw CommandFailure(code: 1, message: "") }
+        if batch.hasError || !written { throw CommandFailure.error("") }
     }
 
     /// `recorded`: whether the run wrote its results (not with `--no-record`).
