@@ -151,7 +151,6 @@ struct VerifyCommand: AsyncParsableCommand {
         var options = VerifyOptions(record: !noRecord, strict: strict, quick: quick, fullBytesBudget: maxBytes.flatMap(ByteSize.parse),
                                     statCache: stateDirectory.map(StatCacheStore.init(stateDirectory:)))
         options.skippedBackends = Set(skipping.backends)
-        options.keepUntilExit = true
         let progress = Format.progressHandler()
         return all ? try await locker.verifyAll(options: options, progress: progress)
             : try await locker.verify(names: names, options: options, progress: progress)
