@@ -62,6 +62,36 @@ public struct RegistryStore: Sendable {
         return snapshot
     }
 
+    /// The registry's files as a command that needs entries expects them, looked at without
+    /// reading any: a wrong `--registry-dir` or an unmounted volume must fail, not pass as an
+    /// empty registry.
+    ///
+    /// - Returns: warnings: the curated layer is missing, or a symbolic link to nothing, while
+    ///   the discovered layer or the snapshot is there (the people's entries and pins are then
+    ///   not loaded: the volume holding them may be unmounted).
+    /// - Throws: ``RegistryError`` `io` when the directory is missing, `noRegistry` when it
+    ///   holds none of the three files; both name the directory, and nothing is written there.
+    public func checkFiles() throws(RegistryError) -> [String] {
+        guard RegistryPlatform.isDirectory(directory) else {
+            throw RegistryError(.io, "\(directory): registry directory not found (set --registry-dir or MODELCTL_REGISTRY_DIR)")
+        }
+        let names = [Self.curatedFileName, Self.discoveredFileName, Self.snapshotFileName]
+        let present = stampsNow().map { !$0.isEmpty }
+        let curated = path(Self.curatedFileName)
+        let dangling = present[0] ? nil : RegistryPlatform.linkTarget(curated)
+        let curatedState = dangling.map { "is a symbolic link to \($0), which does not exist" } ?? "is missing"
+        guard present.contains(true) else {
+            let link = dangling.map { "; \(curated) is a symbolic link to \($0), which does not exist" } ?? ""
+            throw RegistryError(.noRegistry, "\(directory): no registry files here (looked for \(names.joined(separator: ", ")))\(link); "
+                + "check --registry-dir or MODELCTL_REGISTRY_DIR and that the volume is mounted; to start an empty registry there: "
+                + "echo '[]' > " + curated.shellQuoted)
+        }
+        guard !present[0] else { return [] }
+        return ["\(curated) \(curatedState), but \(present[1] ? Self.discoveredFileName : Self.snapshotFileName) is there: "
+            + "the curated entries and their pins are not loaded (is the volume holding it mounted?); "
+            + "if this registry has no curated entries: echo '[]' > " + curated.shellQuoted]
+    }
+
     private func stampsNow() -> [[Int64]] {
         [Self.curatedFileName, Self.discoveredFileName, Self.snapshotFileName].map { RegistryPlatform.stamp(path($0)) }
     }

@@ -58,6 +58,7 @@ public struct ActivationGate: Sendable {
         case .none: break
         case .local: check.root = try locker.source.root(of: entry)
         case .ollama where acceptsOllama: check.root = try locker.source.root(of: entry)
+        case .invalid(let reason): throw VersionLockError(.invalidModelPath, "cannot activate '\(name)': \(reason)")
         case let other:
             throw VersionLockError(.notHashableHere, "cannot activate '\(name)': its model path '\(entry.backendConfig.modelPath ?? other.display)' is not a local path; vLLM is launched on local weights only")
         }

@@ -85,7 +85,7 @@ struct LockCommand: AsyncParsableCommand {
 
     func run() async throws {
         let source = try registry.source(mapPaths: location.mapPaths)
-        let locker = VersionLocker(store: registry.store(), source: source, hasher: ArtifactHasher(jobs: hashing.jobs, exclusions: includeAll ? .none : .default),
+        let locker = VersionLocker(store: try registry.store(), source: source, hasher: ArtifactHasher(jobs: hashing.jobs, exclusions: includeAll ? .none : .default),
                                    actor: Settings.current.actor)
         let names = try targets.resolve(registry) { entry in
             if case .local = source.location(of: entry) { return true }
@@ -131,7 +131,7 @@ struct UnlockCommand: ParsableCommand {
     @OptionGroup var registry: RegistryOptions
 
     func run() throws {
-        let locker = VersionLocker(store: registry.store(), source: try registry.source())
+        let locker = VersionLocker(store: try registry.store(), source: try registry.source())
         let changes = try locker.unlock(try targets.resolve(registry) { $0.versionLock.locked })
         if json {
             print(JSON.serialize(.array(changes.map(LockReport.json))))

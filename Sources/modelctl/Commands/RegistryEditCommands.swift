@@ -104,7 +104,7 @@ struct AddCommand: AsyncParsableCommand {
             ("roles", .array([])),
             ("deprecated", .bool(false)),
         ]), source: "modelctl add")
-        let store = registry.store()
+        let store = try registry.store()
         try store.addCurated(entry)
         var lockState: VersionLockState?
         if lock {

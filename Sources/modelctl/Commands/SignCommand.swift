@@ -61,7 +61,7 @@ struct SignCommand: AsyncParsableCommand {
         for warning in record.warnings { Terminal.warning(warning) }
         if let entry {
             // The entry remembers where its signature is and which key made it.
-            let locker = VersionLocker(store: registry.store(), source: try registry.source(mapPaths: location.mapPaths))
+            let locker = VersionLocker(store: try registry.store(), source: try registry.source(mapPaths: location.mapPaths))
             try locker.recordSignature(entry.name, JSONObject([
                 ("path", .string(record.bundlePath)),
                 ("key_fingerprint", .string("sha256:" + record.keyFingerprint)),

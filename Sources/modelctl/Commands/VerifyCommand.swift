@@ -22,7 +22,9 @@ struct VerifyCommand: AsyncParsableCommand {
 
             --all verifies every entry. An unlocked entry whose artifacts are not on this host is \
             skipped with a note; a locked entry that cannot be checked is an error, always. \
-            --strict also fails on no entries, an unlocked entry or an empty artifact root.
+            --strict also fails on no entries, an unlocked entry or an empty artifact root. \
+            --skip-backend ollama skips every Ollama entry, locked or not, with a note each (CI \
+            runners without the Ollama store; verify those on the host that holds it).
 
             With --signature FILE, one entry (or a path) is checked against a model_signing bundle \
             instead: the DSSE signature must verify with --public-key (else the entry's \
@@ -91,6 +93,7 @@ struct VerifyCommand: AsyncParsableCommand {
     @Flag(name: .customLong("include-all"), help: "Hash every file: also .git/, .cache/huggingface/ and the entry's artifacts.exclude.")
     var includeAll = false
 
+    @OptionGroup var skipping: BackendSkipOptions
     @OptionGroup var hashing: HashingOptions
     @OptionGroup var location: LocationOptions
     @OptionGroup var registry: RegistryOptions
@@ -115,6 +118,7 @@ struct VerifyCommand: AsyncParsableCommand {
                 throw ValidationError("--max-bytes takes a size such as 50G, 500M or 1048576 (binary units K, M, G, T), got '\(maxBytes)'")
             }
         }
+        if !skipping.backends.isEmpty && !all { throw ValidationError("--skip-backend goes with --all (a named entry is always verified)") }
         if signature != nil && (quick || includeAll) { throw ValidationError("--quick and --include-all do not apply to --signature") }
     }
 
@@ -155,14 +159,15 @@ struct VerifyCommand: AsyncParsableCommand {
     /// Verifies the entries asked for; throws when the run cannot start or finish (the registry).
     private func verifyBatch() async throws -> BatchVerification {
         if ioNice && !IOPriority.lowerToIdle() { Terminal.warning("--io-nice: could not lower the I/O priority on this system; running at normal priority") }
-        let locker = VersionLocker(store: registry.store(), source: try registry.source(mapPaths: location.mapPaths),
+        let locker = VersionLocker(store: try registry.store(), source: try registry.source(mapPaths: location.mapPaths),
                                    hasher: ArtifactHasher(jobs: hashing.jobs, exclusions: includeAll ? .none : .default))
         let stateDirectory = Settings.current.stateDirectory
         if (quick || maxBytes != nil) && stateDirectory == nil {
             Terminal.warning("no state directory (set MODELCTL_STATE_DIR): no stat cache, every file is read in full")
         }
-        let options = VerifyOptions(record: !noRecord, strict: strict, quick: quick, fullBytesBudget: maxBytes.flatMap(ByteSize.parse),
+        var options = VerifyOptions(record: !noRecord, strict: strict, quick: quick, fullBytesBudget: maxBytes.flatMap(ByteSize.parse),
                                     statCache: stateDirectory.map(StatCacheStore.init(stateDirectory:)))
+        options.skippedBackends = Set(skipping.backends)
         let progress = Format.progressHandler()
         return all ? try await locker.verifyAll(options: options, progress: progress)
             : try await locker.verify(names: names, options: options, progress: progress)
@@ -213,15 +218,16 @@ enum VerifyReport {
             }
             if let errorShown { Terminal.error(ExitStatus.message(errorShown)) }
             if !json, result.status != .error, result.status != .skipped {
-                lines += text(result) + "\n"
+                lines += text(result, recorded: batch.recorded) + "\n"
                 if lines.utf8.count >= 1 << 16 { flush() }
             }
         }
         flush()
         for error in batch.errors { Terminal.error(ExitStatus.message(error)) }
         if let notRecorded = batch.notRecorded { Terminal.warning(notRecorded) }
+        if let problem = batch.statCacheProblem { Terminal.warning(problem + "; set MODELCTL_STATE_DIR to a writable directory") }
         if json {
-            let values = batch.results.map(Self.json)
+            let values = batch.results.map { Self.json($0, recorded: batch.recorded) }
             Output.emit(JSON.serialize(single && values.count == 1 ? values[0] : .array(values)) + "\n")
         }
         if batch.results.count > 1 || batch.results.isEmpty {
@@ -236,7 +242,8 @@ enum VerifyReport {
         if batch.hasError || !written { throw CommandFailure.error("") }
     }
 
-    static func text(_ o: EntryVerification) -> String {
+    /// `recorded`: whether the run wrote its results (not with `--no-record`).
+    static func text(_ o: EntryVerification, recorded: Bool = true) -> String {
         switch o.status {
         case .violation:
             let name = displayEscaped(o.name)
@@ -257,8 +264,8 @@ enum VerifyReport {
         default:
             let state = switch o.status {
             case .ok: "OK (locked, matches expected)"
-            case .expectationSet: "OK (locked, expected aggregate set now)"
-            default: "OK (unlocked, recorded)"
+            case .expectationSet: recorded ? "OK (locked, expected aggregate set now)" : "OK (locked, no expected aggregate; not recorded)"
+            default: recorded ? "OK (unlocked, recorded)" : "OK (unlocked, not recorded)"
             }
             return """
                 \(displayEscaped(o.name)): \(state)
@@ -322,11 +329,12 @@ enum VerifyReport {
         items.sorted { $0[keyPath: path].utf8.lexicographicallyPrecedes($1[keyPath: path].utf8) }
     }
 
-    static func json(_ o: EntryVerification) -> JSONValue {
+    static func json(_ o: EntryVerification, recorded: Bool = true) -> JSONValue {
         var object = JSONObject([
             ("schema_version", .number(JSONNumber(JSONSchema.version))),
             ("name", .string(o.name)),
             ("status", .string(o.status.rawValue)),
+            ("recorded", .bool(recorded)),
             ("locked", .bool(o.locked)),
             ("aggregate_sha256", o.aggregate.map(JSONValue.string) ?? .null),
             ("expected_aggregate_sha256", o.expectedAggregate.map(JSONValue.string) ?? .null),
