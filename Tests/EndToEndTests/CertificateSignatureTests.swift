@@ -109,6 +109,28 @@ struct CertificateSignatureTests {
         #expect(changed.stderr.contains("do not match the digests"))
     }
 
+    @Test("the bundle model_signing 1.1.1 signed with the test CA's leaf verifies, and modelctl's own bundle for that tree carries the same certificates")
+    func realToolFixture() throws {
+        let dir = TemporaryDirectory()
+        let tree = dir.file("signed")
+        try FileManager.default.copyItem(atPath: Self.certs + "/signed", toPath: tree)
+        let ok = try modelctl(["verify", tree, "--signature", tree + "/model.sig", "--certificate-chain", Self.certs + "/ca.pem", "--json"])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        let result = try JSONSerialization.jsonObject(with: Data(ok.stdout.utf8)) as? [String: Any]
+        #expect(result?["certificate_subject"] as? String == "CN=modelctl test signer")
+        #expect(result?["files_signed"] as? Int == 2)
+        func material(_ path: String) throws -> NSDictionary? {
+            (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])?["verificationMaterial"] as? NSDictionary
+        }
+        let theirs = try material(tree + "/model.sig")
+        let key = dir.file("leaf.key")
+        try FileManager.default.copyItem(atPath: Self.certs + "/leaf.key", toPath: key)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: key)
+        let sign = try modelctl(["sign", tree, "--key", key, "--certificate-chain", Self.certs + "/leaf-chain.pem", "--output", dir.file("ours.sig")])
+        #expect(sign.status == 0, "\(sign.stderr)")
+        #expect(try material(dir.file("ours.sig")) == theirs)
+    }
+
     @Test("sign refuses a certificate that is not the key's (exit 1)")
     func signKeyMismatch() throws {
         let model = try Model("v1.1.0-certificate")

@@ -5,6 +5,7 @@ import Foundation
 import HTTPSupport
 import ModelRegistry
 import ModelRuntime
+import ModelSigning
 import SystemSupport
 
 /// The orchestrator's settings from the environment; a bad value exits 1 naming the variable.
@@ -90,7 +91,7 @@ struct ActivateModelCommand: AsyncParsableCommand {
                 }
                 if let pem = entry.versionLock.publicKey, let signature = entry.versionLock.signature?["path"]?.stringValue {
                     try await SignatureTarget.withKeyFile(pem) { key in
-                        try await SignatureVerifyReport.run(path: modelPath, signature: signature, publicKey: key, jobs: nil, json: false)
+                        try await SignatureVerifyReport.run(path: modelPath, signature: signature, trust: .publicKey(path: key), jobs: nil, json: false)
                     }
                 } else if entry.versionLock.publicKey != nil {
                     throw CommandFailure.violation("\(entry.name): version_lock.public_key is set but no signature is recorded; sign it with modelctl sign \(entry.name.shellQuoted) --key KEY")

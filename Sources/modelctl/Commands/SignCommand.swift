@@ -22,6 +22,11 @@ struct SignCommand: AsyncParsableCommand {
 
             Check it with `modelctl verify PATH --signature model.sig --public-key PUB.pem` \
             or `model_signing verify key --signature model.sig --public_key PUB.pem PATH`.
+
+            With --certificate-chain CHAIN.pem (the key's certificate first, then its issuers), \
+            the bundle is model_signing's certificate bundle: check it with `modelctl verify PATH \
+            --signature model.sig --certificate-chain CA.pem` or `model_signing verify \
+            certificate --signature model.sig --certificate_chain CA.pem PATH`.
             """
     )
 
@@ -30,6 +35,10 @@ struct SignCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("key"), help: "PEM EC private key (P-256, P-384 or P-521).")
     var key: String
+
+    @Option(name: .customLong("certificate-chain"),
+            help: ArgumentHelp("PEM certificates for a certificate bundle: the key's certificate first, then its issuers (repeatable).", valueName: "pem"))
+    var certificateChain: [String] = []
 
     @Option(name: .customLong("output"), help: "Where to write the bundle (default PATH/model.sig, or FILE.sig).")
     var output: String?
@@ -50,7 +59,7 @@ struct SignCommand: AsyncParsableCommand {
         let record: SignatureRecord
         do {
             record = try await ModelSigner(jobs: hashing.jobs).sign(
-                root: root, privateKeyPEMPath: key, output: output, progress: Format.progressHandler(label: path)
+                root: root, privateKeyPEMPath: key, certificateChainPaths: certificateChain, output: output, progress: Format.progressHandler(label: path)
             )
         } catch let error as SigningError {
             Terminal.clearProgress()
@@ -81,6 +90,7 @@ struct SignCommand: AsyncParsableCommand {
         } else {
             print("signed \(path): \(record.statement.resources.count) files -> \(record.bundlePath)")
             print("  key      \(record.curve.rawValue) sha256:\(record.keyFingerprint)")
+            if let subject = record.certificateSubject { print("  certificate \(SignatureVerifyReport.printable(subject))") }
             print("  subject  \(record.statement.modelName) sha256:\(record.statement.subjectDigest)")
         }
     }

@@ -18,16 +18,20 @@ enum SignatureTarget {
         return (nameOrPath, nil)
     }
 
-    /// `verify NAME|PATH --signature F`: the public key is the option, else the entry's
-    /// `version_lock.public_key` (a PEM text or a file), else `MODELCTL_PUBLIC_KEY`.
-    static func verify(_ nameOrPath: String, signature: String, publicKey: String?, registry: RegistryOptions,
+    /// `verify NAME|PATH --signature F`: the CA certificates of `--certificate-chain`, else the
+    /// public key of the option, else the entry's `version_lock.public_key` (a PEM text or a
+    /// file), else `MODELCTL_PUBLIC_KEY`.
+    static func verify(_ nameOrPath: String, signature: String, publicKey: String?, certificateChain: [String], registry: RegistryOptions,
                        mapPaths: [String], jobs: Int?, json: Bool) async throws {
         let (root, entry) = try resolve(nameOrPath, registry: registry, mapPaths: mapPaths)
+        if !certificateChain.isEmpty {
+            return try await SignatureVerifyReport.run(path: root, signature: signature, trust: .certificateChain(paths: certificateChain), jobs: jobs, json: json)
+        }
         guard let key = Settings.resolve(publicKey, "") ?? entry?.versionLock.publicKey ?? Settings.value("MODELCTL_PUBLIC_KEY") else {
             throw CommandFailure.error("\(nameOrPath): no public key: give --public-key PUBLIC.pem, pin version_lock.public_key, or set MODELCTL_PUBLIC_KEY")
         }
         try await withKeyFile(key) { path in
-            try await SignatureVerifyReport.run(path: root, signature: signature, publicKey: path, jobs: jobs, json: json)
+            try await SignatureVerifyReport.run(path: root, signature: signature, trust: .publicKey(path: path), jobs: jobs, json: json)
         }
     }
 

@@ -7,12 +7,13 @@ import OrderedJSON
 /// The text and JSON forms of a signature check, for `verify --signature`.
 enum SignatureVerifyReport {
     /// Checks `path` against the bundle, prints the outcome (stdout) and throws the failure:
-    /// exit 2 when the signature or a digest does not match, exit 1 when something could not be read.
-    static func run(path: String, signature: String, publicKey: String, jobs: Int?, json: Bool) async throws {
+    /// exit 2 when the signature or a digest does not match, exit 64 when the bundle needs other
+    /// trust than was given, exit 1 when something could not be read.
+    static func run(path: String, signature: String, trust: SignatureTrust, jobs: Int?, json: Bool) async throws {
         let outcome: SignatureVerification
         do {
             outcome = try await ModelSignatureVerifier(jobs: jobs).verify(
-                root: path, bundlePath: signature, publicKeyPEMPath: publicKey, progress: Format.progressHandler(label: path)
+                root: path, bundlePath: signature, trust: trust, progress: Format.progressHandler(label: path)
             )
         } catch let error as SigningError {
             Terminal.clearProgress()
@@ -23,9 +24,10 @@ enum SignatureVerifyReport {
         if let error = outcome.failure { throw failure(error) }
     }
 
-    /// The CLI failure for a signing error: integrity failures exit 2, the rest 1.
+    /// The CLI failure for a signing error: integrity failures exit 2, trust material that does
+    /// not fit the bundle 64 (usage), the rest 1.
     static func failure(_ error: SigningError) -> CommandFailure {
-        CommandFailure(code: error.isIntegrityFailure ? 2 : 1, message: error.message)
+        CommandFailure(code: error.isIntegrityFailure ? 2 : error.code == .verificationMaterialMismatch ? 64 : 1, message: error.message)
     }
 
     /// `text` with control characters shown as `?`, so a signed name cannot drive the terminal.
@@ -39,7 +41,7 @@ enum SignatureVerifyReport {
             return """
                 \(p(o.root)): SIGNATURE INVALID
                   signature \(p(o.bundlePath))
-                  key       sha256:\(o.keyFingerprint)
+                  \(signer(o))
                   problem   \(p(o.signatureProblem ?? "invalid signature"))
                 """
         }
@@ -47,7 +49,7 @@ enum SignatureVerifyReport {
         var lines = [
             "\(p(o.root)): \(o.isVerified ? "OK (signature verified, every file matches)" : "SIGNED DIGESTS DO NOT MATCH")",
             "  signature \(p(o.bundlePath))",
-            "  key       sha256:\(o.keyFingerprint)",
+            "  \(signer(o))",
             "  subject   \(p(statement?.modelName ?? "-")) sha256:\(statement?.subjectDigest ?? "-")",
             "  files     \(statement?.resources.count ?? 0) signed, \(o.filesChecked) found",
         ]
@@ -62,6 +64,12 @@ enum SignatureVerifyReport {
         return lines.joined(separator: "\n")
     }
 
+    /// `key sha256:…`, or `certificate SUBJECT sha256:…` (of the certificate) for a certificate bundle.
+    static func signer(_ o: SignatureVerification) -> String {
+        guard let subject = o.certificateSubject else { return "key       sha256:\(o.keyFingerprint)" }
+        return "certificate \(printable(subject)) sha256:\(o.certificateFingerprint ?? "-")"
+    }
+
     static func json(_ o: SignatureVerification) -> JSONValue {
         let status = !o.signatureVerified ? "signature_invalid" : (o.isVerified ? "ok" : "digest_mismatch")
         var object = JSONObject([
@@ -71,6 +79,8 @@ enum SignatureVerifyReport {
             ("signature_verified", .bool(o.signatureVerified)),
             ("key_fingerprint", .string(o.keyFingerprint)),
         ])
+        if let subject = o.certificateSubject { object["certificate_subject"] = .string(subject) }
+        if let sha256 = o.certificateFingerprint { object["certificate_sha256"] = .string(sha256) }
         if let problem = o.signatureProblem { object["problem"] = .string(problem) }
         if let statement = o.statement {
             object["subject_name"] = .string(statement.modelName)
