@@ -20,6 +20,11 @@ enum SignatureVerifyReport {
             throw failure(error)
         }
         Terminal.clearProgress()
+        try show(outcome, json: json)
+    }
+
+    /// Prints `outcome` (stdout) and throws its failure, if any.
+    static func show(_ outcome: SignatureVerification, json: Bool) throws {
         print(json ? JSON.serialize(self.json(outcome)) : text(outcome))
         if let error = outcome.failure { throw failure(error) }
     }
@@ -52,7 +57,7 @@ enum SignatureVerifyReport {
             "  \(signer(o))",
             "  subject   \(p(statement?.modelName ?? "-")) sha256:\(statement?.subjectDigest ?? "-")",
             "  files     \(statement?.resources.count ?? 0) signed, \(o.filesChecked) found",
-        ]
+        ] + (o.symlinkProblem.map { ["  problem   \(p($0))"] } ?? [])
         if let diff = o.diff, !diff.isEmpty {
             let width = max(([0] + diff.changed.map(\.path.count) + diff.missing.map(\.path.count) + diff.added.map(\.path.count)).max()!, 1)
             func pad(_ s: String) -> String { s + String(repeating: " ", count: max(0, width - s.count)) }
@@ -81,7 +86,7 @@ enum SignatureVerifyReport {
         ])
         if let subject = o.certificateSubject { object["certificate_subject"] = .string(subject) }
         if let sha256 = o.certificateFingerprint { object["certificate_sha256"] = .string(sha256) }
-        if let problem = o.signatureProblem { object["problem"] = .string(problem) }
+        if let problem = o.signatureProblem ?? o.symlinkProblem { object["problem"] = .string(problem) }
         if let statement = o.statement {
             object["subject_name"] = .string(statement.modelName)
             object["subject_sha256"] = .string(statement.subjectDigest)
