@@ -86,7 +86,7 @@ struct LockCommand: AsyncParsableCommand {
     func run() async throws {
         let source = try registry.source(mapPaths: location.mapPaths)
         let locker = VersionLocker(store: registry.store(), source: source, hasher: ArtifactHasher(jobs: hashing.jobs, exclusions: includeAll ? .none : .default),
-                                   actor: Settings.actor)
+                                   actor: Settings.current.actor)
         let names = try targets.resolve(registry) { entry in
             if case .local = source.location(of: entry) { return true }
             return false

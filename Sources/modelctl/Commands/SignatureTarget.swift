@@ -33,7 +33,7 @@ enum SignatureTarget {
         if !certificateChain.isEmpty {
             return try await SignatureVerifyReport.run(path: root, signature: signature, trust: .certificateChain(paths: certificateChain), jobs: jobs, json: json)
         }
-        guard let key = Settings.resolve(publicKey, "") ?? entry?.versionLock.publicKey ?? Settings.value("MODELCTL_PUBLIC_KEY") else {
+        guard let key = publicKey ?? entry?.versionLock.publicKey ?? Settings.current.value("MODELCTL_PUBLIC_KEY") else {
             throw CommandFailure.error("\(nameOrPath): no public key: give --public-key PUBLIC.pem, pin version_lock.public_key, or set MODELCTL_PUBLIC_KEY")
         }
         try await SignatureVerifyReport.run(path: root, signature: signature, trust: .publicKey(PublicKeyPEM(pinned: key, source: "\(nameOrPath): public key")),

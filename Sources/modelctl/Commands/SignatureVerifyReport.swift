@@ -1,3 +1,4 @@
+import ArgumentParser
 import ArtifactHashing
 import Foundation
 import ModelRegistry
@@ -8,16 +9,17 @@ import OrderedJSON
 enum SignatureVerifyReport {
     /// Checks `path` against the bundle, prints the outcome (stdout) and throws the failure:
     /// exit 2 when the signature or a digest does not match, exit 64 when the bundle needs other
-    /// trust than was given, exit 1 when something could not be read.
+    /// trust than was given (a usage error), exit 1 when something could not be read.
     static func run(path: String, signature: String, trust: SignatureTrust, jobs: Int?, json: Bool) async throws {
+        // A failure's severity decides the exit status (a signature or digest mismatch 2, the rest 1).
         let outcome: SignatureVerification
         do {
             outcome = try await ModelSignatureVerifier(jobs: jobs).verify(
                 root: path, bundlePath: signature, trust: trust, progress: Format.progressHandler(label: path)
             )
-        } catch let error as SigningError {
+        } catch let error as SigningError where error.code == .verificationMaterialMismatch {
             Terminal.clearProgress()
-            throw failure(error)
+            throw ValidationError(error.message)
         }
         Terminal.clearProgress()
         try show(outcome, json: json)
@@ -26,13 +28,7 @@ enum SignatureVerifyReport {
     /// Prints `outcome` (stdout) and throws its failure, if any.
     static func show(_ outcome: SignatureVerification, json: Bool) throws {
         print(json ? JSON.serialize(self.json(outcome)) : text(outcome))
-        if let error = outcome.failure { throw failure(error) }
-    }
-
-    /// The CLI failure for a signing error: integrity failures exit 2, trust material that does
-    /// not fit the bundle 64 (usage), the rest 1.
-    static func failure(_ error: SigningError) -> CommandFailure {
-        CommandFailure(code: error.isIntegrityFailure ? 2 : error.code == .verificationMaterialMismatch ? 64 : 1, message: error.message)
+        if let error = outcome.failure { throw error }
     }
 
     /// `text` with control characters shown as `?`, so a signed name cannot drive the terminal.
