@@ -14,6 +14,9 @@
 #   BENCH_MILLION=1    also hash a tree of 1,000,000 files (peak RSS < 200 MiB;
 #                      generating it takes a minute or two and ~4 GiB of inodes)
 #   BENCH_DATA=DIR     where data sets live (default <repo>/.build-bench/data)
+#   BENCH_ONLY="a r"   run only these sections: a b c k (hash sets), reg (verify/lock of
+#                      a/ and ImageWorks), r (verify --all of r/ and of four a/ entries)
+#                      (default: all)
 #
 # Data is generated once into <repo>/.build-bench/data/ (git-ignored) and
 # reused on later runs; a per-set marker file is written last, so an
@@ -506,16 +509,28 @@ PYEOF
 
 # ------------------------------------------------------------------- main --
 
+# wanted SECTION: whether BENCH_ONLY (empty: every section) names it.
+wanted() { [[ -z ${BENCH_ONLY:-} || " $BENCH_ONLY " == *" $1 "* ]]; }
+
 ensure_peers
 mkdir -p "$DATA"
-ensure_set a 4 $((4 * 256 * MIB))
-ensure_set b 1 $((1024 * MIB))
-ensure_set c 20000 $((20000 * 4096))
-ensure_set k 200000 $((200000 * 1024))
-ensure_set r 3000 $((1000 * 220 * 1024))
+# The registry sections use a/ too.
+sets=()
+for set in a b c k r; do
+    if wanted "$set" || { [[ $set == a ]] && { wanted reg || wanted r; }; }; then sets+=("$set"); fi
+done
+for set in "${sets[@]}"; do
+    case $set in
+    a) ensure_set a 4 $((4 * 256 * MIB)) ;;
+    b) ensure_set b 1 $((1024 * MIB)) ;;
+    c) ensure_set c 20000 $((20000 * 4096)) ;;
+    k) ensure_set k 200000 $((200000 * 1024)) ;;
+    r) ensure_set r 3000 $((1000 * 220 * 1024)) ;;
+    esac
+done
 
 note "warming page cache ..."
-find "$DATA/a" "$DATA/b" "$DATA/c" "$DATA/k" "$DATA/r" -type f -print0 | xargs -0 cat >/dev/null
+for set in "${sets[@]}"; do find "$DATA/$set" -type f -print0; done | xargs -0 cat >/dev/null
 
 echo "modelctl benchmark  ($(date -u '+%Y-%m-%d %H:%M:%SZ'))"
 echo "  machine : $(nproc) CPUs, $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'),"\
@@ -529,24 +544,34 @@ echo "  runs    : $RUNS per measurement (median reported; GB/s = bytes / median 
 echo "            ratio targets use the median of per-round ratios of alternating runs"
 echo "  data    : $DATA"
 
-bench_set a "$DATA/a" "4 x 256 MiB"
-paired_peer a "openssl dgst"
-ratio_target a "openssl dgst" 1.9 "throughput"
-rss_target a
+if wanted a; then
+    bench_set a "$DATA/a" "4 x 256 MiB"
+    paired_peer a "openssl dgst"
+    ratio_target a "openssl dgst" 1.9 "throughput"
+    rss_target a
+fi
 
-bench_set b "$DATA/b/model.bin" "1 x 1 GiB (single file)"
-ratio_target b "openssl dgst" 1.0 "throughput"
-rss_target b
+if wanted b; then
+    bench_set b "$DATA/b/model.bin" "1 x 1 GiB (single file)"
+    ratio_target b "openssl dgst" 1.0 "throughput"
+    rss_target b
+fi
 
-bench_set c "$DATA/c" "20,000 x 4 KiB"
-paired_peer c "rhash"
-ratio_target c rhash 1.5 "throughput"
+if wanted c; then
+    bench_set c "$DATA/c" "20,000 x 4 KiB"
+    paired_peer c "rhash"
+    ratio_target c rhash 1.5 "throughput"
+fi
 
-bench_set k "$DATA/k" "200,000 x 1 KiB"
-paired_peer k "rhash"
-ratio_target k rhash 1.3 "throughput"
+if wanted k; then
+    bench_set k "$DATA/k" "200,000 x 1 KiB"
+    paired_peer k "rhash"
+    ratio_target k rhash 1.3 "throughput"
+fi
 
-if [[ ${BENCH_REGISTRY:-0} == 1 ]] || timeout 30 "$BIN" verify --help >/dev/null 2>&1; then
+if ! wanted reg; then
+    :
+elif [[ ${BENCH_REGISTRY:-0} == 1 ]] || timeout 30 "$BIN" verify --help >/dev/null 2>&1; then
     bench_registry
 else
     echo
@@ -556,7 +581,7 @@ else
     target N/A "lock 'florence-2-large_(FP16)' median < 50 ms  [verify not available]"
 fi
 
-bench_scale
+if wanted r; then bench_scale; fi
 
 echo
 echo "== summary"
