@@ -84,6 +84,18 @@ struct LockCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let (locker, names) = try prepare()
+        let changes = try await change(names, with: locker)
+        Terminal.clearProgress()
+        LockReport.print(changes, update: update, json: json)
+    }
+
+    // run() stays a few lines that await, with the work before and after in plain functions:
+    // a longer body crashed Swift 6.3.1's release build (signal 11 in LLVM's split of this
+    // coroutine).
+
+    /// The locker and the entry names to lock (entries with local artifacts, for --all).
+    private func prepare() throws -> (VersionLocker, [String]) {
         let source = try registry.source(mapPaths: location.mapPaths)
         let locker = VersionLocker(store: try registry.store(), source: source, hasher: ArtifactHasher(jobs: hashing.jobs, exclusions: includeAll ? .none : .default),
                                    actor: Settings.current.actor)
@@ -91,28 +103,16 @@ struct LockCommand: AsyncParsableCommand {
             if case .local = source.location(of: entry) { return true }
             return false
         }
-        let changes = update
-            ? try await locker.rebaseline(names, reason: reason ?? "", allowEmpty: allowEmpty, progress: Format.progressHandler())
-            : try await locker.lock(names, setExpected: setExpected, allowEmpty: allowEmpty, fromDownloadMetadata: fromDownloadMetadata,
-                                    progress: Format.progressHandler())
-        Terminal.clearProgress()
-        if json {
-            print(JSON.serialize(.array(changes.map(LockReport.json))))
-            return
+        return (locker, names)
+    }
+
+    /// Locks or re-baselines `names`.
+    private func change(_ names: [String], with locker: VersionLocker) async throws -> [VersionLocker.LockChange] {
+        if update {
+            return try await locker.rebaseline(names, reason: reason ?? "", allowEmpty: allowEmpty, progress: Format.progressHandler())
         }
-        for change in changes {
-            if update {
-                print("re-baselined \(displayEscaped(change.name)) (expected aggregate \(change.state.expectedAggregateSHA256 ?? "-"), was \(change.state.previousAggregateSHA256 ?? "none"))")
-            } else if let expected = change.state.expectedAggregateSHA256, let hashed = change.hashedFiles, let manifest = change.manifest {
-                let taken = manifest.files.count - hashed.count
-                let which = hashed.isEmpty ? "" : ": " + hashed.map { displayEscaped($0) }.joined(separator: ", ")
-                print("locked \(displayEscaped(change.name)) (expected aggregate \(expected); \(taken) of \(manifest.files.count) digests from the download metadata, \(hashed.count) hashed\(which))")
-            } else if let expected = change.state.expectedAggregateSHA256 {
-                print("locked \(displayEscaped(change.name)) (expected aggregate \(expected))")
-            } else {
-                print("locked \(displayEscaped(change.name)) (no expected aggregate yet: the next verify sets it)")
-            }
-        }
+        return try await locker.lock(names, setExpected: setExpected, allowEmpty: allowEmpty, fromDownloadMetadata: fromDownloadMetadata,
+                                     progress: Format.progressHandler())
     }
 }
 
@@ -144,6 +144,27 @@ struct UnlockCommand: ParsableCommand {
 }
 
 enum LockReport {
+    /// `lock`'s output: the new lock states as JSON, or a line each.
+    static func print(_ changes: [VersionLocker.LockChange], update: Bool, json: Bool) {
+        if json {
+            Swift.print(JSON.serialize(.array(changes.map(LockReport.json))))
+            return
+        }
+        for change in changes {
+            if update {
+                Swift.print("re-baselined \(displayEscaped(change.name)) (expected aggregate \(change.state.expectedAggregateSHA256 ?? "-"), was \(change.state.previousAggregateSHA256 ?? "none"))")
+            } else if let expected = change.state.expectedAggregateSHA256, let hashed = change.hashedFiles, let manifest = change.manifest {
+                let taken = manifest.files.count - hashed.count
+                let which = hashed.isEmpty ? "" : ": " + hashed.map { displayEscaped($0) }.joined(separator: ", ")
+                Swift.print("locked \(displayEscaped(change.name)) (expected aggregate \(expected); \(taken) of \(manifest.files.count) digests from the download metadata, \(hashed.count) hashed\(which))")
+            } else if let expected = change.state.expectedAggregateSHA256 {
+                Swift.print("locked \(displayEscaped(change.name)) (expected aggregate \(expected))")
+            } else {
+                Swift.print("locked \(displayEscaped(change.name)) (no expected aggregate yet: the next verify sets it)")
+            }
+        }
+    }
+
     static func json(_ change: VersionLocker.LockChange) -> JSONValue {
         let s = change.state
         return .object(JSONObject([
