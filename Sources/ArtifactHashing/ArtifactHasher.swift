@@ -61,6 +61,19 @@ public struct ArtifactHasher: Sendable {
     /// Files at least this large (8 MiB) are read ahead when a processor is spare.
     var readAheadMinimum: Int64 = 8 << 20
 
+    /// Record the digest of each shard of this many bytes (see ``FileShards``) for every file
+    /// at least this large, in the same read as its whole-file digest (``Manifest/shards``).
+    /// `nil` (the default) records none: the shard digests cost a second SHA-256 of the bytes.
+    public var shardSize: Int64?
+    /// Recorded digests by path (relative to the root). A file listed here with its recorded
+    /// size and usable shards (``FileShards/fits(fileSize:)``) is read shard by shard, up to
+    /// `jobs` shards at once; when every shard matches, its recorded digest (and shards) are
+    /// taken as its own. A file with a changed shard is hashed whole, and the changed byte
+    /// ranges are noted (``Manifest/changedRanges``).
+    public var expectedShards: [String: ShardExpectation] = [:]
+    /// Tell the kernel the pages of each shard checked are not needed again (`--io-nice`).
+    public var dropBehind = false
+
     /// Hashes every file under `root` (or `root` itself, when it is a file).
     ///
     /// - Parameters:
@@ -107,13 +120,14 @@ public struct ArtifactHasher: Sendable {
         let spare = SpareProcessors(processors: processors, workers: workers)
         let (chunk, readAhead) = (chunkSize, readAheadMinimum)
         let collector = FileCollector()
+        let shards = ShardUse(size: shardSize, expected: expectedShards, jobs: workers, dropBehind: dropBehind, results: ShardResults())
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<workers {
                 group.addTask {
                     // A worker that is done frees its processor for another's read-ahead.
                     defer { spare.give() }
-                    var worker = Worker(chunkSize: chunk, spare: spare, readAheadMinimum: readAhead)
-                    try worker.run(walk: walk, meter: meter, collector: collector, known: known, stamps: stamps)
+                    var worker = Worker(chunkSize: chunk, spare: spare, readAheadMinimum: readAhead, shards: shards)
+                    try await worker.run(walk: walk, meter: meter, collector: collector, known: known, stamps: stamps)
                 }
             }
             try await group.waitForAll()
@@ -121,7 +135,9 @@ public struct ArtifactHasher: Sendable {
         try walk.verifyUnchanged()
         meter?.finish()
         // The aggregate is wanted by nearly every caller: it is computed while the files sort.
-        return Manifest(root: root.string, sorting: collector.take(), computingAggregate: processors > 1)
+        var manifest = Manifest(root: root.string, sorting: collector.take(), computingAggregate: processors > 1)
+        (manifest.shards, manifest.changedRanges) = shards.results.take()
+        return manifest
     }
 
     /// Hashes one file and returns its lowercase hex digest.
@@ -217,11 +233,15 @@ private struct Worker: ~Copyable {
     var storage: UnsafeMutableRawBufferPointer?
     let spare: SpareProcessors?
     let readAheadMinimum: Int64
+    let shards: ShardUse?
+    /// The shards of the file being hashed, when it is large enough to record them.
+    var sharding: ShardHasher?
 
-    init(chunkSize: Int, spare: SpareProcessors?, readAheadMinimum: Int64) {
+    init(chunkSize: Int, spare: SpareProcessors?, readAheadMinimum: Int64, shards: ShardUse? = nil) {
         self.chunkSize = chunkSize
         self.spare = spare
         self.readAheadMinimum = readAheadMinimum
+        self.shards = shards
     }
 
     deinit { if let storage { ChunkBuffers.give(storage) } }
@@ -239,7 +259,7 @@ private struct Worker: ~Copyable {
     /// With `stamps`, each file's stamp is recorded, and a file whose stamp `known` holds
     /// unchanged is not read: its recorded digest is used.
     mutating func run(walk: ArtifactWalk, meter: ProgressMeter?, collector: FileCollector,
-                      known: StatCache? = nil, stamps: StampCollector? = nil) throws {
+                      known: StatCache? = nil, stamps: StampCollector? = nil) async throws {
         var out: [ArtifactFile] = []
         var recorded: [(PathName, StatCache.Record)] = []
         // Files taken from the walk and not yet started, the next one last.
@@ -294,7 +314,23 @@ private struct Worker: ~Copyable {
                 owed = 0
             }
             if let meter { meter.starting(listed.relativePath.displayed) }
+            let path = listed.relativePath.string
+            if let shards, let expected = shards.expected[path], expected.fileSize == file.size, expected.shards.fits(fileSize: file.size),
+               Worker.age(file.opened) >= Worker.settlingNanoseconds {
+                let changed = try await ShardCheck.mismatches(file, expected: expected.shards, jobs: shards.jobs, chunkSize: chunkSize,
+                                                              dropBehind: shards.dropBehind, displayPath: listed.displayPath, meter: meter)
+                if changed.isEmpty {
+                    out.append(ArtifactFile(name: listed.relativePath, digest: DigestValue(hex: expected.sha256), size: file.size))
+                    shards.results.add(path, expected.shards)
+                    meter?.fileDone()
+                    Worker.flush(&out, to: collector)
+                    continue
+                }
+                // The file's true digest is still wanted (the diff shows it): it is hashed whole.
+                shards.results.addChanged(path, changed.map { expected.shards.range(of: $0, fileSize: file.size) })
+            }
             let digest = try hash(file, displayPath: { listed.displayPath }, meter: meter)
+            if let recorded = sharding.take()?.finish() { shards?.results.add(path, recorded) }
             out.append(ArtifactFile(name: listed.relativePath, digest: digest, size: file.size))
             if let stamps, Worker.age(file.opened) >= Worker.settlingNanoseconds {
                 recorded.append((listed.relativePath, StatCache.Record(stamp: FileStamp(file.opened), digest: digest)))
@@ -376,6 +412,8 @@ private struct Worker: ~Copyable {
         let buffer = self.buffer
         if size > Int64(buffer.count) { Platform.adviseSequential(fd) }
         digest.reset()
+        sharding = nil
+        if let shardSize = shards?.size, size >= shardSize { sharding = ShardHasher(shardSize: shardSize) }
         var offset: Int64 = 0
         var atEnd = false
         var beyond = false
@@ -388,6 +426,7 @@ private struct Worker: ~Copyable {
                     if let reader = ReadAhead(fd: fd, from: offset, to: size) {
                         let end = reader.consume { chunk in
                             digest.update(chunk)
+                            sharding?.update(chunk)
                             offset += Int64(chunk.count)
                             meter?.add(bytes: chunk.count)
                             return !Worker.shouldStop(from: offset - Int64(chunk.count), to: offset)
@@ -410,6 +449,7 @@ private struct Worker: ~Copyable {
                 beyond = n > useful
                 atEnd = n < buffer.count
                 digest.update(UnsafeRawBufferPointer(rebasing: buffer[0..<useful]))
+                sharding?.update(UnsafeRawBufferPointer(rebasing: buffer[0..<useful]))
                 offset += Int64(useful)
                 meter?.add(bytes: useful)
                 if Worker.shouldStop(from: offset - Int64(useful), to: offset) { throw CancellationError() }
@@ -471,4 +511,15 @@ enum ChunkBuffers {
         }
         if !kept { buffer.deallocate() }
     }
+}
+
+/// How a run uses shard digests (see ``ArtifactHasher/shardSize`` and
+/// ``ArtifactHasher/expectedShards``), shared by its workers.
+struct ShardUse: Sendable {
+    let size: Int64?
+    let expected: [String: ShardExpectation]
+    /// Shards of one file read at once.
+    let jobs: Int
+    let dropBehind: Bool
+    let results: ShardResults
 }

@@ -7,6 +7,12 @@ public struct Manifest: Sendable, Hashable {
     public var files: [ArtifactFile] {
         didSet { knownAggregate = nil }
     }
+    /// Shard digests by path (see ``FileShards``): those a hasher with a
+    /// ``ArtifactHasher/shardSize`` recorded, and those a verify found unchanged.
+    public var shards: [String: FileShards] = [:]
+    /// Byte ranges of shards that no longer match their recorded digests, by path (see
+    /// ``ArtifactHasher/expectedShards``).
+    public var changedRanges: [String: [Range<Int64>]] = [:]
     /// The aggregate of `files`, when the hasher computed it alongside the sort; forgotten
     /// whenever `files` change.
     private var knownAggregate: String?

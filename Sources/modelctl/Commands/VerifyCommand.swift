@@ -145,8 +145,10 @@ struct VerifyCommand: AsyncParsableCommand {
     /// Verifies the entries asked for; throws when the run cannot start or finish (the registry).
     private func verifyBatch() async throws -> BatchVerification {
         if ioNice && !IOPriority.lowerToIdle() { Terminal.warning("--io-nice: could not lower the I/O priority on this system; running at normal priority") }
-        let locker = VersionLocker(store: registry.store(), source: try registry.source(mapPaths: location.mapPaths),
-                                   hasher: ArtifactHasher(jobs: hashing.jobs, exclusions: includeAll ? .none : .default))
+        var hasher = ArtifactHasher(jobs: hashing.jobs, exclusions: includeAll ? .none : .default)
+        // An idle-priority scrub leaves the page cache to the server: shards read are dropped behind.
+        hasher.dropBehind = ioNice
+        let locker = VersionLocker(store: registry.store(), source: try registry.source(mapPaths: location.mapPaths), hasher: hasher)
         let stateDirectory = Self.stateDirectory
         if (quick || maxBytes != nil) && stateDirectory == nil {
             Terminal.warning("no state directory (set MODELCTL_STATE_DIR): no stat cache, every file is read in full")
@@ -239,7 +241,7 @@ enum VerifyReport {
                 if !o.hadRecordedFiles { lines.append("  (no per-file digests were recorded for this entry: every file is listed as added)") }
                 let width = max(([0] + diff.changed.map(\.path.count) + diff.missing.map(\.path.count) + diff.added.map(\.path.count)).max()!, 1)
                 func pad(_ s: String) -> String { s + String(repeating: " ", count: max(0, width - s.count)) }
-                for c in diff.changed { lines.append("  changed  \(pad(c.path))  expected \(c.expected)  actual \(c.actual)") }
+                for c in diff.changed { lines.append("  changed  \(pad(c.path))  expected \(c.expected)  actual \(c.actual)" + changedBytes(o, c.path)) }
                 for m in diff.missing { lines.append("  missing  \(pad(m.path))  expected \(m.sha256)") }
                 for a in diff.added { lines.append("  added    \(pad(a.path))  actual \(a.sha256)") }
                 for m in diff.moved { lines.append("  moved    \(m.from) -> \(m.to)  sha256 \(m.sha256)") }
@@ -278,12 +280,19 @@ enum VerifyReport {
         var lines = o.storeProblems.map { "corrupt \($0)" }
         if o.storeProblems.isEmpty { lines.append("expected aggregate \(o.expectedAggregate ?? "-")\nactual aggregate \(o.aggregate ?? "-")") }
         if let diff = o.diff {
-            lines += sortedByPath(diff.changed, \.path).map { "changed \($0.path) expected \($0.expected) actual \($0.actual)" }
+            lines += sortedByPath(diff.changed, \.path).map { "changed \($0.path) expected \($0.expected) actual \($0.actual)" + changedBytes(o, $0.path) }
             lines += sortedByPath(diff.missing, \.path).map { "missing \($0.path) expected \($0.sha256)" }
             lines += sortedByPath(diff.added, \.path).map { "added \($0.path) actual \($0.sha256)" }
             lines += sortedByPath(diff.moved, \.from).map { "moved \($0.from) -> \($0.to) sha256 \($0.sha256)" }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// ` (bytes A-B, C-D changed)` for a file whose recorded shards found where it changed
+    /// (inclusive byte offsets), else nothing.
+    static func changedBytes(_ o: EntryVerification, _ path: String) -> String {
+        guard let ranges = o.manifest?.changedRanges[path], !ranges.isEmpty else { return "" }
+        return " (bytes " + ranges.map { "\($0.lowerBound)-\($0.upperBound - 1)" }.joined(separator: ", ") + " changed)"
     }
 
     /// `items` in the byte order of their paths (the order manifests use).
@@ -309,7 +318,14 @@ enum VerifyReport {
         if !o.storeProblems.isEmpty { object["corrupt"] = .array(o.storeProblems.map(JSONValue.string)) }
         if !o.warnings.isEmpty { object["warnings"] = .array(o.warnings.map(JSONValue.string)) }
         if let diff = o.diff {
-            object["changed"] = .array(sortedByPath(diff.changed, \.path).map { ["path": .string($0.path), "expected": .string($0.expected), "actual": .string($0.actual)] })
+            object["changed"] = .array(sortedByPath(diff.changed, \.path).map { c in
+                var item = JSONObject([("path", .string(c.path)), ("expected", .string(c.expected)), ("actual", .string(c.actual))])
+                if let ranges = o.manifest?.changedRanges[c.path] {
+                    // Half-open [start, end) byte ranges of the shards that changed.
+                    item["changed_bytes"] = .array(ranges.map { .array([.number(JSONNumber(Int($0.lowerBound))), .number(JSONNumber(Int($0.upperBound)))]) })
+                }
+                return .object(item)
+            })
             object["missing"] = .array(sortedByPath(diff.missing, \.path).map { ["path": .string($0.path), "expected": .string($0.sha256)] })
             object["added"] = .array(sortedByPath(diff.added, \.path).map { ["path": .string($0.path), "actual": .string($0.sha256)] })
             object["moved"] = .array(sortedByPath(diff.moved, \.from).map { ["from": .string($0.from), "to": .string($0.to), "sha256": .string($0.sha256)] })
