@@ -144,9 +144,7 @@ public struct ArtifactHasher: Sendable {
     public func hashFile(atPath path: String) throws -> String {
         // Opened as the walk opens a root that is a file.
         let name = PathName(path)
-        guard let file = try ListedFile(directory: nil, name: name, relativePath: name, isLink: false).open() else {
-            throw HashingError(.unsupportedRoot, path: path, reason: "not a regular file")
-        }
+        let file = try ListedFile(directory: nil, name: name, relativePath: name, isLink: false).open()
         defer { Platform.close(file.fd) }
         var worker = Worker(chunkSize: chunkSize, spare: nil, readAheadMinimum: readAheadMinimum)
         return try worker.hash(file, displayPath: { name }, meter: nil).hex
@@ -304,7 +302,7 @@ private struct Worker: ~Copyable {
                     continue
                 }
             }
-            guard let file = try listed.open() else { continue }
+            let file = try listed.open()
             defer { Platform.close(file.fd) }
             // A large file keeps this worker busy a while: the files behind it go to others.
             if file.size >= Worker.smallFileLimit, !taken.isEmpty {

@@ -2,8 +2,9 @@ import Synchronization
 
 /// Lists the files of an artifact root by the rules of the aggregate digest:
 /// every regular file, recursively; a symlink to a regular file is listed under the link's own
-/// path; a symlinked directory is not descended; a dangling symlink or a link loop is an
-/// error. Other file types (sockets, FIFOs, devices) are skipped. Names are kept as bytes, so
+/// path; a dangling symlink or a link loop is an error, and so is, unless excluded by name,
+/// anything else (a FIFO, socket or device, a link to one, a symlinked directory, which is
+/// never descended): nothing in the tree is skipped in silence. Names are kept as bytes, so
 /// names that are not UTF-8 or that hold line breaks are listed like any other.
 ///
 /// Workers call ``next()`` themselves, so listing the tree runs while the other workers hash
@@ -216,8 +217,8 @@ struct ListedFile: Sendable {
     /// The path to name in messages: the directory's path joined with the name.
     var displayPath: PathName { directory.map { ArtifactWalk.join($0.path, name) } ?? name }
 
-    /// Opens the file for hashing; `nil` when it is not a regular file (a link to a directory
-    /// or to a device, or something swapped in since the listing), which the walk skips.
+    /// Opens the file for hashing; throws ``HashingError/Code/specialFile`` when it is not a
+    /// regular file (a link to a directory or to a device, or something swapped in since the listing).
     ///
     /// Links are checked with `stat` before they are opened, so a link to a device is never
     /// opened; the open is non-blocking, so a FIFO swapped in since the listing cannot hang it.
@@ -225,9 +226,13 @@ struct ListedFile: Sendable {
     /// A name listed as a regular file is opened without following a link: if it was swapped
     /// for a link since the listing, it is checked as a link first, so a link swapped in to a
     /// device (say `/dev/watchdog`, which arms on open) is never opened either.
-    func open() throws(HashingError) -> OpenedFile? {
+    func open() throws(HashingError) -> OpenedFile {
         if isLink {
-            guard try statFollowingLinks().kind == .regular else { return nil }
+            switch try statFollowingLinks().kind {
+            case .regular: break
+            case .directory: throw .specialFile(at: displayPath, "a symbolic link to a directory")
+            default: throw .specialFile(at: displayPath, "a symbolic link to a FIFO, socket or device")
+            }
         }
         let fd: Int32
         do throws(SystemError) {
@@ -253,7 +258,7 @@ struct ListedFile: Sendable {
         }
         guard st.kind == .regular else {
             Platform.close(fd)
-            return nil
+            throw .specialFile(at: displayPath, "something other than a regular file")
         }
         return OpenedFile(fd: fd, opened: st)
     }
@@ -589,7 +594,6 @@ private struct WalkState {
     /// (queued), or something to skip.
     private mutating func visit(_ name: PathName, kind: EntryKind, in directory: OpenDirectory, group: Int) throws(HashingError) -> ListedFile? {
         var kind = kind
-        if kind == .other { return nil }
         if kind == .unknown {
             let st: FileStatus
             do throws(SystemError) {
@@ -603,7 +607,7 @@ private struct WalkState {
             case .directory: kind = .directory
             case .regular: kind = .regular
             case .symbolicLink: kind = .symbolicLink
-            case .other: return nil
+            case .other: kind = .other
             }
         }
         let relative = directory.relative.appending(name)
@@ -615,6 +619,7 @@ private struct WalkState {
             return nil
         }
         if exclusions.excludesFile(relative) { return nil }
+        if kind == .other { throw .specialFile(at: ArtifactWalk.join(directory.path, name), "a FIFO, socket or device") }
         return ListedFile(directory: directory, name: name, relativePath: relative, isLink: kind == .symbolicLink)
     }
 

@@ -11,11 +11,10 @@ public struct HashingError: CodedError {
         case notFound
         /// A symbolic link whose target does not exist.
         case danglingSymlink
-        /// No longer produced: a name with a newline is hashed, its manifest line written in
-        /// `sha256sum`'s escaped form.
-        case newlineInName
-        /// No longer produced: a name that is not UTF-8 is hashed by its bytes.
-        case invalidName
+        /// Something in the tree that is not a regular file or a link to one (a FIFO, socket or
+        /// device, a link to one, a link to a directory) and is not excluded by name: it is
+        /// never skipped in silence, as a loader may open it.
+        case specialFile
         /// The root is neither a regular file nor a directory.
         case unsupportedRoot
         /// The file changed while it was being read: its size, modification time or change
@@ -65,6 +64,11 @@ public struct HashingError: CodedError {
     /// A symbolic link at `path` whose target does not exist.
     static func danglingSymlink(at name: PathName) -> HashingError {
         HashingError(.danglingSymlink, name: name, reason: "dangling symbolic link (its target does not exist)")
+    }
+
+    /// `what` (a FIFO, a link to a directory, ...) at `path`, which the walk does not skip.
+    static func specialFile(at name: PathName, _ what: String) -> HashingError {
+        HashingError(.specialFile, name: name, reason: "\(what) in the artifact tree; only regular files (and links to them) are hashed: remove it, or exclude it by name")
     }
 
     /// A symbolic link at `path` that leads back to itself.

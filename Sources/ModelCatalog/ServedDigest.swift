@@ -129,7 +129,7 @@ public struct ServedDigestCheck: Sendable, Hashable {
 
     /// The name to look up: the `ollama:` model path, else `served_model_id`, else the entry's name.
     public static func servedName(of entry: RegistryEntry) -> String {
-        if let path = entry.backendConfig.modelPath, path.hasPrefix("ollama:") { return path }
+        if let path = entry.backendConfig.modelPath, let reference = ArtifactLocation.ollamaReference(in: path) { return String(reference) }
         if let id = entry.servedModelID, !id.trimmingCharacters(in: .whitespaces).isEmpty { return id }
         return entry.name
     }

@@ -14,6 +14,14 @@ public enum ArtifactLocation: Sendable, Hashable {
     /// The model path is unusable (a NUL byte, an empty `~` expansion); the reason names the field.
     case invalid(reason: String)
 
+    /// The model reference after an `ollama:` scheme (in any case, slashes after it dropped;
+    /// empty when it names none), or nil when `path` is not an Ollama model: the one test of
+    /// "is this an Ollama model path?".
+    public static func ollamaReference(in path: String) -> Substring? {
+        guard let colon = path.utf8.firstIndex(of: UInt8(ascii: ":")), path[..<colon].lowercased() == "ollama" else { return nil }
+        return path[path.index(after: colon)...].drop { $0 == "/" }
+    }
+
     /// The model path as the user wrote it, for messages.
     public var display: String {
         switch self {
@@ -113,9 +121,7 @@ extension RegistryEntry {
            scheme.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == ".") }),
            Self.knownSchemes.contains(scheme) || raw[colon...].hasPrefix("://")
         {
-            if scheme == "ollama" {
-                var reference = raw[raw.index(after: colon)...]
-                while reference.hasPrefix("/") { reference = reference.dropFirst() }
+            if let reference = ArtifactLocation.ollamaReference(in: raw) {
                 guard !reference.isEmpty else { return .invalid(reason: "\(name): backend_config.model_path '\(raw)' names no Ollama model") }
                 return .ollama(reference: String(reference))
             }

@@ -38,6 +38,12 @@ public struct RegistryEntry: Sendable, Hashable {
     /// `backend`: `vllm`, `ollama`, `lmdeploy`, `triton`, ...
     public var backend: String? { json["backend"]?.stringValue }
 
+    /// Whether the entry is an Ollama model: backend `ollama` or an `ollama:` model path (see
+    /// ``ArtifactLocation/ollamaReference(in:)``).
+    public var isOllama: Bool {
+        backend?.lowercased() == "ollama" || backendConfig.modelPath.flatMap(ArtifactLocation.ollamaReference) != nil
+    }
+
     /// `backend_config`.
     public var backendConfig: BackendConfig { BackendConfig(json["backend_config"]?.objectValue ?? JSONObject()) }
 

@@ -59,7 +59,7 @@ public struct EndpointResolver: Sendable, Hashable {
             throw RuntimeError(.invalidConfiguration, "model '\(entry.name)': backend_config.port \(given) is not a port number (1 to 65535; 0 or less means the backend's default)")
         }
         var field = "backend_config.host"
-        if host.isEmpty, entry.backend?.lowercased() == "ollama", let ollamaHost {
+        if host.isEmpty, entry.isOllama, let ollamaHost {
             if Self.isHTTPURL(ollamaHost) { return try Self.checkedURL(ollamaHost, field: "MODELCTL_OLLAMA_HOST", entry: entry) }
             host = ollamaHost
             field = "MODELCTL_OLLAMA_HOST"

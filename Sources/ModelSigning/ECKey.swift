@@ -82,9 +82,13 @@ final class ECKey {
         return try ECKey(checking: pkey, isPrivate: true, path: path)
     }
 
-    /// Reads a PEM public key (`PUBLIC KEY`, a SubjectPublicKeyInfo).
-    static func loadPublic(path: String) throws(SigningError) -> ECKey {
-        let pem = try readKeyFile(path)
+    /// Reads a PEM public key (`PUBLIC KEY`, a SubjectPublicKeyInfo), from a file or as given.
+    static func loadPublic(_ key: PublicKeyPEM) throws(SigningError) -> ECKey {
+        let (pem, source): ([UInt8], String)
+        switch key {
+        case .file(let path): (pem, source) = (try readKeyFile(path), path)
+        case .text(let bytes, let from): (pem, source) = (Array(bytes.prefix(maximumKeyFileSize)), from)
+        }
         let loaded: OpaquePointer? = pem.withUnsafeBytes { raw in
             guard let bio = BIO_new_mem_buf(raw.baseAddress, Int32(raw.count)) else { return nil }
             defer { BIO_free(bio) }
@@ -92,9 +96,9 @@ final class ECKey {
         }
         guard let pkey = loaded else {
             ERR_clear_error()
-            throw SigningError(.keyUnreadable, "\(path): not a PEM public key (expected -----BEGIN PUBLIC KEY-----; `openssl pkey -in PRIVATE.pem -pubout` writes one)")
+            throw SigningError(.keyUnreadable, "\(source): not a PEM public key (expected -----BEGIN PUBLIC KEY-----; `openssl pkey -in PRIVATE.pem -pubout` writes one)")
         }
-        return try ECKey(checking: pkey, isPrivate: false, path: path)
+        return try ECKey(checking: pkey, isPrivate: false, path: source)
     }
 
     /// Takes ownership of `pkey` after checking it is an EC key on a supported curve.
@@ -165,6 +169,18 @@ final class ECKey {
     private func cryptoFailure(_ what: String) -> SigningError {
         ERR_clear_error()
         return SigningError(.cryptoFailed, "libcrypto could not \(what) with the \(curve.rawValue) key")
+    }
+}
+
+/// A PEM public key: a file to read, or its text (as a curated `version_lock.public_key` may
+/// hold it), with where it came from for messages.
+public enum PublicKeyPEM: Sendable {
+    case file(String)
+    case text([UInt8], source: String)
+
+    /// A pinned key value: PEM text when it starts with `-----BEGIN`, else a file path.
+    public init(pinned value: String, source: String) {
+        self = value.hasPrefix("-----BEGIN") ? .text(Array(value.utf8), source: source) : .file(value)
     }
 }
 

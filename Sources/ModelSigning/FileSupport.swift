@@ -112,47 +112,16 @@ func permissionBits(_ path: String) -> UInt32? {
     return UInt32(info.st_mode) & 0o7777
 }
 
-/// Whether any symbolic link sits under `root` (a directory), outside the ignored top-level
-/// paths. Directories are listed without following links.
-///
-/// The walk keeps a work list instead of recursing, and lists and closes each directory before
-/// the next is opened, so one descriptor is open at a time however deep the tree; names are
-/// kept as bytes (a name that is not UTF-8 is still looked at). A directory that cannot be
-/// listed (out of descriptors, a path longer than the system allows, more than
-/// `maximumDirectories`) counts as holding a link: `allow_symlinks: true` for a tree without
-/// links only permits what is not there, while `false` for a tree that has one makes
-/// model_signing's verifier refuse the tree.
-func containsSymlink(under root: String, ignoring ignored: Set<String>, maximumDirectories: Int = 1_000_000) -> Bool {
-    var pending: [(path: [UInt8], relative: String)] = [(Array(root.utf8), "")]
-    var listed = 0
-    while let (directory, relative) = pending.popLast() {
-        listed += 1
-        guard listed <= maximumDirectories else { return true }
-        let opened: OpaquePointer? = (directory + [0]).withUnsafeBufferPointer { path in
-            path.baseAddress!.withMemoryRebound(to: CChar.self, capacity: path.count) { opendir($0) }
-        }
-        guard let stream = opened else { return true }
-        defer { closedir(stream) }
-        while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix(while: { $0 != 0 })) }
-            if name == [0x2E] || name == [0x2E, 0x2E] { continue }
-            let text = String(decoding: name, as: UTF8.self)
-            let childRelative = relative.isEmpty ? text : relative + "/" + text
-            if IgnoredPaths.matches(childRelative, ignored) { continue }
-            let path = directory + [0x2F] + name
-            var info = stat()
-            let status = (path + [0]).withUnsafeBufferPointer { bytes in
-                bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) { lstat($0, &info) }
-            }
-            guard status == 0 else { return true }  // cannot tell: see above
-            switch info.st_mode & S_IFMT {
-            case S_IFLNK: return true
-            case S_IFDIR: pending.append((path, childRelative))
-            default: continue
-            }
-        }
+/// Whether the file the walk listed at `relative` (its bytes) under `root` is a symbolic link.
+/// The walk refuses linked directories, so a listed file's own name is the only place a link
+/// can be: this is a look at each listed file, not a second walk.
+func isSymlink(under root: String, _ relative: [UInt8]) -> Bool {
+    var info = stat()
+    let path = Array(trimTrailingSlashes(root).utf8) + [0x2F] + relative + [0]
+    let status = path.withUnsafeBufferPointer { bytes in
+        bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) { lstat($0, &info) }
     }
-    return false
+    return status == 0 && info.st_mode & S_IFMT == S_IFLNK
 }
 
 /// Base64 (RFC 4648, with padding), as DSSE envelopes and Sigstore bundles carry bytes.

@@ -77,12 +77,13 @@ public struct ModelSigner: Sendable {
     ///   - privateKeyPEMPath: an unencrypted PEM EC private key on P-256, P-384 or P-521.
     ///   - output: where to write the bundle; default `ROOT/model.sig` for a directory (left
     ///     out of the signed files, as model_signing leaves out its signature), `FILE.sig` for a file.
+    ///   - ignoring: more paths to leave out and record in `ignore_paths` (an entry's exclusions).
     ///   - progress: hashing progress, as ``ArtifactHasher/hash(_:progress:)`` reports it.
     /// - Returns: where the bundle went, the key's fingerprint and the signed statement; a
     ///   readable private key is used, with a warning in ``SignatureRecord/warnings``.
     /// - Throws: ``SigningError`` (`.keyUnreadable`, `.keyUnsupported`, `.hashingFailed`,
     ///   `.writeFailed`, `.cryptoFailed`), or `CancellationError`.
-    public func sign(root: String, privateKeyPEMPath: String, output: String? = nil,
+    public func sign(root: String, privateKeyPEMPath: String, output: String? = nil, ignoring: [String] = [],
                      progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> SignatureRecord {
         var warnings: [String] = []
         if let mode = permissionBits(privateKeyPEMPath), mode & 0o044 != 0 {
@@ -95,7 +96,7 @@ public struct ModelSigner: Sendable {
         let bundlePath = output ?? (kind == .directory ? trimTrailingSlashes(root) + "/" + ModelSigningFormat.defaultSignatureName : trimTrailingSlashes(root) + ".sig")
         let statement = try await SignedStatement.hashing(
             root: root, jobs: jobs, signaturePath: bundlePath,
-            extraIgnoredPaths: SignedStatement.toolMetadata(in: root), progress: progress
+            extraIgnoredPaths: SignedStatement.toolMetadata(in: root) + ignoring, progress: progress
         )
         try statement.requireUTF8Names(root: root)
         let key = try ECKey.loadPrivate(path: privateKeyPEMPath)
@@ -131,15 +132,19 @@ public struct SignatureVerification: Sendable, Hashable {
     public var diff: ManifestDiff?
     /// Files hashed under the root (after the ignored paths).
     public var filesChecked: Int
+    /// Why the tree breaks the statement's `allow_symlinks: false`, when it does.
+    public var symlinkProblem: String?
 
-    /// Whether the signature verifies and every file matches its signed digest, none missing or added.
-    public var isVerified: Bool { signatureVerified && diff?.isEmpty == true }
+    /// Whether the signature verifies and every file matches its signed digest, none missing or
+    /// added, and the tree holds links only where the statement allows them.
+    public var isVerified: Bool { signatureVerified && diff?.isEmpty == true && symlinkProblem == nil }
 
     /// The integrity failure this outcome amounts to, or nil when verified.
     public var failure: SigningError? {
         if !signatureVerified {
             return SigningError(.signatureInvalid, "\(bundlePath): the signature does not verify for \(root) with key \(keyFingerprint): \(signatureProblem ?? "invalid signature")")
         }
+        if let symlinkProblem { return SigningError(.digestMismatch, "\(root): \(symlinkProblem)") }
         guard let diff, !diff.isEmpty else { return nil }
         let counts = [("changed", diff.changed.count), ("missing", diff.missing.count), ("added", diff.added.count), ("moved", diff.moved.count)]
             .filter { $0.1 > 0 }.map { "\($0.1) \($0.0)" }.joined(separator: ", ")
@@ -156,7 +161,7 @@ public struct SignatureVerification: Sendable, Hashable {
 ///
 /// ```swift
 /// let outcome = try await ModelSignatureVerifier().verify(root: "/models/m", bundlePath: "/models/m/model.sig",
-///                                                         publicKeyPEMPath: "release.pub")
+///                                                         publicKey: .file("release.pub"))
 /// try outcome.check()   // SigningError .signatureInvalid or .digestMismatch
 /// ```
 public struct ModelSignatureVerifier: Sendable {
@@ -178,15 +183,15 @@ public struct ModelSignatureVerifier: Sendable {
     /// - Throws: ``SigningError`` for what could not be read or checked (`.keyUnreadable`,
     ///   `.keyUnsupported`, `.bundleUnreadable`, `.bundleMalformed`, `.bundleUnsupported`,
     ///   `.hashingFailed`), or `CancellationError`.
-    public func verify(root: String, bundlePath: String, publicKeyPEMPath: String,
+    public func verify(root: String, bundlePath: String, publicKey: PublicKeyPEM,
                        progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> SignatureVerification {
-        let key = try ECKey.loadPublic(path: publicKeyPEMPath)
+        let key = try ECKey.loadPublic(publicKey)
         let spki = try key.subjectPublicKeyInfo()
         let keyFingerprint = fingerprint(ofSubjectPublicKeyInfo: spki)
         let bundle = try SignatureBundle.read(path: bundlePath)
         var outcome = SignatureVerification(
             root: root, bundlePath: bundlePath, keyFingerprint: keyFingerprint,
-            signatureVerified: false, signatureProblem: nil, statement: nil, diff: nil, filesChecked: 0
+            signatureVerified: false, signatureProblem: nil, statement: nil, diff: nil, filesChecked: 0, symlinkProblem: nil
         )
         if let hint = bundle.hint, hint != modelSigningHint(ofSubjectPublicKeyInfo: spki) {
             // The hint is unsigned input: quoted only when it looks like what it claims to be.
@@ -200,9 +205,18 @@ public struct ModelSignatureVerifier: Sendable {
         }
         outcome.signatureVerified = true
         let statement = try SignedStatement.decode(bundle.payload, source: bundlePath)
-        let current = try await SignedStatement.hashing(
-            root: root, jobs: jobs, signaturePath: bundlePath, extraIgnoredPaths: statement.ignorePaths, progress: progress
-        )
+        let current: SignedStatement
+        do {
+            current = try await SignedStatement.hashing(
+                root: root, jobs: jobs, signaturePath: bundlePath, extraIgnoredPaths: statement.ignorePaths, progress: progress
+            )
+        } catch let error as SigningError where error.specialFile {
+            // Something a loader may open that no signed digest covers: the tree is not the signed one.
+            throw SigningError(.digestMismatch, error.message + " (not covered by the signature in \(bundlePath))")
+        }
+        if !statement.allowSymlinks && current.allowSymlinks {
+            outcome.symlinkProblem = "the signed statement says allow_symlinks: false, but \(root) holds a symbolic link; replace each link with the file itself, or sign again"
+        }
         outcome.statement = statement
         outcome.filesChecked = current.resources.count
         outcome.diff = ManifestDiff(expected: statement.resources, actual: current.resources)
@@ -212,21 +226,29 @@ public struct ModelSignatureVerifier: Sendable {
 
 /// Building statements: what `modelctl hash --format model-signing` prints and what signing signs.
 extension SignedStatement {
-    /// The statement model_signing would sign for `root`: `root` hashed, model_signing's git
-    /// paths and (when it lies inside the root) `signaturePath` left out.
+    /// The statement model_signing would sign for `root` (what `sign` signs and `hash --format
+    /// model-signing` prints): `root` hashed by the one walk, model_signing's git paths,
+    /// `extraIgnoredPaths` and (when it lies inside the root) `signaturePath` left out.
     ///
     /// - Throws: ``SigningError`` `.hashingFailed` naming the path, or `CancellationError`.
     public static func hashing(root: String, jobs: Int? = nil, signaturePath: String? = nil, extraIgnoredPaths: [String] = [],
                                progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> SignedStatement {
+        let ignored = nodeKind(root, followLinks: true) == .directory
+            ? ignoreSet(root: root, signaturePath: signaturePath, extraIgnoredPaths: extraIgnoredPaths) : []
+        // model_signing's ignored paths are literal paths from the root: each becomes a glob
+        // pattern that matches only itself (a directory matched is not descended).
+        let patterns = ignored.sorted(by: bytesPrecede).map { path in
+            String(path.flatMap { "*?[]\\".contains($0) ? ["\\", $0] : [$0] })
+        }
+        if let problem = PathExclusions.validate(patterns) {
+            throw SigningError(.bundleMalformed, "\(root): the ignored paths hold \(problem)")
+        }
         let manifest: Manifest
         do {
-            let ignored = nodeKind(root, followLinks: true) == .directory
-                ? ignoreSet(root: root, signaturePath: signaturePath, extraIgnoredPaths: extraIgnoredPaths) : []
-            manifest = try await hashLeavingOut(
-                root: root, ignoredTopLevel: ignored.filter { !$0.contains("/") }, jobs: jobs, progress: progress
-            )
+            manifest = try await ArtifactHasher(jobs: jobs, exclusions: PathExclusions(skipsToolMetadata: false, patterns: patterns))
+                .hash(root, progress: progress)
         } catch let error as HashingError {
-            throw SigningError(.hashingFailed, error.description)
+            throw SigningError(.hashingFailed, error.description, specialFile: error.code == .specialFile)
         }
         return try SignedStatement(for: manifest, signaturePath: signaturePath, extraIgnoredPaths: extraIgnoredPaths)
     }
@@ -254,20 +276,9 @@ extension SignedStatement {
         let files = manifest.files.filter { !IgnoredPaths.matches($0.path, ignored) }.sorted { statementOrder($0.path, $1.path) }
         self.init(
             modelName: name, resources: files,
-            allowSymlinks: containsSymlink(under: root, ignoring: ignored),
+            allowSymlinks: files.contains { isSymlink(under: root, $0.pathBytes) },
             ignorePaths: ignored.sorted(by: bytesPrecede)
         )
-    }
-
-    /// The statement's bytes for `manifest`, what `modelctl hash --format model-signing`
-    /// prints (see ``init(for:signaturePath:extraIgnoredPaths:)``).
-    ///
-    /// - Throws: ``SigningError`` `.hashingFailed` when a file's name is not UTF-8 (see
-    ///   ``requireUTF8Names(root:)``).
-    public static func statementBytes(for manifest: Manifest, signaturePath: String? = nil) throws(SigningError) -> [UInt8] {
-        let statement = try SignedStatement(for: manifest, signaturePath: signaturePath, extraIgnoredPaths: toolMetadata(in: manifest.root))
-        try statement.requireUTF8Names(root: manifest.root)
-        return statement.encoded()
     }
 
     /// Throws when a resource's name is not UTF-8: a statement names files in JSON text, which

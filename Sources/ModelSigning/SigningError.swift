@@ -37,10 +37,19 @@ public struct SigningError: CodedError {
     /// A sentence naming the file, for people.
     public let message: String
 
+    /// For `hashingFailed`: the tree holds a FIFO, device or linked directory (a verifier
+    /// reports that as a mismatch, a signer as an error).
+    let specialFile: Bool
+
     /// An error of kind `code`; `message` names the file and says what to do next.
     public init(_ code: Code, _ message: String) {
+        self.init(code, message, specialFile: false)
+    }
+
+    init(_ code: Code, _ message: String, specialFile: Bool) {
         self.code = code
         self.message = message
+        self.specialFile = specialFile
     }
 
     /// Whether this failure means the artifacts or the signature cannot be trusted (exit 2),

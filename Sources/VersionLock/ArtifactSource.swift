@@ -24,7 +24,15 @@ public struct ArtifactSource: Sendable {
         entry.artifactLocation(registryDirectory: registryDirectory, context: context)
     }
 
-    /// The local root to hash for `entry`.
+    /// Where a path given on the command line (`hash PATH`, `sign PATH`) is: `ollama:NAME[:TAG]`
+    /// (the scheme in any case) is an Ollama model, anything else a local file or directory.
+    public static func location(ofArgument path: String) -> ArtifactLocation {
+        guard let reference = ArtifactLocation.ollamaReference(in: path) else { return .local(path: path) }
+        return reference.isEmpty ? .invalid(reason: "'\(path)' names no Ollama model") : .ollama(reference: String(reference))
+    }
+
+    /// The local root to hash for `entry`: a Hugging Face repository directory is its
+    /// `refs/main` snapshot; an Ollama model is its store's root.
     ///
     /// - Throws: ``VersionLockError``: `noModelPath`, `invalidModelPath`, `notHashableHere`
     ///   or `artifactRootMissing`, each naming the model and the path and saying what to do.
@@ -52,7 +60,11 @@ public struct ArtifactSource: Sendable {
             guard LockPlatform.exists(path) else {
                 throw VersionLockError(.artifactRootMissing, "\(name): artifact root \(path) does not exist (is the volume mounted? --map-path OLD=NEW rewrites a moved prefix)")
             }
-            return path
+            // A whole `models--ORG--NAME` cache directory means its current snapshot
+            // (`refs/main`), never the blobs and refs around it.
+            do { return try HuggingFaceCache.locate(path)?.rootPath ?? path } catch {
+                throw VersionLockError(.artifactRootMissing, "\(name): \(error.message)")
+            }
         }
     }
 
@@ -74,29 +86,40 @@ public struct ArtifactSource: Sendable {
     public func hash(_ entry: RegistryEntry, location: ArtifactLocation, hasher: ArtifactHasher,
                      curated: RegistryEntry? = nil, stamps: StampUse? = nil, resolvedRoot: String? = nil,
                      progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> HashedArtifacts {
+        try await hash(location, name: entry.name, written: entry.backendConfig.modelPath,
+                       hasher: try EntryExclusions.hasher(hasher, for: entry, curated: curated),
+                       stamps: stamps, resolvedRoot: resolvedRoot, progress: progress)
+    }
+
+    /// Hashes the artifacts at `location` as ``hash(_:location:hasher:curated:stamps:resolvedRoot:progress:)``
+    /// hashes an entry's (`hash PATH` is this), leaving out what `hasher`'s exclusions name.
+    ///
+    /// - Parameters:
+    ///   - name: the entry's name (or the path as given), first in messages.
+    ///   - written: the model path as the registry spells it, for messages.
+    public func hash(_ location: ArtifactLocation, name: String, written: String? = nil, hasher: ArtifactHasher,
+                     stamps: StampUse? = nil, resolvedRoot: String? = nil,
+                     progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> HashedArtifacts {
         let root: String
         if resolvedRoot != nil, case .local(let path) = location {
             root = path  // it resolved, so it exists
         } else {
-            root = try self.root(for: location, name: entry.name, written: entry.backendConfig.modelPath)
+            root = try self.root(for: location, name: name, written: written)
         }
-        let hasher = try EntryExclusions.hasher(hasher, for: entry, curated: curated)
         do {
             if case .ollama(let reference) = location {
                 let model: OllamaModel
                 do { model = try OllamaStore(root: root).resolve(reference) } catch {
-                    throw VersionLockError(.artifactRootMissing, "\(entry.name): \(error.message)")
+                    throw VersionLockError(.artifactRootMissing, "\(name): \(error.message)")
                 }
                 let checked = try await model.verify(hasher)
-                return HashedArtifacts(manifest: checked.manifest, problems: checked.problems.map(Self.describe))
+                return HashedArtifacts(manifest: checked.manifest, problems: checked.problems.map(Self.describe), corrupt: checked.hasIntegrityFailure)
             }
-            // A whole `models--ORG--NAME` cache directory means its current snapshot
-            // (`refs/main`), never the blobs and refs around it.
             let location: HFLocation?
             do {
                 if let resolvedRoot { location = try HuggingFaceCache.locate(resolved: resolvedRoot) } else { location = try HuggingFaceCache.locate(root) }
             } catch {
-                throw VersionLockError(.artifactRootMissing, "\(entry.name): \(error.message)")
+                throw VersionLockError(.artifactRootMissing, "\(name): \(error.message)")
             }
             let hashRoot = location?.rootPath ?? root
             var manifest: Manifest
@@ -118,10 +141,10 @@ public struct ArtifactSource: Sendable {
             guard location != nil, let check = try? HuggingFaceCache.check(root: hashRoot, manifest: manifest) else {
                 return HashedArtifacts(manifest: manifest, statCache: cache, reusedFiles: reused)
             }
-            return HashedArtifacts(manifest: manifest, problems: check.problems.map(Self.describe), blobs: check.files,
+            return HashedArtifacts(manifest: manifest, problems: check.problems.map(Self.describe), corrupt: check.problems.contains { $0.isIntegrityFailure }, blobs: check.files,
                                    statCache: cache, reusedFiles: reused)
         } catch let error as HashingError {
-            throw VersionLockError(.hashing, "\(entry.name): \(error.description)")
+            throw VersionLockError(error.code == .specialFile ? .specialFile : .hashing, error.path.hasPrefix(name) ? error.description : "\(name): \(error.description)")
         }
     }
 
@@ -136,6 +159,8 @@ public struct HashedArtifacts: Sendable {
     public var manifest: Manifest
     /// Store blobs that do not match their names (integrity failures), one sentence each.
     public var problems: [String] = []
+    /// Whether some problem shows stored bytes that differ from their names (not only unreadable ones).
+    public var corrupt = false
     /// For a Hugging Face cache snapshot: each file's blob name, by path.
     public var blobs: [String: String] = [:]
     /// With stamps asked for: the stat cache to keep for the root.
@@ -152,5 +177,12 @@ public struct StampUse: Sendable {
 
     public init(reusing: StatCache?) {
         self.reusing = reusing
+    }
+}
+
+extension HashedArtifacts {
+    /// A plain tree's manifest, with nothing else found.
+    public init(manifest: Manifest) {
+        self.manifest = manifest
     }
 }

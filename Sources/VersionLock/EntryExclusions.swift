@@ -42,4 +42,21 @@ public enum EntryExclusions {
         out.exclusions = hasher.exclusions.adding(patterns)
         return out
     }
+
+    /// `entry`'s exclusions as model_signing ignore paths (literal paths from the root), so a
+    /// signature leaves out the files the lock leaves out: a literal pattern is itself, and
+    /// `DIR/**` is `DIR`.
+    ///
+    /// - Throws: ``VersionLockError`` `invalidField` for a pattern no literal path can express
+    ///   (`**/*.md`): model_signing would not honour it, and a signature that silently covered
+    ///   other files than the lock would be worse than none.
+    public static func ignorePaths(of entry: RegistryEntry, curated: RegistryEntry?) throws(VersionLockError) -> [String] {
+        try patterns(of: entry, curated: curated).map { (pattern: String) throws(VersionLockError) -> String in
+            let path = pattern.hasSuffix("/**") ? String(pattern.dropLast(3)) : pattern
+            guard !path.isEmpty, !path.contains(where: { "*?[\\".contains($0) }) else {
+                throw VersionLockError(.invalidField, "\(entry.name): artifacts.exclude pattern '\(pattern)' cannot be written as a model_signing ignore path; to sign this entry, list the excluded paths literally (a directory as DIR or DIR/**)")
+            }
+            return path
+        }
+    }
 }

@@ -21,6 +21,9 @@ public struct VersionLockError: CodedError {
         case emptyArtifacts
         /// Hashing failed (the message is the hasher's, naming the file).
         case hashing
+        /// The tree holds something that is not a regular file or a link to one (a FIFO, a
+        /// device, a linked directory), not excluded by name; for a locked entry a violation.
+        case specialFile
         /// A store blob does not hash to its name: the artifacts are corrupt (exit 2).
         case storeCorrupt
         /// A person pinned the lock in the curated file; modelctl never changes it.
@@ -35,6 +38,8 @@ public struct VersionLockError: CodedError {
         case invalidField
         /// The quick-verify stat cache could not be written.
         case cache
+        /// Activation refused: the lock or the signature does not verify (exit 2).
+        case refused
     }
 
     /// The kind of failure; errors compare equal by it.

@@ -361,6 +361,13 @@ public struct VersionLocker: Sendable {
             return result
         }
         if let error = hashed.error {
+            // A FIFO or linked directory added to a locked tree is a change to it, not a read error.
+            if error.code == .specialFile && lock.locked {
+                result.status = .violation
+                result.storeProblems = [error.message]
+                recordResult("violation", nil)
+                return result
+            }
             result.error = error
             recordResult("error", nil)
             return result

@@ -76,15 +76,24 @@ struct TreeTests {
         #expect(one.aggregate == (try independentAggregate(root: dir.path, paths: one.files.map(\.path))))
     }
 
-    @Test("FIFOs, devices and links to them are skipped without being opened")
-    func specialFilesSkipped() async throws {
+    @Test("a FIFO, a link to one, a link to /dev/null: each is reported by name, never opened, unless excluded by name")
+    func specialFilesReported() async throws {
         let dir = TemporaryDirectory()
         try dir.write("weights.bin", "w")
         #expect(mkfifo(dir.file("pipe"), 0o644) == 0)
         // Opening a FIFO for reading would block until a writer came; the walk must not.
         try FileManager.default.createSymbolicLink(atPath: dir.file("link-to-pipe"), withDestinationPath: "pipe")
-        try FileManager.default.createSymbolicLink(atPath: dir.file("link-to-null"), withDestinationPath: "/dev/null")
-        let manifest = try await ArtifactHasher(jobs: 2).hash(dir.path)
+        try FileManager.default.createSymbolicLink(atPath: dir.file("chat_template.jinja"), withDestinationPath: "/dev/null")
+        var excluded = ["pipe", "link-to-pipe", "chat_template.jinja"]
+        for name in ["pipe", "link-to-pipe", "chat_template.jinja"] {
+            excluded.removeAll { $0 == name }
+            let error = await #expect(throws: HashingError.self) {
+                try await ArtifactHasher(jobs: 2, exclusions: PathExclusions.default.adding(excluded)).hash(dir.path)
+            }
+            #expect(error?.code == .specialFile && error?.path == dir.file(name), "\(String(describing: error))")
+            excluded.append(name)
+        }
+        let manifest = try await ArtifactHasher(jobs: 2, exclusions: PathExclusions.default.adding(excluded)).hash(dir.path)
         #expect(manifest.files.map(\.path) == ["weights.bin"])
     }
 
@@ -105,7 +114,7 @@ struct TreeTests {
         #expect(manifest.aggregate == (try sha256sumOf(text: "\(knownAnswers[1].hex)  weights.bin")))
     }
 
-    @Test("symlinks to files are followed under the link's path; symlinked directories are not descended")
+    @Test("symlinks to files are followed under the link's path; a symlinked directory is reported, never descended")
     func symlinkRules() async throws {
         let dir = TemporaryDirectory()
         let outside = TemporaryDirectory()
@@ -115,7 +124,9 @@ struct TreeTests {
         try FileManager.default.createSymbolicLink(atPath: dir.file("snapshot/model.safetensors"), withDestinationPath: outside.file("blob"))
         try FileManager.default.createSymbolicLink(atPath: dir.file("snapshot/relative-link"), withDestinationPath: "real.txt")
         try FileManager.default.createSymbolicLink(atPath: dir.file("snapshot/linked-dir"), withDestinationPath: outside.file("dir"))
-        let manifest = try await ArtifactHasher().hash(dir.file("snapshot"))
+        let error = await #expect(throws: HashingError.self) { try await ArtifactHasher().hash(dir.file("snapshot")) }
+        #expect(error?.code == .specialFile && error?.description.contains("linked-dir: a symbolic link to a directory") == true)
+        let manifest = try await ArtifactHasher(exclusions: PathExclusions.default.adding(["linked-dir"])).hash(dir.file("snapshot"))
         #expect(manifest.files.map(\.path) == ["model.safetensors", "real.txt", "relative-link"])
         #expect(manifest.files[0].sha256 == (try sha256sumOf(outside.file("blob"))))
         #expect(manifest.files[2].sha256 == manifest.files[1].sha256)

@@ -179,7 +179,7 @@ struct HashCommandTests {
         let start = Date()
         let huge = try modelctl(["hash", dir.file("m"), "--jobs", "1000000", "--aggregate-only"])
         #expect(huge.status == 0)
-        #expect(huge.stderr.contains("using 256"))
+        #expect(huge.stderr.contains("hashing 256 files at once"))
         #expect(Date().timeIntervalSince(start) < 5)
     }
 

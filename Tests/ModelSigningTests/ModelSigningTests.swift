@@ -53,7 +53,7 @@ func replacePayload(in bundle: String, with payload: [UInt8]) throws {
     @Test("modelctl verifies the bundle model_signing wrote for the fixture tree")
     func verifiesModelSigningBundle() async throws {
         let outcome = try await ModelSignatureVerifier().verify(
-            root: fixture("tree"), bundlePath: fixture("tree/model.sig"), publicKeyPEMPath: fixture("keys/p256.pub.pem"))
+            root: fixture("tree"), bundlePath: fixture("tree/model.sig"), publicKey: .file(fixture("keys/p256.pub.pem")))
         #expect(outcome.signatureVerified)
         #expect(outcome.isVerified)
         #expect(outcome.filesChecked == 7)
@@ -82,7 +82,7 @@ func replacePayload(in bundle: String, with payload: [UInt8]) throws {
         }
         #expect(try skeleton(record.bundlePath, ours) == (try skeleton(fixture("tree/model.sig"), theirs)))
         #expect(ours.sig != theirs.sig)
-        let outcome = try await ModelSignatureVerifier().verify(root: tree, bundlePath: record.bundlePath, publicKeyPEMPath: fixture("keys/p256.pub.pem"))
+        let outcome = try await ModelSignatureVerifier().verify(root: tree, bundlePath: record.bundlePath, publicKey: .file(fixture("keys/p256.pub.pem")))
         #expect(outcome.isVerified)
     }
 
@@ -139,7 +139,7 @@ func replacePayload(in bundle: String, with payload: [UInt8]) throws {
         case .removeFile: try FileManager.default.removeItem(atPath: tree + "/tokenizer/vocab.txt")
         case .addNestedFile: try dir.write("tree/sub/.git/config", "nested git is signed, as model_signing signs it")
         }
-        let outcome = try await ModelSignatureVerifier().verify(root: tree, bundlePath: tree + "/model.sig", publicKeyPEMPath: fixture("keys/p256.pub.pem"))
+        let outcome = try await ModelSignatureVerifier().verify(root: tree, bundlePath: tree + "/model.sig", publicKey: .file(fixture("keys/p256.pub.pem")))
         #expect(outcome.signatureVerified)
         #expect(!outcome.isVerified)
         let diff = try #require(outcome.diff)
@@ -161,7 +161,7 @@ func replacePayload(in bundle: String, with payload: [UInt8]) throws {
         try dir.write("tree/.git/objects/ab", "packed")
         try dir.write("tree/.gitignore", "*.tmp")
         try dir.write("tree/.github/workflows/ci.yml", "on: push")
-        let outcome = try await ModelSignatureVerifier().verify(root: tree, bundlePath: tree + "/model.sig", publicKeyPEMPath: fixture("keys/p256.pub.pem"))
+        let outcome = try await ModelSignatureVerifier().verify(root: tree, bundlePath: tree + "/model.sig", publicKey: .file(fixture("keys/p256.pub.pem")))
         #expect(outcome.isVerified)
     }
 
@@ -177,7 +177,7 @@ func replacePayload(in bundle: String, with payload: [UInt8]) throws {
             .replacingOccurrences(of: "c8f5d0341d54d951a71b136e6e2afcb14d11ed8489a7ae126a8fee0df6ecf193",
                                   with: "0000000000000000000000000000000000000000000000000000000000000000")
         try replacePayload(in: bundle, with: Array(payload.utf8))
-        var outcome = try await ModelSignatureVerifier().verify(root: tree, bundlePath: bundle, publicKeyPEMPath: fixture("keys/p256.pub.pem"))
+        var outcome = try await ModelSignatureVerifier().verify(root: tree, bundlePath: bundle, publicKey: .file(fixture("keys/p256.pub.pem")))
         #expect(!outcome.signatureVerified)
         #expect(outcome.diff == nil && outcome.statement == nil)
         #expect(outcome.failure?.code == .signatureInvalid)
@@ -191,12 +191,12 @@ func replacePayload(in bundle: String, with payload: [UInt8]) throws {
         dsse["signatures"] = [["sig": Data(sig).base64EncodedString(), "keyid": ""]]
         object["dsseEnvelope"] = dsse
         try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: bundle))
-        outcome = try await ModelSignatureVerifier().verify(root: tree, bundlePath: bundle, publicKeyPEMPath: fixture("keys/p256.pub.pem"))
+        outcome = try await ModelSignatureVerifier().verify(root: tree, bundlePath: bundle, publicKey: .file(fixture("keys/p256.pub.pem")))
         #expect(outcome.failure?.code == .signatureInvalid)
 
         // Another key: the hint names a different key.
         try Data(original).write(to: URL(fileURLWithPath: bundle))
-        outcome = try await ModelSignatureVerifier().verify(root: tree, bundlePath: bundle, publicKeyPEMPath: fixture("keys/other.pub.pem"))
+        outcome = try await ModelSignatureVerifier().verify(root: tree, bundlePath: bundle, publicKey: .file(fixture("keys/other.pub.pem")))
         #expect(outcome.failure?.code == .signatureInvalid)
         #expect(outcome.signatureProblem?.contains("another key") == true)
 
@@ -204,9 +204,9 @@ func replacePayload(in bundle: String, with payload: [UInt8]) throws {
         object = try envelope(bundle).raw
         object["verificationMaterial"] = ["tlogEntries": [Any]()]
         try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: bundle))
-        outcome = try await ModelSignatureVerifier().verify(root: tree, bundlePath: bundle, publicKeyPEMPath: fixture("keys/other.pub.pem"))
+        outcome = try await ModelSignatureVerifier().verify(root: tree, bundlePath: bundle, publicKey: .file(fixture("keys/other.pub.pem")))
         #expect(outcome.failure?.code == .signatureInvalid)
-        outcome = try await ModelSignatureVerifier().verify(root: tree, bundlePath: bundle, publicKeyPEMPath: fixture("keys/p256.pub.pem"))
+        outcome = try await ModelSignatureVerifier().verify(root: tree, bundlePath: bundle, publicKey: .file(fixture("keys/p256.pub.pem")))
         #expect(outcome.isVerified)
     }
 }
@@ -220,13 +220,13 @@ func replacePayload(in bundle: String, with payload: [UInt8]) throws {
         let record = try await ModelSigner().sign(root: tree, privateKeyPEMPath: try copyKey(curve + ".pem", into: dir))
         #expect(record.curve.rawValue == ["p256": "P-256", "p384": "P-384", "p521": "P-521"][curve])
         #expect(record.statement.resources.count == 7)
-        let outcome = try await ModelSignatureVerifier().verify(root: tree, bundlePath: record.bundlePath, publicKeyPEMPath: fixture("keys/\(curve).pub.pem"))
+        let outcome = try await ModelSignatureVerifier().verify(root: tree, bundlePath: record.bundlePath, publicKey: .file(fixture("keys/\(curve).pub.pem")))
         #expect(outcome.isVerified)
         #expect(outcome.keyFingerprint == record.keyFingerprint)
         // The same statement whatever the curve.
         #expect(try envelope(record.bundlePath).payload == (try bytes(fixture("statement.canonical.json"))))
         try dir.write("tree/config.json", "{}")
-        let after = try await ModelSignatureVerifier().verify(root: tree, bundlePath: record.bundlePath, publicKeyPEMPath: fixture("keys/\(curve).pub.pem"))
+        let after = try await ModelSignatureVerifier().verify(root: tree, bundlePath: record.bundlePath, publicKey: .file(fixture("keys/\(curve).pub.pem")))
         #expect(after.failure?.code == .digestMismatch)
     }
 
@@ -238,10 +238,10 @@ func replacePayload(in bundle: String, with payload: [UInt8]) throws {
         #expect(record.bundlePath == file + ".sig")
         #expect(record.statement.modelName == "weights.safetensors")
         #expect(record.statement.resources.map(\.path) == ["."])
-        let outcome = try await ModelSignatureVerifier().verify(root: file, bundlePath: record.bundlePath, publicKeyPEMPath: fixture("keys/p384.pub.pem"))
+        let outcome = try await ModelSignatureVerifier().verify(root: file, bundlePath: record.bundlePath, publicKey: .file(fixture("keys/p384.pub.pem")))
         #expect(outcome.isVerified)
         try dir.write("weights.safetensors", "tensor bytez")
-        let after = try await ModelSignatureVerifier().verify(root: file, bundlePath: record.bundlePath, publicKeyPEMPath: fixture("keys/p384.pub.pem"))
+        let after = try await ModelSignatureVerifier().verify(root: file, bundlePath: record.bundlePath, publicKey: .file(fixture("keys/p384.pub.pem")))
         #expect(after.diff?.changed.map(\.path) == ["."])
     }
 
@@ -321,10 +321,10 @@ func replacePayload(in bundle: String, with payload: [UInt8]) throws {
     @Test("a public key file that is a private key, or missing, is unreadable")
     func badPublicKey() async throws {
         await #expect(throws: SigningError(.keyUnreadable, "")) {
-            try await ModelSignatureVerifier().verify(root: fixture("tree"), bundlePath: fixture("tree/model.sig"), publicKeyPEMPath: fixture("keys/p256.pem"))
+            try await ModelSignatureVerifier().verify(root: fixture("tree"), bundlePath: fixture("tree/model.sig"), publicKey: .file(fixture("keys/p256.pem")))
         }
         await #expect(throws: SigningError(.keyUnreadable, "")) {
-            try await ModelSignatureVerifier().verify(root: fixture("tree"), bundlePath: fixture("tree/model.sig"), publicKeyPEMPath: fixture("keys/none.pem"))
+            try await ModelSignatureVerifier().verify(root: fixture("tree"), bundlePath: fixture("tree/model.sig"), publicKey: .file(fixture("keys/none.pem")))
         }
     }
 
@@ -339,14 +339,14 @@ func replacePayload(in bundle: String, with payload: [UInt8]) throws {
         let dir = TemporaryDirectory()
         let bundle = try dir.write("bad.sig", text)
         do {
-            _ = try await ModelSignatureVerifier().verify(root: fixture("tree"), bundlePath: bundle, publicKeyPEMPath: fixture("keys/p256.pub.pem"))
+            _ = try await ModelSignatureVerifier().verify(root: fixture("tree"), bundlePath: bundle, publicKey: .file(fixture("keys/p256.pub.pem")))
             Issue.record("a malformed bundle verified")
         } catch let error as SigningError {
             #expect(error.code == code)
             #expect(error.message.contains(bundle))
         }
         await #expect(throws: SigningError(.bundleUnreadable, "")) {
-            try await ModelSignatureVerifier().verify(root: fixture("tree"), bundlePath: dir.file("none.sig"), publicKeyPEMPath: fixture("keys/p256.pub.pem"))
+            try await ModelSignatureVerifier().verify(root: fixture("tree"), bundlePath: dir.file("none.sig"), publicKey: .file(fixture("keys/p256.pub.pem")))
         }
     }
 
@@ -381,11 +381,11 @@ func replacePayload(in bundle: String, with payload: [UInt8]) throws {
         #expect(record.statement.ignorePaths == [".cache/huggingface", ".git", ".gitattributes", ".github", ".gitignore", "model.sig"])
         #expect(!record.statement.resources.contains { $0.path.hasPrefix(".cache/") })
         try dir.write("tree/.cache/huggingface/download/weights.bin.metadata", "etag 2")
-        let outcome = try await ModelSignatureVerifier().verify(root: tree, bundlePath: record.bundlePath, publicKeyPEMPath: fixture("keys/p256.pub.pem"))
+        let outcome = try await ModelSignatureVerifier().verify(root: tree, bundlePath: record.bundlePath, publicKey: .file(fixture("keys/p256.pub.pem")))
         #expect(outcome.isVerified)
         // A .cache/huggingface deeper down is model content, as model_signing treats it.
         try dir.write("tree/sub/.cache/huggingface/x", "x")
-        let deeper = try await ModelSignatureVerifier().verify(root: tree, bundlePath: record.bundlePath, publicKeyPEMPath: fixture("keys/p256.pub.pem"))
+        let deeper = try await ModelSignatureVerifier().verify(root: tree, bundlePath: record.bundlePath, publicKey: .file(fixture("keys/p256.pub.pem")))
         #expect(deeper.diff?.added.map(\.path) == ["sub/.cache/huggingface/x"])
     }
 }
@@ -397,7 +397,10 @@ func replacePayload(in bundle: String, with payload: [UInt8]) throws {
         let tree = try copyTree(into: dir)
         try dir.write("blob", "linked")
         try FileManager.default.createSymbolicLink(atPath: tree + "/linked.bin", withDestinationPath: dir.file("blob"))
+        // A linked directory is reported, never skipped in silence.
         try FileManager.default.createSymbolicLink(atPath: tree + "/linked-dir", withDestinationPath: tree + "/sub")
+        await #expect(throws: SigningError(.hashingFailed, "")) { try await SignedStatement.hashing(root: tree) }
+        try FileManager.default.removeItem(atPath: tree + "/linked-dir")
         try dir.write("tree/.git/lfs/objects/ab/cd/abcd", "a second copy of the weights")
         let manifest = try await ArtifactHasher(exclusions: .none).hash(tree)
         let whole = try SignedStatement(for: manifest, signaturePath: tree + "/model.sig")
@@ -507,12 +510,12 @@ func replacePayload(in bundle: String, with payload: [UInt8]) throws {
         #expect(key?.message.contains("key.pem") == true)
         let bundle = await #expect(throws: SigningError.self) {
             _ = try await ModelSignatureVerifier().verify(root: dir.file("m"), bundlePath: dir.file("model.sig"),
-                                                          publicKeyPEMPath: fixture("keys/p256.pub.pem"))
+                                                          publicKey: .file(fixture("keys/p256.pub.pem")))
         }
         #expect(bundle?.message.contains("model.sig") == true)
         let publicKey = await #expect(throws: SigningError(.keyUnreadable, "")) {
             _ = try await ModelSignatureVerifier().verify(root: fixture("tree"), bundlePath: fixture("tree/model.sig"),
-                                                          publicKeyPEMPath: dir.file("key.pem"))
+                                                          publicKey: .file(dir.file("key.pem")))
         }
         #expect(publicKey?.message.contains("key.pem") == true)
     }
@@ -530,7 +533,6 @@ func replacePayload(in bundle: String, with payload: [UInt8]) throws {
         }
         #expect(error?.message.contains(#"bad\xffname"#) == true, "\(error?.message ?? "")")
         #expect(!FileManager.default.fileExists(atPath: dir.file("m/model.sig")))
-        let manifest = try await ArtifactHasher().hash(dir.file("m"))
-        #expect(throws: SigningError(.hashingFailed, "")) { try SignedStatement.statementBytes(for: manifest) }
+        await #expect(throws: SigningError(.hashingFailed, "")) { try await SignedStatement.hashing(root: dir.file("m")).requireUTF8Names(root: dir.file("m")) }
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 import ModelRegistry
 import OrderedJSON
 import ModelSigning
-import ModelStores
+import VersionLock
 import ErrorSupport
 
 /// What `modelctl hash` prints.
@@ -23,8 +23,8 @@ struct HashCommand: AsyncParsableCommand {
             Prints one sha256sum line per file ("<hex>  <relative path>"), in aggregate order, \
             so `sha256sum -c` accepts the output when run from PATH (or from the file's \
             directory when PATH is a file). Symlinks to files are followed and listed under the \
-            link's path; symlinked directories are not descended; a dangling symlink or a link \
-            loop is an error. A name that holds a line feed or carriage return is written as \
+            link's path; a dangling symlink, a link loop and (unless excluded by name) a FIFO, \
+            socket, device, link to one or symlinked directory are errors naming the path. A name that holds a line feed or carriage return is written as \
             sha256sum writes it: the line starts with a backslash and the name has \\\\, \\n and \
             \\r escapes. A name that is not UTF-8 is written with its own bytes.
 
@@ -46,23 +46,29 @@ struct HashCommand: AsyncParsableCommand {
             listed in ignore_paths, as model_signing does. It cannot be combined with --json or \
             --aggregate-only, which belong to the sha256sum format.
 
-            PATH 'ollama:NAME[:TAG]' (for example ollama:llama3.1:8b) hashes an Ollama model \
-            in the store ($OLLAMA_MODELS, else ~/.ollama/models, else \
+            PATH is resolved as an entry's model_path is: a Hugging Face repository directory \
+            (models--ORG--NAME) means its refs/main snapshot, a top-level model.sig is left \
+            out, and 'ollama:NAME[:TAG]' (for example ollama:llama3.1:8b) hashes an Ollama \
+            model in the store ($OLLAMA_MODELS, else ~/.ollama/models, else \
             /usr/share/ollama/.ollama/models): lines `<hex>  manifest` and \
-            `<hex>  blobs/sha256-<hex>`, whose aggregate is the one verify and lock record for \
-            an ollama: entry. A blob that is missing, of the wrong size or does not hash to its \
-            name exits 2. To hash a local path that starts with "ollama:", write ./ollama:...
+            `<hex>  blobs/sha256-<hex>`. A blob that is missing, of the wrong size or does not \
+            hash to its name exits 2. To hash a local path that starts with "ollama:", write ./ollama:...
+
+            --entry NAME hashes a registry entry exactly as `modelctl lock NAME --set-expected` \
+            records it (its model_path resolved, its artifacts.exclude applied): the aggregate \
+            printed is the pin, the lines or --json its per-file digests.
             """
     )
 
-    @Argument(help: "The file or directory to hash.")
-    var path: String
+    @Argument(help: "The file or directory to hash, or ollama:NAME[:TAG].")
+    var path: String?
 
-    // `.unconditional` takes the next word as the value even when it starts with a dash, so
-    // `--jobs -1` is reported as a bad number, not as a missing value.
-    @Option(name: .customLong("jobs"), parsing: .unconditional,
-            help: "Files hashed at once: 1 to \(ArtifactHasher.maximumJobs) (default: the number of processors; workers beyond the number of files stay idle).")
-    var jobs: Int?
+    @Option(name: .customLong("entry"), help: ArgumentHelp("Hash this registry entry as `lock NAME --set-expected` records it.", valueName: "name"))
+    var entry: String?
+
+    @OptionGroup var hashing: HashingOptions
+    @OptionGroup var location: LocationOptions
+    @OptionGroup var registry: RegistryOptions
 
     @Flag(name: .customLong("json"), help: "Print {root, files: [{path, sha256, size}], aggregate_sha256, bytes, seconds}.")
     var json = false
@@ -81,58 +87,48 @@ struct HashCommand: AsyncParsableCommand {
     @Flag(name: .customLong("include-all"), help: "Hash every file: do not leave out .git/ and .cache/huggingface/ directories.")
     var includeAll = false
 
+    /// The path or entry name as given.
+    private var target: String { entry ?? path ?? "" }
+
     func validate() throws {
-        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
+        if (path == nil) == (entry == nil) { throw ValidationError("give a PATH or --entry NAME (one of them)") }
         if json && aggregateOnly { throw ValidationError("--json and --aggregate-only cannot be combined") }
         if format == .modelSigning && (json || aggregateOnly) {
             throw ValidationError("--format model-signing prints the statement as is; it cannot be combined with \(json ? "--json" : "--aggregate-only")")
         }
         if signature != nil && format != .modelSigning { throw ValidationError("--signature applies to --format model-signing only") }
-        if format == .modelSigning && OllamaHashing.isReference(path) {
+        if format == .modelSigning, let path, case .ollama = ArtifactSource.location(ofArgument: path) {
             throw ValidationError("--format model-signing hashes a directory or file; an Ollama model ('\(displayEscaped(path))') is not signed that way")
         }
     }
 
     func run() async throws {
         do { try Output.requireOpen() } catch { throw error.failure }
-        if let jobs, jobs > ArtifactHasher.maximumJobs {
-            Terminal.warning("--jobs \(jobs) is more than \(ArtifactHasher.maximumJobs), the most modelctl runs at once; using \(ArtifactHasher.maximumJobs)")
-        }
         let started = ContinuousClock.now
-        var manifest: Manifest
-        // The model_signing statement follows model_signing's own rules (top-level ignores only),
-        // so it hashes the whole tree; the sha256sum form leaves out tool metadata by default.
-        let hasher = ArtifactHasher(jobs: jobs, exclusions: includeAll || format == .modelSigning ? .none : .default)
-        let progress = Format.progressHandler(label: displayEscaped(path))
-        var storeProblems: [StoreProblem] = []
+        let hasher = ArtifactHasher(jobs: hashing.jobs, exclusions: includeAll ? .none : .default)
+        let progress = Format.progressHandler(label: displayEscaped(target))
+        let source = try registry.source(mapPaths: location.mapPaths)
+        if format == .modelSigning { return try await printStatement(source, progress: progress) }
+        let hashed: HashedArtifacts
         do {
-            if OllamaHashing.isReference(path) {
-                let checked = try await OllamaHashing.verify(path, hasher: hasher)
-                manifest = checked.manifest
-                storeProblems = checked.problems
-            } else
-            if let raw = Self.rawArgument(matching: path) {
-                manifest = try await hasher.hash(rootBytes: raw, progress: progress)
+            if let entry {
+                let snapshot = try registry.load()
+                let found = try snapshot.entry(named: entry)
+                hashed = try await source.hash(found, location: source.location(of: found), hasher: hasher,
+                                               curated: snapshot.curated[entry], progress: progress)
+            } else if let raw = Self.rawArgument(matching: target) {
+                hashed = HashedArtifacts(manifest: try await hasher.hash(rootBytes: raw, progress: progress))
             } else {
-                manifest = try await hasher.hash(path, progress: progress)
+                hashed = try await source.hash(ArtifactSource.location(ofArgument: target), name: target, hasher: hasher, progress: progress)
             }
         } catch let error as HashingError {
             throw CommandFailure.error(error.description)
-        } catch let error as StoreError {
-            throw CommandFailure.error(displayEscaped(error.message))
+        } catch let error as VersionLockError {
+            // A hashing error's message already shows the file's name escaped.
+            throw CommandFailure.error(error.code == .hashing || error.code == .specialFile ? error.message : displayEscaped(error.message))
         }
+        let manifest = hashed.manifest
         Terminal.clearProgress()
-        if format == .modelSigning {
-            let bytes: [UInt8]
-            do {
-                bytes = try SignedStatement.statementBytes(for: manifest, signaturePath: signature ?? defaultSignaturePath())
-            } catch {
-                throw CommandFailure.error(displayEscaped(error.message))
-            }
-            // The statement is JSON with non-ASCII escaped, so its bytes are UTF-8 text as they are.
-            do { try Output.write(String(decoding: bytes, as: UTF8.self)) } catch { throw error.failure }
-            return
-        }
         let elapsed = started.duration(to: .now)
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         do {
@@ -146,16 +142,42 @@ struct HashCommand: AsyncParsableCommand {
         } catch {
             throw error.failure
         }
-        if !storeProblems.isEmpty {
-            for problem in storeProblems { Terminal.warning(displayEscaped(problem.description)) }
-            let integrity = storeProblems.contains(where: \.isIntegrityFailure)
-            let summary = "\(displayEscaped(path)): \(storeProblems.count) problem\(storeProblems.count == 1 ? "" : "s") in the Ollama store"
-            throw integrity ? CommandFailure.violation(summary) : CommandFailure.error(summary)
+        if !hashed.problems.isEmpty {
+            for problem in hashed.problems { Terminal.warning(displayEscaped(problem)) }
+            let summary = "\(displayEscaped(target)): \(hashed.problems.count) problem\(hashed.problems.count == 1 ? "" : "s") in the store"
+            throw hashed.corrupt ? CommandFailure.violation(summary) : CommandFailure.error(summary)
         }
     }
 
-    /// Where `modelctl sign` writes its bundle by default: `PATH/model.sig` for a directory.
-    private func defaultSignaturePath() -> String? {
+    /// `--format model-signing`: the statement `sign` would sign for the resolved root, built
+    /// by the same function, so the two agree by construction.
+    private func printStatement(_ source: ArtifactSource, progress: (@Sendable (HashProgress) -> Void)?) async throws {
+        let statement: SignedStatement
+        do {
+            let named = try entry.map { name in
+                let snapshot = try registry.load()
+                let found = try snapshot.entry(named: name)
+                return (found, try EntryExclusions.ignorePaths(of: found, curated: snapshot.curated[name]))
+            }
+            let (found, ignoring) = (named?.0, named?.1 ?? [])
+            let location = found.map(source.location) ?? ArtifactSource.location(ofArgument: target)
+            if case .ollama = location {
+                throw CommandFailure.error("--format model-signing hashes a directory or file; '\(displayEscaped(target))' is an Ollama model, not signed that way")
+            }
+            let root = try source.root(for: location, name: target, written: found?.backendConfig.modelPath)
+            statement = try await SignedStatement.hashing(root: root, jobs: hashing.jobs, signaturePath: signature ?? defaultSignaturePath(root),
+                                                          extraIgnoredPaths: SignedStatement.toolMetadata(in: root) + ignoring, progress: progress)
+            try statement.requireUTF8Names(root: root)
+        } catch let error as SigningError {
+            throw CommandFailure.error(error.message)  // names already escaped
+        }
+        Terminal.clearProgress()
+        // The statement is JSON with non-ASCII escaped, so its bytes are UTF-8 text as they are.
+        do { try Output.write(String(decoding: statement.encoded(), as: UTF8.self)) } catch { throw error.failure }
+    }
+
+    /// Where `modelctl sign` writes its bundle by default: `ROOT/model.sig` for a directory.
+    private func defaultSignaturePath(_ path: String) -> String? {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { return nil }
         var root = path
@@ -198,7 +220,7 @@ struct HashCommand: AsyncParsableCommand {
             return .object(JSONObject(fields))
         }
         return [
-            "root": .string(path),
+            "root": .string(target),
             "files": .array(files),
             "aggregate_sha256": .string(manifest.aggregate),
             "bytes": .number(JSONNumber(Int(manifest.totalBytes))),
@@ -216,26 +238,5 @@ struct HashCommand: AsyncParsableCommand {
             if String(validating: bytes, as: UTF8.self) == nil, String(decoding: bytes, as: UTF8.self) == text { return bytes }
         }
         return nil
-    }
-}
-
-/// `modelctl hash 'ollama:NAME[:TAG]'`: the model in the local Ollama store, hashed the way
-/// verify and lock hash an `ollama:` entry.
-enum OllamaHashing {
-    /// Whether `path` names an Ollama model rather than a file (`ollama:` prefix).
-    static func isReference(_ path: String) -> Bool { path.hasPrefix("ollama:") }
-
-    /// Resolves `reference` in the first store that exists (OLLAMA_MODELS, else
-    /// ~/.ollama/models, else the Linux service's store) and checks every blob.
-    ///
-    /// - Throws: ``StoreError`` when there is no store, the name is invalid or the model is not
-    ///   in the store; `CancellationError`.
-    static func verify(_ reference: String, hasher: ArtifactHasher) async throws -> OllamaVerification {
-        let roots = OllamaStore.defaultRoots(environment: Settings.environment.filter { !$0.value.isEmpty }, home: Settings.value("HOME") ?? "")
-        let parsed = try OllamaReference(parsing: reference)
-        guard let store = OllamaStore.firstExisting(roots) else {
-            throw StoreError(.storeNotFound, "\(reference): no Ollama store was found (looked in \(roots.joined(separator: ", "))); set OLLAMA_MODELS")
-        }
-        return try await store.resolve(parsed).verify(hasher)
     }
 }

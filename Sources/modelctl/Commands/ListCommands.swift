@@ -55,6 +55,10 @@ struct ShowCommand: ParsableCommand {
     @Argument(help: "The entry's name.")
     var name: String
 
+    // Accepted so scripts can pass --json to every data-printing command; show prints JSON anyway.
+    @Flag(name: .customLong("json"), help: "Print JSON (the only output form; accepted for scripts).")
+    var json = false
+
     @OptionGroup var registry: RegistryOptions
 
     func run() throws {

@@ -102,14 +102,13 @@ struct CatalogModeOption: ExpressibleByArgument {
 
 /// The backends of the registry's entries, for `--refresh`, addressed exactly as `select`
 /// resolves them (``EndpointResolver``); several entries behind the same address give one
-/// backend (the first entry's name). `kind` is `.ollama` for `backend == "ollama"` and
-/// `.openAI` for every other backend (vLLM, LMDeploy, LM Studio, OpenAI-compatible servers).
+/// backend (the first entry's name). `kind` is `.ollama` for an Ollama entry
+/// (``RegistryEntry/isOllama``) and `.openAI` for every other backend (vLLM, LMDeploy, LM Studio, OpenAI-compatible servers).
 func registryBackends(_ snapshot: RegistrySnapshot, environment: [String: String]) -> [BackendEndpoint] {
     let resolver = EndpointResolver(ollamaHost: environment["MODELCTL_OLLAMA_HOST"])
     var backends: [BackendEndpoint] = []
     var seen = Set<String>()
     for entry in snapshot.entries {
-        let isOllama = entry.backend?.lowercased() == "ollama"
         let endpoint: String
         do {
             endpoint = try resolver.endpoint(for: entry)
@@ -118,7 +117,7 @@ func registryBackends(_ snapshot: RegistrySnapshot, environment: [String: String
             continue
         }
         guard let url = URL(string: endpoint), url.host != nil else { continue }
-        let backend = BackendEndpoint(name: entry.name, kind: isOllama ? .ollama : .openAI, baseURL: url)
+        let backend = BackendEndpoint(name: entry.name, kind: entry.isOllama ? .ollama : .openAI, baseURL: url)
         if seen.insert(backend.modelsURL.absoluteString).inserted { backends.append(backend) }
     }
     return backends

@@ -66,39 +66,15 @@ struct ActivateModelCommand: AsyncParsableCommand {
         let entry = try snapshot.entry(named: name ?? "")
         try await catalog.check(entry)
         let settings = orchestrator.configuration
-        // The orchestrator takes a resolved local path only; anything else stops here.
-        let source = try registry.source(mapPaths: location.mapPaths)
-        let modelPath: String
-        switch source.location(of: entry) {
-        case .local(let path):
-            modelPath = path
-        case .none:
-            modelPath = ""
-        case let other:
-            throw CommandFailure.error("cannot activate '\(entry.name)': its model path '\(entry.backendConfig.modelPath ?? other.display)' is not a local path; vLLM is launched on local weights only")
-        }
-        // What is served must be what was locked: verify before anything is stopped or launched.
-        if entry.versionLock.locked || entry.versionLock.publicKey != nil {
-            if skipVerify {
-                Terminal.warning("\(entry.name): --skip-verify: launching without checking the locked artifacts")
-            } else {
-                let locker = VersionLocker(store: registry.store(), source: source)
-                let batch = try await locker.verify(names: [entry.name], progress: Format.progressHandler())
-                Terminal.clearProgress()
-                if batch.hasViolation || batch.hasError {
-                    try VerifyReport.print(batch, json: false, single: true)
-                }
-                if let pem = entry.versionLock.publicKey, let signature = entry.versionLock.signature?["path"]?.stringValue {
-                    try await SignatureTarget.withKeyFile(pem) { key in
-                        try await SignatureVerifyReport.run(path: modelPath, signature: signature, publicKey: key, jobs: nil, json: false)
-                    }
-                } else if entry.versionLock.publicKey != nil {
-                    throw CommandFailure.violation("\(entry.name): version_lock.public_key is set but no signature is recorded; sign it with modelctl sign \(entry.name.shellQuoted) --key KEY")
-                }
-            }
-        }
-        let mustVerify = entry.versionLock.locked || entry.versionLock.publicKey != nil
-        let activation = try await orchestrator.activate(entry, modelPath: modelPath, verified: mustVerify ? !skipVerify : nil) { event in
+        // What is served must be what was locked and signed: checked before anything is stopped or launched.
+        let gate = ActivationGate(locker: VersionLocker(store: registry.store(), source: try registry.source(mapPaths: location.mapPaths)))
+        let check = try await gate.check(entry, skipVerify: skipVerify, progress: Format.progressHandler())
+        Terminal.clearProgress()
+        if check.verified == false { Terminal.warning("\(entry.name): --skip-verify: launching without checking the locked artifacts") }
+        if let batch = check.verification, batch.hasViolation || batch.hasError { try VerifyReport.print(batch, json: false, single: true) }
+        if let outcome = check.signature { try SignatureVerifyReport.show(outcome, json: false) }
+        if let failure = check.failure { throw failure }
+        let activation = try await orchestrator.activate(entry, modelPath: check.root, verified: check.verified) { event in
             switch event {
             case .previousCleared(let outcome):
                 guard let summary = outcome.summary else { return }

@@ -193,7 +193,7 @@ struct ScanCommand: AsyncParsableCommand {
         let environment = Settings.environment
         let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
         let hf = HuggingFaceCache.defaultCacheDirectory(environment: environment, home: home)
-        let ollama = OllamaStore.defaultRoots(environment: environment, home: home)
+        let ollama = try Settings.locationContext(mapPaths: []).ollamaStores
         let candidates = [hf] + ollama
         var isDirectory: ObjCBool = false
         let existing = candidates.filter { FileManager.default.fileExists(atPath: $0, isDirectory: &isDirectory) && isDirectory.boolValue }

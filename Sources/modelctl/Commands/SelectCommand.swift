@@ -131,8 +131,7 @@ struct SelectCommand: AsyncParsableCommand {
 
     /// The served-digest comparison for an Ollama entry; exit 1 for any other entry.
     private func checkServedDigest(_ entry: RegistryEntry, endpoint: String) async throws -> ServedDigestCheck {
-        let isOllama = entry.backend?.lowercased() == "ollama" || entry.backendConfig.modelPath?.hasPrefix("ollama:") == true
-        guard isOllama else {
+        guard entry.isOllama else {
             throw CommandFailure.error("\(displayEscaped(entry.name)): --served-digest applies to Ollama entries (backend ollama or an ollama: model path)")
         }
         guard let url = URL(string: endpoint), url.host != nil else {

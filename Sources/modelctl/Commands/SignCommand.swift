@@ -46,11 +46,11 @@ struct SignCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (root, entry) = try SignatureTarget.resolve(path, registry: registry, mapPaths: location.mapPaths)
+        let (root, entry, ignoring) = try SignatureTarget.resolve(path, registry: registry, mapPaths: location.mapPaths)
         let record: SignatureRecord
         do {
             record = try await ModelSigner(jobs: hashing.jobs).sign(
-                root: root, privateKeyPEMPath: key, output: output, progress: Format.progressHandler(label: path)
+                root: root, privateKeyPEMPath: key, output: output, ignoring: ignoring, progress: Format.progressHandler(label: path)
             )
         } catch let error as SigningError {
             Terminal.clearProgress()

@@ -8,17 +8,22 @@ import OrderedJSON
 enum SignatureVerifyReport {
     /// Checks `path` against the bundle, prints the outcome (stdout) and throws the failure:
     /// exit 2 when the signature or a digest does not match, exit 1 when something could not be read.
-    static func run(path: String, signature: String, publicKey: String, jobs: Int?, json: Bool) async throws {
+    static func run(path: String, signature: String, publicKey: PublicKeyPEM, jobs: Int?, json: Bool) async throws {
         let outcome: SignatureVerification
         do {
             outcome = try await ModelSignatureVerifier(jobs: jobs).verify(
-                root: path, bundlePath: signature, publicKeyPEMPath: publicKey, progress: Format.progressHandler(label: path)
+                root: path, bundlePath: signature, publicKey: publicKey, progress: Format.progressHandler(label: path)
             )
         } catch let error as SigningError {
             Terminal.clearProgress()
             throw failure(error)
         }
         Terminal.clearProgress()
+        try show(outcome, json: json)
+    }
+
+    /// Prints `outcome` (stdout) and throws its failure, if any.
+    static func show(_ outcome: SignatureVerification, json: Bool) throws {
         print(json ? JSON.serialize(self.json(outcome)) : text(outcome))
         if let error = outcome.failure { throw failure(error) }
     }
@@ -50,7 +55,7 @@ enum SignatureVerifyReport {
             "  key       sha256:\(o.keyFingerprint)",
             "  subject   \(p(statement?.modelName ?? "-")) sha256:\(statement?.subjectDigest ?? "-")",
             "  files     \(statement?.resources.count ?? 0) signed, \(o.filesChecked) found",
-        ]
+        ] + (o.symlinkProblem.map { ["  problem   \(p($0))"] } ?? [])
         if let diff = o.diff, !diff.isEmpty {
             let width = max(([0] + diff.changed.map(\.path.count) + diff.missing.map(\.path.count) + diff.added.map(\.path.count)).max()!, 1)
             func pad(_ s: String) -> String { s + String(repeating: " ", count: max(0, width - s.count)) }
@@ -71,7 +76,7 @@ enum SignatureVerifyReport {
             ("signature_verified", .bool(o.signatureVerified)),
             ("key_fingerprint", .string(o.keyFingerprint)),
         ])
-        if let problem = o.signatureProblem { object["problem"] = .string(problem) }
+        if let problem = o.signatureProblem ?? o.symlinkProblem { object["problem"] = .string(problem) }
         if let statement = o.statement {
             object["subject_name"] = .string(statement.modelName)
             object["subject_sha256"] = .string(statement.subjectDigest)

@@ -233,6 +233,10 @@ enum VerifyReport {
         switch o.status {
         case .violation:
             let name = Text.escapingControls(o.name)
+            // Nothing hashed (no aggregate): the tree holds a FIFO, device or linked directory.
+            if o.aggregate == nil, let problem = o.storeProblems.first {
+                return "\(name): " + Terminal.red("LOCK VIOLATION") + " (not a regular file)\n  special  " + problem
+            }
             if !o.storeProblems.isEmpty {
                 return (["\(name): " + Terminal.red("CORRUPT") + " (store blobs do not match their names)"] + o.storeProblems.map { "  corrupt  " + $0 }).joined(separator: "\n")
             }
@@ -266,6 +270,7 @@ enum VerifyReport {
     /// One line: what is wrong with a violation (`NAME does not match its expected aggregate:
     /// 1 changed, 0 missing, 2 added, 0 moved`) or a corrupt store.
     static func summary(_ o: EntryVerification) -> String {
+        if o.aggregate == nil, let problem = o.storeProblems.first { return problem }
         if !o.storeProblems.isEmpty { return "\(o.name): \(o.storeProblems.count) store blobs do not match their names" }
         var text = "\(o.name) does not match its expected aggregate"
         if let diff = o.diff {

@@ -22,7 +22,7 @@ struct ExitStatus {
     init?(_ error: any Error) {
         switch error {
         case let failure as CommandFailure: (code, message) = (failure.code, failure.message)
-        case let e as VersionLockError: (code, message) = (e.code == .storeCorrupt ? 2 : 1, e.message)
+        case let e as VersionLockError: (code, message) = (e.code == .storeCorrupt || e.code == .refused ? 2 : 1, e.message)
         case let e as RegistryError: (code, message) = (1, e.message)
         case let e as HashingError: (code, message) = (1, e.description)
         case let e as FileError: (code, message) = (1, e.message)

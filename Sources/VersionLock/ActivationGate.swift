@@ -1,0 +1,89 @@
+public import ArtifactHashing
+public import ModelRegistry
+public import ModelSigning
+import OrderedJSON
+import SystemSupport
+
+/// What must hold before an entry's weights are served: a locked entry verifies against its
+/// lock, and an entry with a pinned `version_lock.public_key` has a recorded signature that
+/// verifies over the same root. Nothing is stopped or launched by this type; it says what the
+/// backend may be given and why not.
+///
+/// ```swift
+/// let check = try await ActivationGate(locker: locker).check(entry)
+/// if let failure = check.failure { throw failure }
+/// launch(modelPath: check.root)
+/// ```
+public struct ActivationGate: Sendable {
+    /// Verifies the lock, and resolves entries' artifacts (its `source`).
+    public var locker: VersionLocker
+    /// Files hashed at once for the signature check (nil: one per processor).
+    public var jobs: Int?
+
+    public init(locker: VersionLocker, jobs: Int? = nil) {
+        self.locker = locker
+        self.jobs = jobs
+    }
+
+    /// What the gate found for one entry.
+    public struct Check: Sendable {
+        /// The local root to hand the backend: the one that is verified (a cache repository's
+        /// snapshot; empty when the entry names no model path).
+        public var root: String
+        /// nil when the entry has neither lock nor pinned key (nothing to check); false when
+        /// the checks were skipped on request; true when they ran and passed.
+        public var verified: Bool?
+        /// The lock verification, when it ran.
+        public var verification: BatchVerification?
+        /// The signature check, when it ran.
+        public var signature: SignatureVerification?
+        /// Why the entry must not be served (exit 2: an integrity failure), or nil.
+        public var failure: VersionLockError?
+    }
+
+    /// Checks `entry` (see the type).
+    ///
+    /// - Parameter skipVerify: run no check (the caller warns); the root is still resolved.
+    /// - Throws: ``VersionLockError`` when the artifacts are not a local tree (`notHashableHere`,
+    ///   `invalidModelPath`, `artifactRootMissing`); ``SigningError`` when the key or bundle
+    ///   cannot be read; `CancellationError`.
+    public func check(_ entry: RegistryEntry, skipVerify: Bool = false,
+                      progress: (@Sendable (String, HashProgress) -> Void)? = nil) async throws -> Check {
+        let name = entry.name
+        var check = Check(root: "")
+        switch locker.source.location(of: entry) {
+        case .none: break
+        case .local: check.root = try locker.source.root(of: entry)
+        case let other:
+            throw VersionLockError(.notHashableHere, "cannot activate '\(name)': its model path '\(entry.backendConfig.modelPath ?? other.display)' is not a local path; vLLM is launched on local weights only")
+        }
+        let lock = entry.versionLock
+        guard lock.locked || lock.publicKey != nil else { return check }
+        check.verified = false
+        if skipVerify { return check }
+        let batch = try await locker.verify(names: [name], progress: progress)
+        check.verification = batch
+        if batch.hasViolation || batch.hasError {
+            check.failure = VersionLockError(.refused, "\(name): not activated: its artifacts do not verify (see above; modelctl verify \(name.shellQuoted))")
+            return check
+        }
+        if let key = lock.publicKey {
+            var report: (@Sendable (HashProgress) -> Void)?
+            if let progress { report = { progress(name, $0) } }
+            guard let bundle = lock.signature?["path"]?.stringValue else {
+                check.failure = VersionLockError(.refused, "\(name): version_lock.public_key is set but no signature is recorded; sign it with modelctl sign \(name.shellQuoted) --key KEY")
+                return check
+            }
+            let outcome = try await ModelSignatureVerifier(jobs: jobs).verify(
+                root: check.root, bundlePath: bundle, publicKey: PublicKeyPEM(pinned: key, source: "\(name): version_lock.public_key"),
+                progress: report)
+            check.signature = outcome
+            if let failure = outcome.failure {
+                check.failure = VersionLockError(.refused, "\(name): not activated: \(failure.message)")
+                return check
+            }
+        }
+        check.verified = true
+        return check
+    }
+}
