@@ -71,7 +71,9 @@ public struct ArtifactHasher: Sendable {
     /// taken as its own. A file with a changed shard is hashed whole, and the changed byte
     /// ranges are noted (``Manifest/changedRanges``).
     public var expectedShards: [String: ShardExpectation] = [:]
-    /// Tell the kernel the pages of each shard checked are not needed again (`--io-nice`).
+    /// Tell the kernel the pages read are not needed again (`--io-nice`), so a scrub does not
+    /// evict the page cache a server works from: each shard checked, and every few MiB of a
+    /// file hashed whole.
     public var dropBehind = false
 
     /// Hashes every file under `root` (or `root` itself, when it is a file).
@@ -347,6 +349,10 @@ private struct Worker: ~Copyable {
     static let filesPerTake = 16
     /// Files at least this large (1 MiB) make a worker hand back the files it took with them.
     static let smallFileLimit: Int64 = 1 << 20
+    /// Bytes read between two drop-behind hints (8 MiB): few calls, little cache held, and
+    /// ranges aligned to the page cache's largest folios (2 MiB), which a hint covering only
+    /// part of them leaves in place.
+    static let dropBehindStep: Int64 = 8 << 20
 
     /// Hands a full batch to the collector.
     static func flush(_ out: inout [ArtifactFile], to collector: FileCollector) {
@@ -413,6 +419,9 @@ private struct Worker: ~Copyable {
         sharding = nil
         if let shardSize = shards?.size, size >= shardSize { sharding = ShardHasher(shardSize: shardSize) }
         var offset: Int64 = 0
+        // With `dropBehind`, the pages read are let go every few MiB (see ``ArtifactHasher/dropBehind``).
+        let dropBehind = shards?.dropBehind ?? false
+        var dropped: Int64 = 0
         var atEnd = false
         var beyond = false
         do {
@@ -427,6 +436,10 @@ private struct Worker: ~Copyable {
                             sharding?.update(chunk)
                             offset += Int64(chunk.count)
                             meter?.add(bytes: chunk.count)
+                            if dropBehind, offset - dropped >= Worker.dropBehindStep || offset == size {
+                                Platform.adviseDone(fd, dropped..<offset)
+                                dropped = offset
+                            }
                             return !Worker.shouldStop(from: offset - Int64(chunk.count), to: offset)
                         }
                         switch end {
@@ -450,6 +463,10 @@ private struct Worker: ~Copyable {
                 sharding?.update(UnsafeRawBufferPointer(rebasing: buffer[0..<useful]))
                 offset += Int64(useful)
                 meter?.add(bytes: useful)
+                if dropBehind, offset - dropped >= Worker.dropBehindStep || offset == size {
+                    Platform.adviseDone(fd, dropped..<offset)
+                    dropped = offset
+                }
                 if Worker.shouldStop(from: offset - Int64(useful), to: offset) { throw CancellationError() }
             }
             if offset == size, !atEnd, !beyond {

@@ -102,3 +102,52 @@ struct ShardTests {
         #expect(good.range(of: 2, fileSize: (3 << 20) - 7) == Int64(2 << 20)..<Int64((3 << 20) - 7))
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+
+/// `--io-nice`'s drop-behind: the pages a scrub read leave the page cache.
+struct DropBehindTests {
+    /// Pages of `path` in the page cache (`mincore` over a mapping of it).
+    static func residentPages(_ path: String) -> Int {
+        let fd = open(path, O_RDONLY)
+        defer { close(fd) }
+        var st = stat()
+        fstat(fd, &st)
+        let size = Int(st.st_size)
+        guard let map = mmap(nil, size, PROT_READ, MAP_SHARED, fd, 0), map != MAP_FAILED else { return -1 }
+        defer { munmap(map, size) }
+        let pages = (size + 4095) / 4096
+        var vector = [UInt8](repeating: 0, count: pages)
+        guard mincore(map, size, &vector) == 0 else { return -1 }
+        return vector.reduce(0) { $0 + Int($1 & 1) }
+    }
+
+    @Test("with dropBehind, a file hashed whole and a sharded file checked leave the page cache; without, they stay")
+    func dropsPagesBehind() async throws {
+        let dir = TemporaryDirectory()
+        let (path, _) = try ShardTests.bigFile(dir)
+        // Only clean pages can be dropped: written back first.
+        let fd = open(path, O_RDONLY); fsync(fd); close(fd)
+        try await ShardTests.settle()
+        var hasher = ArtifactHasher(jobs: 2)
+        let manifest = try await hasher.hash(path)
+        #expect(Self.residentPages(path) > 2000, "a plain read leaves the file cached")
+        hasher.dropBehind = true
+        #expect(try await hasher.hash(path) == manifest)
+        #expect(Self.residentPages(path) < 64)
+        // Sharded check: read back into the cache, then checked shard by shard.
+        var recorder = ArtifactHasher(jobs: 2)
+        // 2 MiB shards: the page cache keeps folios of up to 2 MiB, dropped only whole.
+        recorder.shardSize = Int64(2 * ShardTests.mib)
+        let recorded = try await recorder.hash(dir.file("model"))
+        #expect(Self.residentPages(path) > 2000)
+        var checker = ArtifactHasher(jobs: 2)
+        checker.expectedShards = try ShardTests.expectation(recorded)
+        checker.dropBehind = true
+        let checked = try await checker.hash(dir.file("model"))
+        #expect(checked.shards["big.gguf"] != nil && checked.changedRanges.isEmpty)
+        #expect(Self.residentPages(path) < 64)
+    }
+}
+#endif
