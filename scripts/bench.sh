@@ -14,6 +14,9 @@
 #   BENCH_MILLION=1    also hash a tree of 1,000,000 files (peak RSS < 200 MiB;
 #                      generating it takes a minute or two and ~4 GiB of inodes)
 #   BENCH_DATA=DIR     where data sets live (default <repo>/.build-bench/data)
+#   BENCH_ONLY="a s"   run only these sections: a b c k (hash sets), reg (verify/lock of
+#                      a/ and ImageWorks), r (verify --all of r/ and of four a/ entries),
+#                      s (verify of b/ locked with shard digests) (default: all)
 #
 # Data is generated once into <repo>/.build-bench/data/ (git-ignored) and
 # reused on later runs; a per-set marker file is written last, so an
@@ -26,7 +29,8 @@
 #   k/  200,000 files x 1 KiB (200 x 1000)  target: >= 1.3x rhash
 #   r/  a registry of 1,000 entries of ~220 KB each
 #   m/  1,000,000 files x 64 B (1000 x 1000), only with BENCH_MILLION=1
-# Plus (when available) verify of a/ vs hash of a/ (<= 1.05x), lock of an
+# Plus verify of b/ locked with 64 MiB shard digests vs openssl dgst of it
+# (>= 1.7x on two cores, RSS <= 48 MiB), and (when available) verify of a/ vs hash of a/ (<= 1.05x), lock of an
 # ImageWorks registry entry (< 50 ms), verify --all of r/ vs hash of its
 # models (<= 1.5x), verify --all of four 256 MiB entries vs hash of a/
 # (<= 1.05x), verify --quick vs a full verify of a/ (<= 5%), and peak RSS
@@ -504,18 +508,61 @@ PYEOF
     unset MODELCTL_STATE_DIR
 }
 
+# ------------------------------------------------------- sharded (issue 26) --
+
+# bench_sharded: a single 1 GiB file locked with 64 MiB shard digests, verified (its shards
+# read in parallel) against `openssl dgst -sha256` of the same file, alternately.
+bench_sharded() {
+    local reg=$TMPROOT/reg-s err=$TMPROOT/err file=$DATA/b/model.bin
+    echo
+    echo "== (s) verify of a single 1 GiB file locked with 64 MiB shard digests vs openssl dgst"
+    mkdir -p "$reg"
+    python3 - "$reg/model_registry.curated.json" "$DATA/b" <<'PYEOF'
+import json, sys
+json.dump([{"name": "bench-s", "backend": "vllm", "backend_config": {"port": 24001, "model_path": sys.argv[2]}}],
+          open(sys.argv[1], "w"), indent=2)
+PYEOF
+    if ! "$BIN" lock bench-s --set-expected --shard-size 64M --registry-dir "$reg" >/dev/null 2>"$err" ||
+        ! grep -q '"shards"' "$reg/model_registry.discovered.json"; then
+        echo "  lock --shard-size failed: $(first_line "$err")"
+        target FAIL "(s) sharded verify: modelctl >= 1.7x openssl dgst  [lock failed]"
+        return 0
+    fi
+    measure_pair "s:modelctl" "s:openssl dgst" "$BIN" verify bench-s --registry-dir "$reg" -- openssl dgst -sha256 "$file"
+    show "s:modelctl" "verify bench-s (16 shards of 64 MiB)"
+    show "s:openssl dgst" "openssl dgst -sha256 model.bin"
+    ratio_target s "openssl dgst" 1.7 "sharded verify"
+    local kib
+    kib=$(peak_rss_kib "$BIN" verify bench-s --registry-dir "$reg")
+    RSS_MIB[s]=${kib:+$(awk -v k="$kib" 'BEGIN{printf "%.1f", k/1024}')}
+    echo "  modelctl peak RSS: ${RSS_MIB[s]:-unavailable} MiB"
+    rss_target s
+}
+
 # ------------------------------------------------------------------- main --
+
+# wanted SECTION: whether BENCH_ONLY (empty: every section) names it.
+wanted() { [[ -z ${BENCH_ONLY:-} || " $BENCH_ONLY " == *" $1 "* ]]; }
 
 ensure_peers
 mkdir -p "$DATA"
-ensure_set a 4 $((4 * 256 * MIB))
-ensure_set b 1 $((1024 * MIB))
-ensure_set c 20000 $((20000 * 4096))
-ensure_set k 200000 $((200000 * 1024))
-ensure_set r 3000 $((1000 * 220 * 1024))
+# The registry sections use a/, the sharded one b/.
+sets=()
+for set in a b c k r; do
+    if wanted "$set" || { [[ $set == a ]] && { wanted reg || wanted r; }; } || { [[ $set == b ]] && wanted s; }; then sets+=("$set"); fi
+done
+for set in "${sets[@]}"; do
+    case $set in
+    a) ensure_set a 4 $((4 * 256 * MIB)) ;;
+    b) ensure_set b 1 $((1024 * MIB)) ;;
+    c) ensure_set c 20000 $((20000 * 4096)) ;;
+    k) ensure_set k 200000 $((200000 * 1024)) ;;
+    r) ensure_set r 3000 $((1000 * 220 * 1024)) ;;
+    esac
+done
 
 note "warming page cache ..."
-find "$DATA/a" "$DATA/b" "$DATA/c" "$DATA/k" "$DATA/r" -type f -print0 | xargs -0 cat >/dev/null
+for set in "${sets[@]}"; do find "$DATA/$set" -type f -print0; done | xargs -0 cat >/dev/null
 
 echo "modelctl benchmark  ($(date -u '+%Y-%m-%d %H:%M:%SZ'))"
 echo "  machine : $(nproc) CPUs, $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'),"\
@@ -529,24 +576,36 @@ echo "  runs    : $RUNS per measurement (median reported; GB/s = bytes / median 
 echo "            ratio targets use the median of per-round ratios of alternating runs"
 echo "  data    : $DATA"
 
-bench_set a "$DATA/a" "4 x 256 MiB"
-paired_peer a "openssl dgst"
-ratio_target a "openssl dgst" 1.9 "throughput"
-rss_target a
+if wanted a; then
+    bench_set a "$DATA/a" "4 x 256 MiB"
+    paired_peer a "openssl dgst"
+    ratio_target a "openssl dgst" 1.9 "throughput"
+    rss_target a
+fi
 
-bench_set b "$DATA/b/model.bin" "1 x 1 GiB (single file)"
-ratio_target b "openssl dgst" 1.0 "throughput"
-rss_target b
+if wanted b; then
+    bench_set b "$DATA/b/model.bin" "1 x 1 GiB (single file)"
+    ratio_target b "openssl dgst" 1.0 "throughput"
+    rss_target b
+fi
 
-bench_set c "$DATA/c" "20,000 x 4 KiB"
-paired_peer c "rhash"
-ratio_target c rhash 1.5 "throughput"
+if wanted s; then bench_sharded; fi
 
-bench_set k "$DATA/k" "200,000 x 1 KiB"
-paired_peer k "rhash"
-ratio_target k rhash 1.3 "throughput"
+if wanted c; then
+    bench_set c "$DATA/c" "20,000 x 4 KiB"
+    paired_peer c "rhash"
+    ratio_target c rhash 1.5 "throughput"
+fi
 
-if [[ ${BENCH_REGISTRY:-0} == 1 ]] || timeout 30 "$BIN" verify --help >/dev/null 2>&1; then
+if wanted k; then
+    bench_set k "$DATA/k" "200,000 x 1 KiB"
+    paired_peer k "rhash"
+    ratio_target k rhash 1.3 "throughput"
+fi
+
+if ! wanted reg; then
+    :
+elif [[ ${BENCH_REGISTRY:-0} == 1 ]] || timeout 30 "$BIN" verify --help >/dev/null 2>&1; then
     bench_registry
 else
     echo
@@ -556,7 +615,7 @@ else
     target N/A "lock 'florence-2-large_(FP16)' median < 50 ms  [verify not available]"
 fi
 
-bench_scale
+if wanted r; then bench_scale; fi
 
 echo
 echo "== summary"
