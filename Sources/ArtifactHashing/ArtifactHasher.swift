@@ -315,22 +315,26 @@ private struct Worker: ~Copyable {
             }
             if let meter { meter.starting(listed.relativePath.displayed) }
             let path = listed.relativePath.string
+            var fromShards: DigestValue?
             if let shards, let expected = shards.expected[path], expected.fileSize == file.size, expected.shards.fits(fileSize: file.size),
                Worker.age(file.opened) >= Worker.settlingNanoseconds {
                 let changed = try await ShardCheck.mismatches(file, expected: expected.shards, jobs: shards.jobs, chunkSize: chunkSize,
                                                               dropBehind: shards.dropBehind, displayPath: listed.displayPath, meter: meter)
                 if changed.isEmpty {
-                    out.append(ArtifactFile(name: listed.relativePath, digest: DigestValue(hex: expected.sha256), size: file.size))
+                    fromShards = DigestValue(hex: expected.sha256)
                     shards.results.add(path, expected.shards)
-                    meter?.fileDone()
-                    Worker.flush(&out, to: collector)
-                    continue
+                } else {
+                    // The file's true digest is still wanted (the diff shows it): it is hashed whole.
+                    shards.results.addChanged(path, changed.map { expected.shards.range(of: $0, fileSize: file.size) })
                 }
-                // The file's true digest is still wanted (the diff shows it): it is hashed whole.
-                shards.results.addChanged(path, changed.map { expected.shards.range(of: $0, fileSize: file.size) })
             }
-            let digest = try hash(file, displayPath: { listed.displayPath }, meter: meter)
-            if let recorded = sharding.take()?.finish() { shards?.results.add(path, recorded) }
+            let digest: DigestValue
+            if let fromShards {
+                digest = fromShards
+            } else {
+                digest = try hash(file, displayPath: { listed.displayPath }, meter: meter)
+                if let recorded = sharding.take()?.finish() { shards?.results.add(path, recorded) }
+            }
             out.append(ArtifactFile(name: listed.relativePath, digest: digest, size: file.size))
             if let stamps, Worker.age(file.opened) >= Worker.settlingNanoseconds {
                 recorded.append((listed.relativePath, StatCache.Record(stamp: FileStamp(file.opened), digest: digest)))

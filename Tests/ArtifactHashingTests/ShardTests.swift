@@ -92,6 +92,21 @@ struct ShardTests {
         #expect(short.files.first { $0.path == "big.gguf" }?.sha256 == SHA256Digest.hex(of: data.prefix(data.count - 100)))
     }
 
+    @Test("a file checked by its shards is stamped in the stat cache, so the next quick verify does not read it")
+    func shardCheckFeedsStatCache() async throws {
+        let dir = TemporaryDirectory()
+        let (manifest, _) = try await recorded(dir)
+        try await Self.settle()
+        var verifier = ArtifactHasher(jobs: 2)
+        verifier.expectedShards = try Self.expectation(manifest)
+        let full = try await verifier.hash(dir.file("model"), reusing: nil)
+        #expect(full.manifest.shards["big.gguf"] != nil)
+        #expect(full.cache.count == 2)
+        let quick = try await verifier.hash(dir.file("model"), reusing: full.cache)
+        #expect(quick.reusedFiles == 2)
+        #expect(quick.manifest.aggregate == manifest.aggregate)
+    }
+
     @Test("shard records that do not fit the file are not used: wrong count, bad hex, a size out of bounds")
     func unusableRecords() {
         let good = FileShards(shardSize: 1 << 20, sha256: Array(repeating: String(repeating: "0", count: 64), count: 3))
