@@ -65,5 +65,6 @@ let package = Package(
         .testTarget(name: "ModelStoresTests", dependencies: ["ModelStores", "ArtifactHashing", "SystemSupport", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ModelSigningTests", dependencies: ["ModelSigning", "ArtifactHashing", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"], swiftSettings: strict),
+        .testTarget(name: "modelctlTests", dependencies: ["modelctl", "ErrorSupport", "ModelCatalog", "ModelRuntime", "ModelSigning", "ModelStores", "VersionLock", "HTTPSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: strict),
     ]
 )

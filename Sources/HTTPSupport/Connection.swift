@@ -86,7 +86,7 @@ final class Connection {
         }
         guard let fd = connected else {
             if let proxy {
-                throw HTTPError(.unreachable, refused ? "\(target): the proxy \(proxy.display) refused the connection (is it running? see http_proxy, https_proxy)"
+                throw HTTPError(.unreachable, refused ? "\(target): the proxy \(proxy.display) refused the connection (is it running? check the proxy setting)"
                     : "\(target): cannot connect to the proxy \(proxy.display): \(lastProblem)")
             }
             throw HTTPError(.unreachable, refused ? "\(target): connection refused (is the server running?)" : "\(target): cannot connect: \(lastProblem)")

@@ -19,7 +19,7 @@ import Synchronization
 ///   default locations; `SSL_CERT_FILE` or `SSL_CERT_DIR` name others) and the URL's host name
 ///   or IP address.
 /// - Requests go through the proxies of ``ProxySettings`` (plain HTTP forwarded, https through
-///   a `CONNECT` tunnel), except to loopback and `no_proxy` hosts.
+///   a `CONNECT` tunnel), except to loopback hosts and those in ``ProxySettings/noProxy``.
 ///
 /// ```swift
 /// let response = try await HTTPClient.shared.get(url, timeout: .seconds(3))

@@ -1,13 +1,12 @@
 public import Foundation
 
-/// The HTTP proxies requests go through, read from the environment the way curl reads them:
+/// The HTTP proxies requests go through, with curl's rules (the caller reads the settings):
 ///
-/// - `http_proxy` for `http://` URLs (lowercase only: a CGI program gets `HTTP_PROXY` from a
-///   request's `Proxy:` header), `https_proxy` or `HTTPS_PROXY` for `https://` URLs, which go
-///   through a `CONNECT` tunnel (TLS stays end to end); `all_proxy` or `ALL_PROXY` for both.
+/// - ``http`` for `http://` URLs; ``https`` for `https://` URLs, which go through a `CONNECT`
+///   tunnel (TLS stays end to end).
 /// - A proxy is `http://[user:password@]host[:port]` (port 1080 when none is given, as curl);
 ///   `host:port` alone means `http://host:port`. The credentials go as `Proxy-Authorization`.
-/// - `no_proxy` or `NO_PROXY`: hosts reached directly, separated by commas or spaces. A name
+/// - ``noProxy``: hosts reached directly. A name
 ///   matches itself and its subdomains (`example.com` and `.example.com` both match
 ///   `api.example.com`; a trailing dot does not count); an IP address matches itself, and a
 ///   CIDR block (`10.0.0.0/8`, `fd00::/8`) the addresses in it; `*` turns proxies off.
@@ -28,16 +27,6 @@ public struct ProxySettings: Sendable, Hashable {
         self.noProxy = noProxy
     }
 
-    /// The settings `environment` gives (empty values count as unset).
-    public init(environment: [String: String]) {
-        func value(_ names: String...) -> String? {
-            names.lazy.compactMap { environment[$0] }.first { !$0.allSatisfy(\.isWhitespace) }
-        }
-        let all = value("all_proxy", "ALL_PROXY")
-        self.init(http: value("http_proxy") ?? all, https: value("https_proxy", "HTTPS_PROXY") ?? all,
-                  noProxy: (value("no_proxy", "NO_PROXY") ?? "").split { $0 == "," || $0.isWhitespace }.map(String.init))
-    }
-
     /// The proxy `url` goes through, or `nil` for a direct connection.
     ///
     /// - Throws: ``HTTPError`` `invalidURL` when the proxy setting is not an `http://` proxy.
@@ -49,9 +38,8 @@ public struct ProxySettings: Sendable, Hashable {
         guard let proxy = URL(string: text), proxy.scheme?.lowercased() == "http", let proxyHost = proxy.host, !proxyHost.isEmpty else {
             // Only the kind is named: a proxy value can hold a password, written in ways a URL parser misreads.
             let kind = text.split(separator: ":", maxSplits: 1).first.map { "a \($0)://" } ?? "an unreadable"
-            let variables = scheme == "https" ? "https_proxy, HTTPS_PROXY or all_proxy" : "http_proxy or all_proxy"
-            throw HTTPError(.invalidURL, "\(url.redactedText): the proxy for \(scheme ?? "") URLs (\(variables)) is \(kind) proxy; only "
-                + "http://host:port proxies are supported (socks and others are not): fix it, or add the host to no_proxy")
+            throw HTTPError(.invalidURL, "\(url.redactedText): the proxy for \(scheme ?? "") URLs is \(kind) proxy; only "
+                + "http://host:port proxies are supported (socks and others are not): fix the proxy setting, or exempt the host from proxies")
         }
         return Proxy(host: HostName.bare(proxyHost), port: proxy.port ?? 1080, authorization: proxy.basicCredentials)
     }

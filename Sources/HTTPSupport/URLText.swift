@@ -47,7 +47,7 @@ enum HostName {
             while text.hasSuffix(".") { text.removeLast() }
             return text
         }
-        // `[fd00::1].` (as a no_proxy entry may be written) as well as `[::1]`.
+        // `[fd00::1].` (as a no-proxy entry may be written) as well as `[::1]`.
         return withoutTrailingDots(bare(withoutTrailingDots(host.lowercased())))
     }
 

@@ -64,14 +64,15 @@ public struct Catalog: Sendable {
     ///
     /// - `off`: no check, no warning; returns the spec when the catalog has one.
     /// - `warn`: an unknown model gets one warning per `warnings` instance (so one per process
-    ///   with ``CatalogWarnings/shared``), however many times it is checked; returns `nil`.
+    ///   with ``CatalogWarnings/shared``), however many times it is checked, naming `modeOrigin`
+    ///   (what set the mode, as the user wrote it: `--mode warn`); returns `nil`.
     /// - `enforce`: an unknown model throws ``CatalogError`` `unknownModel` unless
     ///   `allowUnknown` (`--allow-unknown-model`), which warns once instead.
     ///
     /// - Returns: the model's spec, or `nil` when the catalog does not know it.
     /// - Throws: ``CatalogError`` `unknownModel` in `enforce` mode without `allowUnknown`.
     public func check(
-        modelID: String, mode: UnknownModelMode, allowUnknown: Bool, warnings: CatalogWarnings = .shared
+        modelID: String, mode: UnknownModelMode, modeOrigin: String? = nil, allowUnknown: Bool, warnings: CatalogWarnings = .shared
     ) throws(CatalogError) -> ModelSpec? {
         if let spec = spec(for: modelID) { return spec }
         switch mode {
@@ -80,10 +81,9 @@ public struct Catalog: Sendable {
         case .warn:
             warnings.warnOnce(
                 key: "unknown-model:\(modelID)",
-                "model '\(modelID)' is not in the model catalog (\(UnknownModelMode.environmentVariable)=warn); "
-                    + "add it to the catalog file (\(CatalogConfiguration.fileVariable) or --catalog FILE) to silence this")
+                "model '\(modelID)' is not in the model catalog (\(modeOrigin ?? "unknown-model mode: warn")); add it to a catalog file to silence this")
         case .enforce:
-            guard allowUnknown else { throw .unknownModel(name: modelID) }
+            guard allowUnknown else { throw .unknownModel(name: modelID, modeOrigin: modeOrigin) }
             warnings.warnOnce(
                 key: "unknown-model:\(modelID)",
                 "model '\(modelID)' is not in the model catalog; allowed by --allow-unknown-model")
@@ -98,14 +98,14 @@ public struct Catalog: Sendable {
     ///   ``CatalogError`` `unknownModel` per such model (the caller exits 1 after printing
     ///   them); otherwise no error (`warn` mode, and `enforce` with `allowUnknown`, warn once each).
     public func checkBackendOnlyModels(
-        mode: UnknownModelMode, allowUnknown: Bool = false, warnings: CatalogWarnings = .shared
+        mode: UnknownModelMode, modeOrigin: String? = nil, allowUnknown: Bool = false, warnings: CatalogWarnings = .shared
     ) -> [CatalogError] {
         guard mode != .off, !backendOnlyModels.isEmpty else { return [] }
         let known = Catalog(specs: specs.filter { !backendOnlyModels.contains($0.modelName) })
         var errors: [CatalogError] = []
         for name in backendOnlyModels {
             do {
-                _ = try known.check(modelID: name, mode: mode, allowUnknown: allowUnknown, warnings: warnings)
+                _ = try known.check(modelID: name, mode: mode, modeOrigin: modeOrigin, allowUnknown: allowUnknown, warnings: warnings)
             } catch {
                 errors.append(error)
             }
@@ -115,27 +115,25 @@ public struct Catalog: Sendable {
 
     /// The one entry point for commands that use a model (`select`, `activate-model`): loads
     /// the catalog (built-in, server, file; no backends) only when `mode` is not `off`, and
-    /// applies ``check(modelID:mode:allowUnknown:warnings:)``.
+    /// applies ``check(modelID:mode:modeOrigin:allowUnknown:warnings:)``.
     ///
     /// ```swift
-    /// let mode = UnknownModelMode.resolve(option: modeOption, environment: env)
-    /// let config = CatalogConfiguration.resolve(server: nil, catalogFile: nil, environment: env)
-    /// let spec = try await Catalog.checkModel(entry.servedModelID ?? entry.name, mode: mode,
-    ///                                         allowUnknown: allowUnknownModel, configuration: config)
+    /// let spec = try await Catalog.checkModel(entry.servedModelID ?? entry.name, mode: .warn, modeOrigin: "--mode warn",
+    ///                                         allowUnknown: false, configuration: CatalogConfiguration(catalogFile: file))
     /// ```
     ///
     /// - Returns: the model's spec, or `nil` when unknown or when `mode` is `off`.
     /// - Throws: ``CatalogError`` `unknownModel` in `enforce` mode without `allowUnknown`;
     ///   the CLI exits 1 with the error's description.
     public static func checkModel(
-        _ modelID: String, mode: UnknownModelMode, allowUnknown: Bool,
+        _ modelID: String, mode: UnknownModelMode, modeOrigin: String? = nil, allowUnknown: Bool,
         configuration: CatalogConfiguration, warnings: CatalogWarnings = .shared
     ) async throws(CatalogError) -> ModelSpec? {
         guard mode != .off else { return nil }
         var configuration = configuration
         configuration.backends = []
         let catalog = await load(configuration, warnings: warnings)
-        return try catalog.check(modelID: modelID, mode: mode, allowUnknown: allowUnknown, warnings: warnings)
+        return try catalog.check(modelID: modelID, mode: mode, modeOrigin: modeOrigin, allowUnknown: allowUnknown, warnings: warnings)
     }
 
     /// Loads the catalog from every configured source

@@ -2,15 +2,6 @@ public import Foundation
 
 /// Where the catalog's sources are, how to authenticate, and how long to wait for them.
 public struct CatalogConfiguration: Sendable {
-    /// The environment variable naming the user's catalog file.
-    public static let fileVariable = "MODELCTL_CATALOG_PATH"
-    /// The environment variable naming the capabilities server's base URL.
-    public static let serverVariable = "MODELCTL_CATALOG_SERVER"
-    /// The Tinker SDK's variable for its base URL, used when ``serverVariable`` is unset.
-    public static let tinkerServerVariable = "TINKER_BASE_URL"
-    /// The API key variables, first found wins: modelctl's own, then the Tinker SDK's.
-    public static let apiKeyVariables = ["MODELCTL_CATALOG_API_KEY", "TINKER_API_KEY"]
-
     /// Whether the built-in list is the first layer (tests turn it off to work with small data).
     public var includeBuiltin: Bool
     /// The capabilities server's base URL; the catalog GETs
@@ -48,40 +39,6 @@ public struct CatalogConfiguration: Sendable {
         self.timeout = timeout
         self.maxDocumentBytes = maxDocumentBytes
         self.now = now
-    }
-
-    /// The configuration from command-line options and the environment the caller read
-    /// (empty values count as unset):
-    ///
-    /// - server: `server`, else `MODELCTL_CATALOG_SERVER`, else `TINKER_BASE_URL`;
-    /// - catalog file: `catalogFile`, else `MODELCTL_CATALOG_PATH`;
-    /// - API key: `MODELCTL_CATALOG_API_KEY`, else `TINKER_API_KEY` (there is deliberately no
-    ///   option: a key on the command line shows in the process list).
-    ///
-    /// A server value that is not an `http` or `https` URL is reported through `warnings` and
-    /// ignored (the other sources still apply).
-    public static func resolve(
-        server: String?, catalogFile: String?, environment: [String: String],
-        warnings: CatalogWarnings = .shared
-    ) -> CatalogConfiguration {
-        var configuration = CatalogConfiguration()
-        let serverText = nonEmpty(server) ?? nonEmpty(environment[serverVariable]) ?? nonEmpty(environment[tinkerServerVariable])
-        if let serverText {
-            if let url = URL(string: serverText), let scheme = url.scheme?.lowercased(),
-               scheme == "http" || scheme == "https", url.host?.isEmpty == false {
-                configuration.serverURL = url
-            } else {
-                warnings.warn("catalog server '\(serverText)' is not an http(s) URL; catalog server skipped")
-            }
-        }
-        configuration.catalogFile = nonEmpty(catalogFile) ?? nonEmpty(environment[fileVariable])
-        configuration.apiKey = apiKeyVariables.lazy.compactMap { nonEmpty(environment[$0]) }.first
-        return configuration
-    }
-
-    private static func nonEmpty(_ s: String?) -> String? {
-        guard let s, !s.isEmpty else { return nil }
-        return s
     }
 
     /// The sources, in precedence order: built-in, capabilities server, backends, file, overrides.

@@ -23,15 +23,11 @@ public struct CatalogError: CodedError {
         self.message = message
     }
 
-    /// `model 'NAME' is not in the model catalog ...`, with the three ways out.
-    public static func unknownModel(name: String) -> CatalogError {
-        CatalogError(
-            .unknownModel,
-            "model '\(name)' is not in the model catalog (unknown-model mode: enforce). "
-                + "To use it anyway, pass --allow-unknown-model for this call; to stop refusing unknown models, "
-                + "pass --mode warn or --mode off (or set \(UnknownModelMode.environmentVariable)=warn or off); "
-                + "to make it known, add {\"model_name\": \"\(name)\"} to the catalog file "
-                + "(\(CatalogConfiguration.fileVariable) or --catalog FILE).")
+    /// `model 'NAME' is not in the model catalog (MODE ORIGIN); add ... to a catalog file`; the
+    /// caller adds the other ways out in its own terms (the CLI names its options and variables).
+    public static func unknownModel(name: String, modeOrigin: String? = nil) -> CatalogError {
+        CatalogError(.unknownModel, "model '\(name)' is not in the model catalog (\(modeOrigin ?? "unknown-model mode: enforce")); "
+            + "to make it known, add {\"model_name\": \"\(name)\"} to a catalog file")
     }
 
     /// `invalid model spec override 'TEXT': REASON`.

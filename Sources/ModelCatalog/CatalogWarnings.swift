@@ -7,7 +7,9 @@ import Synchronization
 /// know, an unknown model in `warn` mode) goes through one ``CatalogWarnings``. Warnings given
 /// with ``warnOnce(key:_:)`` are given at most once per instance, however many catalogs are
 /// loaded and lookups made with it; ``shared`` is the process-wide instance, so the CLI warns
-/// once per model per process.
+/// once per model per process. The library writes nowhere itself: the program gives the sink
+/// (the CLI its log, under `--quiet` and `--log-timestamps`) with ``useShared(_:)``; until
+/// then ``shared`` drops what it is given.
 ///
 /// Tests make their own instance with a capturing sink:
 ///
@@ -16,12 +18,14 @@ import Synchronization
 /// let warnings = CatalogWarnings { line in lines.withLock { $0.append(line) } }
 /// ```
 public final class CatalogWarnings: Sendable {
-    /// The process-wide instance, writing to standard error.
-    public static let shared = CatalogWarnings()
+    private static let sharedChannel = Mutex(CatalogWarnings { _ in })
 
-    /// A sink that writes `modelctl: warning: MESSAGE` and a newline to standard error.
-    public static let standardError: @Sendable (String) -> Void = { message in
-        FileHandle.standardError.write(Data(("modelctl: warning: " + message + "\n").utf8))
+    /// The process-wide instance, the default of every function that takes warnings.
+    public static var shared: CatalogWarnings { sharedChannel.withLock { $0 } }
+
+    /// Makes `warnings` the process-wide ``shared`` instance.
+    public static func useShared(_ warnings: CatalogWarnings) {
+        sharedChannel.withLock { $0 = warnings }
     }
 
     private let sink: @Sendable (String) -> Void
@@ -29,7 +33,7 @@ public final class CatalogWarnings: Sendable {
 
     /// A warnings channel that hands each message to `sink`: one line, without a
     /// `warning:` prefix or a trailing newline (the sink adds what its output needs).
-    public init(sink: @escaping @Sendable (String) -> Void = CatalogWarnings.standardError) {
+    public init(sink: @escaping @Sendable (String) -> Void) {
         self.sink = sink
     }
 

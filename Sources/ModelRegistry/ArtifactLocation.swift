@@ -34,7 +34,7 @@ public enum ArtifactLocation: Sendable, Hashable {
     }
 }
 
-/// One `OLD=NEW` model path prefix rewrite (`--map-path`, `MODELCTL_MAP_PATH`): CI mounts the
+/// One `OLD=NEW` model path prefix rewrite: CI mounts the
 /// weights a registry names under `/srv/models` at `/mnt/cache/models`.
 public struct PathMapping: Sendable, Hashable {
     /// The prefix the registry names.
@@ -60,7 +60,7 @@ public struct PathMapping: Sendable, Hashable {
         self.init(old: old, new: new)
     }
 
-    /// Parses `OLD=NEW;OLD2=NEW2` (the `MODELCTL_MAP_PATH` form); empty parts are skipped.
+    /// Parses `OLD=NEW;OLD2=NEW2` (a list of rewrites); empty parts are skipped.
     public static func parseList(_ text: String) throws(RegistryError) -> [PathMapping] {
         var out: [PathMapping] = []
         for part in text.split(separator: ";") where !part.allSatisfy(\.isWhitespace) {
@@ -92,7 +92,7 @@ public struct LocationContext: Sendable, Hashable {
     public var workingDirectory: String
     /// Prefix rewrites, the first that matches wins.
     public var pathMappings: [PathMapping]
-    /// Where to look for the Ollama store, in order (`OLLAMA_MODELS`, else the defaults).
+    /// Where to look for the Ollama store, in order.
     public var ollamaStores: [String]
 
     public init(home: String?, workingDirectory: String, pathMappings: [PathMapping] = [], ollamaStores: [String] = []) {

@@ -16,6 +16,8 @@ public struct RegistryError: CodedError {
         case missingName
         /// No entry has the requested name.
         case unknownModel
+        /// The registry directory does not exist.
+        case directoryNotFound
         /// Reading, writing or locking failed.
         case io
         /// A setting (option or environment value) is malformed.

@@ -48,7 +48,7 @@ public struct RegistryStore: Sendable {
     ///   known field has the wrong type. A missing file is an empty layer.
     public func load() throws(RegistryError) -> RegistrySnapshot {
         guard RegistryPlatform.isDirectory(directory) else {
-            throw RegistryError(.io, "\(directory): registry directory not found (set --registry-dir or MODELCTL_REGISTRY_DIR)")
+            throw RegistryError(.directoryNotFound, "\(directory): registry directory not found")
         }
         let stamps = stampsNow()
         // The files are read side by side. The snapshot is only needed for entries no layer
@@ -137,12 +137,16 @@ public struct RegistryStore: Sendable {
         }
         var entries: [RegistryEntry] = []
         entries.reserveCapacity(items.count)
-        var seen = Set<String>()
+        var seen = [String: String]()  // a name as String's == sees it -> its first spelling
         seen.reserveCapacity(items.count)
         for part in parts {
             for entry in part.entries {
-                guard seen.insert(entry.name).inserted else {
-                    throw RegistryError(.duplicateName, "\(file): duplicate entry name \"\(entry.name)\" (item \(entries.count))")
+                if let first = seen.updateValue(entry.name, forKey: entry.name) {
+                    // Swift's == equates canonically equivalent names: two different byte strings
+                    // there are one name in two Unicode forms (NFC and NFD), which looks like no duplicate.
+                    let forms = first.utf8.elementsEqual(entry.name.utf8) ? ""
+                        : " (the same name in two Unicode forms, composed and decomposed; write both alike)"
+                    throw RegistryError(.duplicateName, "\(file): duplicate entry name \"\(entry.name)\" (item \(entries.count))\(forms)")
                 }
                 entries.append(entry)
             }

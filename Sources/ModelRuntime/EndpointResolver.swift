@@ -10,7 +10,7 @@ public import ModelRegistry
 ///    ``ollamaHost``, else `localhost`; and `port` is `backend_config.port` when it is above 0,
 ///    else the backend's default (``defaultPort(forBackend:)``).
 ///
-/// An ``ollamaHost`` (from `MODELCTL_OLLAMA_HOST`) may itself be a URL, used like rule 2, or a
+/// An ``ollamaHost`` may itself be a URL, used like rule 2, or a
 /// `host:port` pair, whose port then wins over the default.
 ///
 /// ```swift
@@ -18,10 +18,10 @@ public import ModelRegistry
 /// try resolver.endpoint(for: entry)   // "http://gpu-box:11434/v1" for an Ollama entry without host
 /// ```
 public struct EndpointResolver: Sendable, Hashable {
-    /// The host for Ollama entries that name none (`MODELCTL_OLLAMA_HOST`); `nil` means `localhost`.
+    /// The host for Ollama entries that name none; `nil` means `localhost`.
     public var ollamaHost: String?
 
-    /// A resolver; pass the value of `MODELCTL_OLLAMA_HOST` as `ollamaHost`.
+    /// A resolver; `ollamaHost` is the host for Ollama entries that name none.
     public init(ollamaHost: String? = nil) {
         let trimmed = ollamaHost?.trimmingWhitespace
         self.ollamaHost = trimmed?.isEmpty == false ? trimmed : nil
@@ -60,9 +60,9 @@ public struct EndpointResolver: Sendable, Hashable {
         }
         var field = "backend_config.host"
         if host.isEmpty, entry.isOllama, let ollamaHost {
-            if Self.isHTTPURL(ollamaHost) { return try Self.checkedURL(ollamaHost, field: "MODELCTL_OLLAMA_HOST", entry: entry) }
+            if Self.isHTTPURL(ollamaHost) { return try Self.checkedURL(ollamaHost, field: "the default Ollama host", entry: entry) }
             host = ollamaHost
-            field = "MODELCTL_OLLAMA_HOST"
+            field = "the default Ollama host"
         }
         if !host.isEmpty {
             let (name, explicitPort) = Self.splitHostPort(host)

@@ -25,7 +25,7 @@ public import ErrorSupport
 /// cleared, never signalled.
 ///
 /// ```swift
-/// let orchestrator = Orchestrator(configuration: try OrchestratorConfiguration(environment: env))
+/// let orchestrator = Orchestrator(configuration: OrchestratorConfiguration(stateDirectory: "/var/lib/modelctl"))
 /// let report = try await orchestrator.activate(entry, modelPath: "/models/qwen3-8b")
 /// print(report.state.pid)
 /// ```
@@ -102,7 +102,7 @@ public struct Orchestrator: Sendable {
     /// Step 1: everything that can be checked without touching a process. Returns the launch arguments.
     private func checkPreconditions(_ entry: RegistryEntry, modelPath: String) throws(RuntimeError) -> [String] {
         guard configuration.enabled else {
-            throw RuntimeError(.orchestratorDisabled, "cannot activate '\(entry.name)': the single-port orchestrator is disabled; set MODELCTL_ORCHESTRATOR=1 to let modelctl launch and stop backends on port \(configuration.port)")
+            throw RuntimeError(.orchestratorDisabled, "cannot activate '\(entry.name)': the single-port orchestrator is disabled; enable it to let modelctl launch and stop backends on port \(configuration.port)")
         }
         guard entry.backend?.lowercased() == "vllm" else {
             let backend = entry.backend.map { "backend '\($0)'" } ?? "no backend"
@@ -116,7 +116,7 @@ public struct Orchestrator: Sendable {
         }
         let limit = OrchestratorConfiguration.maximumStartTimeout
         guard configuration.startTimeout > .zero, configuration.startTimeout <= limit else {
-            throw RuntimeError(.invalidConfiguration, "cannot activate '\(entry.name)': the start timeout \(configuration.startTimeout.secondsText) is not above 0 and at most \(limit.secondsText) (MODELCTL_START_TIMEOUT)")
+            throw RuntimeError(.invalidConfiguration, "cannot activate '\(entry.name)': the start timeout \(configuration.startTimeout.secondsText) is not above 0 and at most \(limit.secondsText)")
         }
         return launchArguments(for: entry, modelPath: modelPath)
     }
@@ -148,7 +148,7 @@ public struct Orchestrator: Sendable {
         }
         try removeState()
         guard !ProcessControl.isListening(port: configuration.port) else {
-            throw RuntimeError(.portInUse, "cannot activate '\(entry.name)': port \(configuration.port) is in use by a program modelctl did not start; stop it or choose another port (MODELCTL_VLLM_PORT)")
+            throw RuntimeError(.portInUse, "cannot activate '\(entry.name)': port \(configuration.port) is in use by a program modelctl did not start; stop it or choose another port")
         }
         return .cleared(previous)
     }
@@ -219,7 +219,7 @@ public struct Orchestrator: Sendable {
             }
             delay = min(delay * 1.5, .seconds(5))
         }
-        return "the backend did not turn healthy within \(configuration.startTimeout.secondsText) (MODELCTL_START_TIMEOUT)"
+        return "the backend did not turn healthy within \(configuration.startTimeout.secondsText)"
     }
 
     // MARK: - Stop

@@ -29,7 +29,7 @@ public struct RuntimeError: CodedError {
         case malformedResponse
         /// A setting (environment variable or option) has an invalid value.
         case invalidConfiguration
-        /// The orchestrator is not enabled (`MODELCTL_ORCHESTRATOR=1`).
+        /// The orchestrator is not enabled (``OrchestratorConfiguration/enabled``).
         case orchestratorDisabled
         /// The entry's backend cannot be orchestrated (only vLLM can).
         case unsupportedBackend

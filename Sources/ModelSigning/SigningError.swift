@@ -52,7 +52,6 @@ public struct SigningError: CodedError {
         self.specialFile = specialFile
     }
 
-    /// Whether this failure means the artifacts or the signature cannot be trusted (exit 2),
-    /// rather than that something could not be read or done (exit 1).
-    public var isIntegrityFailure: Bool { code == .signatureInvalid || code == .digestMismatch }
+    /// ``Severity/integrityFailure`` for a signature or digest that does not match, else ``Severity/error``.
+    public var severity: Severity { code == .signatureInvalid || code == .digestMismatch ? .integrityFailure : .error }
 }

@@ -23,17 +23,6 @@ public enum HuggingFaceCache {
     /// The most files one snapshot may hold before a scan refuses it.
     static let maxSnapshotFiles = 1_000_000
 
-    /// The cache directory `huggingface_hub` uses: `HF_HUB_CACHE`, else the legacy
-    /// `HUGGINGFACE_HUB_CACHE`, else `HF_HOME/hub`, else `XDG_CACHE_HOME/huggingface/hub`, else
-    /// `<home>/.cache/huggingface/hub` (empty values count as unset). A pure function.
-    public static func defaultCacheDirectory(environment: [String: String], home: String) -> String {
-        func value(_ key: String) -> String? { environment[key].flatMap { $0.isEmpty ? nil : $0 } }
-        if let hub = value("HF_HUB_CACHE") ?? value("HUGGINGFACE_HUB_CACHE") { return hub }
-        if let hfHome = value("HF_HOME") { return PathText.join(hfHome, "hub") }
-        let cache = value("XDG_CACHE_HOME") ?? PathText.join(home, ".cache")
-        return PathText.join(cache, "huggingface/hub")
-    }
-
     /// Whether a directory name is a cache repository's (`models--ORG--NAME`, ...).
     public static func isRepoDirectoryName(_ name: String) -> Bool {
         repoTypes.contains { type in name.hasPrefix(type + "--") && name.utf8.count > type.utf8.count + 2 }

@@ -1,6 +1,6 @@
 public import ArtifactHashing
 
-/// An Ollama model store: the directory Ollama keeps pulled models in (`$OLLAMA_MODELS`).
+/// An Ollama model store: the directory Ollama keeps pulled models in.
 ///
 /// Layout, as Ollama's `manifest/` package defines it:
 ///
@@ -16,7 +16,7 @@ public import ArtifactHashing
 ///   inline manifests or references to manifest blobs.
 ///
 /// ```swift
-/// let store = OllamaStore(root: OllamaStore.defaultRoots(environment: env, home: home)[0])
+/// let store = OllamaStore(root: "/usr/share/ollama/.ollama/models")
 /// let model = try store.resolve("ollama:/llama3.1:8b")
 /// let result = try await model.verify(ArtifactHasher(jobs: 4))
 /// print(result.aggregate, result.problems)
@@ -38,19 +38,7 @@ public struct OllamaStore: Sendable, Hashable {
         self.root = PathText.trimTrailingSlashes(root)
     }
 
-    /// Where Ollama keeps its store, in the order to try: `OLLAMA_MODELS` when it is set and
-    /// not empty (then only it), else `<home>/.ollama/models`, then the Linux service's
-    /// `/usr/share/ollama/.ollama/models`. A pure function: the caller passes the environment.
-    public static func defaultRoots(environment: [String: String], home: String) -> [String] {
-        if let models = environment["OLLAMA_MODELS"], !models.isEmpty { return [models] }
-        var roots: [String] = []
-        if !home.isEmpty { roots.append(PathText.join(home, ".ollama/models")) }
-        roots.append("/usr/share/ollama/.ollama/models")
-        return roots
-    }
-
-    /// The first of `roots` that is a directory (see ``defaultRoots(environment:home:)``), or
-    /// `nil` when none is.
+    /// The first of `roots` that is a directory, or `nil` when none is.
     public static func firstExisting(_ roots: [String]) -> OllamaStore? {
         roots.first(where: FS.isDirectory).map(OllamaStore.init(root:))
     }
@@ -83,7 +71,7 @@ public struct OllamaStore: Sendable, Hashable {
         throw StoreError(.modelNotFound, """
             Ollama model \(reference.shortName) is not in the store \(root) (no \
             \(PathText.join(root, "manifests/" + legacyRelativePath(reference)))); \
-            pull it with `ollama pull \(reference.shortName)` or point OLLAMA_MODELS at the store that has it
+            pull it with `ollama pull \(reference.shortName)` or use the store that has it
             """)
     }
 
@@ -135,7 +123,7 @@ public struct OllamaStore: Sendable, Hashable {
 
     func requireStore() throws(StoreError) {
         guard FS.isDirectory(root) else {
-            throw StoreError(.storeNotFound, "Ollama store \(root) does not exist or is not a directory; set OLLAMA_MODELS to the store Ollama uses")
+            throw StoreError(.storeNotFound, "Ollama store \(root) does not exist or is not a directory; use the store Ollama uses")
         }
     }
 

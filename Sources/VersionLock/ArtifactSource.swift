@@ -34,8 +34,8 @@ public struct ArtifactSource: Sendable {
     /// The local root to hash for `entry`: a Hugging Face repository directory is its
     /// `refs/main` snapshot; an Ollama model is its store's root.
     ///
-    /// - Throws: ``VersionLockError``: `noModelPath`, `invalidModelPath`, `notHashableHere`
-    ///   or `artifactRootMissing`, each naming the model and the path and saying what to do.
+    /// - Throws: ``VersionLockError``: `noModelPath`, `invalidModelPath`, `notHashableHere`,
+    ///   `artifactRootMissing` or `ollamaStoreMissing`, each naming the model and the path and saying what to do.
     public func root(of entry: RegistryEntry) throws(VersionLockError) -> String {
         try root(for: location(of: entry), name: entry.name, written: entry.backendConfig.modelPath)
     }
@@ -51,7 +51,7 @@ public struct ArtifactSource: Sendable {
             throw VersionLockError(.invalidModelPath, reason)
         case .ollama:
             guard let store = OllamaStore.firstExisting(context.ollamaStores) else {
-                throw VersionLockError(.artifactRootMissing, "\(name): model_path '\(written ?? location.display)' is an Ollama model, but no Ollama store was found (looked in \(context.ollamaStores.joined(separator: ", "))); set OLLAMA_MODELS")
+                throw VersionLockError(.ollamaStoreMissing, "\(name): model_path '\(written ?? location.display)' is an Ollama model, but no Ollama store was found (looked in \(context.ollamaStores.joined(separator: ", ")))")
             }
             return store.root
         case .remote(let text):

@@ -7,8 +7,7 @@ import SystemSupport
 /// A cache that is missing, unreadable, larger than ``readLimit`` or not in the expected
 /// format is ignored (the root is then hashed in full), never trusted.
 public struct StatCacheStore: Sendable {
-    /// The state directory (`MODELCTL_STATE_DIR`, else `$XDG_STATE_HOME/modelctl`, else
-    /// `~/.local/state/modelctl`, decided by the caller).
+    /// The state directory (decided by the caller).
     public var stateDirectory: String
 
     /// The largest cache file read (256 MiB: about two million files).
@@ -52,7 +51,7 @@ public struct StatCacheStore: Sendable {
     /// - Throws: ``VersionLockError`` `cache` naming the file.
     public func save(_ cache: StatCache, resolvedRoot real: String) throws(VersionLockError) {
         guard LockPlatform.makeDirectories(directory) else {
-            throw VersionLockError(.cache, "cannot create the stat cache directory \(directory); set MODELCTL_STATE_DIR to a writable directory")
+            throw VersionLockError(.cache, "cannot create the stat cache directory \(directory); use a writable state directory")
         }
         let file = path(forResolved: real)
         do { try AtomicFile.write(cache.serialized(root: real), to: file) } catch {

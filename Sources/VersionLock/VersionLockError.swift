@@ -17,6 +17,8 @@ public struct VersionLockError: CodedError {
         case notHashableHere
         /// The artifact root does not exist.
         case artifactRootMissing
+        /// An `ollama:` model path, and none of the Ollama stores looked in exists.
+        case ollamaStoreMissing
         /// The artifact root holds no file: a failed mount must never become a baseline.
         case emptyArtifacts
         /// Hashing failed (the message is the hasher's, naming the file).
@@ -52,4 +54,6 @@ public struct VersionLockError: CodedError {
         self.message = message
     }
 
+    /// ``Severity/integrityFailure`` for a corrupt store blob or a refused activation, else ``Severity/error``.
+    public var severity: Severity { code == .storeCorrupt || code == .refused ? .integrityFailure : .error }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HTTPSupport
+import ModelCatalog
 import OrderedJSON
 
 /// The `modelctl` command: parses, runs one subcommand, and maps every outcome to the
@@ -33,9 +34,11 @@ struct ModelCtl: AsyncParsableCommand {
             Terminal.error(error.description + "\nUsage: modelctl [--quiet] [--color auto|always|never] [--log-timestamps] <subcommand>")
             Foundation.exit(64)
         }
-        Terminal.style = global.style(environment: Settings.environment)
-        // Requests to backends and the capabilities server go through the proxies the environment names.
-        HTTPClient.useShared(HTTPClient(proxies: ProxySettings(environment: Settings.environment)))
+        Terminal.style = global.style(Settings.current)
+        // Requests to backends and the capabilities server go through the proxies the environment names;
+        // catalog warnings go to the log, under --quiet and --log-timestamps like the tool's own.
+        HTTPClient.useShared(HTTPClient(proxies: Settings.current.proxies))
+        CatalogWarnings.useShared(CatalogWarnings { Terminal.warning($0) })
         Settings.globalRegistryDirectory = global.registryDirectory
         Terminal.installInterruptHandler()
         do {

@@ -33,6 +33,9 @@ struct CatalogCheckTests {
         #expect(enforce.status == 1)
         #expect(enforce.stderr.contains("acme/secret-model-7b"))
         #expect(enforce.stderr.contains("--allow-unknown-model"))
+        #expect(enforce.stderr.contains("(MODELCTL_CATALOG_MODE=enforce)"), "\(enforce.stderr)")
+        #expect(enforce.stderr.contains("--mode warn"))
+        #expect(enforce.stderr.contains("MODELCTL_CATALOG_PATH"))
         #expect(enforce.stdout.isEmpty)
 
         let allowed = try modelctl(["select", "mystery", "--allow-unknown-model"] + registry, environment: ["MODELCTL_CATALOG_MODE": "enforce"])
@@ -41,6 +44,24 @@ struct CatalogCheckTests {
         let known = try modelctl(["select", "known", "--mode", "enforce", "--json"] + registry)
         #expect(known.status == 0, "\(known.stderr)")
         #expect(known.stdout.contains("\"internal_model_id\": \"Qwen/Qwen3-8B\""))
+    }
+
+    @Test("a catalog warning names the setting the user gave, goes to the log, and --quiet silences it")
+    func warningsNameTheirSettingAndFollowTheLog() throws {
+        let dir = try fixture()
+        let registry = ["--registry-dir", dir.file("registry")]
+        let option = try modelctl(["select", "mystery", "--mode", "warn"] + registry)
+        #expect(option.status == 0)
+        #expect(option.stderr.contains("(--mode warn)"), "\(option.stderr)")
+        #expect(!option.stderr.contains("MODELCTL_CATALOG_MODE"))
+        let variable = try modelctl(["select", "mystery"] + registry, environment: ["MODELCTL_CATALOG_MODE": "warn"])
+        #expect(variable.stderr.contains("(MODELCTL_CATALOG_MODE=warn)"), "\(variable.stderr)")
+        let quiet = try modelctl(["--quiet", "select", "mystery", "--mode", "warn"] + registry)
+        #expect(quiet.status == 0)
+        #expect(quiet.stderr.isEmpty, "\(quiet.stderr)")
+        let stamped = try modelctl(["select", "mystery", "--mode", "warn", "--log-timestamps"] + registry)
+        let line = stamped.stderr.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(line.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z modelctl: warning: model 'acme/secret-model-7b'"#, options: .regularExpression) != nil, "\(line)")
     }
 
     @Test("a user catalog file makes a model known")

@@ -162,6 +162,7 @@ struct HashFormatTests {
         let noStore = try modelctl(["hash", "ollama:tiny"], environment: ["OLLAMA_MODELS": dir.file("nowhere")])
         #expect(noStore.status == 1)
         #expect(noStore.stderr.contains("no Ollama store was found"), "\(noStore.stderr)")
+        #expect(noStore.stderr.contains("(OLLAMA_MODELS names the store)"), "\(noStore.stderr)")
         let bad = try modelctl(["hash", "ollama:../../etc"], environment: ["OLLAMA_MODELS": store])
         #expect(bad.status == 1)
         let signing = try modelctl(["hash", "ollama:tiny", "--format", "model-signing"], environment: ["OLLAMA_MODELS": store])

@@ -144,6 +144,36 @@ struct RegistryCommandTests {
         #expect(try f.run(["metrics"]).stdout.contains("model-b"))
     }
 
+    @Test("an empty --registry-dir is a usage error (exit 64), never read as unset; an empty variable is unset")
+    func emptyRegistryDirectory() throws {
+        let f = try CLIFixture()
+        // A script passing an empty variable through the option must not land on $MODELCTL_REGISTRY_DIR's registry.
+        for arguments in [["list", "--registry-dir", ""], ["list", "--registry-dir="], ["--registry-dir", "", "list"], ["list", "--registry-dir", " "]] {
+            let result = try modelctl(arguments, environment: ["MODELCTL_REGISTRY_DIR": f.registry])
+            #expect(result.status == 64, "\(arguments): \(result.stderr)")
+            // argument-parser itself refuses `--registry-dir=` as a missing value; modelctl refuses the rest.
+            #expect(result.stderr.contains("--registry-dir was given an empty value") || arguments[1] == "--registry-dir=",
+                    "\(arguments): \(result.stderr)")
+            #expect(result.stdout.isEmpty)
+        }
+        // The variable set but empty counts as unset: the default ./configs, here missing.
+        let unset = try modelctl(["list"], environment: ["MODELCTL_REGISTRY_DIR": ""], currentDirectory: f.dir.path)
+        #expect(unset.status == 1)
+        #expect(unset.stderr.contains("configs"), "\(unset.stderr)")
+    }
+
+    @Test("a failure whose fix is a setting names the option or variable (libraries do not know them)")
+    func settingHints() throws {
+        let f = try CLIFixture()
+        let missing = try modelctl(["list", "--registry-dir", f.dir.file("nowhere")])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("registry directory not found (set --registry-dir or MODELCTL_REGISTRY_DIR)"), "\(missing.stderr)")
+        let disabled = try modelctl(["activate-model", "model-b", "--registry-dir", f.registry], environment: ["MODELCTL_STATE_DIR": f.dir.file("state")])
+        #expect(disabled.status == 1)
+        #expect(disabled.stderr.contains("the single-port orchestrator is disabled; enable it"), "\(disabled.stderr)")
+        #expect(disabled.stderr.contains("(set MODELCTL_ORCHESTRATOR=1)"), "\(disabled.stderr)")
+    }
+
     @Test("bad registry input exits 1 naming the file, and leaves every file byte-identical", arguments: [
         "[{\"name\": \"a\",}]", "", "{}", "[{\"name\": \"a\"}, {\"name\": \"a\"}]", "[{\"name\": \"a\", \"backend_config\": {\"port\": \"80\"}}]",
     ])

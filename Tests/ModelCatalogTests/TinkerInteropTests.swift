@@ -82,31 +82,6 @@ struct TinkerInteropTests {
         #expect(!wrong.lines.contains { $0.contains("tml-wrong-key-0987") })
     }
 
-    @Test func settingsFollowTheTinkerSDK() {
-        let quiet = WarningLog().warnings
-        let tinkerOnly = CatalogConfiguration.resolve(
-            server: nil, catalogFile: nil,
-            environment: ["TINKER_BASE_URL": "https://tinker.example/services/x", "TINKER_API_KEY": "k-tinker"], warnings: quiet)
-        #expect(tinkerOnly.serverURL?.absoluteString == "https://tinker.example/services/x")
-        #expect(tinkerOnly.apiKey == "k-tinker")
-
-        let both = CatalogConfiguration.resolve(
-            server: nil, catalogFile: nil,
-            environment: [
-                "TINKER_BASE_URL": "https://tinker.example", "MODELCTL_CATALOG_SERVER": "http://127.0.0.1:9",
-                "TINKER_API_KEY": "k-tinker", "MODELCTL_CATALOG_API_KEY": "k-modelctl",
-            ], warnings: quiet)
-        #expect(both.serverURL?.absoluteString == "http://127.0.0.1:9")
-        #expect(both.apiKey == "k-modelctl")
-
-        let empty = CatalogConfiguration.resolve(
-            server: nil, catalogFile: nil,
-            environment: ["MODELCTL_CATALOG_SERVER": "", "TINKER_BASE_URL": "https://t.example", "MODELCTL_CATALOG_API_KEY": "", "TINKER_API_KEY": "k"],
-            warnings: quiet)
-        #expect(empty.serverURL?.absoluteString == "https://t.example")
-        #expect(empty.apiKey == "k")
-    }
-
     @Test func repeatedAndCaseFoldedNamesInOneSourceAreWarnedOnce() async throws {
         let server = try LoopbackHTTPServer { _ in
             .json(#"{"supported_models": ["acme/Model-A", {"model_name": "ACME/model-a", "max_context_length": 8192}, "acme/Model-B", "acme/Model-B"]}"#)

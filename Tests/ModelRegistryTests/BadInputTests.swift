@@ -11,6 +11,8 @@ struct BadInputTests {
         ("top level not an array", "{\"name\": \"a\"}", .notAnArray, ["array", "an object"]),
         ("item not an object", "[\"a\"]", .notAnArray, ["item 0"]),
         ("duplicate names", "[{\"name\": \"a\"}, {\"name\": \"b\"}, {\"name\": \"a\"}]", .duplicateName, ["\"a\"", "item 2"]),
+        ("one name in two Unicode forms", "[{\"name\": \"caf\u{E9}\"}, {\"name\": \"cafe\u{301}\"}]", .duplicateName,
+         ["item 1", "the same name in two Unicode forms"]),
         ("port as a string", "[{\"name\": \"a\", \"backend_config\": {\"port\": \"8000\"}}]", .wrongType, ["entry \"a\"", "backend_config.port", "an integer", "\"8000\""]),
         ("locked as a string", "[{\"name\": \"a\", \"version_lock\": {\"locked\": \"yes\"}}]", .wrongType, ["version_lock.locked"]),
         ("roles not strings", "[{\"name\": \"a\", \"roles\": [1]}]", .wrongType, ["roles"]),

@@ -107,7 +107,7 @@ struct OrchestratorSafetyTests {
         let error = await #expect(throws: RuntimeError(.invalidConfiguration)) {
             try await orchestrator.activate(try vllm("slow"), modelPath: "/models/slow")
         }
-        #expect(error?.message.contains("MODELCTL_START_TIMEOUT") == true)
+        #expect(error?.message.contains("the start timeout") == true)
         #expect(!FileManager.default.fileExists(atPath: configuration().logFilePath), "nothing was launched")
     }
 }

@@ -242,7 +242,7 @@ struct OrchestratorTests {
         let error = await #expect(throws: RuntimeError(.orchestratorDisabled)) {
             try await orchestrator.activate(try vllm("x"), modelPath: "/m")
         }
-        #expect(error?.message.contains("set MODELCTL_ORCHESTRATOR=1") == true)
+        #expect(error?.message.contains("the single-port orchestrator is disabled; enable it") == true)
         #expect(!FileManager.default.fileExists(atPath: configuration().stateDirectory))
     }
 
@@ -374,52 +374,6 @@ final class PIDList: Sendable {
 }
 
 struct OrchestratorConfigurationTests {
-    @Test func defaults() throws {
-        let c = try OrchestratorConfiguration(environment: ["HOME": "/home/u"])
-        #expect(c.stateDirectory == "/home/u/.local/state/modelctl")
-        #expect(c.launchCommand == ["python3", "-m", "vllm.entrypoints.openai.api_server"])
-        #expect(c.port == 24001)
-        #expect(c.startTimeout == .seconds(180))
-        #expect(!c.enabled)
-        #expect(c.lockFilePath == "/home/u/.local/state/modelctl/orchestrator.lock")
-    }
-
-    @Test func environmentValues() throws {
-        let c = try OrchestratorConfiguration(environment: [
-            "HOME": "/home/u", "XDG_STATE_HOME": "/xdg", "MODELCTL_STATE_DIR": "/state", "MODELCTL_ORCHESTRATOR": "1",
-            "MODELCTL_LAUNCH_COMMAND": #"["/opt/venv/bin/python", "-m", "vllm.entrypoints.openai.api_server"]"#,
-            "MODELCTL_VLLM_PORT": "24010", "MODELCTL_START_TIMEOUT": "2.5",
-        ])
-        #expect(c.stateDirectory == "/state")
-        #expect(c.enabled)
-        #expect(c.launchCommand == ["/opt/venv/bin/python", "-m", "vllm.entrypoints.openai.api_server"])
-        #expect(c.port == 24010)
-        #expect(c.startTimeout == .milliseconds(2500))
-        #expect(try OrchestratorConfiguration(environment: ["HOME": "/h", "XDG_STATE_HOME": "/xdg"]).stateDirectory == "/xdg/modelctl")
-        #expect(try !OrchestratorConfiguration(environment: ["HOME": "/h", "MODELCTL_ORCHESTRATOR": "0"]).enabled)
-    }
-
-    @Test(arguments: [
-        ("MODELCTL_LAUNCH_COMMAND", "python3 -m vllm"),
-        ("MODELCTL_LAUNCH_COMMAND", "[]"),
-        ("MODELCTL_LAUNCH_COMMAND", #"["python3", 1]"#),
-        ("MODELCTL_VLLM_PORT", "70000"),
-        ("MODELCTL_VLLM_PORT", "abc"),
-        ("MODELCTL_START_TIMEOUT", "0"),
-        ("MODELCTL_START_TIMEOUT", "soon"),
-        ("MODELCTL_START_TIMEOUT", "1e20"),
-        ("MODELCTL_START_TIMEOUT", "86401"),
-        ("MODELCTL_START_TIMEOUT", "nan"),
-        ("MODELCTL_START_TIMEOUT", "inf"),
-    ])
-    func invalidValuesAreNamed(_ variable: String, _ value: String) {
-        let error = #expect(throws: RuntimeError(.invalidConfiguration)) {
-            try OrchestratorConfiguration(environment: ["HOME": "/h", variable: value])
-        }
-        #expect(error?.message.hasPrefix(variable) == true)
-        #expect(error?.message.hasSuffix(value) == true)
-    }
-
     @Test func launchArgumentsAreAppendedInOrder() throws {
         let orchestrator = Orchestrator(configuration: OrchestratorConfiguration(stateDirectory: "/s", port: 24001))
         let e = try entry(#"{"name": "florence-2-large_(FP16)", "backend": "vllm", "backend_config": {"extra_args": ["--trust-remote-code", "--max-model-len", "4096"]}}"#)

@@ -1,3 +1,4 @@
+import ErrorSupport
 import ArtifactHashing
 import Foundation
 import ModelSigning

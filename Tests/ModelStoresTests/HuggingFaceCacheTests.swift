@@ -5,14 +5,6 @@ import Testing
 import TestSupport
 
 struct HuggingFaceCacheTests {
-    @Test("the cache directory follows huggingface_hub: HF_HUB_CACHE, HF_HOME/hub, XDG_CACHE_HOME, ~/.cache")
-    func defaultDirectory() {
-        #expect(HuggingFaceCache.defaultCacheDirectory(environment: ["HF_HUB_CACHE": "/c", "HF_HOME": "/h"], home: "/u") == "/c")
-        #expect(HuggingFaceCache.defaultCacheDirectory(environment: ["HF_HUB_CACHE": "", "HF_HOME": "/h"], home: "/u") == "/h/hub")
-        #expect(HuggingFaceCache.defaultCacheDirectory(environment: ["XDG_CACHE_HOME": "/x"], home: "/u") == "/x/huggingface/hub")
-        #expect(HuggingFaceCache.defaultCacheDirectory(environment: [:], home: "/u") == "/u/.cache/huggingface/hub")
-    }
-
     @Test("an intact snapshot: every link lands in blobs/, 64-hex names equal SHA-256, 40-hex names equal the git blob id")
     func intactSnapshot() async throws {
         let hf = HFFixture()

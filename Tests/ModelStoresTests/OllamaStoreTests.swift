@@ -27,12 +27,8 @@ struct OllamaReferenceTests {
         #expect(throws: StoreError(.invalidReference, "")) { try OllamaReference(parsing: input) }
     }
 
-    @Test("the store is OLLAMA_MODELS alone when set, else the home and the service stores")
-    func defaultRoots() {
-        #expect(OllamaStore.defaultRoots(environment: ["OLLAMA_MODELS": "/data/ollama"], home: "/home/u") == ["/data/ollama"])
-        #expect(OllamaStore.defaultRoots(environment: ["OLLAMA_MODELS": ""], home: "/home/u")
-            == ["/home/u/.ollama/models", "/usr/share/ollama/.ollama/models"])
-        #expect(OllamaStore.defaultRoots(environment: [:], home: "/root") == ["/root/.ollama/models", "/usr/share/ollama/.ollama/models"])
+    @Test("the first store that exists is used")
+    func firstExisting() {
         let dir = TemporaryDirectory("roots")
         #expect(OllamaStore.firstExisting([dir.file("a"), dir.path])?.root == dir.path)
         #expect(OllamaStore.firstExisting([dir.file("a")]) == nil)

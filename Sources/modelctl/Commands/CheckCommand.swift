@@ -37,6 +37,6 @@ struct CheckCommand: ParsableCommand {
             print("\(registry.directory): \(snapshot.entries.count) entries, no problems")
         }
         for problem in problems { Terminal.error(problem) }
-        if !problems.isEmpty { throw CommandFailure(code: 1, message: "\(problems.count) problem\(problems.count == 1 ? "" : "s") in \(registry.directory)") }
+        if !problems.isEmpty { throw CommandFailure.error("\(problems.count) problem\(problems.count == 1 ? "" : "s") in \(registry.directory)") }
     }
 }

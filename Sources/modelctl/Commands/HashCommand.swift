@@ -125,7 +125,7 @@ struct HashCommand: AsyncParsableCommand {
             throw CommandFailure.error(error.description)
         } catch let error as VersionLockError {
             // A hashing error's message already shows the file's name escaped.
-            throw CommandFailure.error(error.code == .hashing || error.code == .specialFile ? error.message : displayEscaped(error.message))
+            throw CommandFailure.error(error.code == .hashing || error.code == .specialFile ? error.message : displayEscaped(ExitStatus.message(error)))
         }
         let manifest = hashed.manifest
         Terminal.clearProgress()
@@ -145,7 +145,7 @@ struct HashCommand: AsyncParsableCommand {
         if !hashed.problems.isEmpty {
             for problem in hashed.problems { Terminal.warning(displayEscaped(problem)) }
             let summary = "\(displayEscaped(target)): \(hashed.problems.count) problem\(hashed.problems.count == 1 ? "" : "s") in the store"
-            throw hashed.corrupt ? CommandFailure.violation(summary) : CommandFailure.error(summary)
+            throw CommandFailure(severity: hashed.corrupt ? .integrityFailure : .error, message: summary)
         }
     }
 

@@ -102,7 +102,7 @@ struct LockCommand: AsyncParsableCommand {
         let source = try registry.source(mapPaths: location.mapPaths)
         var hasher = ArtifactHasher(jobs: hashing.jobs, exclusions: includeAll ? .none : .default)
         hasher.shardSize = shardSize.flatMap(Self.shardBytes)
-        let locker = VersionLocker(store: registry.store(), source: source, hasher: hasher, actor: Settings.actor)
+        let locker = VersionLocker(store: registry.store(), source: source, hasher: hasher, actor: Settings.current.actor)
         let names = try targets.resolve(registry) { entry in
             if case .local = source.location(of: entry) { return true }
             return false

@@ -49,12 +49,12 @@ struct ModelsCommand: AsyncParsableCommand {
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var table: TableOptions
 
+    func validate() throws { try Settings.requireValue(server, "--server") }
+
     func run() async throws {
-        let environment = Settings.environment
         let warnings = CatalogWarnings.shared
-        let mode = UnknownModelMode.resolve(option: catalogOptions.mode?.mode, environment: environment, warnings: warnings)
-        var configuration = CatalogConfiguration.resolve(
-            server: server, catalogFile: catalogOptions.catalogFile, environment: environment, warnings: warnings)
+        let mode = catalogOptions.resolvedMode
+        var configuration = Settings.current.catalogConfiguration(server: server, catalogFile: catalogOptions.catalogFile, warnings: warnings)
         do {
             configuration.overrides = try Catalog.parseOverrides(overrides)
         } catch {
@@ -62,7 +62,7 @@ struct ModelsCommand: AsyncParsableCommand {
         }
         if refresh {
             do {
-                configuration.backends = try registryBackends(registry.load(), environment: environment)
+                configuration.backends = try registryBackends(registry.load())
             } catch {
                 // The registry is one more source: its failure never fails the catalog.
                 let reason = (error as? CommandFailure)?.message ?? String(describing: error)
@@ -77,9 +77,10 @@ struct ModelsCommand: AsyncParsableCommand {
             print(table.render(CatalogTable.headers, CatalogTable.rows(catalog.specs)))
         }
 
-        let refused = catalog.checkBackendOnlyModels(mode: mode, allowUnknown: catalogOptions.allowUnknownModel, warnings: warnings)
+        let refused = catalog.checkBackendOnlyModels(mode: mode.value, modeOrigin: mode.origin,
+                                                     allowUnknown: catalogOptions.allowUnknownModel, warnings: warnings)
         if !refused.isEmpty {
-            for error in refused { Terminal.error(error.description) }
+            for error in refused { Terminal.error(CatalogCheckOptions.explain(error)) }
             throw CommandFailure.error("")
         }
     }
@@ -104,8 +105,8 @@ struct CatalogModeOption: ExpressibleByArgument {
 /// resolves them (``EndpointResolver``); several entries behind the same address give one
 /// backend (the first entry's name). `kind` is `.ollama` for an Ollama entry
 /// (``RegistryEntry/isOllama``) and `.openAI` for every other backend (vLLM, LMDeploy, LM Studio, OpenAI-compatible servers).
-func registryBackends(_ snapshot: RegistrySnapshot, environment: [String: String]) -> [BackendEndpoint] {
-    let resolver = EndpointResolver(ollamaHost: environment["MODELCTL_OLLAMA_HOST"])
+func registryBackends(_ snapshot: RegistrySnapshot) -> [BackendEndpoint] {
+    let resolver = Settings.current.endpoints
     var backends: [BackendEndpoint] = []
     var seen = Set<String>()
     for entry in snapshot.entries {

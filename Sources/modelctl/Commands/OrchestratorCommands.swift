@@ -9,7 +9,7 @@ import SystemSupport
 
 /// The orchestrator's settings from the environment; a bad value exits 1 naming the variable.
 private func orchestratorFromEnvironment() throws -> Orchestrator {
-    Orchestrator(configuration: try OrchestratorConfiguration(environment: Settings.environment))
+    Orchestrator(configuration: try Settings.current.orchestrator())
 }
 
 struct ActivateModelCommand: AsyncParsableCommand {

@@ -54,7 +54,7 @@ struct ProbeVisionCommand: AsyncParsableCommand {
         let entry = try registry.load().entry(named: name)
         let probe = VisionProbe(
             timeout: Duration.validSeconds(timeout, maximum: VisionProbe.maximumTimeout) ?? .seconds(60), expectedColour: expect,
-            endpoints: EndpointResolver(ollamaHost: Settings.value("MODELCTL_OLLAMA_HOST")))
+            endpoints: Settings.current.endpoints)
         let result = try await probe.runAndRecord(entry: entry, imagePath: image, registry: store)
         print(JSON.serialize(result.json))
         if let failure = result.failure { throw CommandFailure.error(failure.message) }

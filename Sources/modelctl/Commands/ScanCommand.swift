@@ -130,8 +130,8 @@ struct ScanCommand: AsyncParsableCommand {
             }
             for command in commands { print("repair  " + command.map(\.shellQuoted).joined(separator: " ")) }
         }
-        if report.hasCorruption { throw CommandFailure(code: 2, message: "") }
-        if report.hasErrors || refused || !written { throw CommandFailure(code: 1, message: "") }
+        if report.hasCorruption { throw CommandFailure.violation("") }
+        if report.hasErrors || refused || !written { throw CommandFailure.error("") }
     }
 
     private func runRestore(_ directory: String) throws {
@@ -156,7 +156,7 @@ struct ScanCommand: AsyncParsableCommand {
             for outcome in outcomes where outcome.refusal == nil { print("restored \(Text.escapingControls(outcome.originalPath))") }
             if outcomes.isEmpty { print("nothing quarantined in \(Text.escapingControls(directory))") }
         }
-        if outcomes.contains(where: { $0.refusal != nil }) { throw CommandFailure(code: 1, message: "") }
+        if outcomes.contains(where: { $0.refusal != nil }) { throw CommandFailure.error("") }
     }
 
     /// `quarantined PATH -> BLOB (sha256 ACTUAL, expected EXPECTED)`, or what a dry run would do.
@@ -188,12 +188,9 @@ struct ScanCommand: AsyncParsableCommand {
         return .object(JSONObject(fields))
     }
 
-    /// The default stores that exist; the environment is read here, at the edge, only.
+    /// The default stores that exist.
     static func defaultPaths() throws -> [String] {
-        let environment = Settings.environment
-        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
-        let hf = HuggingFaceCache.defaultCacheDirectory(environment: environment, home: home)
-        let ollama = try Settings.locationContext(mapPaths: []).ollamaStores
+        let hf = Settings.current.huggingFaceCache, ollama = Settings.current.ollamaStores
         let candidates = [hf] + ollama
         var isDirectory: ObjCBool = false
         let existing = candidates.filter { FileManager.default.fileExists(atPath: $0, isDirectory: &isDirectory) && isDirectory.boolValue }

@@ -86,7 +86,7 @@ struct SelectCommand: AsyncParsableCommand {
                                     allowDeprecated: allowDeprecated)
         } ?? snapshot.entry(named: name ?? "")
         try await catalog.check(entry)
-        let endpoints = EndpointResolver(ollamaHost: Settings.value("MODELCTL_OLLAMA_HOST"))
+        let endpoints = Settings.current.endpoints
         let selection = try ModelSelection.select(entry, requiring: required, endpoints: endpoints)
         let served = servedDigest ? try await checkServedDigest(entry, endpoint: selection.endpoint) : nil
         if json {

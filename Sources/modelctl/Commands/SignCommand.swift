@@ -47,15 +47,9 @@ struct SignCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (root, entry, ignoring) = try SignatureTarget.resolve(path, registry: registry, mapPaths: location.mapPaths)
-        let record: SignatureRecord
-        do {
-            record = try await ModelSigner(jobs: hashing.jobs).sign(
-                root: root, privateKeyPEMPath: key, output: output, ignoring: ignoring, progress: Format.progressHandler(label: path)
-            )
-        } catch let error as SigningError {
-            Terminal.clearProgress()
-            throw CommandFailure(code: error.isIntegrityFailure ? 2 : 1, message: error.message)
-        }
+        let record = try await ModelSigner(jobs: hashing.jobs).sign(
+            root: root, privateKeyPEMPath: key, output: output, ignoring: ignoring, progress: Format.progressHandler(label: path)
+        )
         Terminal.clearProgress()
         for warning in record.warnings { Terminal.warning(warning) }
         if let entry {

@@ -29,7 +29,7 @@ enum SignatureTarget {
     static func verify(_ nameOrPath: String, signature: String, publicKey: String?, registry: RegistryOptions,
                        mapPaths: [String], jobs: Int?, json: Bool) async throws {
         let (root, entry, _) = try resolve(nameOrPath, registry: registry, mapPaths: mapPaths)
-        guard let key = Settings.resolve(publicKey, "") ?? entry?.versionLock.publicKey ?? Settings.value("MODELCTL_PUBLIC_KEY") else {
+        guard let key = publicKey ?? entry?.versionLock.publicKey ?? Settings.current.value("MODELCTL_PUBLIC_KEY") else {
             throw CommandFailure.error("\(nameOrPath): no public key: give --public-key PUBLIC.pem, pin version_lock.public_key, or set MODELCTL_PUBLIC_KEY")
         }
         try await SignatureVerifyReport.run(path: root, signature: signature, publicKey: PublicKeyPEM(pinned: key, source: "\(nameOrPath): public key"),

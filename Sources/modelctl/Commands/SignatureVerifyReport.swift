@@ -9,15 +9,10 @@ enum SignatureVerifyReport {
     /// Checks `path` against the bundle, prints the outcome (stdout) and throws the failure:
     /// exit 2 when the signature or a digest does not match, exit 1 when something could not be read.
     static func run(path: String, signature: String, publicKey: PublicKeyPEM, jobs: Int?, json: Bool) async throws {
-        let outcome: SignatureVerification
-        do {
-            outcome = try await ModelSignatureVerifier(jobs: jobs).verify(
-                root: path, bundlePath: signature, publicKey: publicKey, progress: Format.progressHandler(label: path)
-            )
-        } catch let error as SigningError {
-            Terminal.clearProgress()
-            throw failure(error)
-        }
+        // A failure's severity decides the exit status (a signature or digest mismatch 2, the rest 1).
+        let outcome = try await ModelSignatureVerifier(jobs: jobs).verify(
+            root: path, bundlePath: signature, publicKey: publicKey, progress: Format.progressHandler(label: path)
+        )
         Terminal.clearProgress()
         try show(outcome, json: json)
     }
@@ -25,12 +20,7 @@ enum SignatureVerifyReport {
     /// Prints `outcome` (stdout) and throws its failure, if any.
     static func show(_ outcome: SignatureVerification, json: Bool) throws {
         print(json ? JSON.serialize(self.json(outcome)) : text(outcome))
-        if let error = outcome.failure { throw failure(error) }
-    }
-
-    /// The CLI failure for a signing error: integrity failures exit 2, the rest 1.
-    static func failure(_ error: SigningError) -> CommandFailure {
-        CommandFailure(code: error.isIntegrityFailure ? 2 : 1, message: error.message)
+        if let error = outcome.failure { throw error }
     }
 
     /// `text` with control characters shown as `?`, so a signed name cannot drive the terminal.

@@ -92,6 +92,7 @@ struct VerifyCommand: AsyncParsableCommand {
         if !all && names.isEmpty { throw ValidationError("name the entries to verify, or pass --all") }
         if signature != nil && (all || names.count != 1) { throw ValidationError("--signature checks one entry or path at a time") }
         if publicKey != nil && signature == nil { throw ValidationError("--public-key goes with --signature") }
+        try Settings.requireValue(publicKey, "--public-key")
         if signature != nil && (reports.junit != nil || reports.prometheus != nil) {
             throw ValidationError("--junit and --prometheus report registry entries; they do not go with --signature")
         }
@@ -103,14 +104,6 @@ struct VerifyCommand: AsyncParsableCommand {
             }
         }
         if signature != nil && (quick || includeAll) { throw ValidationError("--quick and --include-all do not apply to --signature") }
-    }
-
-    /// Where stat caches live: `MODELCTL_STATE_DIR`, else `$XDG_STATE_HOME/modelctl`, else
-    /// `~/.local/state/modelctl`; `nil` without any of them.
-    static var stateDirectory: String? {
-        if let dir = Settings.value("MODELCTL_STATE_DIR") { return dir }
-        if let xdg = Settings.value("XDG_STATE_HOME") { return xdg + "/modelctl" }
-        return Settings.value("HOME").map { $0 + "/.local/state/modelctl" }
     }
 
     func run() async throws {
@@ -146,10 +139,10 @@ struct VerifyCommand: AsyncParsableCommand {
     private func verifyBatch() async throws -> BatchVerification {
         if ioNice && !IOPriority.lowerToIdle() { Terminal.warning("--io-nice: could not lower the I/O priority on this system; running at normal priority") }
         var hasher = ArtifactHasher(jobs: hashing.jobs, exclusions: includeAll ? .none : .default)
-        // An idle-priority scrub leaves the page cache to the server: shards read are dropped behind.
+        // An idle-priority scrub leaves the page cache to the server: the pages read are dropped behind.
         hasher.dropBehind = ioNice
         let locker = VersionLocker(store: registry.store(), source: try registry.source(mapPaths: location.mapPaths), hasher: hasher)
-        let stateDirectory = Self.stateDirectory
+        let stateDirectory = Settings.current.stateDirectory
         if (quick || maxBytes != nil) && stateDirectory == nil {
             Terminal.warning("no state directory (set MODELCTL_STATE_DIR): no stat cache, every file is read in full")
         }
@@ -204,14 +197,14 @@ enum VerifyReport {
             for warning in result.warnings where !warning.isEmpty {
                 if result.status == .skipped { Terminal.note(warning) } else { Terminal.warning(warning) }
             }
-            if let errorShown { Terminal.error(errorShown.message) }
+            if let errorShown { Terminal.error(ExitStatus.message(errorShown)) }
             if !json, result.status != .error, result.status != .skipped {
                 lines += text(result) + "\n"
                 if lines.utf8.count >= 1 << 16 { flush() }
             }
         }
         flush()
-        for error in batch.errors { Terminal.error(error.message) }
+        for error in batch.errors { Terminal.error(ExitStatus.message(error)) }
         if let notRecorded = batch.notRecorded { Terminal.warning(notRecorded) }
         if json {
             let values = batch.results.map(Self.json)
@@ -226,7 +219,7 @@ enum VerifyReport {
             throw CommandFailure.violation(violations.count == 1 ? "lock violation: \(violations[0].name) does not match its expected aggregate"
                 : "\(violations.count) lock violations")
         }
-        if batch.hasError || !written { throw CommandFailure(code: 1, message: "") }
+        if batch.hasError || !written { throw CommandFailure.error("") }
     }
 
     static func text(_ o: EntryVerification) -> String {

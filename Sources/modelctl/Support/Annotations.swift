@@ -27,7 +27,7 @@ struct Annotation: Equatable {
     }
 
     /// Whether to annotate: `GITHUB_ACTIONS` is `true`.
-    static var enabled: Bool { Settings.value("GITHUB_ACTIONS") == "true" }
+    static var enabled: Bool { Settings.current.value("GITHUB_ACTIONS") == "true" }
 
     /// Writes `annotations` on stderr (warnings and notices not with `--quiet`).
     static func emit(_ annotations: [Annotation]) {

@@ -1,39 +1,47 @@
-import ArtifactHashing
-import SystemSupport
-import HTTPSupport
-import ModelCatalog
+import ErrorSupport
 import ModelRegistry
 import ModelRuntime
-import ModelSigning
 import ModelStores
-import OrderedJSON
 import VersionLock
-import ErrorSupport
 
-/// The one table from modelctl's errors to exit status and message.
-///
-/// 1 is an error (the thing could not be checked or done); 2 is an integrity failure (it was
-/// checked and does not match). Errors that are not modelctl's (argument-parser's usage errors)
-/// return `nil` and keep argument-parser's own status.
+/// The one table from modelctl's errors to exit status and message: every ``CodedError``
+/// exits by its severity (1 an error: the thing could not be checked or done; 2 an integrity
+/// failure: it was checked and does not match). Errors that are not modelctl's
+/// (argument-parser's usage errors) return `nil` and keep argument-parser's own status.
 struct ExitStatus {
     let code: Int32
     let message: String
 
     init?(_ error: any Error) {
         switch error {
-        case let failure as CommandFailure: (code, message) = (failure.code, failure.message)
-        case let e as VersionLockError: (code, message) = (e.code == .storeCorrupt || e.code == .refused ? 2 : 1, e.message)
-        case let e as RegistryError: (code, message) = (1, e.message)
-        case let e as HashingError: (code, message) = (1, e.description)
-        case let e as FileError: (code, message) = (1, e.message)
-        case let e as JSONSyntaxError: (code, message) = (1, e.description)
-        case let e as RuntimeError: (code, message) = (1, e.message)
-        case let e as CatalogError: (code, message) = (1, e.description)
-        case let e as StoreError: (code, message) = (1, e.message)
-        case let e as SigningError: (code, message) = (e.isIntegrityFailure ? 2 : 1, e.message)
-        case let e as HTTPError: (code, message) = (1, e.message)
+        case let e as any CodedError: (code, message) = (Self.code(for: e.severity), Self.message(e))
         case is CancellationError: (code, message) = (1, "cancelled")
         default: return nil
+        }
+    }
+
+    /// `error`'s message, and, when the fix is a setting the command line reads, that setting
+    /// (libraries say what is wrong; only the command line knows its options' and variables' names).
+    static func message(_ error: any CodedError) -> String {
+        let setting: String? = switch error {
+        case let e as RegistryError where e.code == .directoryNotFound: "set --registry-dir or MODELCTL_REGISTRY_DIR"
+        // VersionLocker passes the registry's error on as its own, message and all.
+        case let e as VersionLockError where e.code == .registry && e.message.hasSuffix(": registry directory not found"):
+            "set --registry-dir or MODELCTL_REGISTRY_DIR"
+        case let e as RuntimeError where e.code == .orchestratorDisabled: "set MODELCTL_ORCHESTRATOR=1"
+        case let e as RuntimeError where e.code == .portInUse: "MODELCTL_VLLM_PORT sets the port"
+        case let e as StoreError where e.code == .storeNotFound || e.code == .modelNotFound: "OLLAMA_MODELS names the store"
+        case let e as VersionLockError where e.code == .ollamaStoreMissing: "OLLAMA_MODELS names the store"
+        case let e as VersionLockError where e.code == .cache: "MODELCTL_STATE_DIR sets the state directory"
+        default: nil
+        }
+        return setting.map { "\(error.message) (\($0))" } ?? error.message
+    }
+
+    static func code(for severity: Severity) -> Int32 {
+        switch severity {
+        case .error: 1
+        case .integrityFailure: 2
         }
     }
 

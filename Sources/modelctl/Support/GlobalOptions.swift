@@ -73,7 +73,11 @@ struct GlobalOptions: Equatable {
             if argument == "--json" { result.json = true }
             if subcommandIndex == nil {
                 if name == "--registry-dir" {
-                    if let inline { result.registryDirectory = inline } else { result.registryDirectory = try value(for: name) }
+                    let given: String
+                    if let inline { given = inline } else { given = try value(for: name) }
+                    // The one rule for empty values (see Settings): an empty option is refused, never read as unset.
+                    guard !given.allSatisfy(\.isWhitespace) else { throw UsageError(description: "--registry-dir was given an empty value; give a value, or leave the option out to use the default") }
+                    result.registryDirectory = given
                     continue
                 }
                 if movedWithValue.contains(name) {
@@ -103,18 +107,18 @@ struct GlobalOptions: Equatable {
         return (String(argument[..<equals]), String(argument[argument.index(after: equals)...]))
     }
 
-    /// The output style these options and the environment give: an option beats `NO_COLOR`
+    /// The output style these options and the settings give: an option beats `NO_COLOR`
     /// (set and not empty: no colour in `auto`), and `TERM=dumb` means no progress line and no
     /// colour in `auto`.
-    func style(environment: [String: String]) -> OutputStyle {
+    func style(_ settings: Settings) -> OutputStyle {
         var style = OutputStyle()
         style.quiet = quiet
         style.logTimestamps = logTimestamps
         style.json = json
-        style.dumbTerminal = environment["TERM"] == "dumb"
+        style.dumbTerminal = settings.value("TERM") == "dumb"
         if let color {
             style.color = color
-        } else if let noColor = environment["NO_COLOR"], !noColor.isEmpty {
+        } else if settings.value("NO_COLOR") != nil {
             style.color = .never
         }
         return style

@@ -34,7 +34,7 @@ struct OutputError: Error, Hashable, CustomStringConvertible, Sendable {
     func hash(into hasher: inout Hasher) { hasher.combine(code) }
 
     /// The command outcome for this error: exit 1, with no message for a broken pipe.
-    var failure: CommandFailure { CommandFailure(code: 1, message: code == .brokenPipe ? "" : message) }
+    var failure: CommandFailure { .error(code == .brokenPipe ? "" : message) }
 }
 
 /// Writes results to standard output with `write(2)`, reporting every failure (a full disk,

@@ -14,6 +14,7 @@ struct RegistryOptions: ParsableArguments {
     var lockTimeout: Double = 60
 
     func validate() throws {
+        try Settings.requireValue(registryDir, "--registry-dir")
         guard lockTimeout.isFinite, lockTimeout >= 0, lockTimeout <= 86_400 else {
             throw ValidationError("--lock-timeout must be between 0 and 86400 seconds")
         }
@@ -22,7 +23,7 @@ struct RegistryOptions: ParsableArguments {
     /// The directory in force: the option (after the subcommand, else before it), else
     /// `MODELCTL_REGISTRY_DIR`, else `configs`.
     var directory: String {
-        Settings.resolve(registryDir ?? Settings.globalRegistryDirectory, "MODELCTL_REGISTRY_DIR") ?? "configs"
+        Settings.current.registryDirectory(option: registryDir ?? Settings.globalRegistryDirectory)
     }
 
     /// The registry store for ``directory``; a save that has to wait says so on stderr.
@@ -35,7 +36,7 @@ struct RegistryOptions: ParsableArguments {
 
     /// The artifact source for this registry: where entries' artifacts are.
     func source(mapPaths: [String] = []) throws -> ArtifactSource {
-        ArtifactSource(registryDirectory: directory, context: try Settings.locationContext(mapPaths: mapPaths))
+        ArtifactSource(registryDirectory: directory, context: try Settings.current.locationContext(mapPaths: mapPaths))
     }
 }
 

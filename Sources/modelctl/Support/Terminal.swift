@@ -117,7 +117,7 @@ enum Terminal {
     static func width(of descriptor: Int32 = STDERR_FILENO) -> Int {
         var size = winsize()
         if ioctl(descriptor, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
-        if let columns = Settings.value("COLUMNS").flatMap(Int.init), (20...1000).contains(columns) { return columns }
+        if let columns = Settings.current.value("COLUMNS").flatMap(Int.init), (20...1000).contains(columns) { return columns }
         return 80
     }
 
