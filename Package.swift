@@ -43,8 +43,8 @@ let package = Package(
         .target(name: "HTTPSupport", dependencies: ["CLibSSL", "SystemSupport", "ErrorSupport"], swiftSettings: strict),
         .target(name: "ModelCatalog", dependencies: ["ModelRegistry", "HTTPSupport", "OrderedJSON", "SystemSupport", "ErrorSupport"], swiftSettings: strict),
         .target(name: "ModelRuntime", dependencies: ["ModelRegistry", "HTTPSupport", "OrderedJSON", "SystemSupport", "ErrorSupport"], swiftSettings: strict),
-        .target(name: "ModelStores", dependencies: ["ArtifactHashing", "CLibCrypto", "ErrorSupport", "SystemSupport"], swiftSettings: strict),
-        .target(name: "ModelSigning", dependencies: ["CLibCrypto", "ArtifactHashing", "OrderedJSON", "ErrorSupport"], swiftSettings: strict),
+        .target(name: "ModelStores", dependencies: ["ArtifactHashing", "CLibCrypto", "SystemSupport", "ErrorSupport"], swiftSettings: strict),
+        .target(name: "ModelSigning", dependencies: ["CLibCrypto", "ArtifactHashing", "OrderedJSON", "SystemSupport", "ErrorSupport"], swiftSettings: strict),
         .executableTarget(
             name: "modelctl",
             dependencies: [
@@ -62,6 +62,7 @@ let package = Package(
         .testTarget(name: "VersionLockTests", dependencies: ["VersionLock", "ModelSigning", "ModelRegistry", "OrderedJSON", "SystemSupport", "ArtifactHashing", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ModelCatalogTests", dependencies: ["ModelCatalog", "HTTPSupport", "OrderedJSON", "SystemSupport", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "HTTPSupport", "OrderedJSON", "SystemSupport", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "HTTPSupportTests", dependencies: ["HTTPSupport", "SystemSupport", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ModelStoresTests", dependencies: ["ModelStores", "ArtifactHashing", "SystemSupport", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ModelSigningTests", dependencies: ["ModelSigning", "ArtifactHashing", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"], swiftSettings: strict),

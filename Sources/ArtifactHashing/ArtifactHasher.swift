@@ -1,3 +1,4 @@
+import SystemSupport
 import Synchronization
 
 /// How far a hashing run has come.
@@ -16,12 +17,12 @@ public struct HashProgress: Sendable, Hashable {
 
 /// Hashes an artifact root: every file streamed through SHA-256, several files at once.
 ///
-/// Workers run in a task group. Each owns one digest context and one page-aligned read buffer,
-/// and takes the next few files from the shared walk (see ``ArtifactWalk``), so listing the
-/// tree overlaps with hashing it and memory stays at `jobs x chunkSize` whatever the file
-/// sizes. A worker with a large file and a processor to spare reads ahead on a second thread
-/// (see ``ReadAhead``), so a single file hashes at the rate of one core. The manifest is
-/// sorted at the end, so results are the same for any number of jobs.
+/// Workers run in a task group whose children run on ``BlockingExecutor`` (their reads block),
+/// `jobs` of them at once even on fewer processors. Each owns one digest context and one
+/// page-aligned read buffer, and takes the next few files from the shared walk (see
+/// ``ArtifactWalk``), so listing the tree overlaps with hashing it and memory stays at
+/// `jobs x chunkSize` whatever the file sizes. The manifest is sorted at the end, so results
+/// are the same for any number of jobs.
 ///
 /// ```swift
 /// let manifest = try await ArtifactHasher(jobs: 4).hash("/models/qwen3-8b")
@@ -52,14 +53,7 @@ public struct ArtifactHasher: Sendable {
     }
 
     /// The number of processors online.
-    public static var defaultJobs: Int { Platform.processorCount }
-
-    /// Processors the run may use (default: all online); those not taken by workers read
-    /// ahead of large files. A caller that runs several hashes at once gives each its share,
-    /// so read-ahead threads do not oversubscribe the processors.
-    public var processors = ArtifactHasher.defaultJobs
-    /// Files at least this large (8 MiB) are read ahead when a processor is spare.
-    var readAheadMinimum: Int64 = 8 << 20
+    public static var defaultJobs: Int { BlockingExecutor.processorCount }
 
     /// Record the digest of each shard of this many bytes (see ``FileShards``) for every file
     /// at least this large, in the same read as its whole-file digest (``Manifest/shards``).
@@ -119,16 +113,19 @@ public struct ArtifactHasher: Sendable {
             return ProgressMeter(bytesTotal: total.bytes, filesTotal: total.files, handler: handler)
         }
         let workers = min(jobs, ArtifactHasher.maximumJobs)
-        let spare = SpareProcessors(processors: processors, workers: workers)
-        let (chunk, readAhead) = (chunkSize, readAheadMinimum)
+        let chunk = chunkSize
+        // Every file a worker has taken keeps its directory open until it is opened itself, and
+        // the workers really run at once: their batches together must fit the descriptor limit
+        // (`ulimit -n`), with room left for the walk's own directories and the files being read.
+        let perTake = max(1, min(Worker.filesPerTake, (Platform.descriptorLimit - 16) / (2 * workers)))
         let collector = FileCollector()
         let shards = ShardUse(size: shardSize, expected: expectedShards, jobs: workers, dropBehind: dropBehind, results: ShardResults())
+        let executor = BlockingExecutor.shared
+        executor.reserve(workers)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<workers {
-                group.addTask {
-                    // A worker that is done frees its processor for another's read-ahead.
-                    defer { spare.give() }
-                    var worker = Worker(chunkSize: chunk, spare: spare, readAheadMinimum: readAhead, shards: shards)
+                group.addTask(executorPreference: executor) {
+                    var worker = Worker(chunkSize: chunk, filesPerTake: perTake, shards: shards)
                     try await worker.run(walk: walk, meter: meter, collector: collector, known: known, stamps: stamps)
                 }
             }
@@ -136,8 +133,7 @@ public struct ArtifactHasher: Sendable {
         }
         try walk.verifyUnchanged()
         meter?.finish()
-        // The aggregate is wanted by nearly every caller: it is computed while the files sort.
-        var manifest = Manifest(root: root.string, sorting: collector.take(), computingAggregate: processors > 1)
+        var manifest = Manifest(root: root.string, sorting: collector.take())
         (manifest.shards, manifest.changedRanges) = shards.results.take()
         return manifest
     }
@@ -148,7 +144,7 @@ public struct ArtifactHasher: Sendable {
         let name = PathName(path)
         let file = try ListedFile(directory: nil, name: name, relativePath: name, isLink: false).open()
         defer { Platform.close(file.fd) }
-        var worker = Worker(chunkSize: chunkSize, spare: nil, readAheadMinimum: readAheadMinimum)
+        var worker = Worker(chunkSize: chunkSize)
         return try worker.hash(file, displayPath: { name }, meter: nil).hex
     }
 }
@@ -231,16 +227,16 @@ private struct Worker: ~Copyable {
     var digest = SHA256Digest()
     let chunkSize: Int
     var storage: UnsafeMutableRawBufferPointer?
-    let spare: SpareProcessors?
-    let readAheadMinimum: Int64
+
+    /// Files taken from the walk at once (at most ``filesPerTake``, the type's).
+    let perTake: Int
     let shards: ShardUse?
     /// The shards of the file being hashed, when it is large enough to record them.
     var sharding: ShardHasher?
 
-    init(chunkSize: Int, spare: SpareProcessors?, readAheadMinimum: Int64, shards: ShardUse? = nil) {
+    init(chunkSize: Int, filesPerTake: Int = Worker.filesPerTake, shards: ShardUse? = nil) {
         self.chunkSize = chunkSize
-        self.spare = spare
-        self.readAheadMinimum = readAheadMinimum
+        perTake = filesPerTake
         self.shards = shards
     }
 
@@ -264,8 +260,8 @@ private struct Worker: ~Copyable {
         var recorded: [(PathName, StatCache.Record)] = []
         // Files taken from the walk and not yet started, the next one last.
         var taken: [ListedFile] = []
-        taken.reserveCapacity(Worker.filesPerTake)
-        // Files taken and not yet settled with the walk (see `ArtifactWalk.hasLoans`).
+        taken.reserveCapacity(perTake)
+        // Files taken and not yet settled with the walk (see `ArtifactWalk.waitForLoans()`).
         var owed = 0
         defer {
             // Also on an error: the files not started go back, so no other worker waits for them.
@@ -275,15 +271,14 @@ private struct Worker: ~Copyable {
         }
         while true {
             if taken.isEmpty {
-                owed += try walk.next(into: &taken, limit: Worker.filesPerTake)
-            } else if taken.count <= Worker.filesPerTake / 4 {
-                owed += try walk.topUp(&taken, limit: Worker.filesPerTake - taken.count)
+                owed += try walk.next(into: &taken, limit: perTake)
+            } else if taken.count <= perTake / 4 {
+                owed += try walk.topUp(&taken, limit: perTake - taken.count)
             }
             guard let listed = taken.popLast() else {
                 // Another worker may yet hand back the files behind a large one it opened.
-                guard walk.hasLoans else { break }
+                guard await walk.waitForLoans() else { break }
                 try Task.checkCancellation()
-                Platform.pause(microseconds: 50)
                 continue
             }
             if taken.isEmpty {
@@ -430,31 +425,6 @@ private struct Worker: ~Copyable {
         var beyond = false
         do {
             while offset < size {
-                // A processor may free up mid-file (another worker ran out of files): from then
-                // on a second thread reads ahead and this one only hashes.
-                if size >= readAheadMinimum, size - offset >= readAheadMinimum / 2, let spare, spare.take() {
-                    defer { spare.give() }
-                    if let reader = ReadAhead(fd: fd, from: offset, to: size) {
-                        let end = reader.consume { chunk in
-                            digest.update(chunk)
-                            sharding?.update(chunk)
-                            offset += Int64(chunk.count)
-                            meter?.add(bytes: chunk.count)
-                            if dropBehind, offset - dropped >= Worker.dropBehindStep || offset == size {
-                                Platform.adviseDone(fd, dropped..<offset)
-                                dropped = offset
-                            }
-                            return !Worker.shouldStop(from: offset - Int64(chunk.count), to: offset)
-                        }
-                        switch end {
-                        case .failed(let err): throw SystemError(errno: err)
-                        case .stopped: throw CancellationError()
-                        case .shortFile: atEnd = true
-                        case .complete: break
-                        }
-                        break
-                    }
-                }
                 let n = try Platform.read(fd, into: buffer, at: offset)
                 if n == 0 {
                     atEnd = true

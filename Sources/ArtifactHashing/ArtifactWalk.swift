@@ -24,6 +24,8 @@ final class ArtifactWalk: Sendable {
     private let busy = Atomic<Int>(0)
     /// Files taken with ``next(into:limit:)`` and neither started nor handed back.
     private let loaned = Atomic<Int>(0)
+    /// Workers waiting in ``waitForLoans()``, resumed when a loan is settled or handed back.
+    private let waiters = Mutex<[CheckedContinuation<Void, Never>]>([])
 
     /// Entries listed per turn under the lock.
     static let listedPerTurn = 32
@@ -62,7 +64,7 @@ final class ArtifactWalk: Sendable {
     /// per lock, and hand back those they have not started when one turns out large
     /// (``giveBack(_:)``), so no worker sits on files another could be hashing.
     ///
-    /// The files taken count as loaned (see ``hasLoans``) until the worker hands them back or
+    /// The files taken count as loaned (see ``waitForLoans()``) until the worker hands them back or
     /// ``settle(_:)``s them. Returns how many were taken.
     @discardableResult
     func next(into batch: inout [ListedFile], limit: Int) throws(HashingError) -> Int {
@@ -96,13 +98,35 @@ final class ArtifactWalk: Sendable {
         return try next(into: &batch, limit: limit)
     }
 
-    /// Whether some worker holds files it took and may still hand back: a worker that finds
-    /// the walk empty waits for them rather than leave a large file's neighbours to one worker.
+    /// Whether some worker holds files it took and may still hand back.
     var hasLoans: Bool { loaned.load(ordering: .relaxed) > 0 }
+
+    /// For a worker that finds the walk empty: `false` at once when no worker holds files it
+    /// took and may still hand back; otherwise waits (suspended, holding no thread) until one
+    /// settles or hands back some, and returns `true`. So a large file's neighbours are not
+    /// left to the one worker that took them with it.
+    func waitForLoans() async -> Bool {
+        guard loaned.load(ordering: .relaxed) > 0 else { return false }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let parked = waiters.withLock { waiting -> Bool in
+                guard loaned.load(ordering: .relaxed) > 0 else { return false }
+                waiting.append(continuation)
+                return true
+            }
+            if !parked { continuation.resume() }
+        }
+        return true
+    }
 
     /// A worker has started `count` of the files it took: they will not come back.
     func settle(_ count: Int) {
-        if count != 0 { loaned.wrappingSubtract(count, ordering: .relaxed) }
+        guard count != 0 else { return }
+        loaned.wrappingSubtract(count, ordering: .relaxed)
+        wakeWaiters()
+    }
+
+    private func wakeWaiters() {
+        for waiting in waiters.withLock({ waiting in defer { waiting = [] }; return waiting }) { waiting.resume() }
     }
 
     /// Returns files taken with ``next(into:limit:)`` but not started, to be handed out next.
@@ -113,6 +137,7 @@ final class ArtifactWalk: Sendable {
             while let file = files.popLast() { state.listed.append(file) }
         }
         loaned.wrappingSubtract(count, ordering: .relaxed)
+        wakeWaiters()
     }
 
     /// After the last file was hashed: fails with ``HashingError/Code/changedWhileHashing``

@@ -1,21 +1,15 @@
-import SystemSupport
 /// The digests of every file under an artifact root, and their aggregate.
 public struct Manifest: Sendable, Hashable {
     /// The root that was hashed, as given.
     public var root: String
     /// The files, ordered by the bytes of their paths.
-    public var files: [ArtifactFile] {
-        didSet { knownAggregate = nil }
-    }
+    public var files: [ArtifactFile]
     /// Shard digests by path (see ``FileShards``): those a hasher with a
     /// ``ArtifactHasher/shardSize`` recorded, and those a verify found unchanged.
     public var shards: [String: FileShards] = [:]
     /// Byte ranges of shards that no longer match their recorded digests, by path (see
     /// ``ArtifactHasher/expectedShards``).
     public var changedRanges: [String: [Range<Int64>]] = [:]
-    /// The aggregate of `files`, when the hasher computed it alongside the sort; forgotten
-    /// whenever `files` change.
-    private var knownAggregate: String?
 
     public init(root: String, files: [ArtifactFile]) {
         self.init(root: root, sorting: files)
@@ -24,27 +18,11 @@ public struct Manifest: Sendable, Hashable {
     /// Sorts `files` in place (by index over their packed path bytes, then one permutation),
     /// so a million files cost one array of them plus a few bytes each, not two arrays.
     init(root: String, sorting files: consuming [ArtifactFile]) {
-        self.init(root: root, sorting: files, computingAggregate: false)
-    }
-
-    /// As ``init(root:sorting:)``; with `computingAggregate`, the aggregate is computed too, on
-    /// a second thread while this one sorts when there are enough files to pay for starting one
-    /// (both only read the files, which they share).
-    init(root: String, sorting files: consuming [ArtifactFile], computingAggregate: Bool) {
         self.root = root
         var files = files
-        var aggregate: String?
-        var order = files.withUnsafeBufferPointer { all -> [Int32]? in
-            let alongside = computingAggregate && all.count >= 4096
-            let helper = alongside ? OSThread.start { aggregate = Manifest.aggregate(of: all) } : nil
-            let order = Manifest.pathOrder(all)
-            helper?.join()
-            if computingAggregate, helper == nil { aggregate = Manifest.aggregate(of: all) }
-            return order
-        }
+        var order = files.withUnsafeBufferPointer { Manifest.pathOrder($0) }
         if order != nil { permute(&files, by: &order!) }
         self.files = files
-        knownAggregate = aggregate
     }
 
     /// The order of `files` by the bytes of their paths, or `nil` when they are in it already.
@@ -78,15 +56,6 @@ public struct Manifest: Sendable, Hashable {
         return order
     }
 
-    public static func == (a: Manifest, b: Manifest) -> Bool {
-        a.root == b.root && a.files == b.files
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(root)
-        hasher.combine(files)
-    }
-
     /// Whether `files` are in ascending order of their path bytes.
     static func isSortedByPath(_ files: [ArtifactFile]) -> Bool {
         files.withUnsafeBufferPointer { isSortedByPath($0) }
@@ -104,7 +73,7 @@ public struct Manifest: Sendable, Hashable {
     public var lines: [String] { Manifest.sortedLines(files) }
 
     /// The aggregate digest of this manifest (see ``Manifest/aggregate(of:)``).
-    public var aggregate: String { knownAggregate ?? Manifest.aggregate(of: files) }
+    public var aggregate: String { Manifest.aggregate(of: files) }
 
     /// Calls `body` with each manifest line's exact bytes (no newline), in aggregate order.
     public func forEachLine(_ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {

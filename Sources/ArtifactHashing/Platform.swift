@@ -84,8 +84,17 @@ enum EntryKind { case regular, directory, symbolicLink, unknown, other }
 enum Platform {
     // MARK: Processors and clocks
 
-    /// Processors online.
-    static var processorCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+    /// The most descriptors this process may have open (`RLIMIT_NOFILE`'s soft limit, at most 1 << 20).
+    static var descriptorLimit: Int {
+        var limit = rlimit()
+        #if canImport(Darwin)
+        let resource = RLIMIT_NOFILE
+        #else
+        let resource = Int32(RLIMIT_NOFILE.rawValue)
+        #endif
+        guard getrlimit(resource, &limit) == 0 else { return 1024 }
+        return Int(min(limit.rlim_cur, 1 << 20))
+    }
 
     /// A monotonic clock in nanoseconds.
     static func monotonicNanoseconds() -> UInt64 {
@@ -99,12 +108,6 @@ enum Platform {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return Int64(ts.tv_sec) &* 1_000_000_000 &+ Int64(ts.tv_nsec)
-    }
-
-    /// Sleeps for about `microseconds`.
-    static func pause(microseconds: Int) {
-        var ts = timespec(tv_sec: 0, tv_nsec: microseconds * 1000)
-        _ = nanosleep(&ts, nil)
     }
 
     /// `strerror`.

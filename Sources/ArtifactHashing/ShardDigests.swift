@@ -80,7 +80,7 @@ enum ShardCheck {
     /// The shards of `file` whose bytes no longer hash to `expected`, by index (empty: every
     /// shard matches, so the file is its recorded bytes).
     ///
-    /// Up to `jobs` child tasks each take the next unread shard, read it with `pread` in
+    /// Up to `jobs` child tasks on ``BlockingExecutor`` each take the next unread shard, read it with `pread` in
     /// `chunkSize` pieces into a buffer of their own and compare its digest. The file must
     /// keep its size, modification and change times for the whole read, and hold no byte past
     /// its size, as a whole-file hash checks.
@@ -95,8 +95,10 @@ enum ShardCheck {
         let count = expected.sha256.count
         let state = CheckState()
         try await withThrowingTaskGroup(of: Void.self) { group in
+            // On the blocking-work executor, as the hashing workers: the reads block, and
+            // `jobs` shards are read at once even on fewer processors.
             for _ in 0..<max(1, min(jobs, count)) {
-                group.addTask {
+                group.addTask(executorPreference: BlockingExecutor.shared) {
                     let buffer = ChunkBuffers.take(chunkSize)
                     defer { ChunkBuffers.give(buffer) }
                     var digest = SHA256Digest()

@@ -76,15 +76,20 @@ public final class HTTPClient: Sendable {
             method: method, url: url, headers: headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, body: body,
             target: target, deadline: .now + timeout, timedOut: timedOut, maxBodyBytes: max(0, maxBodyBytes), trust: trust,
             proxies: proxies)
-        // The exchange blocks in poll and the resolver, so it runs on a thread of its own: not on
-        // the concurrency pool, nor on Dispatch's global queue, which runs only as many blocks at
-        // once as there are processors (two slow servers would hold up a third, fast one). The
-        // timer answers for it when the resolver (which no deadline reaches) is still busy.
+        // The exchange blocks in poll and the resolver, so it runs as a blocking call of the
+        // executor, on a thread beyond those hashing uses (two slow servers never hold up a
+        // third, fast one). The timer answers for it when the resolver (which no deadline
+        // reaches) is still busy.
+        var timer: Task<Void, Never>?
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<HTTPResponse, HTTPError>, Never>) in
             let once = Once(continuation)
-            Thread { once.resume(Self.follow(exchange)) }.start()
-            DispatchQueue.global().asyncAfter(deadline: .now() + timeout.inSeconds + 0.05) { once.resume(.failure(timedOut)) }
+            BlockingExecutor.shared.execute { once.resume(Self.follow(exchange)) }
+            timer = Task {
+                try? await Task.sleep(for: timeout + .milliseconds(50))
+                if !Task.isCancelled { once.resume(.failure(timedOut)) }
+            }
         }
+        timer?.cancel()
         return try result.get()
     }
 

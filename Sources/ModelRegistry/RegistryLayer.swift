@@ -51,17 +51,5 @@ public struct RegistryLayer: Sendable, Hashable {
     public var fileText: String { String(decoding: fileBytes, as: UTF8.self) }
 
     /// ``fileText`` as the UTF-8 bytes written to disk.
-    public var fileBytes: [UInt8] { Self.fileBytes(joining: storage.map(Self.text(of:))) }
-
-    /// One entry's text as an element of a layer file.
-    static func text(of entry: RegistryEntry) -> [UInt8] {
-        JSON.serializeBytes(.object(entry.json), indent: 1)
-    }
-
-    /// A layer file from its entries' texts, in order.
-    static func fileBytes(joining texts: [[UInt8]]) -> [UInt8] {
-        var bytes = JSON.joinArray(texts)
-        bytes.append(0x0A)
-        return bytes
-    }
+    public var fileBytes: [UInt8] { JSON.serializeBytes(.array(storage.map { .object($0.json) })) + [0x0A] }
 }

@@ -1,4 +1,3 @@
-import SystemSupport
 import OrderedJSON
 /// The registry as read at one moment: both layers and the merged entries.
 public struct RegistrySnapshot: Sendable {
@@ -17,12 +16,7 @@ public struct RegistrySnapshot: Sendable {
     public init(curated: RegistryLayer, discovered: RegistryLayer) {
         self.curated = curated
         self.discovered = discovered
-        // Large registries merge in two halves at once (a thousand entries are a few milliseconds each).
-        let found = discovered.entries
-        let parts = Concurrently.map(found.count, inParts: found.count < 256 ? 1 : 2) { range in
-            found[range].map { RegistryMerge.merge(discovered: $0, curated: curated[$0.name]) }
-        }
-        var merged = parts.flatMap { $0 }
+        var merged = discovered.entries.map { RegistryMerge.merge(discovered: $0, curated: curated[$0.name]) }
         for entry in curated.entries where discovered[entry.name] == nil {
             merged.append(RegistryMerge.merge(discovered: nil, curated: entry))
         }
@@ -57,21 +51,8 @@ public struct RegistrySnapshot: Sendable {
     /// ``snapshotText`` as UTF-8 bytes.
     public var snapshotBytes: [UInt8] { RegistryLayer(entries: entries).fileBytes }
 
-    /// What a save writes: the discovered layer's file and the merged snapshot's. Each entry
-    /// is written once: a merged entry the curated layer left as discovered (the usual case)
-    /// reuses the discovered entry's text. The entries are written in two halves at once.
+    /// What a save writes: the discovered layer's file and the merged snapshot's.
     public var savedFiles: (discovered: [UInt8], snapshot: [UInt8]) {
-        let found = discovered.entries
-        let parts = Concurrently.map(found.count, inParts: found.count < 256 ? 1 : 2) { range in
-            range.map { i in
-                let own = RegistryLayer.text(of: found[i])
-                // Merged entries come in discovered order first (see init).
-                let merged = entries[i].json.sharesStorage(with: found[i].json) ? own : RegistryLayer.text(of: entries[i])
-                return (own, merged)
-            }
-        }
-        let texts = parts.flatMap { $0 }
-        let mergedTexts = texts.map(\.1) + entries[found.count...].map(RegistryLayer.text(of:))
-        return (RegistryLayer.fileBytes(joining: texts.map(\.0)), RegistryLayer.fileBytes(joining: mergedTexts))
+        (discovered.fileBytes, snapshotBytes)
     }
 }

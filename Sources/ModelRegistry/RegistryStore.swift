@@ -51,28 +51,11 @@ public struct RegistryStore: Sendable {
             throw RegistryError(.directoryNotFound, "\(directory): registry directory not found")
         }
         let stamps = stampsNow()
-        // The files are read side by side. The snapshot is only needed for entries no layer
-        // holds, so at first only its names are read; it is parsed in full when one is new
-        // (or when the quick read finds anything amiss, so that the error is the parser's).
-        // Side by side only when there is enough to read: starting threads costs more than
-        // parsing a few kilobytes.
-        let files = [Self.curatedFileName, Self.discoveredFileName]
-        let bytes = stamps.reduce(Int64(0)) { $0 + ($1.count > 2 ? max(0, $1[2]) : 0) }
-        let reads = try Concurrently.map(3, concurrently: bytes >= 256 << 10) { (i) throws(RegistryError) -> LayerRead in
-            i < 2 ? .layer(try loadLayer(files[i])) : try snapshotNames()
-        }
-        guard case .layer(let curated) = reads[0], case .layer(var discovered) = reads[1] else { preconditionFailure() }
-        var merged: RegistryLayer?
-        switch reads[2] {
-        case .layer(let layer): merged = layer
-        case .names(let names):
-            if names.contains(where: { curated[$0] == nil && discovered[$0] == nil }) {
-                merged = try loadLayer(Self.snapshotFileName)
-            }
-        }
-        for entry in merged?.entries ?? [] where curated[entry.name] == nil && discovered[entry.name] == nil {
-            discovered.entries.append(entry)
-        }
+        // The snapshot is only needed for entries no layer holds: its other entries are not read.
+        let curated = try loadLayer(Self.curatedFileName)
+        var discovered = try loadLayer(Self.discoveredFileName)
+        let merged = try loadSnapshotEntries { curated[$0] == nil && discovered[$0] == nil }
+        discovered.entries.append(contentsOf: merged)
         var snapshot = RegistrySnapshot(curated: curated, discovered: discovered)
         // Taken before reading: if anyone replaced a file meanwhile, a later comparison fails.
         snapshot.stamps = stamps
@@ -83,19 +66,23 @@ public struct RegistryStore: Sendable {
         [Self.curatedFileName, Self.discoveredFileName, Self.snapshotFileName].map { RegistryPlatform.stamp(path($0)) }
     }
 
-    private enum LayerRead: Sendable {
-        case layer(RegistryLayer)
-        /// The entry names of a file that was not parsed in full.
-        case names([String])
-    }
-
-    /// The snapshot's entry names, or the whole layer when they cannot be had without parsing it.
-    private func snapshotNames() throws(RegistryError) -> LayerRead {
-        guard let bytes = try readFile(Self.snapshotFileName) else { return .layer(RegistryLayer()) }
-        if let names = JSON.memberStrings(bytes, member: "name"), Set(names).count == names.count {
-            return .names(names)
+    /// The snapshot's entries for which `isNew` holds. When every item is an object with a
+    /// distinct string `name`, only those entries are read (a broken copy of an entry a layer
+    /// holds does not matter); otherwise the whole file is read, which says what is wrong.
+    private func loadSnapshotEntries(_ isNew: (String) -> Bool) throws(RegistryError) -> [RegistryEntry] {
+        let file = path(Self.snapshotFileName)
+        guard let bytes = try readFile(Self.snapshotFileName) else { return [] }
+        let items = try parseItems(bytes, file: file)
+        let names = items.compactMap { $0["name"]?.stringValue }
+        guard names.count == items.count, Set(names).count == names.count else {
+            return try parseLayer(bytes, file: file).entries.filter { isNew($0.name) }
         }
-        return .layer(try parseLayer(bytes, file: path(Self.snapshotFileName)))
+        var entries: [RegistryEntry] = []
+        for (item, name) in zip(items, names) where isNew(name) {
+            guard let object = item.objectValue else { continue }
+            entries.append(try RegistryEntry(object, source: file))
+        }
+        return entries
     }
 
     private func readFile(_ fileName: String) throws(RegistryError) -> [UInt8]? {
@@ -109,48 +96,36 @@ public struct RegistryStore: Sendable {
         return try parseLayer(bytes, file: path(fileName))
     }
 
-    /// Layers this large are parsed, and their entries read, in two halves at once.
-    static let splitThreshold = 256 << 10
-
-    private func parseLayer(_ bytes: [UInt8], file: String) throws(RegistryError) -> RegistryLayer {
+    /// The items of a layer file's top-level array.
+    private func parseItems(_ bytes: [UInt8], file: String) throws(RegistryError) -> [JSONValue] {
         let value: JSONValue
         do {
-            value = try JSON.parse(bytes, source: file, splittingAbove: Self.splitThreshold)
+            value = try JSON.parse(bytes, source: file)
         } catch {
             throw RegistryError(.syntax, error.description)
         }
         guard let items = value.arrayValue else {
             throw RegistryError(.notAnArray, "\(file): the top level must be an array of entries, found \(value.typeDescription)")
         }
-        // Each half reads its items in order and stops at its first bad one; the halves are then
-        // checked for repeated names in order, so the error is the one a single pass meets first.
-        let halves = items.count >= 256 && bytes.count >= Self.splitThreshold ? 2 : 1
-        let parts = Concurrently.map(items.count, inParts: halves) { range -> (entries: [RegistryEntry], failure: RegistryError?) in
-            var entries: [RegistryEntry] = []
-            for index in range {
-                guard let object = items[index].objectValue else {
-                    return (entries, RegistryError(.notAnArray, "\(file): item \(index) must be an entry object, found \(items[index].typeDescription)"))
-                }
-                do throws(RegistryError) { entries.append(try RegistryEntry(object, source: file)) } catch { return (entries, error) }
-            }
-            return (entries, nil)
-        }
+        return items
+    }
+
+    private func parseLayer(_ bytes: [UInt8], file: String) throws(RegistryError) -> RegistryLayer {
         var entries: [RegistryEntry] = []
-        entries.reserveCapacity(items.count)
         var seen = [String: String]()  // a name as String's == sees it -> its first spelling
-        seen.reserveCapacity(items.count)
-        for part in parts {
-            for entry in part.entries {
-                if let first = seen.updateValue(entry.name, forKey: entry.name) {
-                    // Swift's == equates canonically equivalent names: two different byte strings
-                    // there are one name in two Unicode forms (NFC and NFD), which looks like no duplicate.
-                    let forms = first.utf8.elementsEqual(entry.name.utf8) ? ""
-                        : " (the same name in two Unicode forms, composed and decomposed; write both alike)"
-                    throw RegistryError(.duplicateName, "\(file): duplicate entry name \"\(entry.name)\" (item \(entries.count))\(forms)")
-                }
-                entries.append(entry)
+        for (index, item) in try parseItems(bytes, file: file).enumerated() {
+            guard let object = item.objectValue else {
+                throw RegistryError(.notAnArray, "\(file): item \(index) must be an entry object, found \(item.typeDescription)")
             }
-            if let failure = part.failure { throw failure }
+            let entry = try RegistryEntry(object, source: file)
+            if let first = seen.updateValue(entry.name, forKey: entry.name) {
+                // Swift's == equates canonically equivalent names: two different byte strings
+                // there are one name in two Unicode forms (NFC and NFD), which looks like no duplicate.
+                let forms = first.utf8.elementsEqual(entry.name.utf8) ? ""
+                    : " (the same name in two Unicode forms, composed and decomposed; write both alike)"
+                throw RegistryError(.duplicateName, "\(file): duplicate entry name \"\(entry.name)\" (item \(entries.count))\(forms)")
+            }
+            entries.append(entry)
         }
         return RegistryLayer(entries: entries)
     }
@@ -190,14 +165,8 @@ public struct RegistryStore: Sendable {
         let result = try change(&discovered, before)
         if discovered != before.discovered {
             do {
-                // Both texts are made first (each entry written once), then the two files are
-                // written and fsynced side by side.
                 let (layer, snapshot) = RegistrySnapshot(curated: before.curated, discovered: discovered).savedFiles
-                let files: [(path: String, produce: @Sendable () -> [UInt8])] = [
-                    (path(Self.discoveredFileName), { layer }),
-                    (path(Self.snapshotFileName), { snapshot }),
-                ]
-                try AtomicFile.write(files, concurrently: true)
+                try AtomicFile.write([(path(Self.discoveredFileName), layer), (path(Self.snapshotFileName), snapshot)])
             } catch {
                 throw RegistryError(.io, error.message)
             }

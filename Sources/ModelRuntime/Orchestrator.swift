@@ -367,23 +367,14 @@ public struct Orchestrator: Sendable {
         return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 
-    /// Takes the orchestrator lock on a thread of its own: waiting for another activation may
-    /// take minutes, which must not block a thread of the concurrency pool.
+    /// Takes the orchestrator lock as a blocking call of the executor: waiting for another
+    /// activation may take minutes, which must not block a thread of the concurrency pool.
     private func acquireLock() async throws(RuntimeError) -> FileLock {
         let path = configuration.lockFilePath
-        let result: Result<HeldLock, FileError> = await withCheckedContinuation { continuation in
-            let thread = Thread {
-                do throws(FileError) {
-                    continuation.resume(returning: .success(HeldLock(try FileLock(path: path))))
-                } catch {
-                    continuation.resume(returning: .failure(error))
-                }
-            }
-            thread.start()
-        }
-        switch result {
-        case .success(let held): return held.lock
-        case .failure(let error): throw RuntimeError(.stateIO, error.message)
+        do {
+            return try await BlockingExecutor.shared.run { () throws(FileError) in HeldLock(try FileLock(path: path)) }.lock
+        } catch {
+            throw RuntimeError(.stateIO, error.message)
         }
     }
 

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import SystemSupport
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -93,7 +94,7 @@ public struct ModelSigner: Sendable {
         // while hashing and read again to sign.
         _ = try ECKey.loadPrivate(path: privateKeyPEMPath)
         let kind = nodeKind(root, followLinks: true)
-        let bundlePath = output ?? (kind == .directory ? trimTrailingSlashes(root) + "/" + ModelSigningFormat.defaultSignatureName : trimTrailingSlashes(root) + ".sig")
+        let bundlePath = output ?? (kind == .directory ? PathText.trimTrailingSlashes(root) + "/" + ModelSigningFormat.defaultSignatureName : PathText.trimTrailingSlashes(root) + ".sig")
         let statement = try await SignedStatement.hashing(
             root: root, jobs: jobs, signaturePath: bundlePath,
             extraIgnoredPaths: SignedStatement.toolMetadata(in: root) + ignoring, progress: progress
@@ -296,7 +297,7 @@ extension SignedStatement {
     /// rewrites its files on every download), when it is there. It is recorded in
     /// `ignore_paths`, which model_signing's verifier honours.
     public static func toolMetadata(in root: String) -> [String] {
-        nodeKind(trimTrailingSlashes(root) + "/.cache/huggingface", followLinks: false) == .directory ? [".cache/huggingface"] : []
+        nodeKind(PathText.trimTrailingSlashes(root) + "/.cache/huggingface", followLinks: false) == .directory ? [".cache/huggingface"] : []
     }
 }
 
@@ -315,16 +316,16 @@ extension SignedStatement {
     static func subjectName(forRoot root: String) -> String {
         let parts = root.split(separator: "/").filter { $0 != "." }
         if let last = parts.last, last != ".." { return String(last) }
-        guard let resolved = canonicalPath(root) else { return "" }
+        guard let resolved = PathText.realPath(root) else { return "" }
         return resolved.split(separator: "/").last.map(String.init) ?? ""
     }
 
     /// `path` relative to the directory `root`, both resolved, or nil when it is not inside.
     static func relativePath(of path: String, inside root: String) -> String? {
-        guard let base = canonicalPath(root) else { return nil }
-        let trimmed = trimTrailingSlashes(path)
+        guard let base = PathText.realPath(root) else { return nil }
+        let trimmed = PathText.trimTrailingSlashes(path)
         let name = trimmed.split(separator: "/").last.map(String.init) ?? trimmed
-        let parent = canonicalPath(parentDirectory(of: trimmed)) ?? ""
+        let parent = PathText.realPath(PathText.parent(trimmed)) ?? ""
         let full = (parent == "/" ? "" : parent) + "/" + name
         let prefix = base == "/" ? "/" : base + "/"
         guard full.hasPrefix(prefix) else { return nil }

@@ -1,3 +1,4 @@
+import SystemSupport
 public import ArtifactHashing
 
 /// The Hugging Face hub cache, as `huggingface_hub` lays it out:
@@ -48,7 +49,7 @@ public enum HuggingFaceCache {
     /// - Throws: ``StoreError`` `.revisionNotFound` when a repository has no such ref or
     ///   snapshot, `.storeNotFound` when `root` does not exist.
     public static func locate(_ root: String, revision: String? = nil) throws(StoreError) -> HFLocation? {
-        guard let real = FS.realPath(root) else {
+        guard let real = PathText.realPath(root) else {
             throw StoreError(.storeNotFound, "\(root) does not exist")
         }
         return try locate(resolved: real, revision: revision)
@@ -121,7 +122,7 @@ public enum HuggingFaceCache {
         // The manifest's paths are relative to the directory it was hashed from; read against
         // another one (a repository directory hashed whole, then checked as its snapshot) every
         // file would look missing. Refuse instead of reporting false corruption.
-        if let hashed = FS.realPath(manifest.root), let expected = FS.realPath(base), hashed != expected {
+        if let hashed = PathText.realPath(manifest.root), let expected = PathText.realPath(base), hashed != expected {
             throw StoreError(.notInCache, "\(manifest.root) was hashed, but its cache files are checked against \(base); hash \(base) itself to check its links")
         }
         let blobsDir = PathText.join(location.repoDir, "blobs")
@@ -248,7 +249,7 @@ struct LinkCheck {
 func isDirectlyInside(_ path: String, _ directory: String) -> Bool {
     let parent = PathText.parent(path)
     if parent == PathText.normalize(directory) { return true }
-    guard let real = FS.realPath(parent), let realDir = FS.realPath(directory) else { return false }
+    guard let real = PathText.realPath(parent), let realDir = PathText.realPath(directory) else { return false }
     return real == realDir
 }
 

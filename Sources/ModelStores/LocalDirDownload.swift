@@ -1,3 +1,4 @@
+import SystemSupport
 public import ArtifactHashing
 
 /// A tree made by `hf download REPO --local-dir DIR`: the files themselves, and for each one

@@ -1,3 +1,4 @@
+import SystemSupport
 import Foundation
 
 /// An Ollama manifest as stored: an image manifest (`config` + `layers`) or a manifest list

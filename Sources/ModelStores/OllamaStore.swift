@@ -1,3 +1,4 @@
+import SystemSupport
 public import ArtifactHashing
 
 /// An Ollama model store: the directory Ollama keeps pulled models in.

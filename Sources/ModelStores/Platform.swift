@@ -1,3 +1,4 @@
+import SystemSupport
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -77,13 +78,6 @@ enum FS {
             throw ioError(path, "cannot read link", err)
         }
         return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    /// The canonical absolute path (`realpath`), or `nil` when it cannot be resolved.
-    static func realPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
     }
 
     /// The names in a directory (without `.` and `..`), sorted by their UTF-8 bytes.
@@ -294,57 +288,7 @@ enum FS {
     }
 }
 
-/// Path helpers that work on strings, `/`-separated, without touching the disk.
-enum PathText {
-    /// `a/b`, without doubling a `/`.
-    static func join(_ a: String, _ b: String) -> String {
-        if a.isEmpty { return b }
-        if b.isEmpty { return a }
-        return a.hasSuffix("/") ? a + b : a + "/" + b
-    }
-
-    /// The directory part of a path (`/` for a top-level path, `.` for a bare name).
-    static func parent(_ path: String) -> String {
-        let trimmed = trimTrailingSlashes(path)
-        guard let slash = trimmed.lastIndex(of: "/") else { return "." }
-        if slash == trimmed.startIndex { return "/" }
-        return String(trimmed[..<slash])
-    }
-
-    /// The last component.
-    static func base(_ path: String) -> String {
-        let trimmed = trimTrailingSlashes(path)
-        guard let slash = trimmed.lastIndex(of: "/") else { return trimmed }
-        return String(trimmed[trimmed.index(after: slash)...])
-    }
-
-    static func trimTrailingSlashes(_ path: String) -> String {
-        var p = Substring(path)
-        while p.count > 1, p.hasSuffix("/") { p = p.dropLast() }
-        return String(p)
-    }
-
-    /// Removes `.` and empty components and folds `..` into its parent, lexically.
-    static func normalize(_ path: String) -> String {
-        let absolute = path.hasPrefix("/")
-        var parts: [Substring] = []
-        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
-            if part == "." { continue }
-            if part == ".." {
-                if let last = parts.last, last != ".." { parts.removeLast(); continue }
-                if absolute { continue }
-            }
-            parts.append(part)
-        }
-        let joined = parts.joined(separator: "/")
-        return absolute ? "/" + joined : (joined.isEmpty ? "." : joined)
-    }
-
-    /// Where a link at `linkPath` with stored target `target` points, lexically.
-    static func resolveLink(at linkPath: String, target: String) -> String {
-        target.hasPrefix("/") ? normalize(target) : normalize(join(parent(linkPath), target))
-    }
-
+extension PathText {
     /// Whether `s` is `count` lowercase or uppercase hex digits.
     static func isHex(_ s: some StringProtocol, count: Int) -> Bool {
         s.utf8.count == count && s.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) || ($0 >= 65 && $0 <= 70) }

@@ -217,7 +217,7 @@ public struct StoreQuarantine: Sendable {
             let stem = try uniqueStem(for: source, store: candidate.store)
             let blob = stem + ".blob", recordPath = stem + ".json"
             let size = try FS.status(source)?.size ?? 0
-            var record = QuarantineRecord(store: candidate.store.rawValue, storeRoot: FS.realPath(candidate.storeRoot) ?? candidate.storeRoot,
+            var record = QuarantineRecord(store: candidate.store.rawValue, storeRoot: PathText.realPath(candidate.storeRoot) ?? candidate.storeRoot,
                                           originalPath: source, algorithm: candidate.algorithm, expected: candidate.expected,
                                           actual: candidate.actual, size: size, quarantinedAt: StoreQuarantine.now(), method: "rename",
                                           models: candidate.models, repairCommands: candidate.repairCommands)
@@ -381,7 +381,7 @@ public struct StoreQuarantine: Sendable {
     func refuseInside(_ roots: [String]) throws(StoreError) {
         let dir = StoreQuarantine.resolved(directory)
         for root in roots {
-            guard let realRoot = FS.realPath(root) else { continue }
+            guard let realRoot = PathText.realPath(root) else { continue }
             if dir == realRoot || dir.hasPrefix(realRoot + "/") {
                 throw StoreError(.quarantineRefused, "quarantine directory \(directory) is inside the scanned store \(root); choose a directory outside it")
             }
@@ -393,11 +393,11 @@ public struct StoreQuarantine: Sendable {
         let absolute = path.hasPrefix("/") ? path : PathText.join(FileManager.default.currentDirectoryPath, path)
         var head = PathText.normalize(absolute)
         var tail: [String] = []
-        while FS.realPath(head) == nil, head != "/" {
+        while PathText.realPath(head) == nil, head != "/" {
             tail.insert(PathText.base(head), at: 0)
             head = PathText.parent(head)
         }
-        return tail.reduce(FS.realPath(head) ?? head) { PathText.join($0, $1) }
+        return tail.reduce(PathText.realPath(head) ?? head) { PathText.join($0, $1) }
     }
 
     /// The blob's path with its directory's links resolved, once checked: its directory must be
@@ -405,7 +405,7 @@ public struct StoreQuarantine: Sendable {
     /// and the blob (when `mustExist`) a regular file, not a link to bytes elsewhere.
     static func checkedBlobPath(_ path: String, storeRoot: String, mustExist: Bool = true) throws(StoreError) -> String {
         let name = PathText.base(path)
-        guard let root = FS.realPath(storeRoot), let dir = FS.realPath(PathText.parent(path)),
+        guard let root = PathText.realPath(storeRoot), let dir = PathText.realPath(PathText.parent(path)),
               !name.isEmpty, name != ".", name != "..", !name.contains("/"), PathText.base(dir) == "blobs" else {
             throw StoreError(.quarantineRefused, "\(path) is not a blob directly in a blobs/ directory of the store \(storeRoot); not moved")
         }

@@ -1,3 +1,4 @@
+import SystemSupport
 public import ArtifactHashing
 
 /// One repository or model a scan looked at.
@@ -139,8 +140,8 @@ public struct StoreScanner: Sendable {
         if OllamaStore.looksLikeStore(path) { return .ollamaStore }
         if LocalDirDownload.isLocalDir(path) { return .huggingFaceLocalDir }
         if let location = try? HuggingFaceCache.locate(path) { return .huggingFaceRepo(location.repoDir) }
-        if HuggingFaceCache.isRepoDirectoryName(PathText.base(FS.realPath(path) ?? path)) {
-            return .huggingFaceRepo(FS.realPath(path) ?? path)
+        if HuggingFaceCache.isRepoDirectoryName(PathText.base(PathText.realPath(path) ?? path)) {
+            return .huggingFaceRepo(PathText.realPath(path) ?? path)
         }
         let names = try FS.list(path)
         if names.isEmpty || names.contains(where: { HuggingFaceCache.isRepoDirectoryName($0) || $0 == ".locks" || $0 == "CACHEDIR.TAG" }) {
@@ -421,12 +422,15 @@ func runBounded(_ inputs: [String], jobs: Int, _ work: @escaping @Sendable (Stri
     var seen = Set<String>()
     for input in inputs where seen.insert(input).inserted { unique.append(input) }
     var out: [String: HashOutcome] = [:]
+    // `work` blocks in reads: its children run on the blocking executor, `jobs` at once.
+    let executor = BlockingExecutor.shared
+    executor.reserve(jobs)
     try await withThrowingTaskGroup(of: (String, HashOutcome).self) { group in
         var next = 0
         func addOne() {
             let input = unique[next]
             next += 1
-            group.addTask {
+            group.addTask(executorPreference: executor) {
                 try Task.checkCancellation()
                 return (input, work(input))
             }

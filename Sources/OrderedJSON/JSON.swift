@@ -1,5 +1,4 @@
 public import ErrorSupport
-import SystemSupport
 /// Reading and writing JSON text with the fidelity registry files need.
 ///
 /// `parse` reports syntax errors with the file, line and column; `serialize` writes the
@@ -22,50 +21,6 @@ public enum JSON {
         }
     }
 
-    /// ``parse(_:source:)`` for a large document whose top level is an array written one
-    /// element per indented block (a registry layer): the array is cut in two at an element
-    /// boundary and the halves are parsed at once. The value and any error are the ones
-    /// ``parse(_:source:)`` gives.
-    ///
-    /// The cut is found from the layout (a `,` ending a line whose next line opens an object
-    /// at the first indent) and proven by the first half's parse, which reads from the start
-    /// of the document: when it does not arrive at the cut between two elements, it simply
-    /// reads on to the end and the second half's work is dropped.
-    public static func parse(_ bytes: [UInt8], source: String, splittingAbove threshold: Int) throws(JSONSyntaxError) -> JSONValue {
-        guard bytes.count >= threshold,
-              let cut = bytes.withUnsafeBufferPointer({ buffer in var probe = Parser(bytes: buffer, source: source); return probe.arrayCut() })
-        else {
-            return try parse(bytes, source: source)
-        }
-        let halves = Concurrently.map(2) { half in
-            bytes.withUnsafeBufferPointer { buffer in
-                var parser = Parser(bytes: buffer, source: source)
-                return Result { () throws(JSONSyntaxError) -> Parser.Half in
-                    half == 0 ? try parser.parseArrayHead(until: cut) : try parser.parseArrayTail(after: cut)
-                }
-            }
-        }
-        // A sequential parse meets the first half's errors first.
-        let head = try halves[0].get()
-        if let whole = head.whole { return whole }
-        return .array(head.elements + (try halves[1].get()).elements)
-    }
-
-    /// The `member` string of each object of a top-level array, read without building the
-    /// document: a check of a file most of whose content is not needed (the registry's merged
-    /// snapshot, read only for entries that no layer holds) costs a fraction of ``parse(_:source:)``.
-    ///
-    /// - Returns: the strings in order, or `nil` when the text is not a valid array of objects
-    ///   that each have one `member`, a string, and no repeated or escaped member names (the
-    ///   caller then parses in full, which says what is wrong). Repeated names inside nested
-    ///   objects are not looked for.
-    public static func memberStrings(_ bytes: [UInt8], member: String) -> [String]? {
-        bytes.withUnsafeBufferPointer { buffer in
-            var parser = Parser(bytes: buffer, source: "")
-            return try? parser.scanMemberStrings(Array(member.utf8))
-        }
-    }
-
     /// Parses one JSON document from a string.
     public static func parse(_ text: String, source: String) throws(JSONSyntaxError) -> JSONValue {
         try parse(Array(text.utf8), source: source)
@@ -81,33 +36,6 @@ public enum JSON {
         var out: [UInt8] = []
         out.reserveCapacity(4096)
         write(value, indent: 0, into: &out)
-        return out
-    }
-
-    /// ``serializeBytes(_:)`` of a value that stands `indent` levels deep: how it reads as an
-    /// element of an array at level `indent - 1`, so that elements written once can be joined
-    /// into several documents (see ``joinArray(_:)``).
-    public static func serializeBytes(_ value: JSONValue, indent: Int) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(1024)
-        write(value, indent: indent, into: &out)
-        return out
-    }
-
-    /// The text ``serializeBytes(_:)`` writes for a top-level array whose elements' texts,
-    /// written with ``serializeBytes(_:indent:)`` at indent 1, are `elements`.
-    public static func joinArray(_ elements: [[UInt8]]) -> [UInt8] {
-        if elements.isEmpty { return Array("[]".utf8) }
-        var out: [UInt8] = []
-        out.reserveCapacity(elements.reduce(2) { $0 + $1.count + 4 })
-        out.append(UInt8(ascii: "["))
-        for (i, element) in elements.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: [0x0A, 0x20, 0x20])
-            out.append(contentsOf: element)
-        }
-        out.append(0x0A)
-        out.append(UInt8(ascii: "]"))
         return out
     }
 
@@ -205,18 +133,6 @@ public enum JSON {
     /// ``writeString(_:into:)-(_,String)`` into UTF-8 bytes.
     public static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        // Most strings (names, paths, digests) are printable ASCII with nothing to escape:
-        // their UTF-8 bytes are the output as they are.
-        func appendIfPlain(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
-            guard ByteScan.plainStringEnd(utf8, from: 0) == utf8.count, !utf8.contains(0x7F) else { return false }
-            out.append(contentsOf: utf8)
-            return true
-        }
-        // (Not `withUTF8` on a copy: that mutating call copies a string it shares.)
-        if s.utf8.withContiguousStorageIfAvailable(appendIfPlain) ?? Array(s.utf8).withUnsafeBufferPointer(appendIfPlain) {
-            out.append(UInt8(ascii: "\""))
-            return
-        }
         for unit in s.utf16 {
             switch unit {
             case 0x22: out.append(contentsOf: [0x5C, 0x22])
@@ -328,8 +244,7 @@ private struct Parser {
     mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
-            case 0x20: index = ByteScan.spacesEnd(bytes, from: index + 1)
-            case 0x0A, 0x0D, 0x09: index += 1
+            case 0x20, 0x0A, 0x0D, 0x09: index += 1
             default: return
             }
         }
@@ -420,12 +335,6 @@ private struct Parser {
     }
 
     mutating func parseArray() throws(JSONSyntaxError) -> JSONValue {
-        try parseArray(stoppingAt: -1).value
-    }
-
-    /// The array whose `[` is at `index`; when an element ends exactly at `cut` (a top-level
-    /// array's `,`, see ``arrayCut()``), the elements so far, stopping there.
-    mutating func parseArray(stoppingAt cut: Int) throws(JSONSyntaxError) -> (value: JSONValue, reachedCut: Bool) {
         try enter()
         defer { depth -= 1 }
         index += 1
@@ -434,22 +343,14 @@ private struct Parser {
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
             index += 1
-            return (.array([]), false)
+            return .array([])
         }
-        let reachedCut = try readElements(stoppingAt: cut)
-        return (.array(Array(elements[base...])), reachedCut)
-    }
-
-    /// Reads elements and their separators onto ``elements`` up to and past the array's `]`
-    /// (`false`), or until an element ends exactly at `cut` (`true`).
-    mutating func readElements(stoppingAt cut: Int) throws(JSONSyntaxError) -> Bool {
         while true {
             skipWhitespace()
             let value = try parseValue()
             elements.append(value)
             skipWhitespace()
-            if index == cut { return true }
-            if try endOfList(UInt8(ascii: "]")) { return false }
+            if try endOfList(UInt8(ascii: "]")) { return .array(Array(elements[base...])) }
         }
     }
 
@@ -493,7 +394,6 @@ private struct Parser {
         var escaped = false
         var ascii = true
         while true {
-            index = ByteScan.plainStringEnd(bytes, from: index)
             guard index < bytes.count else { throw error("unterminated string", at: start) }
             let b = bytes[index]
             if b == UInt8(ascii: "\"") {
@@ -560,90 +460,6 @@ private struct Parser {
         return s
     }
 
-    // MARK: A top-level array in two halves
-
-    /// What one half of a top-level array's parse gives: its elements, or (the first half,
-    /// when its cut was not between two elements) the whole document.
-    struct Half: Sendable {
-        var elements: [JSONValue] = []
-        var whole: JSONValue?
-    }
-
-    /// Where a top-level array written with a 2-space indent may be cut: the first `,` past
-    /// the middle that ends a line whose next line opens an object at the first indent.
-    /// A raw newline is never inside a string, so this can only be wrong about the depth,
-    /// which the first half's parse checks.
-    mutating func arrayCut() -> Int? {
-        skipPrologue()
-        guard index < bytes.count, bytes[index] == UInt8(ascii: "[") else { return nil }
-        var j = max(index + 1, bytes.count / 2)
-        while j + 4 < bytes.count {
-            if bytes[j] == UInt8(ascii: ","), bytes[j + 1] == 0x0A, bytes[j + 2] == 0x20, bytes[j + 3] == 0x20, bytes[j + 4] == UInt8(ascii: "{") {
-                return j
-            }
-            j += 1
-        }
-        return nil
-    }
-
-    /// Parses the document (a top-level array) from its start, stopping when an element ends
-    /// exactly at `cut`; otherwise it is the whole document, as ``parseDocument()`` reads it.
-    mutating func parseArrayHead(until cut: Int) throws(JSONSyntaxError) -> Half {
-        skipPrologue()
-        guard index < bytes.count, bytes[index] == UInt8(ascii: "[") else { return Half(whole: try parseDocument()) }
-        let (array, reachedCut) = try parseArray(stoppingAt: cut)
-        if reachedCut { return Half(elements: array.arrayValue ?? []) }
-        try finishDocument()
-        return Half(whole: array)
-    }
-
-    /// Parses the elements after the `,` at `cut` to the array's end and the document's.
-    mutating func parseArrayTail(after cut: Int) throws(JSONSyntaxError) -> Half {
-        index = cut + 1
-        depth = 1
-        _ = try readElements(stoppingAt: -1)
-        try finishDocument()
-        return Half(elements: elements)
-    }
-
-    // MARK: Scanning without building values
-
-    /// See ``JSON/memberStrings(_:member:)``; throws on anything it does not accept.
-    mutating func scanMemberStrings(_ member: [UInt8]) throws(JSONSyntaxError) -> [String] {
-        skipPrologue()
-        guard index < bytes.count, bytes[index] == UInt8(ascii: "[") else { throw error("expected an array") }
-        var found: [String] = []
-        var keys: [Range<Int>] = []
-        try skipContainer(UInt8(ascii: "]")) { (p) throws(JSONSyntaxError) in
-            guard p.index < p.bytes.count, p.bytes[p.index] == UInt8(ascii: "{") else { throw p.error("expected an object") }
-            keys.removeAll(keepingCapacity: true)
-            var value: String?
-            try p.skipContainer(UInt8(ascii: "}")) { (p) throws(JSONSyntaxError) in
-                let key = try p.skipString()
-                // An escaped or repeated name is left to the full parse.
-                let name = UnsafeBufferPointer(rebasing: p.bytes[key])
-                if name.contains(UInt8(ascii: "\\")) || keys.contains(where: { p.bytes[$0].elementsEqual(name) }) {
-                    throw p.error("escaped or repeated member name")
-                }
-                keys.append(key)
-                try p.expect(UInt8(ascii: ":"))
-                p.skipWhitespace()
-                if name.elementsEqual(member) {
-                    guard p.index < p.bytes.count, p.bytes[p.index] == UInt8(ascii: "\"") else { throw p.error("not a string") }
-                    value = try p.parseString()
-                } else {
-                    try p.skipValue()
-                }
-            }
-            guard let value else { throw p.error("member missing") }
-            found.append(value)
-        }
-        skipWhitespace()
-        if index != bytes.count { throw error("unexpected text after the JSON value") }
-        return found
-    }
-
-    /// Consumes `,` (then `false`) or `close` (then `true`).
     /// After a member or element: steps over a `,` (`false`: more follow) or the closing
     /// byte (`true`), or says what it found instead.
     mutating func endOfList(_ close: UInt8) throws(JSONSyntaxError) -> Bool {
@@ -657,79 +473,6 @@ private struct Parser {
         guard bytes[index] == close else { throw error("unexpected \(describeCurrent()) " + expected()) }
         index += 1
         return true
-    }
-
-    mutating func expect(_ byte: UInt8) throws(JSONSyntaxError) {
-        skipWhitespace()
-        guard index < bytes.count, bytes[index] == byte else { throw error("unexpected \(describeCurrent())") }
-        index += 1
-    }
-
-    /// Steps over a string, checking its escapes and UTF-8; returns the range between the quotes.
-    mutating func skipString() throws(JSONSyntaxError) -> Range<Int> {
-        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a string") }
-        let start = index
-        index += 1
-        var ascii = true
-        while true {
-            index = ByteScan.plainStringEnd(bytes, from: index)
-            guard index < bytes.count else { throw error("unterminated string", at: start) }
-            let b = bytes[index]
-            if b == UInt8(ascii: "\"") { break }
-            if b < 0x20 { throw error("control character in string") }
-            if b >= 0x80 { ascii = false }
-            if b == UInt8(ascii: "\\") {
-                // Escapes are rare: the full string reader checks them (and surrogates).
-                index = start
-                _ = try parseString()
-                return (start + 1)..<(index - 1)
-            }
-            index += 1
-        }
-        index += 1
-        if !ascii, String(validating: UnsafeBufferPointer(rebasing: bytes[(start + 1)..<(index - 1)]), as: UTF8.self) == nil {
-            throw error("string is not valid UTF-8", at: start)
-        }
-        return (start + 1)..<(index - 1)
-    }
-
-    /// Steps over any value, checking its syntax.
-    mutating func skipValue() throws(JSONSyntaxError) {
-        guard index < bytes.count else { throw error("unexpected end of file (expected a value)") }
-        switch bytes[index] {
-        case UInt8(ascii: "\""):
-            _ = try skipString()
-        case UInt8(ascii: "{"):
-            try skipContainer(UInt8(ascii: "}")) { (p) throws(JSONSyntaxError) in
-                _ = try p.skipString()
-                try p.expect(UInt8(ascii: ":"))
-                p.skipWhitespace()
-                try p.skipValue()
-            }
-        case UInt8(ascii: "["):
-            try skipContainer(UInt8(ascii: "]")) { (p) throws(JSONSyntaxError) in try p.skipValue() }
-        default:
-            _ = try parseValue()
-        }
-    }
-
-    /// Steps over an object or array whose opening byte is at `index`, reading each member
-    /// or element with `item`.
-    mutating func skipContainer(_ close: UInt8, _ item: (inout Parser) throws(JSONSyntaxError) -> Void) throws(JSONSyntaxError) {
-        try enter()
-        index += 1
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == close {
-            index += 1
-        } else {
-            while true {
-                skipWhitespace()
-                try item(&self)
-                skipWhitespace()
-                if try endOfList(close) { break }
-            }
-        }
-        depth -= 1
     }
 
     mutating func hex4() throws(JSONSyntaxError) -> UInt16 {
@@ -748,52 +491,5 @@ private struct Parser {
             index += 1
         }
         return v
-    }
-}
-
-/// Byte scanning eight bytes at a time, for the long plain runs registry files are made of
-/// (64-digit digests, paths, indentation).
-enum ByteScan {
-    private static let ones: UInt64 = 0x0101_0101_0101_0101
-    private static let highs: UInt64 = 0x8080_8080_8080_8080
-
-    /// Whether any byte of `word` is below `n` (n <= 128); exact for "any", not for which.
-    @inline(__always)
-    private static func anyBelow(_ word: UInt64, _ n: UInt64) -> Bool {
-        (word &- ones &* n) & ~word & highs != 0
-    }
-
-    /// Whether any byte of `word` equals `byte`.
-    @inline(__always)
-    private static func anyEqual(_ word: UInt64, _ byte: UInt64) -> Bool {
-        anyBelow(word ^ (ones &* byte), 1)
-    }
-
-    /// The index of the first byte at or after `start` that a JSON string cannot hold as it
-    /// stands (`"`, `\`, a control byte) or that is not ASCII; `bytes.count` when there is none.
-    static func plainStringEnd(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
-        guard let base = bytes.baseAddress else { return start }
-        var i = start
-        while i + 8 <= bytes.count {
-            let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
-            if word & highs != 0 || anyBelow(word, 0x20) || anyEqual(word, 0x22) || anyEqual(word, 0x5C) { break }
-            i += 8
-        }
-        while i < bytes.count {
-            let b = base[i]
-            if b < 0x20 || b >= 0x80 || b == 0x22 || b == 0x5C { return i }
-            i += 1
-        }
-        return i
-    }
-
-    /// The index of the first byte at or after `start` that is not a space, eight spaces at a time.
-    @inline(__always)
-    static func spacesEnd(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
-        guard let base = bytes.baseAddress else { return start }
-        var i = start
-        while i + 8 <= bytes.count, UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) == ones &* 0x20 { i += 8 }
-        while i < bytes.count, base[i] == 0x20 { i += 1 }
-        return i
     }
 }

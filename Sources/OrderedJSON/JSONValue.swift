@@ -154,14 +154,6 @@ public struct JSONObject: Sendable, Hashable, Sequence {
         }
     }
 
-    /// Whether `other` is this object's very storage (a copy never changed since): then the
-    /// two are equal without comparing a member.
-    public func sharesStorage(with other: JSONObject) -> Bool {
-        storage.withUnsafeBufferPointer { mine in
-            other.storage.withUnsafeBufferPointer { theirs in mine.baseAddress == theirs.baseAddress && mine.count == theirs.count }
-        }
-    }
-
     /// Calls `body` with each member in order (the writer's loop, without an iterator per object).
     public func forEachMember(_ body: (String, JSONValue) -> Void) {
         for member in storage { body(member.key, member.value) }
@@ -206,8 +198,7 @@ extension JSONValue {
 extension JSONObject {
     /// ``JSONValue/isSameText(as:)`` for objects: the same keys, in the same order, with values of the same text.
     public func isSameText(as other: JSONObject) -> Bool {
-        if sharesStorage(with: other) { return true }
-        return storage.count == other.storage.count && zip(storage, other.storage).allSatisfy { a, b in
+        storage.count == other.storage.count && zip(storage, other.storage).allSatisfy { a, b in
             a.key.hasSameBytes(as: b.key) && a.value.isSameText(as: b.value)
         }
     }
@@ -230,10 +221,6 @@ extension String {
     /// Whether the two strings are the same UTF-8 bytes. (`==` compares as Swift does: a
     /// composed and a decomposed spelling of one text are equal by `==`.)
     public func hasSameBytes(as other: String) -> Bool {
-        guard utf8.count == other.utf8.count else { return false }
-        func same(_ a: UnsafeBufferPointer<UInt8>) -> Bool {
-            other.utf8.withContiguousStorageIfAvailable { a.elementsEqual($0) } ?? a.elementsEqual(other.utf8)
-        }
-        return utf8.withContiguousStorageIfAvailable(same) ?? utf8.elementsEqual(other.utf8)
+        utf8.elementsEqual(other.utf8)
     }
 }

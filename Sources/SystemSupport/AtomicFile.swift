@@ -47,7 +47,8 @@ public enum AtomicFile {
     }
 
     private static func tooLarge(_ path: String, _ limit: Int) -> FileError {
-        FileError(.tooLarge, path: path, message: "\(path): larger than \(limit >> 20) MiB; this is not a file modelctl reads")
+        let size = limit >= 1 << 20 ? "\(limit >> 20) MiB" : "\(limit) bytes"
+        return FileError(.tooLarge, path: path, message: "\(path): larger than \(size); this is not a file modelctl reads")
     }
 
     /// Replaces `path` with `bytes`; see ``write(_:)``.
@@ -66,37 +67,20 @@ public enum AtomicFile {
     ///
     /// - Throws: ``FileError`` naming the file.
     public static func write(_ files: [(path: String, bytes: [UInt8])]) throws(FileError) {
-        try write(files.map { file in (file.path, { file.bytes }) })
-    }
-
-    /// ``write(_:)-([(String,[UInt8])])`` with each file's bytes made by `produce`, and only
-    /// then renamed into place, in order. With `concurrently` (large files), the files are
-    /// made, written and fsynced side by side: one file's fsync waits while another is made.
-    public static func write(_ files: [(path: String, produce: @Sendable () -> [UInt8])], concurrently: Bool = false) throws(FileError) {
-        let outcomes = Concurrently.map(files.count, concurrently: concurrently) { i in
-            Result { () throws(FileError) -> (temporary: String, target: String) in
-                let target = try resolveTarget(files[i].path)
-                return (try stage(files[i].produce(), for: target), target)
-            }
-        }
         var staged: [(temporary: String, target: String)] = []
         var renamed = 0
         defer {
             for item in staged.dropFirst(renamed) { Sys.remove(item.temporary) }
         }
-        var failure: FileError?
-        for outcome in outcomes {
-            switch outcome {
-            case .success(let item): staged.append(item)
-            case .failure(let error): failure = failure ?? error
-            }
+        for file in files {
+            let target = try resolveTarget(file.path)
+            staged.append((try stage(file.bytes, for: target), target))
         }
-        if let failure { throw failure }
         for item in staged {
             guard Sys.replace(item.temporary, item.target) == 0 else { throw FileError.system("cannot replace", item.target) }
             renamed += 1
         }
-        for directory in Set(staged.map { parentDirectory(of: $0.target) }) {
+        for directory in Set(staged.map { PathText.parent($0.target) }) {
             let dfd = Sys.openDirectory(directory)
             if dfd >= 0 {
                 _ = Sys.flushToDisk(dfd)
@@ -117,7 +101,7 @@ public enum AtomicFile {
     /// Writes `bytes` to a new temporary file beside `target`, fsynced; returns its path.
     private static func stage(_ bytes: [UInt8], for target: String) throws(FileError) -> String {
         let mode = Sys.permissions(target) ?? 0o644
-        guard let (fd, temporary) = Sys.makeTemporary(parentDirectory(of: target) + "/." + baseName(of: target) + ".tmp-XXXXXX") else {
+        guard let (fd, temporary) = Sys.makeTemporary(PathText.parent(target) + "/." + PathText.base(target) + ".tmp-XXXXXX") else {
             throw FileError.system("cannot create a temporary file next to", target)
         }
         var failure: FileError?
@@ -142,18 +126,6 @@ public enum AtomicFile {
             throw failure
         }
         return temporary
-    }
-
-    /// The directory part of `path` (`.` when there is none).
-    public static func parentDirectory(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return slash == path.startIndex ? "/" : String(path[..<slash])
-    }
-
-    /// The last component of `path`.
-    public static func baseName(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return path }
-        return String(path[path.index(after: slash)...])
     }
 
     /// Deletes the temporary files a killed writer left in `directory` for files whose names

@@ -30,6 +30,11 @@ public struct FileError: CodedError {
         self.message = message.isEmpty ? path : message
     }
 
+    /// The message without the leading `path: `, to stand after a caller's own `path: what: `.
+    public var reason: String {
+        message.hasPrefix(path + ": ") ? String(message.dropFirst(path.count + 2)) : message
+    }
+
     /// `path: what: <system reason for errno>`.
     static func system(_ what: String, _ path: String, errno code: Int32 = Sys.lastError) -> FileError {
         FileError(.io, path: path, message: "\(path): \(what): \(Sys.message(code))")

@@ -1,4 +1,3 @@
-import Synchronization
 public import ArtifactHashing
 public import ModelRegistry
 
@@ -112,12 +111,6 @@ public struct VerifyOptions: Sendable {
     /// Where stat caches live. When set (and ``record``), every verify of a local root records
     /// its files' stamps there for the next quick verify.
     public var statCache: StatCacheStore?
-    /// For a process that exits when the verify returns (the command line): what the batch
-    /// read and made (the registry, a manifest per entry) is kept until the process exits
-    /// instead of being freed piece by piece, which for 1,000 entries costs milliseconds that
-    /// the exit does at once. A long-lived caller leaves it off.
-    public var keepUntilExit = false
-
     public init(record: Bool = true, strict: Bool = false, quick: Bool = false, fullBytesBudget: Int64? = nil,
                 statCache: StatCacheStore? = nil) {
         self.record = record
@@ -125,14 +118,5 @@ public struct VerifyOptions: Sendable {
         self.quick = quick
         self.fullBytesBudget = fullBytesBudget
         self.statCache = statCache
-    }
-}
-
-/// What ``VerifyOptions/keepUntilExit`` keeps: never read, never freed.
-enum ProcessLifetime {
-    private static let kept = Mutex<[any Sendable]>([])
-
-    static func keep(_ value: any Sendable) {
-        kept.withLock { $0.append(value) }
     }
 }

@@ -178,7 +178,6 @@ public struct VersionLocker: Sendable {
             }
         }
         batch.duration = clock.now - started
-        if options.keepUntilExit { ProcessLifetime.keep((snapshot, hashed, judged, early)) }
         return batch
     }
 
@@ -191,12 +190,12 @@ public struct VersionLocker: Sendable {
         let lanes = max(1, min(hasher.jobs, targets.count))
         var perEntry = hasher
         perEntry.jobs = max(1, hasher.jobs / lanes)
-        // Each lane's share of the processors: a lane's spare one reads ahead of large files.
-        perEntry.processors = max(1, hasher.processors / lanes)
         let (source, entryHasher) = (self.source, perEntry)
         let curatedByName = Dictionary(snapshot.curated.entries.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        let realPaths = RealPaths()
         var out = [Hashed?](repeating: nil, count: targets.count)
+        // A lane's own work blocks too (resolving links, reading stat caches and stores).
+        let executor = BlockingExecutor.shared
+        executor.reserve(lanes)
         try await withThrowingTaskGroup(of: (Int, Hashed).self) { group in
             var next = 0
             func start() {
@@ -205,9 +204,9 @@ public struct VersionLocker: Sendable {
                 next += 1
                 let curated = curatedByName[name]
                 let quick = full.map { !$0.contains(name) } ?? false
-                group.addTask {
+                group.addTask(executorPreference: executor) {
                     (index, await VersionLocker.hashOne(name: name, lookup: lookup, curated: curated, source: source, hasher: entryHasher,
-                                                        statCache: options.statCache, realPaths: realPaths, quick: quick, skipUnhashable: skipUnhashable,
+                                                        statCache: options.statCache, quick: quick, skipUnhashable: skipUnhashable,
                                                         progress: VersionLocker.labelled(progress, name)))
                 }
             }
@@ -223,7 +222,7 @@ public struct VersionLocker: Sendable {
     }
 
     private static func hashOne(name: String, lookup: Result<RegistryEntry, RegistryError>, curated: RegistryEntry?, source: ArtifactSource,
-                                hasher: ArtifactHasher, statCache: StatCacheStore?, realPaths: RealPaths, quick: Bool, skipUnhashable: Bool,
+                                hasher: ArtifactHasher, statCache: StatCacheStore?, quick: Bool, skipUnhashable: Bool,
                                 progress: (@Sendable (HashProgress) -> Void)?) async -> Hashed {
         let entry: RegistryEntry
         switch lookup {
@@ -257,7 +256,7 @@ public struct VersionLocker: Sendable {
             var root: String?
             var warnings: [String] = []
             var previous: StatCache?
-            if let statCache, case .local(let path) = location, let real = realPaths.resolve(path) {
+            if let statCache, case .local(let path) = location, let real = LockPlatform.realPath(path) {
                 // Resolved once: the cache's key, and where the Hugging Face cache check starts.
                 root = real
                 let loaded = statCache.load(resolvedRoot: real)

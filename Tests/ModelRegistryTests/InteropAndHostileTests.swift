@@ -133,59 +133,6 @@ final class Messages: @unchecked Sendable {
 }
 
 struct SnapshotScanTests {
-    @Test("the names of a well-formed entry array are read without parsing the rest; anything else is left to the parser")
-    func memberStrings() {
-        func names(_ text: String) -> [String]? { JSON.memberStrings(Array(text.utf8), member: "name") }
-        #expect(names(#"[{"name": "a", "x": {"name": 1, "deep": [1, 2.5e3, "s\"q", null, true]}}, {"y": [], "name": "b\u00e9"}]"#)
-                == ["a", "b\u{e9}"])
-        #expect(names("\u{FEFF}[]") == [])
-        #expect(names(" [ ] ") == [])
-        for bad in [
-            "", "{}", "[1]", "[{}]", #"[{"name": 1}]"#, #"[{"name": "a", "name": "b"}]"#, #"[{"n\u0061me": "a"}]"#,
-            #"[{"name": "a", "x": 1, "x": 2}]"#, #"[{"name": "a"}"#, #"[{"name": "a"},]"#, #"[{"name": "a"}] x"#,
-            #"[{"name": "a", "x": tru}]"#, #"[{"name": "a", "x": "\q"}]"#, #"[{"name": "a", "x": [1,]}]"#,
-            #"[{"name": "a", "x": "\ud800"}]"#, "[{\"name\": \"a\", \"x\": \"\u{1}\"}]",
-        ] {
-            #expect(names(bad) == nil, "\(bad)")
-        }
-        #expect(JSON.memberStrings([0x5B, 0x7B, 0x22, 0x6E, 0x61, 0x6D, 0x65, 0x22, 0x3A, 0x22, 0xFF, 0x22, 0x7D, 0x5D], member: "name") == nil)
-        let deep = String(repeating: "[", count: 600) + String(repeating: "]", count: 600)
-        #expect(names(#"[{"name": "a", "x": \#(deep)}]"#) == nil)
-    }
-
-    @Test("whenever the scan accepts a text, the full parser accepts it and finds the same names")
-    func scanAgreesWithParser() {
-        var state: UInt64 = 42
-        func next(_ n: Int) -> Int {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Int(state >> 33) % n
-        }
-        let base = Array(#"[{"name": "a", "v": {"k": [1, -2.5e+3, "s\"\\u00e9", null, true, false]}}, {"name": "b", "e": {}}]"#.utf8)
-        let alphabet = Array(#"[]{}",:\ 0123456789.eE+-aenrstul"#.utf8)
-        var accepted = 0
-        for _ in 0..<3_000 {
-            var bytes = base
-            for _ in 0..<(1 + next(3)) {
-                switch next(3) {
-                case 0: bytes[next(bytes.count)] = alphabet[next(alphabet.count)]
-                case 1: bytes.remove(at: next(bytes.count))
-                default: bytes.insert(alphabet[next(alphabet.count)], at: next(bytes.count))
-                }
-            }
-            guard let names = JSON.memberStrings(bytes, member: "name") else { continue }
-            accepted += 1
-            let text = String(decoding: bytes, as: UTF8.self)
-            do {
-                let parsed = try JSON.parse(bytes, source: "fuzz")
-                #expect(parsed.arrayValue?.map { $0["name"]?.stringValue } == names.map { Optional($0) }, "\(text)")
-            } catch {
-                // The one documented difference: repeated names inside nested objects.
-                #expect(error.code == .duplicateKey, "\(text): \(error)")
-            }
-        }
-        #expect(accepted > 100)
-    }
-
     @Test("a snapshot entry that a layer holds is not read; a new one still is, and a broken snapshot is still an error")
     func snapshotReadOnlyForNewEntries() throws {
         let dir = TemporaryDirectory()

@@ -96,36 +96,17 @@ struct FileLockTests {
     }
 }
 
-struct ConcurrentlyTests {
-    struct Failure: Error, Equatable { let index: Int }
-
-    @Test("results come back in index order, and the first failure by index is the one thrown")
-    func orderAndFailure() throws {
-        #expect(Concurrently.map(50) { $0 * $0 } == (0..<50).map { $0 * $0 })
-        #expect(Concurrently.map(0) { $0 }.isEmpty)
-        #expect(throws: Failure(index: 3)) {
-            try Concurrently.map(8) { (i) throws(Failure) -> Int in
-                if i == 3 || i == 6 { throw Failure(index: i) }
-                return i
-            }
-        }
-    }
-
-    @Test("files made by producers are written side by side and renamed only when all are staged")
-    func producers() throws {
+struct AtomicWriteTests {
+    @Test("a write of several files that fails while staging changes none of them and leaves no temporary file")
+    func failedStagingChangesNothing() throws {
         let dir = TemporaryDirectory()
         let first = dir.file("discovered.json"), second = dir.file("snapshot.json")
-        let files: [(path: String, produce: @Sendable () -> [UInt8])] = [
-            (first, { Array("D1".utf8) }), (second, { Array(repeating: 0x53, count: 3 << 20) }),
-        ]
-        try AtomicFile.write(files, concurrently: true)
+        try AtomicFile.write([(first, Array("D1".utf8)), (second, Array(repeating: 0x53, count: 3 << 20))])
         #expect(try String(contentsOfFile: first, encoding: .utf8) == "D1")
         #expect(try AtomicFile.read(second)?.count == 3 << 20)
-        let failing: [(path: String, produce: @Sendable () -> [UInt8])] = [
-            (first, { Array("D2".utf8) }), (dir.file("missing/snapshot.json"), { Array("S2".utf8) }),
-        ]
-        #expect(throws: FileError(.io)) { try AtomicFile.write(failing, concurrently: true) }
-        #expect(throws: FileError(.io)) { try AtomicFile.write(failing) }
+        #expect(throws: FileError(.io)) {
+            try AtomicFile.write([(first, Array("D2".utf8)), (dir.file("missing/snapshot.json"), Array("S2".utf8))])
+        }
         #expect(try String(contentsOfFile: first, encoding: .utf8) == "D1")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".tmp-") }.isEmpty)
     }

@@ -146,9 +146,8 @@ struct VerifyCommand: AsyncParsableCommand {
         if (quick || maxBytes != nil) && stateDirectory == nil {
             Terminal.warning("no state directory (set MODELCTL_STATE_DIR): no stat cache, every file is read in full")
         }
-        var options = VerifyOptions(record: !noRecord, strict: strict, quick: quick, fullBytesBudget: maxBytes.flatMap(ByteSize.parse),
+        let options = VerifyOptions(record: !noRecord, strict: strict, quick: quick, fullBytesBudget: maxBytes.flatMap(ByteSize.parse),
                                     statCache: stateDirectory.map(StatCacheStore.init(stateDirectory:)))
-        options.keepUntilExit = true
         let progress = Format.progressHandler()
         return all ? try await locker.verifyAll(options: options, progress: progress)
             : try await locker.verify(names: names, options: options, progress: progress)
