@@ -13,7 +13,7 @@ BIN_DIR    = .build/$(CONFIG)
 MODELCTL   = $(BIN_DIR)/modelctl
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build test demo bench install clean deps fleet-deps fleet-demo
+.PHONY: all build test demo bench install man completions check-deps clean deps fleet-deps fleet-demo
 
 all: build
 
@@ -71,13 +71,42 @@ fleet-demo: build fleet-deps
 
 ## interop: modelctl against the real tools it interoperates with (model_signing, huggingface_hub,
 ## promtool and the fleet demo; needs PyPI and Debian's prometheus packages).
+## It also runs check-deps on the release binary (glibc, libstdc++ and OpenSSL 3 only).
 .PHONY: interop
-interop: build fleet-deps
+interop: build fleet-deps check-deps
 	@bash scripts/interop.sh $(MODELCTL)
 
-install: build
-	install -d $(DESTDIR)$(PREFIX)/bin
+## man: the man page, generated from the commands by swift-argument-parser's generate-manual
+## (the tool behind its GenerateManual plugin), run on the binary just built.
+man: build
+	$(SWIFT) build -c $(CONFIG) --product generate-manual
+	@mkdir -p $(BIN_DIR)/man
+	$(BIN_DIR)/generate-manual $(MODELCTL) --output-directory $(BIN_DIR)/man
+
+## completions: bash, zsh and fish completion scripts, from the binary itself.
+completions: build
+	@mkdir -p $(BIN_DIR)/completions
+	$(MODELCTL) --generate-completion-script bash > $(BIN_DIR)/completions/modelctl.bash
+	$(MODELCTL) --generate-completion-script zsh > $(BIN_DIR)/completions/_modelctl
+	$(MODELCTL) --generate-completion-script fish > $(BIN_DIR)/completions/modelctl.fish
+
+## install: the binary, its man page and its completions under $(DESTDIR)$(PREFIX).
+install: build man completions
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 	install -m 0755 $(MODELCTL) $(DESTDIR)$(PREFIX)/bin/modelctl
+	install -m 0644 $(BIN_DIR)/man/modelctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/modelctl.1
+	install -m 0644 $(BIN_DIR)/completions/modelctl.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/modelctl
+	install -m 0644 $(BIN_DIR)/completions/_modelctl $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_modelctl
+	install -m 0644 $(BIN_DIR)/completions/modelctl.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/modelctl.fish
+
+## check-deps: the release binary needs nothing from the system beyond glibc, libstdc++ and
+## OpenSSL 3 (what the runtime image installs); any other library fails the check.
+check-deps: build
+	@bad=$$(ldd $(MODELCTL) | awk '{print $$1}' | grep -vE '^(linux-vdso\.so|/lib64/ld-linux-x86-64\.so|/lib/ld-linux-aarch64\.so|ld-linux)|^lib(c|m|dl|pthread|rt|gcc_s|stdc\+\+|util|resolv)\.so|^lib(ssl|crypto)\.so\.3$$' || true); \
+	if [ -n "$$bad" ]; then echo "$(MODELCTL) needs libraries beyond glibc, libstdc++ and OpenSSL 3:"; echo "$$bad"; exit 1; fi; \
+	echo "$(MODELCTL): glibc, libstdc++ and OpenSSL 3 only"
 
 clean:
 	rm -rf .build .build-bench

@@ -129,11 +129,17 @@ struct PathName: Sendable, Hashable, Comparable {
 /// ```swift
 /// displayEscaped("weights\u{1B}[2J.bin")   // "weights\\x1b[2J.bin"
 /// ```
-public func displayEscaped(_ text: String) -> String {
-    guard text.unicodeScalars.contains(where: needsDisplayEscape) else { return text }
+///
+/// With `backslashes: false` a backslash is kept as it is: for a message whose names were
+/// escaped when it was written, so that their escapes are not escaped twice.
+public func displayEscaped(_ text: String, backslashes: Bool = true) -> String {
+    func needed(_ scalar: Unicode.Scalar) -> Bool { needsDisplayEscape(scalar) && (backslashes || scalar != "\\") }
+    guard text.unicodeScalars.contains(where: needed) else { return text }
     var out = ""
     out.reserveCapacity(text.utf8.count + 8)
-    for scalar in text.unicodeScalars { appendDisplayed(scalar, to: &out) }
+    for scalar in text.unicodeScalars {
+        if needed(scalar) { appendDisplayed(scalar, to: &out) } else { out.unicodeScalars.append(scalar) }
+    }
     return out
 }
 

@@ -20,6 +20,9 @@ final class Connection {
     private(set) var closedCleanly = false
     /// Whether this connection is TLS.
     var isTLS: Bool { tls != nil }
+    /// Whether the address connected to is this machine's loopback, with no proxy between:
+    /// decided by the address the socket reached, whatever the host's name.
+    let reachedLoopback: Bool
     /// Where bytes from the socket land first (allocated once connected: a failed init runs no deinit).
     private let scratch: UnsafeMutableRawBufferPointer
     /// Where plaintext from OpenSSL lands first.
@@ -54,7 +57,7 @@ final class Connection {
         }
         var refused = false
         var lastProblem = "no address answered"
-        var connected: Int32?
+        var connected: (fd: Int32, address: Platform.Address)?
         for (index, address) in addresses.enumerated() {
             let fd: Int32
             switch Platform.startConnecting(address) {
@@ -76,7 +79,7 @@ final class Connection {
             }
             let code = Platform.connectionError(fd)
             if code == 0 {
-                connected = fd
+                connected = (fd, address)
                 break
             }
             Platform.closeSocket(fd)
@@ -84,7 +87,7 @@ final class Connection {
             refused = refused || error.isRefused
             lastProblem = error.text
         }
-        guard let fd = connected else {
+        guard let (fd, address) = connected else {
             if let proxy {
                 throw HTTPError(.unreachable, refused ? "\(target): the proxy \(proxy.display) refused the connection (is it running? check the proxy setting)"
                     : "\(target): cannot connect to the proxy \(proxy.display): \(lastProblem)")
@@ -92,6 +95,7 @@ final class Connection {
             throw HTTPError(.unreachable, refused ? "\(target): connection refused (is the server running?)" : "\(target): cannot connect: \(lastProblem)")
         }
         self.fd = fd
+        reachedLoopback = proxy == nil && HostName.isLoopback(address: Platform.bytes(of: address))
         scratch = .allocate(byteCount: 16 * 1024, alignment: 16)
         plain = .allocate(byteCount: 16 * 1024, alignment: 16)
         if let trust {

@@ -14,7 +14,8 @@ import Synchronization
 /// - Redirects are followed to `http` and `https` URLs only, at most ``maximumRedirects`` times;
 ///   a redirect to any other scheme (`file:`, `ftp:`) stops the exchange at once with
 ///   ``HTTPError/Code/redirectRefused``. `X-API-Key`, `Authorization` and `Cookie` are dropped
-///   when a redirect leaves the origin (scheme, host, port) of the request.
+///   when a redirect leaves the origin (scheme, host, port) of the request, as are the
+///   request's secret headers, which plain http carries only to a loopback address it reached.
 /// - `https` checks the server's certificate against the system's trust store (OpenSSL's
 ///   default locations; `SSL_CERT_FILE` or `SSL_CERT_DIR` name others) and the URL's host name
 ///   or IP address.
@@ -58,10 +59,14 @@ public final class HTTPClient: Sendable {
     /// - Parameters:
     ///   - timeout: the deadline for the whole exchange (cut to 1 ms ... ``maximumTimeout``).
     ///   - maxBodyBytes: the largest body accepted.
+    ///   - secretHeaders: headers sent like `headers` over https, but over plain http only on a
+    ///     connection that reached a loopback address directly (decided by the address
+    ///     connected to, never by the host's name); otherwise left out and named in
+    ///     ``HTTPResponse/withheldHeaders``.
     /// - Throws: ``HTTPError`` (`invalidURL`, `unreachable`, `timeout`, `tooLarge`, `malformed`,
     ///   `redirectRefused`), its message starting with the URL.
     public func send(
-        method: String = "GET", url: URL, headers: [String: String] = [:], body: [UInt8]? = nil,
+        method: String = "GET", url: URL, headers: [String: String] = [:], secretHeaders: [String: String] = [:], body: [UInt8]? = nil,
         timeout: Duration, maxBodyBytes: Int = HTTPClient.defaultMaxBodyBytes
     ) async throws(HTTPError) -> HTTPResponse {
         let target = url.redactedText
@@ -72,8 +77,10 @@ public final class HTTPClient: Sendable {
         }
         let timeout = min(max(timeout, .milliseconds(1)), Self.maximumTimeout)
         let timedOut = HTTPError(.timeout, "\(target): no answer within \(timeout.secondsText) (timed out)")
+        let all = headers.merging(secretHeaders) { _, secret in secret }
         let exchange = HTTPExchange(
-            method: method, url: url, headers: headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, body: body,
+            method: method, url: url, headers: all.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+            secretHeaders: Set(secretHeaders.keys.map { $0.lowercased() }), body: body,
             target: target, deadline: .now + timeout, timedOut: timedOut, maxBodyBytes: max(0, maxBodyBytes), trust: trust,
             proxies: proxies)
         // The exchange blocks in poll and the resolver, so it runs as a blocking call of the
@@ -97,14 +104,16 @@ public final class HTTPClient: Sendable {
     static func follow(_ first: HTTPExchange) -> Result<HTTPResponse, HTTPError> {
         var exchange = first
         var redirects = 0
+        var withheld = Set<String>()
         while true {
             let answer: HTTPExchange.Answer
             switch exchange.perform() {
             case .success(let done): answer = done
             case .failure(let error): return .failure(error)
             }
+            withheld.formUnion(answer.withheld)
             guard [301, 302, 303, 307, 308].contains(answer.status), let location = answer.location else {
-                return .success(HTTPResponse(status: answer.status, body: answer.body))
+                return .success(HTTPResponse(status: answer.status, body: answer.body, withheldHeaders: withheld))
             }
             let destination = URL(string: location, relativeTo: exchange.url)?.absoluteURL
             let shown = destination?.redactedText ?? excerpt(location, limit: 200)
@@ -126,7 +135,7 @@ public final class HTTPClient: Sendable {
             // Credentials stay with the origin they were meant for.
             let from = exchange.url
             if from.scheme?.lowercased() != scheme || from.host?.lowercased() != destination.host?.lowercased() || from.port != destination.port {
-                exchange.headers.removeAll { ["x-api-key", "authorization", "cookie"].contains($0.name.lowercased()) }
+                exchange.headers.removeAll { ["x-api-key", "authorization", "cookie"].contains($0.name.lowercased()) || exchange.secretHeaders.contains($0.name.lowercased()) }
             }
             exchange.url = destination
         }
@@ -134,12 +143,13 @@ public final class HTTPClient: Sendable {
 
     /// GETs `url` and returns the answer when its status is 2xx.
     ///
-    /// - Throws: ``HTTPError``: what ``send(method:url:headers:body:timeout:maxBodyBytes:)``
+    /// - Throws: ``HTTPError``: what ``send(method:url:headers:secretHeaders:body:timeout:maxBodyBytes:)``
     ///   throws, or `status` (`URL: HTTP 503: <start of the body>`) for any other status.
     public func get(
-        _ url: URL, headers: [String: String] = [:], timeout: Duration, maxBodyBytes: Int = HTTPClient.defaultMaxBodyBytes
+        _ url: URL, headers: [String: String] = [:], secretHeaders: [String: String] = [:], timeout: Duration,
+        maxBodyBytes: Int = HTTPClient.defaultMaxBodyBytes
     ) async throws(HTTPError) -> HTTPResponse {
-        let response = try await send(url: url, headers: headers, timeout: timeout, maxBodyBytes: maxBodyBytes)
+        let response = try await send(url: url, headers: headers, secretHeaders: secretHeaders, timeout: timeout, maxBodyBytes: maxBodyBytes)
         guard response.isSuccess else {
             let detail = Self.excerpt(response.bodyText, limit: 200)
             throw HTTPError(.status, "\(url.redactedText): HTTP \(response.status)\(detail.isEmpty ? "" : ": " + detail)")

@@ -8,6 +8,9 @@ struct HTTPExchange {
     var method: String
     var url: URL
     var headers: [(name: String, value: String)]
+    /// Lowercased names of headers that hold a secret: sent over https, and over plain http
+    /// only on a connection that reached a loopback address (``Connection/reachedLoopback``).
+    var secretHeaders: Set<String> = []
     var body: [UInt8]?
     /// The URL as messages name it (the request's first URL, credentials hidden).
     var target: String
@@ -22,6 +25,8 @@ struct HTTPExchange {
         var status: Int
         var body: [UInt8]
         var location: String?
+        /// Secret headers left out of this request (lowercased names).
+        var withheld: Set<String> = []
     }
 
     /// The most header bytes accepted.
@@ -44,12 +49,18 @@ struct HTTPExchange {
                                         deadline: deadline, timedOut: timedOut)
         // Plain HTTP through a proxy names the whole URL; https went through a tunnel and does not.
         let forwarded = scheme == "http" ? proxy : nil
-        try connection.write(request(host: host, port: port, defaultPort: defaultPort, proxy: forwarded))
-        return try readAnswer(connection)
+        // Decided on the connection made, by the address it reached: a name that looks local
+        // (`x.localhost`) may resolve anywhere, and a proxy forwards anywhere.
+        let withheld = scheme == "http" && !connection.reachedLoopback
+            ? secretHeaders.intersection(headers.map { $0.name.lowercased() }) : []
+        try connection.write(request(host: host, port: port, defaultPort: defaultPort, proxy: forwarded, leavingOut: withheld))
+        var answer = try readAnswer(connection)
+        answer.withheld = withheld
+        return answer
     }
 
     /// The request's bytes: the head (headers with CR or LF in them are dropped) and the body.
-    func request(host: String, port: Int, defaultPort: Int, proxy: Proxy? = nil) -> [UInt8] {
+    func request(host: String, port: Int, defaultPort: Int, proxy: Proxy? = nil, leavingOut: Set<String> = []) -> [UInt8] {
         let components = URLComponents(url: url.absoluteURL, resolvingAgainstBaseURL: false)
         let path = (components?.percentEncodedPath).flatMap { $0.isEmpty ? nil : $0 } ?? "/"
         let query = components?.percentEncodedQuery.map { "?" + $0 } ?? ""
@@ -61,6 +72,7 @@ struct HTTPExchange {
         for (name, value) in headers {
             let lower = name.lowercased()
             guard !["host", "connection", "accept-encoding", "content-length", "transfer-encoding", "proxy-authorization"].contains(lower),
+                  !leavingOut.contains(lower),
                   !(name + value).contains(where: { $0 == "\r" || $0 == "\n" }), !name.isEmpty else { continue }
             named.insert(lower)
             head += "\(name): \(value)\r\n"

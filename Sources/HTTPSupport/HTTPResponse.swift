@@ -4,11 +4,15 @@ public struct HTTPResponse: Sendable, Hashable {
     public var status: Int
     /// The whole body, decoded from any transfer or content coding.
     public var body: [UInt8]
+    /// The secret headers (lowercased names) that were left out because a connection went over
+    /// plain http to an address other than the loopback (see ``HTTPClient/send(method:url:headers:secretHeaders:body:timeout:maxBodyBytes:)``).
+    public var withheldHeaders: Set<String>
 
     /// A response from values.
-    public init(status: Int, body: [UInt8]) {
+    public init(status: Int, body: [UInt8], withheldHeaders: Set<String> = []) {
         self.status = status
         self.body = body
+        self.withheldHeaders = withheldHeaders
     }
 
     /// The body decoded as UTF-8 (invalid bytes replaced).

@@ -54,6 +54,16 @@ enum Platform {
         var text: String
     }
 
+    /// The bytes of a resolved address: 4 for IPv4, 16 for IPv6.
+    static func bytes(of address: Address) -> [UInt8] {
+        withUnsafePointer(to: address.storage) { storage in
+            if address.family == AF_INET {
+                return storage.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { withUnsafeBytes(of: $0.pointee.sin_addr) { Array($0) } }
+            }
+            return storage.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { withUnsafeBytes(of: $0.pointee.sin6_addr) { Array($0) } }
+        }
+    }
+
     /// Whether `host` is a numeric IPv4 or IPv6 address.
     static func isNumericAddress(_ host: String) -> Bool { addressBytes(host) != nil }
 

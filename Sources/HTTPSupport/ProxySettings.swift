@@ -10,8 +10,9 @@ public import Foundation
 ///   matches itself and its subdomains (`example.com` and `.example.com` both match
 ///   `api.example.com`; a trailing dot does not count); an IP address matches itself, and a
 ///   CIDR block (`10.0.0.0/8`, `fd00::/8`) the addresses in it; `*` turns proxies off.
-///   Loopback hosts (`localhost`, `127.0.0.0/8`, `::1`) are always reached directly: no proxy
-///   can reach them.
+///   Loopback addresses (`127.0.0.0/8`, `::1`), and names that resolve to loopback addresses
+///   only (`localhost`), are always reached directly: no proxy can reach them. A name counts by
+///   what it resolves to, never by its spelling (`x.localhost` may resolve anywhere).
 public struct ProxySettings: Sendable, Hashable {
     /// The proxy for `http://` URLs.
     public var http: String?
@@ -33,7 +34,7 @@ public struct ProxySettings: Sendable, Hashable {
     func proxy(for url: URL) throws(HTTPError) -> Proxy? {
         let scheme = url.scheme?.lowercased()
         guard let setting = scheme == "https" ? https : scheme == "http" ? http : nil,
-              let host = url.host, !bypasses(HostName.key(host)) else { return nil }
+              let host = url.host, case let key = HostName.key(host), !bypasses(key), !HostName.resolvesToLoopbackOnly(key) else { return nil }
         let text = setting.contains("://") ? setting : "http://" + setting
         guard let proxy = URL(string: text), proxy.scheme?.lowercased() == "http", let proxyHost = proxy.host, !proxyHost.isEmpty else {
             // Only the kind is named: a proxy value can hold a password, written in ways a URL parser misreads.

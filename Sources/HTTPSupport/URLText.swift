@@ -20,11 +20,6 @@ extension URL {
 }
 
 extension URL {
-    /// Whether the URL's host is this machine's loopback: `localhost` (and `*.localhost`), an
-    /// IPv4 address in 127.0.0.0/8, `::1` or `::ffff:127.x.y.z`. Judged as an address, so a
-    /// name such as `127.example.com` is not loopback.
-    public var hasLoopbackHost: Bool { host.map { HostName.isLoopback(HostName.key($0)) } ?? false }
-
     /// `Basic ...` for the user information written in the URL (`http://user:password@host/`),
     /// or `nil` when it has none.
     var basicCredentials: String? {
@@ -56,9 +51,23 @@ enum HostName {
         (host.contains(":") ? "[\(host)]" : host) + (port.map { ":\($0)" } ?? "")
     }
 
-    /// Whether the host whose ``key(_:)`` is `key` is this machine's loopback (see ``URL/hasLoopbackHost``).
+    /// Whether the host whose ``key(_:)`` is `key` is a loopback address written as one. A name
+    /// never is, `localhost` and `*.localhost` included: the resolver decides where a name
+    /// leads (see ``resolvesToLoopbackOnly(_:)``), and only the connection knows.
     static func isLoopback(_ key: String) -> Bool {
-        guard let address = Platform.addressBytes(key) else { return key == "localhost" || key.hasSuffix(".localhost") }
+        Platform.addressBytes(key).map(isLoopback(address:)) ?? false
+    }
+
+    /// Whether `localhost`, or a name under it, whose ``key(_:)`` is `key` resolves, now, to
+    /// loopback addresses only. Other names are not looked up (`false`): they go to their proxy,
+    /// and a network reached through a proxy may not answer lookups at all.
+    static func resolvesToLoopbackOnly(_ key: String) -> Bool {
+        guard key == "localhost" || key.hasSuffix(".localhost"), case .success(let addresses) = Platform.resolve(key, port: 80) else { return false }
+        return addresses.allSatisfy { isLoopback(address: Platform.bytes(of: $0)) }
+    }
+
+    /// Whether `address` (4 bytes for IPv4, 16 for IPv6) is in 127.0.0.0/8, `::1` or `::ffff:127.0.0.0/104`.
+    static func isLoopback(address: [UInt8]) -> Bool {
         if address.count == 4 { return address[0] == 127 }
         return address == Array(repeating: 0, count: 15) + [1]
             || (address.prefix(12).elementsEqual(Array(repeating: 0, count: 10) + [0xFF, 0xFF]) && address[12] == 127)

@@ -8,7 +8,7 @@ public struct CatalogConfiguration: Sendable {
     /// `{serverURL}/api/v1/get_server_capabilities`.
     public var serverURL: URL?
     /// Sent as `X-API-Key` to the capabilities server (never to backends, never printed, and
-    /// never over plain `http` to a host other than the loopback).
+    /// over plain `http` only on a connection that reached a loopback address).
     public var apiKey: String?
     /// The user's catalog file: a JSON array of specs.
     public var catalogFile: String?

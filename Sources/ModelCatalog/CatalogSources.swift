@@ -53,19 +53,17 @@ struct CapabilitiesServerSource: CatalogSource {
     func layer(observedAt: String) async -> SourceLayer {
         let origin = url.redactedText
         var layer = SourceLayer(tier: .server, origin: origin)
-        var headers: [String: String] = [:]
         var problems: [String] = []
-        if let apiKey {
-            if Self.maySendKey(to: url) {
-                headers["X-API-Key"] = apiKey
-            } else {
-                problems.append("\(origin): the API key is not sent over plain http to a host other than the loopback; use https")
-            }
-        }
-        switch await fetchJSON(url, headers: headers, timeout: timeout, limit: limit) {
+        // The key goes over https, or over plain http on a connection that reached a loopback
+        // address: the HTTP client decides by the address connected to, not by the name.
+        switch await fetchJSON(url, secretHeaders: apiKey.map { ["X-API-Key": $0] } ?? [:], timeout: timeout, limit: limit) {
         case .failure(let reason):
             layer.failure = "catalog server \(reason); using the other catalog sources"
-        case .success(let json):
+        case .success(let got):
+            let json = got.json
+            if got.withheld {
+                problems.append("\(origin): the API key is not sent over plain http to an address other than the loopback (the connection did not reach 127.0.0.0/8 or ::1); use https")
+            }
             if let specs = SourceParsers.capabilities(json, origin: origin, observedAt: observedAt, problem: { problems.append($0) }) {
                 layer.specs = specs
                 layer.answered = true
@@ -75,11 +73,6 @@ struct CapabilitiesServerSource: CatalogSource {
         }
         layer.problems = problems
         return layer
-    }
-
-    /// A key goes over https, or over http only to a loopback address.
-    static func maySendKey(to url: URL) -> Bool {
-        url.scheme?.lowercased() == "https" || url.hasLoopbackHost
     }
 }
 
@@ -94,10 +87,11 @@ struct BackendSource: CatalogSource {
         var layer = SourceLayer(tier: .server, origin: origin, isBackend: true)
         var problems: [String] = []
         let what = "backend '\(backend.name)'"
-        switch await fetchJSON(backend.modelsURL, headers: [:], timeout: timeout, limit: limit) {
+        switch await fetchJSON(backend.modelsURL, timeout: timeout, limit: limit) {
         case .failure(let reason):
             layer.failure = "\(what) \(reason); using the other catalog sources"
-        case .success(let json):
+        case .success(let got):
+            let json = got.json
             let specs: [ModelSpec]? = switch backend.kind {
             case .openAI:
                 SourceParsers.openAIModels(json, origin: origin, backend: backend.name, observedAt: observedAt, problem: { problems.append($0) })
@@ -149,17 +143,17 @@ struct OverrideSource: CatalogSource {
 }
 
 /// GETs `url` and parses the body as JSON; the failure is `URL: reason`.
-private func fetchJSON(_ url: URL, headers: [String: String], timeout: Duration, limit: Int) async -> Result<JSONValue, SourceFailure> {
-    var headers = headers
-    headers["Accept"] = "application/json"
+private func fetchJSON(_ url: URL, secretHeaders: [String: String] = [:], timeout: Duration, limit: Int) async
+    -> Result<(json: JSONValue, withheld: Bool), SourceFailure> {
     let response: HTTPResponse
     do {
-        response = try await HTTPClient.shared.get(url, headers: headers, timeout: timeout, maxBodyBytes: limit)
+        response = try await HTTPClient.shared.get(url, headers: ["Accept": "application/json"], secretHeaders: secretHeaders,
+                                                   timeout: timeout, maxBodyBytes: limit)
     } catch {
         return .failure(SourceFailure(error.message))
     }
     do {
-        return .success(try JSON.parse(response.body, source: url.redactedText))
+        return .success((try JSON.parse(response.body, source: url.redactedText), !response.withheldHeaders.isEmpty))
     } catch {
         return .failure(SourceFailure("\(url.redactedText): malformed JSON: \(error)"))
     }

@@ -1,3 +1,4 @@
+import OrderedJSON
 /// Where an entry's artifacts are, worked out once from the entry and the environment.
 ///
 /// Every consumer (verify, lock, sign, the orchestrator) switches over this value; none
@@ -13,6 +14,11 @@ public enum ArtifactLocation: Sendable, Hashable {
     case none
     /// The model path is unusable (a NUL byte, an empty `~` expansion); the reason names the field.
     case invalid(reason: String)
+
+    /// The path of a local location, else `nil`.
+    public var localPath: String? {
+        if case .local(let path) = self { path } else { nil }
+    }
 
     /// The model reference after an `ollama:` scheme (in any case, slashes after it dropped;
     /// empty when it names none), or nil when `path` is not an Ollama model: the one test of
@@ -101,6 +107,16 @@ public struct LocationContext: Sendable, Hashable {
         self.pathMappings = pathMappings
         self.ollamaStores = ollamaStores
     }
+
+    /// A path a registry field names (`model_path`, `public_key`, a recorded signature path):
+    /// absolute as written, otherwise relative to `registryDirectory`, never to the working
+    /// directory alone, so a command run elsewhere cannot be handed another file of that name.
+    public func registryPath(_ path: String, registryDirectory: String) -> String {
+        if path.hasPrefix("/") { return path }
+        let base = registryDirectory.hasPrefix("/") ? registryDirectory
+            : registryDirectory == "." ? workingDirectory : workingDirectory + "/" + registryDirectory
+        return base + "/" + path
+    }
 }
 
 extension RegistryEntry {
@@ -110,7 +126,10 @@ extension RegistryEntry {
 
     /// Resolves `backend_config.model_path`: absolute, `~/...`, `ollama:...`, another scheme,
     /// or relative to the registry directory; then applies the context's path mappings.
+    /// A `model_path` at the top level of the entry (where nothing reads it) makes the location
+    /// invalid: the entry must never pass as one with nothing to hash.
     public func artifactLocation(registryDirectory: String, context: LocationContext) -> ArtifactLocation {
+        if let misplaced = json["model_path"], !misplaced.isNull { return .invalid(reason: misplacedField("model_path", registryDirectory: registryDirectory)) }
         guard let raw = backendConfig.modelPath, !raw.isEmpty else { return .none }
         if raw.utf8.contains(0) {
             return .invalid(reason: "\(name): backend_config.model_path contains a NUL byte; fix the registry entry")
@@ -134,12 +153,8 @@ extension RegistryEntry {
                 return .invalid(reason: "\(name): backend_config.model_path '\(raw)' starts with ~ but HOME is not set")
             }
             path = home + raw.dropFirst()
-        } else if raw.hasPrefix("/") {
-            path = raw
         } else {
-            let base = registryDirectory.hasPrefix("/") ? registryDirectory
-                : registryDirectory == "." ? context.workingDirectory : context.workingDirectory + "/" + registryDirectory
-            path = base + "/" + raw
+            path = context.registryPath(raw, registryDirectory: registryDirectory)
         }
         return mapped(path, context)
     }

@@ -1,6 +1,7 @@
-/// Close-name suggestions for an unknown model.
-enum NameSuggestions {
-    static func closest(to name: String, among names: [String], limit: Int = 3) -> [String] {
+/// Close-name suggestions for an unknown model (or subcommand): names within a third of the
+/// name's length in edit distance, or that contain it, closest first.
+public enum NameSuggestions {
+    public static func closest(to name: String, among names: [String], limit: Int = 3) -> [String] {
         let target = Array(name.lowercased())
         let scored = names.map { candidate -> (String, Int) in
             let c = Array(candidate.lowercased())

@@ -27,3 +27,15 @@ extension RegistryPlatform {
                 Int64(m.tv_sec) &* 1_000_000_000 &+ Int64(m.tv_nsec), Int64(c.tv_sec) &* 1_000_000_000 &+ Int64(c.tv_nsec)]
     }
 }
+
+extension RegistryPlatform {
+    /// Where the symbolic link `path` points, or `nil` when `path` is no symbolic link.
+    static func linkTarget(_ path: String) -> String? {
+        var st = stat()
+        guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFLNK else { return nil }
+        var buffer = [CChar](repeating: 0, count: 4097)
+        let n = readlink(path, &buffer, 4096)
+        guard n >= 0 else { return "" }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

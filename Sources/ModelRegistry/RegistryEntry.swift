@@ -1,4 +1,5 @@
 public import OrderedJSON
+import SystemSupport
 
 /// One model of the registry: ImageWorks' `RegistryEntry`, held as the JSON object it was read
 /// from so that no field is lost, with typed access to the fields modelctl uses.
@@ -131,6 +132,34 @@ public struct BackendConfig: Sendable, Hashable {
     public var host: String? { json["host"]?.stringValue }
     /// `base_url`: the OpenAI-compatible base URL, when set.
     public var baseURL: String? { json["base_url"]?.stringValue }
+
+    /// The backend options that choose which weights are read: the launch command names the
+    /// verified model with `--model`, and any of these in `extra_args` would make the backend
+    /// read something else (vLLM takes the last `--model`; `--config` is a file of options).
+    public static let weightOptions = ["--model", "--tokenizer", "--download-dir", "--load-format", "--config"]
+
+    /// The first argument of `extra_args` that names one of ``weightOptions``, with the option
+    /// it names, or `nil` when there is none.
+    ///
+    /// Matched as vLLM's parser reads options: `--opt value` and `--opt=value`, `_` for `-`,
+    /// and any prefix of an option name (argparse resolves a unique prefix such as `--mod` or
+    /// `--tok` to the option; a prefix several options share is refused too, as argparse would
+    /// refuse it anyway). Longer names such as `--served-model-name` or
+    /// `--model-loader-extra-config` are other options and pass.
+    public var weightOverride: (argument: String, option: String)? {
+        for argument in extraArgs where argument.hasPrefix("--") {
+            let name = String(argument.prefix { $0 != "=" }.map { $0 == "_" ? "-" : $0 })
+            if name.utf8.count > 2, let option = Self.weightOptions.first(where: { $0.hasPrefix(name) }) { return (argument, option) }
+        }
+        return nil
+    }
+
+    /// Why `extra_args` may not be launched, naming the argument, or `nil`.
+    public var weightOverrideProblem: String? {
+        guard let (argument, option) = weightOverride else { return nil }
+        let named = argument.hasPrefix(option) ? option : "\(option) (as argparse abbreviates it)"
+        return "backend_config.extra_args '\(argument)' names \(named), which would make the backend read weights other than the verified model_path; remove it from extra_args (the model is given by model_path)"
+    }
 }
 
 /// `artifacts`: the digests recorded for an entry.
@@ -402,5 +431,90 @@ extension RegistryEntry {
         case .bool(let b): "a boolean (\(b))"
         default: value.typeDescription
         }
+    }
+}
+
+// MARK: - Known, misplaced and unknown fields
+
+extension RegistryEntry {
+    /// The top-level fields of an entry: ImageWorks' `RegistryEntry` (and every `download_*`
+    /// field) and those DESIGN adds. Any other key is kept on save, but nothing reads it.
+    public static let knownFields: Set<String> = [
+        "name", "display_name", "backend", "backend_config", "capabilities", "artifacts", "chat_template",
+        "version_lock", "performance", "probes", "profiles_placeholder", "metadata", "generation_defaults",
+        "served_model_id", "model_aliases", "roles", "license", "source", "deprecated", "family", "source_provider",
+        "quantization", "backend_alternatives", "role_priority", "downloaded_at", "last_accessed",
+    ]
+
+    /// Fields of an object inside the entry that a person may write at its top level instead,
+    /// where nothing reads them, and where each belongs.
+    public static let nestedFields: [String: String] = [
+        "model_path": "backend_config", "port": "backend_config", "extra_args": "backend_config", "host": "backend_config",
+        "base_url": "backend_config", "locked": "version_lock", "expected_aggregate_sha256": "version_lock",
+        "public_key": "version_lock", "last_verified": "version_lock", "aggregate_sha256": "artifacts", "exclude": "artifacts",
+    ]
+
+    /// The fields of the objects modelctl reads inside an entry (ImageWorks' and modelctl's).
+    public static let knownInnerFields: [String: Set<String>] = [
+        "backend_config": ["port", "model_path", "extra_args", "host", "base_url"],
+        "version_lock": ["locked", "expected_aggregate_sha256", "last_verified", "last_full_verify", "last_result", "public_key",
+                         "signature", "signer", "updated_by", "updated_at", "reason", "previous_aggregate_sha256"],
+        "artifacts": ["aggregate_sha256", "files", "exclude"],
+    ]
+
+    /// What is wrong with the entry's keys, one message each: a field written at the top level
+    /// that belongs inside `backend_config`, `version_lock` or `artifacts` (always), and, with
+    /// `unknown`, a key that is no field at the top level or inside those three objects, with
+    /// the closest known names.
+    public func keyProblems(unknown: Bool, registryDirectory: String) -> [String] {
+        var out: [String] = []
+        func unknownKey(_ key: String, prefix: String, known: Set<String>) {
+            let close = NameSuggestions.closest(to: key, among: known.sorted(), limit: 2)
+            let hint = close.isEmpty ? "" : " (did you mean " + close.map { "\"\(prefix)\($0)\"" }.joined(separator: " or ") + "?)"
+            out.append("\(name): unknown field \"\(prefix)\(key)\"\(hint); nothing reads it (it is kept as written)")
+        }
+        json.forEachMember { key, value in
+            if value.isNull || key.hasPrefix("download_") { return }
+            if Self.knownFields.contains(key) {
+                guard unknown, let known = Self.knownInnerFields[key], let inner = value.objectValue else { return }
+                inner.forEachMember { innerKey, _ in if !known.contains(innerKey) { unknownKey(innerKey, prefix: key + ".", known: known) } }
+            } else if Self.nestedFields[key] != nil {
+                out.append(misplacedField(key, registryDirectory: registryDirectory))
+            } else if unknown {
+                unknownKey(key, prefix: "", known: Self.knownFields)
+            }
+        }
+        return out
+    }
+
+    /// The message for `key`, a nested field written at the top level of the entry.
+    func misplacedField(_ key: String, registryDirectory: String) -> String {
+        let belongs = (Self.nestedFields[key] ?? "backend_config") + "." + key
+        return "\(name): \"\(key)\" is at the top level of the entry, where nothing reads it; it belongs in \(belongs): "
+            + "move it there in \(registryDirectory)/\(RegistryStore.curatedFileName) (or the registry file that holds the entry)"
+    }
+}
+
+extension RegistryEntry {
+    /// Why `version_lock.expected_aggregate_sha256` is no SHA-256 digest (uppercase hex, the
+    /// wrong length, other characters), naming the field, the file to correct (the curated
+    /// file when `curated`, the entry's curated layer, pins it; else the discovered one) and
+    /// what a digest looks like, and how to compute one (`modelctl hash --aggregate-only ROOT`,
+    /// for the local `root` when there is one); `nil` when it is one, or unset. Such a pin can
+    /// never match: it is a mistake in the registry, not a changed model.
+    public func malformedPin(registryDirectory: String, curated: RegistryEntry?, root: String? = nil) -> String? {
+        guard let pin = versionLock.expectedAggregateSHA256, !Self.isDigest(pin) else { return nil }
+        let shown = pin.count > 72 ? String(pin.prefix(72)) + "..." : pin
+        let lowered = Self.isDigest(pin.lowercased()) ? " (lowercase it)" : ""
+        let pinned = curated?.json["version_lock"]?["expected_aggregate_sha256"].map { !$0.isNull } ?? false
+        let file = registryDirectory + "/" + (pinned ? RegistryStore.curatedFileName : RegistryStore.discoveredFileName)
+        return "\(name): version_lock.expected_aggregate_sha256 \"\(shown)\" is not a SHA-256 digest\(lowered): a digest is "
+            + "64 lowercase hex digits (0-9, a-f), as \(root.map { "modelctl hash --aggregate-only " + $0.shellQuoted } ?? "modelctl hash --aggregate-only PATH") "
+            + "prints it; correct it in \(file)"
+    }
+
+    /// Whether `text` is 64 lowercase hex digits.
+    public static func isDigest(_ text: String) -> Bool {
+        text.utf8.count == 64 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 }

@@ -20,6 +20,8 @@ public struct RegistryError: CodedError {
         case directoryNotFound
         /// Reading, writing or locking failed.
         case io
+        /// The registry directory holds none of the registry files.
+        case noRegistry
         /// A setting (option or environment value) is malformed.
         case invalidSetting
     }

@@ -14,7 +14,13 @@ public enum RegistryMerge {
     /// replace, a curated `null` erases nothing, and dynamic keys keep their discovered value.
     public static func merge(discovered: RegistryEntry?, curated: RegistryEntry?) -> RegistryEntry {
         guard let curated else { return discovered! }
-        guard let discovered else { return curated }
+        guard let discovered else {
+            guard var pin = curated.json["version_lock"]?.objectValue, isUnlockedPin(pin) else { return curated }
+            pin["locked"] = .bool(true)
+            var entry = curated
+            entry.json["version_lock"] = .object(pin)
+            return entry
+        }
         var out = discovered.json
         // Most curated values equal what the discovered entry already holds (its name, backend
         // and model path): only a value that changes something is written, so the usual merge
@@ -34,8 +40,10 @@ public enum RegistryMerge {
         if let pin = curated.json["version_lock"]?.objectValue {
             var lock = out["version_lock"]?.objectValue ?? JSONObject()
             var pinned = false
+            let locks = isUnlockedPin(pin)
             for key in pinnedLockKeys {
-                if let value = pin[key], !value.isNull, !(lock[key].map { $0.isSameText(as: value) } ?? false) {
+                if let value = key == "locked" && locks ? .bool(true) : pin[key], !value.isNull,
+                   !(lock[key].map { $0.isSameText(as: value) } ?? false) {
                     lock[key] = value
                     pinned = true
                 }
@@ -49,6 +57,14 @@ public enum RegistryMerge {
         var entry = discovered
         entry.replaceJSON(out)
         return entry
+    }
+
+    /// Whether a curated `version_lock` pins an expected aggregate without saying `locked`:
+    /// such a pin is enforced as a lock (a person who wrote a digest means it to be checked);
+    /// only an explicit `"locked": false` turns it off.
+    static func isUnlockedPin(_ pin: JSONObject?) -> Bool {
+        guard let pin, let expected = pin["expected_aggregate_sha256"], !expected.isNull, expected.stringValue != "" else { return false }
+        return pin["locked"]?.isNull ?? true
     }
 
     /// The `version_lock` keys a curated pin decides.

@@ -62,6 +62,36 @@ public struct RegistryStore: Sendable {
         return snapshot
     }
 
+    /// The registry's files as a command that needs entries expects them, looked at without
+    /// reading any: a wrong `--registry-dir` or an unmounted volume must fail, not pass as an
+    /// empty registry.
+    ///
+    /// - Returns: warnings: the curated layer is missing, or a symbolic link to nothing, while
+    ///   the discovered layer or the snapshot is there (the people's entries and pins are then
+    ///   not loaded: the volume holding them may be unmounted).
+    /// - Throws: ``RegistryError`` `io` when the directory is missing, `noRegistry` when it
+    ///   holds none of the three files; both name the directory, and nothing is written there.
+    public func checkFiles() throws(RegistryError) -> [String] {
+        guard RegistryPlatform.isDirectory(directory) else {
+            throw RegistryError(.io, "\(directory): registry directory not found (set --registry-dir or MODELCTL_REGISTRY_DIR)")
+        }
+        let names = [Self.curatedFileName, Self.discoveredFileName, Self.snapshotFileName]
+        let present = stampsNow().map { !$0.isEmpty }
+        let curated = path(Self.curatedFileName)
+        let dangling = present[0] ? nil : RegistryPlatform.linkTarget(curated)
+        let curatedState = dangling.map { "is a symbolic link to \($0), which does not exist" } ?? "is missing"
+        guard present.contains(true) else {
+            let link = dangling.map { "; \(curated) is a symbolic link to \($0), which does not exist" } ?? ""
+            throw RegistryError(.noRegistry, "\(directory): no registry files here (looked for \(names.joined(separator: ", ")))\(link); "
+                + "check --registry-dir or MODELCTL_REGISTRY_DIR and that the volume is mounted; to start an empty registry there: "
+                + "echo '[]' > " + curated.shellQuoted)
+        }
+        guard !present[0] else { return [] }
+        return ["\(curated) \(curatedState), but \(present[1] ? Self.discoveredFileName : Self.snapshotFileName) is there: "
+            + "the curated entries and their pins are not loaded (is the volume holding it mounted?); "
+            + "if this registry has no curated entries: echo '[]' > " + curated.shellQuoted]
+    }
+
     private func stampsNow() -> [[Int64]] {
         [Self.curatedFileName, Self.discoveredFileName, Self.snapshotFileName].map { RegistryPlatform.stamp(path($0)) }
     }
@@ -143,18 +173,8 @@ public struct RegistryStore: Sendable {
     /// - Parameter basis: a snapshot this process read earlier; when no file changed since
     ///   (same device, inode, size and times), it is used instead of reading the files again.
     public func update<T>(basedOn basis: RegistrySnapshot? = nil, _ change: (inout RegistryLayer, RegistrySnapshot) throws -> T) throws -> T {
-        let lockPath = path(Self.lockFileName)
-        let notify = onLockWait
-        let lock: FileLock
-        do {
-            lock = try FileLock(path: lockPath, timeout: lockTimeout) { holder in
-                notify?("waiting for \(lockPath)" + (holder.map { " held by pid \($0)" } ?? "") + " ...")
-            }
-        } catch {
-            throw RegistryError(.io, error.message)
-        }
+        let lock = try takeLock()
         defer { lock.unlock() }
-        AtomicFile.removeAbandonedTemporaryFiles(in: directory, prefix: "model_registry")
         let before: RegistrySnapshot
         if let basis, let stamps = basis.stamps, stamps == stampsNow() {
             before = basis
@@ -172,5 +192,84 @@ public struct RegistryStore: Sendable {
             }
         }
         return result
+    }
+
+    /// Takes the registry's exclusive lock (waiting up to ``lockTimeout``) and clears the
+    /// temporary files a killed writer left.
+    private func takeLock() throws(RegistryError) -> FileLock {
+        let lockPath = path(Self.lockFileName)
+        let notify = onLockWait
+        let lock: FileLock
+        do {
+            lock = try FileLock(path: lockPath, timeout: lockTimeout) { holder in
+                notify?("waiting for \(lockPath)" + (holder.map { " held by pid \($0)" } ?? "") + " ...")
+            }
+        } catch {
+            throw RegistryError(.io, error.message)
+        }
+        AtomicFile.removeAbandonedTemporaryFiles(in: directory, prefix: "model_registry")
+        return lock
+    }
+
+    /// Starts a registry in ``directory`` (which must exist): an empty curated layer and
+    /// nothing else.
+    ///
+    /// - Throws: ``RegistryError`` `io` when the curated file already exists (it is never
+    ///   replaced) or cannot be written.
+    public func initialize() throws(RegistryError) {
+        let lock = try takeLock()
+        defer { lock.unlock() }
+        let curated = path(Self.curatedFileName)
+        guard RegistryPlatform.stamp(curated).isEmpty else {
+            throw RegistryError(.io, "\(curated) already exists; modelctl init never replaces a registry (add entries with modelctl add)")
+        }
+        do { try AtomicFile.write(Array("[]\n".utf8), to: curated) } catch { throw RegistryError(.io, error.message) }
+    }
+
+    /// Adds `entry` to the curated layer: the one write of that file modelctl makes, on a
+    /// person's explicit command (`modelctl add`).
+    ///
+    /// Under the registry's lock, the curated file gets the entry's text appended as the last
+    /// element of its array; every byte of the entries already there is kept as it was (only
+    /// the whitespace before the closing bracket changes). The curated file and the merged
+    /// snapshot are replaced together, atomically.
+    ///
+    /// - Throws: ``RegistryError`` `duplicateName` when any layer already has an entry of that
+    ///   name, the load errors of ``load()``, or `io`.
+    public func addCurated(_ entry: RegistryEntry) throws(RegistryError) {
+        let lock = try takeLock()
+        defer { lock.unlock() }
+        let before = try load()
+        if before[entry.name] != nil {
+            throw RegistryError(.duplicateName, "\(directory): an entry named \"\(entry.name)\" already exists; pick another name, or edit \(Self.curatedFileName) to change it")
+        }
+        // The entry as an element of a layer file: its text in a one-entry layer, without the brackets.
+        let text = Array(RegistryLayer(entries: [entry]).fileBytes.dropFirst(Self.open.count).dropLast(Self.close.count))
+        var curated = before.curated
+        curated.entries.append(entry)
+        let snapshot = RegistrySnapshot(curated: curated, discovered: before.discovered).snapshotBytes
+        let bytes = Self.appending(text, to: try readFile(Self.curatedFileName))
+        do {
+            try AtomicFile.write([(path(Self.curatedFileName), bytes), (path(Self.snapshotFileName), snapshot)])
+        } catch {
+            throw RegistryError(.io, error.message)
+        }
+    }
+
+    /// How a layer file of one entry starts and ends around the entry's text (2-space indent).
+    static let open = Array("[\n  ".utf8), close = Array("\n]\n".utf8)
+
+    /// A layer file's bytes with one more element (`element`, written at indent level 1) at the
+    /// end of its array; the text before the last element's end is kept byte for byte. `file`
+    /// must hold a JSON array (``load()`` has checked it); `nil` or blank is an empty layer.
+    static func appending(_ element: [UInt8], to file: [UInt8]?) -> [UInt8] {
+        let file = file ?? []
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
+        guard let close = file.lastIndex(where: { !isSpace($0) }), file[close] == UInt8(ascii: "]") else {
+            return Self.open + element + Self.close
+        }
+        let last = file[..<close].lastIndex(where: { !isSpace($0) }) ?? 0
+        let separator: [UInt8] = file[last] == UInt8(ascii: "[") ? [0x0A, 0x20, 0x20] : Array(",\n  ".utf8)
+        return Array(file[...last]) + separator + element + [0x0A] + Array(file[close...])
     }
 }

@@ -60,7 +60,7 @@ public struct Orchestrator: Sendable {
     /// - Parameter progress: told when the previous backend has been dealt with and when the new
     ///   one is launched (before the wait for health), for a command line to report.
     /// - Parameter verified: recorded in the state: whether the caller verified the artifacts
-    ///   against their lock (`false` when the check was bypassed, `nil` when there is no lock).
+    ///   against their lock (`false` when the check was bypassed or there is no lock, `nil` for no word).
     public func activate(_ entry: RegistryEntry, modelPath: String, verified: Bool? = nil,
                          progress: (ActivationEvent) -> Void = { _ in }) async throws(RuntimeError) -> ActivationReport {
         let arguments = try checkPreconditions(entry, modelPath: modelPath)
@@ -107,6 +107,9 @@ public struct Orchestrator: Sendable {
         guard entry.backend?.lowercased() == "vllm" else {
             let backend = entry.backend.map { "backend '\($0)'" } ?? "no backend"
             throw RuntimeError(.unsupportedBackend, "cannot activate '\(entry.name)': it has \(backend); the orchestrator only launches vLLM entries (\"backend\": \"vllm\")")
+        }
+        if let problem = entry.backendConfig.weightOverrideProblem {
+            throw RuntimeError(.invalidConfiguration, "cannot activate '\(entry.name)': \(problem)")
         }
         guard !modelPath.isEmpty else {
             throw RuntimeError(.missingModelPath, "cannot activate '\(entry.name)': it has no backend_config.model_path")

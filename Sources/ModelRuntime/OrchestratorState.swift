@@ -25,8 +25,9 @@ public struct OrchestratorState: Sendable, Hashable {
     public var logFile: String?
     /// `false` while the activation waits for health, `true` once it is healthy.
     public var ready: Bool
-    /// Whether the artifacts were verified against their lock before the launch: `false`
-    /// when `--skip-verify` bypassed the check, `nil` for an unlocked entry.
+    /// Whether the artifacts were verified against their lock (or signature) before the
+    /// launch: `false` when `--skip-verify` bypassed the check or the entry is not locked;
+    /// `nil` in a record that says nothing.
     public var verified: Bool?
 
     /// A state from values.

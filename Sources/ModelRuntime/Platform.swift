@@ -74,8 +74,29 @@ enum Platform {
         return .success(pid)
     }
 
+    /// `errno` for a program that is not there.
+    static let notFound = ENOENT
+
     struct SpawnFailure: Error {
         var reason: String
+    }
+
+    /// Replaces this process with `arguments` (searched on `PATH`, no shell), keeping the pid,
+    /// environment and descriptors 0, 1 and 2 (modelctl opens everything else close-on-exec),
+    /// with the signals a server relies on back at their defaults and none blocked: an ignored
+    /// signal would otherwise stay ignored in the new program.
+    ///
+    /// - Returns: only on failure, with the `errno` of `execvp`.
+    static func replaceProcess(with arguments: [String]) -> Int32 {
+        precondition(!arguments.isEmpty)
+        for number in [SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGTERM, SIGCHLD, SIGUSR1, SIGUSR2] { _ = signal(number, SIG_DFL) }
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        _ = sigprocmask(SIG_SETMASK, &mask, nil)
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        execvp(argv[0]!, &argv)
+        return errno
     }
 
     #if os(Linux)

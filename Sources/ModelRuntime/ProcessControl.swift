@@ -1,3 +1,16 @@
+/// Replacing modelctl with a verified backend (`modelctl exec`).
+public enum ProcessReplacement {
+    /// Runs `arguments` in place of this process (searched on `PATH`, never through a shell):
+    /// same pid, so systemd, a container runtime or a supervisor sees the backend itself.
+    ///
+    /// - Throws: ``RuntimeError`` `activationFailed` naming the program and the reason, when it
+    ///   cannot be started (not found, not executable); on success it does not return.
+    public static func exec(_ arguments: [String]) throws(RuntimeError) -> Never {
+        let code = Platform.replaceProcess(with: arguments)
+        throw RuntimeError(.activationFailed, "cannot run '\(arguments[0])': \(Platform.errorText(code))\(code == Platform.notFound ? " (not found on PATH)" : "")")
+    }
+}
+
 /// Launching, watching and signalling a backend process group. The system calls are in
 /// ``Platform``; this type holds the rules.
 enum ProcessControl {

@@ -195,9 +195,9 @@ public struct ModelSignatureVerifier: Sendable {
             signatureVerified: false, signatureProblem: nil, statement: nil, diff: nil, filesChecked: 0, symlinkProblem: nil
         )
         if let hint = bundle.hint, hint != modelSigningHint(ofSubjectPublicKeyInfo: spki) {
-            // The hint is unsigned input: quoted only when it looks like what it claims to be.
-            let shown = hint.utf8.count == 64 && hexBytes(hint) != nil ? "its key hint is \(hint)" : "its key hint is not a SHA-256"
-            outcome.signatureProblem = "the bundle was signed with another key (\(shown))"
+            // The hint is another hash of a key (model_signing's); it is not quoted, so that the
+            // one key hash a user meets is the fingerprint.
+            outcome.signatureProblem = "the bundle was signed with another key than sha256:\(keyFingerprint)"
             return outcome
         }
         guard try key.verify(bundle.signature, of: ModelSigningFormat.preAuthenticationEncoding(bundle.payload)) else {

@@ -362,7 +362,8 @@ private struct ModelBuilder {
     let reference: OllamaReference
     let manifestPath: String
     var model: OllamaModel
-    private var seenBlobs = Set<String>()
+    /// The blobs named so far: lowercase hex to the hex as written (the blob file's name).
+    private var seenBlobs: [String: String] = [:]
     private var layerCount = 0
 
     init(store: OllamaStore, reference: OllamaReference, manifestPath: String) {
@@ -453,7 +454,7 @@ private struct ModelBuilder {
             throw StoreError(.malformedManifest, "Ollama model \(reference.shortName): manifest list \(path) names child '\(text)', not a sha256 digest")
         }
         let blob = store.blobPath(digest)
-        guard seenBlobs.insert(digest.hex).inserted else { return }
+        guard try isNew(digest, in: path) else { return }
         guard FS.existsFollowingLinks(blob) else {
             model.absentChildManifests.append(blob)
             return
@@ -471,6 +472,20 @@ private struct ModelBuilder {
         try add(child, from: blob, allowList: false)
     }
 
+    /// Whether `digest` is named for the first time. The same digest in other letter case is
+    /// refused: Ollama names a blob file with the hex as written, so the two spellings are two
+    /// files, and only one of them would be checked against the digest while both are served.
+    private mutating func isNew(_ digest: OllamaDigest, in path: String) throws(StoreError) -> Bool {
+        guard let seen = seenBlobs[digest.hex] else {
+            seenBlobs[digest.hex] = digest.hexAsWritten
+            return true
+        }
+        guard seen == digest.hexAsWritten else {
+            throw StoreError(.malformedManifest, "Ollama model \(reference.shortName): \(path) names digest sha256:\(seen) also as sha256:\(digest.hexAsWritten), two blob files of which only one can match; pull the model again")
+        }
+        return false
+    }
+
     private mutating func addLayers(of document: OllamaManifestDocument, from path: String) throws(StoreError) {
         let layers = (document.config.map { [$0] } ?? []) + (document.layers ?? [])
         layerCount += layers.count
@@ -486,7 +501,7 @@ private struct ModelBuilder {
             guard let size = layer.size, size >= 0 else {
                 throw StoreError(.malformedManifest, "Ollama model \(reference.shortName): \(path) has no valid size for layer \(digest.blobFileName)")
             }
-            guard seenBlobs.insert(digest.hex).inserted else { continue }
+            guard try isNew(digest, in: path) else { continue }
             let isConfig = i == 0 && document.config != nil
             let mediaType = layer.mediaType ?? ""
             model.artifactFiles.append(OllamaArtifactFile(

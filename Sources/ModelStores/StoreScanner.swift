@@ -83,8 +83,11 @@ public struct ScanReport: Sendable, Hashable {
     public var items: [ScanItem]
     /// Paths that could not be scanned at all, with why.
     public var errors: [String]
-    /// Store-wide remarks (interrupted downloads, entries that are not repositories).
+    /// Store-wide remarks (entries that are not repositories, files not checked).
     public var notes: [String]
+    /// Files an interrupted pull left in an Ollama store's `blobs/`: `*-partial`, `*-partial-N`,
+    /// `*.tmp` and `sha256-*` temporary files whose name is no digest. None is checked or used.
+    public var interrupted: [String] = []
 
     public init(items: [ScanItem] = [], errors: [String] = [], notes: [String] = []) {
         self.items = items
@@ -359,11 +362,16 @@ public struct StoreScanner: Sendable {
         if FS.isDirectory(blobsDir) {
             for name in try FS.list(blobsDir) {
                 let path = PathText.join(blobsDir, name)
-                if name.contains("-partial") {
-                    report.notes.append("interrupted Ollama pull \(path)")
+                let digest = OllamaDigest(blobFileName: name)
+                if name.contains("-partial") || name.hasSuffix(".tmp") || (digest == nil && name.hasPrefix("sha256-")) {
+                    report.interrupted.append(path)
                     continue
                 }
-                guard let digest = OllamaDigest(blobFileName: name), let st = try FS.status(path), st.isRegular else { continue }
+                guard let digest else {
+                    if !name.hasPrefix(".") { report.notes.append("\(path): not a blob name; not checked") }
+                    continue
+                }
+                guard let st = try FS.status(path), st.isRegular else { continue }
                 storeBlobs.append((digest, path, st.size))
             }
         }
@@ -410,7 +418,8 @@ public struct StoreScanner: Sendable {
             report.items.append(ScanItem(store: .ollama, name: "(unreferenced blobs)", path: blobsDir, problems: strays,
                                          blobs: strayCount, bytes: strayBytes))
         } else if strayCount > 0 {
-            report.notes.append("\(blobsDir): \(strayCount) blobs no model uses, each matches its name")
+            report.notes.append(strayCount == 1 ? "\(blobsDir): 1 blob no model uses, it matches its name"
+                : "\(blobsDir): \(strayCount) blobs no model uses, each matches its name")
         }
         if manifests.isEmpty { report.notes.append("\(store.root): no Ollama models") }
     }

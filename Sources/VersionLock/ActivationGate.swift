@@ -19,6 +19,9 @@ public struct ActivationGate: Sendable {
     public var locker: VersionLocker
     /// Files hashed at once for the signature check (nil: one per processor).
     public var jobs: Int?
+    /// Whether an `ollama:` entry may pass, its root being the Ollama store (`modelctl exec
+    /// NAME -- ollama serve`); when false only local trees do (vLLM is given a directory).
+    public var acceptsOllama = false
 
     public init(locker: VersionLocker, jobs: Int? = nil) {
         self.locker = locker
@@ -54,6 +57,8 @@ public struct ActivationGate: Sendable {
         switch locker.source.location(of: entry) {
         case .none: break
         case .local: check.root = try locker.source.root(of: entry)
+        case .ollama where acceptsOllama: check.root = try locker.source.root(of: entry)
+        case .invalid(let reason): throw VersionLockError(.invalidModelPath, "cannot activate '\(name)': \(reason)")
         case let other:
             throw VersionLockError(.notHashableHere, "cannot activate '\(name)': its model path '\(entry.backendConfig.modelPath ?? other.display)' is not a local path; vLLM is launched on local weights only")
         }
@@ -75,7 +80,8 @@ public struct ActivationGate: Sendable {
                 return check
             }
             let outcome = try await ModelSignatureVerifier(jobs: jobs).verify(
-                root: check.root, bundlePath: bundle, publicKey: PublicKeyPEM(pinned: key, source: "\(name): version_lock.public_key"),
+                root: check.root, bundlePath: locker.source.registryPath(bundle),
+                publicKey: PublicKeyPEM(pinned: key, source: "\(name): version_lock.public_key", registry: locker.source),
                 progress: report)
             check.signature = outcome
             if let failure = outcome.failure {
@@ -85,5 +91,15 @@ public struct ActivationGate: Sendable {
         }
         check.verified = true
         return check
+    }
+}
+
+extension PublicKeyPEM {
+    /// A pinned `version_lock.public_key`: PEM text as written, or a key file resolved against
+    /// the registry directory like `model_path` (``ArtifactSource/registryPath(_:)``), never
+    /// the working directory, where anyone's key could stand under the same relative name.
+    public init(pinned value: String, source: String, registry: ArtifactSource) {
+        self.init(pinned: value, source: source)
+        if case .file(let path) = self { self = .file(registry.registryPath(path)) }
     }
 }

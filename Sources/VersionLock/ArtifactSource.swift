@@ -19,6 +19,12 @@ public struct ArtifactSource: Sendable {
         self.context = context
     }
 
+    /// `path`, a registry field's path, resolved against the registry directory (see
+    /// ``LocationContext/registryPath(_:registryDirectory:)``).
+    public func registryPath(_ path: String) -> String {
+        context.registryPath(path, registryDirectory: registryDirectory)
+    }
+
     /// Where `entry`'s artifacts are.
     public func location(of entry: RegistryEntry) -> ArtifactLocation {
         entry.artifactLocation(registryDirectory: registryDirectory, context: context)

@@ -7,7 +7,7 @@ import OrderedJSON
 ///
 /// The curated layer's list wins when it has one (a person's reviewed choice; `artifacts` is a
 /// tool-owned key, so the merge would otherwise keep the discovered copy); else the merged
-/// entry's.
+/// entry's, unless a curated pin stands over it (see ``ignoredUnderPin(_:curated:)``).
 public enum EntryExclusions {
     /// The patterns of `entry`.
     ///
@@ -15,6 +15,7 @@ public enum EntryExclusions {
     ///   `artifacts.exclude` is not a list of strings, or a pattern is empty, too long or too many.
     public static func patterns(of entry: RegistryEntry, curated: RegistryEntry?) throws(VersionLockError) -> [String] {
         let fromCurated = curated?["artifacts"]?.objectValue?["exclude"]
+        if fromCurated == nil, ignoredUnderPin(entry, curated: curated) != nil { return [] }
         let (value, layer) = fromCurated.map { ($0, "the curated file") } ?? (entry["artifacts"]?.objectValue?["exclude"], "the registry")
         guard let value, !value.isNull else { return [] }
         guard let items = value.arrayValue else {
@@ -31,6 +32,19 @@ public enum EntryExclusions {
             throw VersionLockError(.invalidField, "\(entry.name): field \"artifacts.exclude\" holds \(problem); fix it in \(layer)")
         }
         return patterns
+    }
+
+    /// Why the `artifacts.exclude` of `entry` is ignored, or `nil` when it is not. Under a curated
+    /// pin (``RegistryMerge/isPinned(_:)``) only the curated file may exclude files: an exclude
+    /// in the discovered layer, written by a machine, would hide a file the reviewed pin covers.
+    public static func ignoredUnderPin(_ entry: RegistryEntry, curated: RegistryEntry?) -> String? {
+        guard RegistryMerge.isPinned(curated), curated?["artifacts"]?.objectValue?["exclude"] == nil,
+              let value = entry["artifacts"]?.objectValue?["exclude"], !value.isNull, value.arrayValue?.isEmpty != true
+        else { return nil }
+        let items = value.arrayValue ?? [value]
+        let shown = items.prefix(5).map { $0.stringValue.map { "'\($0)'" } ?? $0.typeDescription }.joined(separator: ", ") + (items.count > 5 ? ", ..." : "")
+        return "\(entry.name): artifacts.exclude [\(shown)] in \(RegistryStore.discoveredFileName) "
+            + "is ignored under the curated version_lock pin; an exclude that narrows a curated pin must be written in \(RegistryStore.curatedFileName)"
     }
 
     /// `hasher` with `entry`'s patterns added, unless it hashes everything (`--include-all`).

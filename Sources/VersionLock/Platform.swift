@@ -28,6 +28,10 @@ enum LockPlatform {
         return (st.st_mode & S_IFMT) == S_IFLNK ? .link : .other
     }
 
+    /// Whether this process may create files in the directory `path` (`access(W_OK)`, which
+    /// also sees a read-only mount).
+    static func isWritableDirectory(_ path: String) -> Bool { access(path, W_OK) == 0 }
+
     /// Creates `path` and its missing parents (mode 0700: the cache says which files exist).
     /// Returns whether it is a directory afterwards.
     static func makeDirectories(_ path: String) -> Bool {

@@ -46,16 +46,25 @@ public struct StatCacheStore: Sendable {
         return (cache, nil)
     }
 
+    /// Why no cache can be written here (the directory cannot be created, or is read-only),
+    /// naming it; `nil` when caches can be written. Creates the
+    /// directory, as a save would.
+    public func writeProblem() -> String? {
+        guard !LockPlatform.makeDirectories(directory) else {
+            return LockPlatform.isWritableDirectory(directory) ? nil
+                : "the stat cache directory \(directory) is not writable"
+        }
+        return "cannot create the stat cache directory \(directory)"
+    }
+
     /// Replaces the cache for `root` (resolved with `realpath`), written to a temporary file and renamed.
     ///
     /// - Throws: ``VersionLockError`` `cache` naming the file.
     public func save(_ cache: StatCache, resolvedRoot real: String) throws(VersionLockError) {
-        guard LockPlatform.makeDirectories(directory) else {
-            throw VersionLockError(.cache, "cannot create the stat cache directory \(directory); use a writable state directory")
-        }
+        if let problem = writeProblem() { throw VersionLockError(.cache, problem) }
         let file = path(forResolved: real)
         do { try AtomicFile.write(cache.serialized(root: real), to: file) } catch {
-            throw VersionLockError(.cache, "cannot write the stat cache \(file): \(error.message)")
+            throw VersionLockError(.cache, "cannot write the stat cache in \(directory): \(error.message) ")
         }
     }
 }

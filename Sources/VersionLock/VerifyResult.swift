@@ -72,6 +72,11 @@ public struct BatchVerification: Sendable {
     public var errors: [VersionLockError] = []
     /// Set when the results could not be recorded (a read-only registry); the verdicts stand.
     public var notRecorded: String?
+    /// Whether the results were written to the registry (not with `--no-record`, nor when
+    /// ``notRecorded`` says why not).
+    public var recorded = true
+    /// Why the run's stat caches could not be written (named once for the run; fails nothing).
+    public var statCacheProblem: String?
     /// Wall time of the whole run.
     public var duration: Duration = .zero
     /// Files whose digest came from the stat cache, over all entries.
@@ -111,6 +116,10 @@ public struct VerifyOptions: Sendable {
     /// Where stat caches live. When set (and ``record``), every verify of a local root records
     /// its files' stamps there for the next quick verify.
     public var statCache: StatCacheStore?
+    /// With every entry (`verifyAll`): the backends whose entries are skipped, locked or not,
+    /// each with a note (`--skip-backend ollama`: another host holds those artifacts).
+    public var skippedBackends: Set<String> = []
+
     public init(record: Bool = true, strict: Bool = false, quick: Bool = false, fullBytesBudget: Int64? = nil,
                 statCache: StatCacheStore? = nil) {
         self.record = record

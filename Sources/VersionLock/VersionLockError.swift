@@ -40,6 +40,8 @@ public struct VersionLockError: CodedError {
         case invalidField
         /// The quick-verify stat cache could not be written.
         case cache
+        /// The entry was left out on purpose (its backend is skipped).
+        case excluded
         /// Activation refused: the lock or the signature does not verify (exit 2).
         case refused
     }

@@ -102,26 +102,42 @@ public struct VersionLocker: Sendable {
         var statCache: StatCache?
         var reusedFiles = 0
         var warnings: [String] = []
+        /// Whether the curated layer pins the entry's lock (then only that file can lock it).
+        var pinned = false
     }
 
-    /// The entries a rolling scrub reads in full: least recently fully verified first (never
-    /// first of all), until their recorded sizes reach `budget` (always at least one).
+    /// The entries a rolling scrub reads in full: the longest waiting first (never fully
+    /// verified first of all), until their recorded sizes reach `budget` (always at least one).
+    ///
+    /// An entry waits since its last full verify, or since its last failed verify when that is
+    /// later: a failure records no full verify, and an entry that keeps failing (reported by
+    /// each night's check all the same) would otherwise come first and take the budget every
+    /// night. Recorded sizes are registry text: their sums saturate instead of overflowing.
     static func scrubPlan(_ entries: [RegistryEntry], budget: Int64) -> Set<String> {
         func date(_ text: String?) -> Date {
             guard let text else { return .distantPast }
             return VersionLocker.parseTimestamp(text) ?? .distantPast
         }
+        func waitingSince(_ lock: VersionLockState) -> Date {
+            let full = date(lock.lastFullVerify)
+            guard let last = lock.lastResult, last.status == "violation" || last.status == "error" else { return full }
+            return max(full, date(last.at))
+        }
+        func sum(_ a: Int64, _ b: Int64) -> Int64 {
+            let (total, overflow) = a.addingReportingOverflow(b)
+            return overflow ? .max : total
+        }
         let order = entries.enumerated().sorted { a, b in
-            let (x, y) = (date(a.element.versionLock.lastFullVerify), date(b.element.versionLock.lastFullVerify))
+            let (x, y) = (waitingSince(a.element.versionLock), waitingSince(b.element.versionLock))
             return x != y ? x < y : a.offset < b.offset
         }
         var chosen = Set<String>()
         var used: Int64 = 0
         for (_, entry) in order {
-            let size = (entry.artifacts?.files ?? []).reduce(Int64(0)) { $0 + max(0, $1.size ?? 0) }
-            if !chosen.isEmpty && used + size > budget { break }
+            let size = (entry.artifacts?.files ?? []).reduce(Int64(0)) { sum($0, max(0, $1.size ?? 0)) }
+            if !chosen.isEmpty && sum(used, size) > budget { break }
             chosen.insert(entry.name)
-            used += size
+            used = sum(used, size)
         }
         return chosen
     }
@@ -161,21 +177,25 @@ public struct VersionLocker: Sendable {
                 // A registry this user cannot write still gets its verdicts.
                 batch = BatchVerification(results: judgeAll(hashed, against: try loadSnapshot(), stamp: now(), strict: options.strict).map(\.result))
                 batch.notRecorded = "nothing was recorded: \(error.message)"
+                batch.recorded = false
             }
         } else {
             // Nothing is written and no lock taken: the registry as read at the start is the one to judge against.
             batch = BatchVerification(results: judged.map(\.result))
+            batch.recorded = false
         }
         if options.record, let store = options.statCache {
             // After the registry save: a crash in between costs a full hash next time, no more.
-            for (i, item) in hashed.enumerated() where item.error == nil {
+            // A run that relies on the caches says at once when they cannot be written, even
+            // with none to write (files changed in the last seconds are not cached); the first
+            // cache that cannot be written ends the saving. Either way, one warning for the run.
+            let relies = options.quick || options.fullBytesBudget != nil
+            var problem = relies ? store.writeProblem() : nil
+            for item in hashed where item.error == nil && problem == nil {
                 guard let cache = item.statCache, let root = item.root else { continue }
-                do { try store.save(cache, resolvedRoot: root) } catch {
-                    if let index = batch.results.firstIndex(where: { $0.name == item.name }) ?? (i < batch.results.count ? i : nil) {
-                        batch.results[index].warnings.append(error.message)
-                    }
-                }
+                do { try store.save(cache, resolvedRoot: root) } catch { problem = error.message }
             }
+            batch.statCacheProblem = problem.map { $0 + "; until caches can be written there, every --quick verify reads every file in full" }
         }
         batch.duration = clock.now - started
         return batch
@@ -206,7 +226,7 @@ public struct VersionLocker: Sendable {
                 let quick = full.map { !$0.contains(name) } ?? false
                 group.addTask(executorPreference: executor) {
                     (index, await VersionLocker.hashOne(name: name, lookup: lookup, curated: curated, source: source, hasher: entryHasher,
-                                                        statCache: options.statCache, quick: quick, skipUnhashable: skipUnhashable,
+                                                        options: options, quick: quick, skipUnhashable: skipUnhashable,
                                                         progress: VersionLocker.labelled(progress, name)))
                 }
             }
@@ -222,7 +242,7 @@ public struct VersionLocker: Sendable {
     }
 
     private static func hashOne(name: String, lookup: Result<RegistryEntry, RegistryError>, curated: RegistryEntry?, source: ArtifactSource,
-                                hasher: ArtifactHasher, statCache: StatCacheStore?, quick: Bool, skipUnhashable: Bool,
+                                hasher: ArtifactHasher, options: VerifyOptions, quick: Bool, skipUnhashable: Bool,
                                 progress: (@Sendable (HashProgress) -> Void)?) async -> Hashed {
         let entry: RegistryEntry
         switch lookup {
@@ -230,6 +250,15 @@ public struct VersionLocker: Sendable {
             return Hashed(name: name, entry: nil, location: .none,
                           error: VersionLockError(.unknownModel, error.message + " (registry: \(source.registryDirectory); see modelctl list)"))
         case .success(let found): entry = found
+        }
+        // A pin that is no digest can never match: a configuration error, not a violation.
+        if let problem = entry.malformedPin(registryDirectory: source.registryDirectory, curated: curated,
+                                            root: source.location(of: entry).localPath) {
+            return Hashed(name: name, entry: entry, location: .none, error: VersionLockError(.invalidField, problem))
+        }
+        if skipUnhashable, let backend = entry.backend, options.skippedBackends.contains(backend) {
+            return Hashed(name: name, entry: entry, location: .none,
+                          error: VersionLockError(.excluded, "\(name): skipped (backend '\(backend)' is skipped: --skip-backend)"), skipped: true)
         }
         let location = source.location(of: entry)
         switch location {
@@ -254,9 +283,9 @@ public struct VersionLocker: Sendable {
             // A local root keeps a stat cache; a quick verify reuses it.
             var stamps: StampUse?
             var root: String?
-            var warnings: [String] = []
+            var warnings = EntryExclusions.ignoredUnderPin(entry, curated: curated).map { [$0] } ?? []
             var previous: StatCache?
-            if let statCache, case .local(let path) = location, let real = LockPlatform.realPath(path) {
+            if let statCache = options.statCache, case .local(let path) = location, let real = LockPlatform.realPath(path) {
                 // Resolved once: the cache's key, and where the Hugging Face cache check starts.
                 root = real
                 let loaded = statCache.load(resolvedRoot: real)
@@ -270,7 +299,7 @@ public struct VersionLocker: Sendable {
             let keep = hashed.statCache.flatMap { $0 == (previous ?? StatCache()) ? nil : $0 }
             return Hashed(name: name, entry: entry, location: location, manifest: hashed.manifest, problems: hashed.problems,
                           blobs: hashed.blobs, duration: clock.now - start, root: root, statCache: keep,
-                          reusedFiles: hashed.reusedFiles, warnings: warnings)
+                          reusedFiles: hashed.reusedFiles, warnings: warnings, pinned: RegistryMerge.isPinned(curated))
         } catch let error as VersionLockError {
             return Hashed(name: name, entry: entry, location: location, error: error, duration: clock.now - start)
         } catch {
@@ -333,7 +362,8 @@ public struct VersionLocker: Sendable {
         }
         var lock = current.versionLock
         result.locked = lock.locked
-        result.expectedAggregate = lock.expectedAggregateSHA256
+        // A malformed pin is reported as an error; it is no digest to print as the expected one.
+        result.expectedAggregate = lock.expectedAggregateSHA256.flatMap { RegistryEntry.isDigest($0) ? $0 : nil }
         result.lastVerified = lock.lastVerified
         result.lastFullVerify = lock.lastFullVerify
         let stamp = Timestamp.utc(date, spelledLike: lock.lastVerified ?? lock.lastResult?.at)
@@ -346,12 +376,14 @@ public struct VersionLocker: Sendable {
         }
 
         if hashed.skipped {
-            if lock.locked {
+            // Skipped on purpose (--skip-backend): said in a note, never turned into a pass or an error.
+            let excluded = hashed.error?.code == .excluded
+            if lock.locked && !excluded {
                 result.error = VersionLockError(.notHashableHere, hashed.error?.message ?? "")
                 recordResult("error", nil)
                 return result
             }
-            if strict {
+            if strict && !excluded {
                 result.error = VersionLockError(.strict, (hashed.error?.message ?? hashed.name) + "; --strict checks every entry")
                 return result
             }
@@ -406,7 +438,9 @@ public struct VersionLocker: Sendable {
             return result
         }
         if !lock.locked && strict {
-            result.error = VersionLockError(.strict, "\(hashed.name): not locked (--strict: lock it with modelctl lock \(hashed.name.shellQuoted) --set-expected)")
+            let how = hashed.pinned ? RegistryAudit.pinnedUnlocked(source.registryDirectory)
+                : "lock it with modelctl lock \(hashed.name.shellQuoted) --set-expected"
+            result.error = VersionLockError(.strict, "\(hashed.name): not locked (--strict); \(how)")
             recordResult("error", aggregate)
             return result
         }

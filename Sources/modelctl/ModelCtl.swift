@@ -1,7 +1,9 @@
 import ArgumentParser
+import ArtifactHashing
 import Foundation
 import HTTPSupport
 import ModelCatalog
+import ModelRegistry
 import OrderedJSON
 
 /// The `modelctl` command: parses, runs one subcommand, and maps every outcome to the
@@ -43,6 +45,7 @@ struct ModelCtl: AsyncParsableCommand {
         Terminal.installInterruptHandler()
         do {
             try Output.requireOpen()
+            try rejectUnknownSubcommand(global.arguments)
             var command = try parseAsRoot(global.arguments)
             if var async = command as? any AsyncParsableCommand {
                 try await async.run()
@@ -55,6 +58,16 @@ struct ModelCtl: AsyncParsableCommand {
             Foundation.exit(status)
         }
         Output.flushOrExit()
+    }
+
+    /// A first word that names no subcommand is a usage error that says which subcommand was
+    /// probably meant (`verifyy --all` would otherwise be reported as an unknown `--all`).
+    static func rejectUnknownSubcommand(_ arguments: [String]) throws {
+        guard let word = arguments.first, !word.hasPrefix("-") else { return }
+        let names = commandList.map { $0._commandName } + ["help"]
+        guard !names.contains(word) else { return }
+        let close = NameSuggestions.closest(to: word, among: names, limit: 1)
+        throw ValidationError("unknown subcommand '\(displayEscaped(word))'" + (close.first.map { "; did you mean '\($0)'?" } ?? "; see modelctl --help"))
     }
 
     /// Prints `error` where it belongs and returns the process exit status.

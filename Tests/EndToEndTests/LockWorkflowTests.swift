@@ -143,7 +143,7 @@ struct LockWorkflowTests {
         #expect(strict.stderr.contains("not locked"))
 
         try f.dir.write("registry/model_registry.curated.json", """
-            [{"name": "gone", "backend": "vllm", "backend_config": {"model_path": "/nonexistent/model"}, "version_lock": {"locked": true, "expected_aggregate_sha256": "00"}},
+            [{"name": "gone", "backend": "vllm", "backend_config": {"model_path": "/nonexistent/model"}, "version_lock": {"locked": true, "expected_aggregate_sha256": "0000000000000000000000000000000000000000000000000000000000000000"}},
              {"name": "o", "backend": "ollama", "backend_config": {"model_path": "ollama:/qwen3:8b"}, "version_lock": {"locked": true}}]
             """)
         let locked = try f.run(["verify", "--all"])

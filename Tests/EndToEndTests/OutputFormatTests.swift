@@ -107,8 +107,8 @@ struct OutputFormatTests {
         let body = failure.stringValue ?? ""
         #expect(body.contains("changed a.txt"))
         #expect(body.contains("missing b.txt"))
-        // U+0001 is not an XML 1.0 character: replaced, and the document still parses.
-        #expect(body.contains("added c\u{FFFD}.txt"))
+        // U+0001 (not an XML 1.0 character) is escaped as in every report, and the document parses.
+        #expect(body.contains("added c\\x01.txt"))
         #expect(try named("gone").elements(forName: "error").first?.attribute(forName: "message")?.stringValue?.contains("does not exist") == true)
         #expect(try named("good").children?.allSatisfy { $0.name == "system-out" } ?? true)
         #endif
@@ -265,7 +265,7 @@ struct OutputFormatTests {
         #expect(pipe.stderr.hasSuffix("status 1\n") && !pipe.stderr.contains("standard output"), "\(pipe.stderr)")
     }
 
-    @Test("tables fit 80 columns by cutting the widest column; -o wide shows everything; --no-headers")
+    @Test("tables never cut the name: a pipe gets whole values, $COLUMNS shortens or drops the other columns; -o wide; --no-headers")
     func tablesFit() throws {
         let dir = TemporaryDirectory("formats-table")
         let long = "org/" + String(repeating: "very-long-model-name-", count: 6) + "end"
@@ -276,18 +276,19 @@ struct OutputFormatTests {
             """)
         let env = ["COLUMNS": ""]
         for command in [["list"], ["metrics"]] {
-            let fitted = try modelctl(command + ["--registry-dir", dir.file("registry")], environment: env)
-            #expect(fitted.status == 0, "\(fitted.stderr)")
-            let lines = fitted.stdout.split(separator: "\n")
+            let piped = try modelctl(command + ["--registry-dir", dir.file("registry")], environment: env)
+            #expect(piped.status == 0, "\(piped.stderr)")
+            let lines = piped.stdout.split(separator: "\n")
             #expect(lines.count == 3)
-            #expect(lines.allSatisfy { $0.count <= 80 }, "\(fitted.stdout)")
-            #expect(lines[1].hasPrefix("org/very-l") && lines[1].contains("…"))
+            #expect(lines[1].hasPrefix(long + " ") && !piped.stdout.contains("…"), "\(piped.stdout)")
             let wide = try modelctl(command + ["-o", "wide", "--registry-dir", dir.file("registry")], environment: env)
-            #expect(wide.stdout.contains(long))
+            #expect(wide.stdout == piped.stdout)
             let bare = try modelctl(command + ["--no-headers", "--registry-dir", dir.file("registry")], environment: env)
             #expect(bare.stdout.split(separator: "\n").count == 2 && !bare.stdout.contains("NAME"))
             let narrow = try modelctl(command + ["--registry-dir", dir.file("registry")], environment: ["COLUMNS": "60"])
-            #expect(narrow.stdout.split(separator: "\n").allSatisfy { $0.count <= 60 }, "\(narrow.stdout)")
+            let narrowLines = narrow.stdout.split(separator: "\n")
+            #expect(narrowLines[1] == Substring(long), "\(narrow.stdout)")
+            #expect(narrowLines[2].hasPrefix("short") && narrowLines.dropFirst(2).allSatisfy { $0.count <= 60 }, "\(narrow.stdout)")
         }
     }
 

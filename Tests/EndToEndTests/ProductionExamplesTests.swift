@@ -85,7 +85,8 @@ struct ProductionExamplesTests {
             steps = wf["jobs"]["verify"]["steps"]
             runs = [s.get("run", "") for s in steps]
             assert any(r.startswith("modelctl check --strict") for r in runs), runs
-            assert any("verify" in r and "--no-record" in r and "--map-path" in r and "--junit" in r for r in runs), runs
+            action = [s for s in steps if s.get("uses", "").startswith("example/modelctl@")]
+            assert action and all(x in action[0]["with"]["args"] for x in ["--all", "--no-record", "--map-path"]) and action[0]["with"]["junit"], steps
             assert any(s.get("uses", "").startswith("actions/upload-artifact") for s in steps)
             rules = docs("prometheus-rules.yml")[0]["groups"][0]["rules"]
             assert any("modelctl_verify_status" in r["expr"] for r in rules)
@@ -190,7 +191,20 @@ struct ProductionExamplesTests {
                 }
             }
         }
-        #expect(count == 5)
+        // The workflow's verify goes through action.yml, which runs `modelctl verify ARGS --registry-dir DIR --junit FILE`.
+        let workflow = try Self.read("github-actions-modelctl.yml")
+        let with = Dictionary(uniqueKeysWithValues: ["registry-dir", "args", "junit"].compactMap { key in
+            workflow.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.first { $0.hasPrefix(key + ": ") }
+                .map { (key, String($0.dropFirst(key.count + 2))) }
+        })
+        let actionArguments = ["verify"] + (with["args"] ?? "").split(separator: " ").map {
+            $0.replacingOccurrences(of: "/srv/models=/mnt/models", with: "/srv/models=" + dir.file("mnt/models"))
+        } + ["--registry-dir", dir.file("registry"), "--junit", with["junit"] ?? ""]
+        #expect(try Self.read("../../action.yml").contains(#"modelctl verify "${args[@]}" --registry-dir "$INPUT_REGISTRY_DIR" "${junit[@]}""#))
+        let viaAction = try modelctl(actionArguments, environment: environment, currentDirectory: dir.file("work"))
+        #expect(viaAction.status == 0, "\(viaAction.stderr)")
+        try FormatCheckers.validateJUnitSchema(dir.file("work/" + (with["junit"] ?? "")), in: dir)
+        #expect(count == 4)
         // The rule file's metric is one verify writes.
         #expect(try Self.read("prometheus-rules.yml").contains("expr: modelctl_verify_status == 2"))
     }

@@ -116,7 +116,7 @@ struct RegistryCommandTests {
         #expect(mixed.status == 2)
         let array = try JSONSerialization.jsonObject(with: Data(mixed.stdout.utf8)) as? [[String: Any]]
         #expect(Set(array?.compactMap { $0["status"] as? String } ?? []) == ["skipped", "violation", "error"])
-        #expect(mixed.stderr.contains("1 lock violations, 1 errors, 1 skipped"))
+        #expect(mixed.stderr.contains("1 lock violation, 1 error, 1 skipped"))
     }
 
     @Test("list, show and metrics print the registry; --json is clean JSON")

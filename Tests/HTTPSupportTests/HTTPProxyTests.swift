@@ -118,4 +118,26 @@ struct HTTPProxyTests {
         }
         #expect(error?.message.contains("the proxy 127.0.0.1:\(down.port) refused the connection") == true, "\(error?.message ?? "")")
     }
+
+    @Test func secretHeadersGoOverPlainHTTPOnlyOnAConnectionThatReachedALoopbackAddress() async throws {
+        let proxy = try LoopbackHTTPServer { _ in .json("{\"via\": \"proxy\"}") }
+        defer { proxy.stop() }
+        let server = try LoopbackHTTPServer { _ in .json("{\"direct\": true}") }
+        defer { server.stop() }
+        let client = HTTPClient(proxies: ProxySettings(http: "127.0.0.1:\(proxy.port)"))
+        // A name under .localhost is not loopback by its spelling: it goes through the proxy as
+        // any name that does not resolve to the loopback, and the secret is left out.
+        let named = try await client.get(URL(string: "http://models.localhost:\(server.port)/v1/models")!,
+                                         secretHeaders: ["X-API-Key": "k-1"], timeout: .seconds(5))
+        #expect(named.bodyText.contains("proxy"))
+        #expect(named.withheldHeaders == ["x-api-key"])
+        #expect(proxy.requests.count == 1 && proxy.requests.first?.header("X-API-Key") == nil)
+        // localhost resolves to the loopback, and 127.0.0.1 is it: reached directly, with the secret.
+        for host in ["127.0.0.1", "localhost"] {
+            let direct = try await client.get(URL(string: "http://\(host):\(server.port)/v1/models")!,
+                                              secretHeaders: ["X-API-Key": "k-2"], timeout: .seconds(5))
+            #expect(direct.bodyText.contains("direct") && direct.withheldHeaders.isEmpty, "\(host)")
+        }
+        #expect(server.requests.count == 2 && server.requests.allSatisfy { $0.header("X-API-Key") == "k-2" })
+    }
 }

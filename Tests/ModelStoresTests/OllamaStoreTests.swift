@@ -211,4 +211,25 @@ struct OllamaStoreTests {
         try FileHandle(forWritingTo: URL(fileURLWithPath: huge)).truncate(atOffset: UInt64(OllamaStore.maxManifestBytes + 1))
         #expect(throws: StoreError(.tooLarge, "")) { try ollama.resolve("huge:t") }
     }
+
+    @Test("a manifest naming one digest in two letter cases is refused: Ollama reads two blob files, only one could be checked")
+    func digestInTwoCases() async throws {
+        let store = OllamaFixture()
+        let (config, layers) = try store.standardLayers()
+        // Ollama accepts upper-case hex and names the blob file with the digest as written, so
+        // the upper-case name is another file on a case-sensitive file system.
+        let upper = layers[0].digest.uppercased()
+        let evil = Array("adapter an attacker wrote".utf8)
+        try store.dir.write("models/blobs/sha256-\(upper)", Data(evil))
+        let adapter = OllamaFixture.Layer(mediaType: "application/vnd.ollama.image.adapter", bytes: evil, digest: upper)
+        try store.writeLegacy("registry.ollama.ai/library/twocase/t", config: config, layers: layers + [adapter])
+        do {
+            let model = try OllamaStore(root: store.root).resolve("twocase:t")
+            let result = try await model.verify(ArtifactHasher(jobs: 2))
+            Issue.record("resolved, intact: \(result.isIntact), files \(model.artifactFiles.map(\.relativePath))")
+        } catch let error as StoreError {
+            #expect(error.code == .malformedManifest)
+            #expect(error.message.contains(layers[0].digest) && error.message.contains(upper), "\(error.message)")
+        }
+    }
 }

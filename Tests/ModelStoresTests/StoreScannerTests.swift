@@ -40,7 +40,7 @@ struct StoreScannerTests {
         #expect(one.items.map(\.name) == ["acme/other"])
     }
 
-    @Test("an Ollama store: every manifest (legacy and v2), every blob; stray partials are notes, a bad stray blob is corrupt")
+    @Test("an Ollama store: every manifest (legacy and v2), every blob; interrupted pulls are listed, a bad stray blob is corrupt")
     func ollamaStore() async throws {
         let store = OllamaFixture()
         let (config, layers) = try store.standardLayers()
@@ -49,13 +49,16 @@ struct StoreScannerTests {
         try store.writeV2("ollama.com/library/qwen3/4b", json: OllamaFixture.manifestJSON(config: c2, layers: l2))
         try store.dir.write("models/blobs/sha256-\(String(repeating: "c", count: 64))-partial", "half")
         try store.dir.write("models/blobs/sha256-\(String(repeating: "c", count: 64))-partial-0", "{}")
+        try store.dir.write("models/blobs/sha256-3141592653", "a temporary file of an interrupted pull")
+        try store.dir.write("models/blobs/manifest.tmp", "{")
         let scanner = StoreScanner(hasher: ArtifactHasher(jobs: 3))
 
         let clean = try await scanner.scan(paths: [store.root])
         #expect(clean.errors.isEmpty)
         #expect(Set(clean.items.map(\.name)) == ["qwen3:4b", "llama3.1:8b"])
         #expect(clean.items.allSatisfy { $0.status == .ok })
-        #expect(clean.notes.filter { $0.contains("interrupted Ollama pull") }.count == 2)
+        #expect(clean.interrupted.map { ($0 as NSString).lastPathComponent }.sorted()
+            == ["manifest.tmp", "sha256-3141592653", "sha256-\(String(repeating: "c", count: 64))-partial", "sha256-\(String(repeating: "c", count: 64))-partial-0"])
         let llama = try #require(clean.items.first { $0.name == "llama3.1:8b" })
         let direct = try await OllamaStore(root: store.root).resolve("llama3.1:8b").verify()
         #expect(llama.aggregate == direct.aggregate)

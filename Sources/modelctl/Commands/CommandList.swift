@@ -3,6 +3,8 @@ import ArgumentParser
 extension ModelCtl {
     /// Every subcommand, in the order `--help` lists them.
     static let commandList: [any ParsableCommand.Type] = [
+        InitCommand.self,
+        AddCommand.self,
         HashCommand.self,
         ScanCommand.self,
         ListCommand.self,
@@ -16,6 +18,7 @@ extension ModelCtl {
         ModelsCommand.self,
         SelectCommand.self,
         ProbeVisionCommand.self,
+        ExecCommand.self,
         ActivateModelCommand.self,
         CurrentModelCommand.self,
     ]

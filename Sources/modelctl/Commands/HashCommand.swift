@@ -46,6 +46,13 @@ struct HashCommand: AsyncParsableCommand {
             listed in ignore_paths, as model_signing does. It cannot be combined with --json or \
             --aggregate-only, which belong to the sha256sum format.
 
+            Several PATHs, or - for a newline-separated list of paths on stdin (as in \
+            `find models -name '*.gguf' | modelctl hash -`), are hashed one after another as \
+            sha256sum does: each line names the file as given (PATH, or PATH/relative path for a \
+            directory), so `sha256sum -c` accepts the output from the working directory; \
+            --aggregate-only prints `<aggregate>  PATH` per PATH and --json an array. A PATH that \
+            fails is reported and the others are still hashed (exit 1 at the end).
+
             PATH is resolved as an entry's model_path is: a Hugging Face repository directory \
             (models--ORG--NAME) means its refs/main snapshot, a top-level model.sig is left \
             out, and 'ollama:NAME[:TAG]' (for example ollama:llama3.1:8b) hashes an Ollama \
@@ -60,8 +67,8 @@ struct HashCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "The file or directory to hash, or ollama:NAME[:TAG].")
-    var path: String?
+    @Argument(help: ArgumentHelp("Files or directories to hash, or ollama:NAME[:TAG]; - reads a newline-separated list of paths from stdin.", valueName: "path"))
+    var paths: [String] = []
 
     @Option(name: .customLong("entry"), help: ArgumentHelp("Hash this registry entry as `lock NAME --set-expected` records it.", valueName: "name"))
     var entry: String?
@@ -87,28 +94,61 @@ struct HashCommand: AsyncParsableCommand {
     @Flag(name: .customLong("include-all"), help: "Hash every file: do not leave out .git/ and .cache/huggingface/ directories.")
     var includeAll = false
 
-    /// The path or entry name as given.
-    private var target: String { entry ?? path ?? "" }
-
     func validate() throws {
-        if (path == nil) == (entry == nil) { throw ValidationError("give a PATH or --entry NAME (one of them)") }
+        if paths.isEmpty == (entry == nil) { throw ValidationError("give PATHs or --entry NAME (one of them)") }
+        if (paths.count > 1 || paths == ["-"]) && (format == .modelSigning || signature != nil) {
+            throw ValidationError("--format model-signing hashes one PATH")
+        }
         if json && aggregateOnly { throw ValidationError("--json and --aggregate-only cannot be combined") }
         if format == .modelSigning && (json || aggregateOnly) {
             throw ValidationError("--format model-signing prints the statement as is; it cannot be combined with \(json ? "--json" : "--aggregate-only")")
         }
         if signature != nil && format != .modelSigning { throw ValidationError("--signature applies to --format model-signing only") }
-        if format == .modelSigning, let path, case .ollama = ArtifactSource.location(ofArgument: path) {
+        if format == .modelSigning, let path = paths.first, case .ollama = ArtifactSource.location(ofArgument: path) {
             throw ValidationError("--format model-signing hashes a directory or file; an Ollama model ('\(displayEscaped(path))') is not signed that way")
         }
     }
 
     func run() async throws {
+        guard entry == nil, paths.count > 1 || paths == ["-"] else { return try await hashOne(entry ?? paths[0], prefixed: false) }
+        var failed = 0, printed = 0
+        if json { do { try Output.write("[") } catch { throw error.failure } }
+        for target in try Self.expand(paths) {
+            do {
+                try await hashOne(target, prefixed: true, jsonSeparator: printed > 0 ? "," : "")
+                printed += 1
+            } catch let failure as CommandFailure where failure.severity == .error && !failure.message.isEmpty {
+                // As sha256sum: a PATH that cannot be hashed is reported, the rest still are.
+                Terminal.error(failure.message)
+                failed += 1
+            }
+        }
+        if json { do { try Output.write("]\n") } catch { throw error.failure } }
+        if failed > 0 { throw CommandFailure.error("\(Format.count(failed, "path")) could not be hashed") }
+    }
+
+    /// The PATHs with each `-` replaced by the lines of stdin (empty lines skipped).
+    static func expand(_ paths: [String]) throws -> [String] {
+        try paths.flatMap { path -> [String] in
+            guard path == "-" else { return [path] }
+            var lines: [String] = []
+            while let line = readLine(strippingNewline: true) {
+                guard lines.count < 1_000_000 else { throw CommandFailure.error("stdin: more than 1,000,000 paths; hash them in batches") }
+                if !line.isEmpty { lines.append(line) }
+            }
+            return lines
+        }
+    }
+
+    /// Hashes `target` (a PATH, or the --entry name) and prints it; `prefixed`: one PATH of
+    /// several, printed as sha256sum prints several files (see the discussion).
+    private func hashOne(_ target: String, prefixed: Bool, jsonSeparator: String = "") async throws {
         do { try Output.requireOpen() } catch { throw error.failure }
         let started = ContinuousClock.now
         let hasher = ArtifactHasher(jobs: hashing.jobs, exclusions: includeAll ? .none : .default)
         let progress = Format.progressHandler(label: displayEscaped(target))
         let source = try registry.source(mapPaths: location.mapPaths)
-        if format == .modelSigning { return try await printStatement(source, progress: progress) }
+        if format == .modelSigning { return try await printStatement(target, source, progress: progress) }
         let hashed: HashedArtifacts
         do {
             if let entry {
@@ -127,15 +167,24 @@ struct HashCommand: AsyncParsableCommand {
             // A hashing error's message already shows the file's name escaped.
             throw CommandFailure.error(error.code == .hashing || error.code == .specialFile ? error.message : displayEscaped(ExitStatus.message(error)))
         }
-        let manifest = hashed.manifest
+        var manifest = hashed.manifest
         Terminal.clearProgress()
         let elapsed = started.duration(to: .now)
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        if prefixed && !aggregateOnly && !json, case .local = ArtifactSource.location(ofArgument: target) {
+            // Each line names the file as given: the PATH itself for a file, PATH/NAME inside a directory.
+            var isDirectory: ObjCBool = false
+            let isFile = FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory) && !isDirectory.boolValue
+            let base = Array((target.hasSuffix("/") ? String(target.dropLast()) : target).utf8)
+            manifest = Manifest(root: manifest.root, files: manifest.files.map { file in
+                ArtifactFile(pathBytes: isFile ? base : base + [UInt8(ascii: "/")] + file.pathBytes, sha256: file.sha256, size: file.size)
+            })
+        }
         do {
             if aggregateOnly {
-                try Output.write(manifest.aggregate + "\n")
+                try Output.write(manifest.aggregate + (prefixed ? "  \(target)\n" : "\n"))
             } else if json {
-                try Output.write(JSON.serialize(jsonObject(manifest, seconds: seconds)) + "\n")
+                try Output.write(jsonSeparator + JSON.serialize(jsonObject(manifest, root: target, seconds: seconds)) + (prefixed ? "" : "\n"))
             } else {
                 try writeLines(manifest)
             }
@@ -144,14 +193,14 @@ struct HashCommand: AsyncParsableCommand {
         }
         if !hashed.problems.isEmpty {
             for problem in hashed.problems { Terminal.warning(displayEscaped(problem)) }
-            let summary = "\(displayEscaped(target)): \(hashed.problems.count) problem\(hashed.problems.count == 1 ? "" : "s") in the store"
+            let summary = "\(displayEscaped(target)): \(Format.count(hashed.problems.count, "problem")) in the store"
             throw CommandFailure(severity: hashed.corrupt ? .integrityFailure : .error, message: summary)
         }
     }
 
     /// `--format model-signing`: the statement `sign` would sign for the resolved root, built
     /// by the same function, so the two agree by construction.
-    private func printStatement(_ source: ArtifactSource, progress: (@Sendable (HashProgress) -> Void)?) async throws {
+    private func printStatement(_ target: String, _ source: ArtifactSource, progress: (@Sendable (HashProgress) -> Void)?) async throws {
         let statement: SignedStatement
         do {
             let named = try entry.map { name in
@@ -209,7 +258,7 @@ struct HashCommand: AsyncParsableCommand {
         try out.flush()
     }
 
-    private func jsonObject(_ manifest: Manifest, seconds: Double) -> JSONValue {
+    private func jsonObject(_ manifest: Manifest, root target: String, seconds: Double) -> JSONValue {
         let files: [JSONValue] = manifest.files.map { file in
             var fields: [(String, JSONValue)] = [
                 ("path", .string(file.path)), ("sha256", .string(file.sha256)),

@@ -1,12 +1,21 @@
+import ArtifactHashing
 import ArgumentParser
 import ModelRegistry
 import ModelRuntime
+import ModelStores
 import OrderedJSON
+import VersionLock
 
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
-        abstract: "List the registry's entries: name, backend, lock, vision, roles, aggregate."
+        abstract: "List the registry's entries by name: name, backend, Ollama ID, lock, vision, roles, aggregate.",
+        discussion: """
+            ID is the 12-digit ID `ollama list` prints (the start of the manifest's SHA-256) for \
+            an ollama: entry whose model is in the local store, else '-'. On a terminal, columns \
+            other than NAME are shortened or left out to fit its width (-o wide shows them all); \
+            in a pipe every value is whole unless $COLUMNS is set.
+            """
     )
 
     @Option(name: .customLong("role"), help: "Only entries with this role.")
@@ -21,12 +30,17 @@ struct ListCommand: ParsableCommand {
     func run() throws {
         var entries = try registry.load().entries
         if let role { entries = entries.filter { $0.roles.contains(role) } }
+        // By the names' bytes, as ImageWorks' Python sorts them.
+        entries.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        let source = try registry.source()
+        let ids = entries.map { EntrySummary.ollamaID($0, source: source) }
         if json {
-            print(JSON.serialize(.array(entries.map { entry in
+            print(JSON.serialize(.array(zip(entries, ids).map { entry, id in
                 .object(JSONObject([
                     ("schema_version", .number(JSONNumber(JSONSchema.version))),
                     ("name", .string(entry.name)),
                     ("backend", entry.backend.map(JSONValue.string) ?? .null),
+                    ("ollama_id", id.map(JSONValue.string) ?? .null),
                     ("locked", .bool(entry.versionLock.locked)),
                     ("vision", .bool(EntrySummary.vision(entry))),
                     ("roles", .array(entry.roles.map(JSONValue.string))),
@@ -37,19 +51,23 @@ struct ListCommand: ParsableCommand {
             })))
             return
         }
-        let rows = entries.map { entry in
-            [entry.name, entry.backend ?? "-", entry.versionLock.locked ? "yes" : "no", EntrySummary.vision(entry) ? "yes" : "no",
+        let rows = zip(entries, ids).map { entry, id in
+            [entry.name, entry.backend ?? "-", id ?? "-", entry.versionLock.locked ? "yes" : "no", EntrySummary.vision(entry) ? "yes" : "no",
              entry.roles.isEmpty ? "-" : entry.roles.joined(separator: ","), Format.short(entry.artifacts?.aggregateSHA256),
              entry.versionLock.lastResult?.status ?? "-"]
         }
-        print(table.render(["NAME", "BACKEND", "LOCKED", "VISION", "ROLES", "AGGREGATE", "LAST RESULT"], rows))
+        print(table.render(["NAME", "BACKEND", "ID", "LOCKED", "VISION", "ROLES", "AGGREGATE", "LAST RESULT"], rows))
     }
 }
 
 struct ShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Print the merged entry (curated over discovered), every field, as JSON."
+        abstract: "Print the merged entry (curated over discovered), every field, as JSON.",
+        discussion: """
+            For an ollama: entry whose model is in the local store, stderr also gets the ID \
+            `ollama list` prints and the manifest's full digest; stdout stays the entry alone.
+            """
     )
 
     @Argument(help: "The entry's name.")
@@ -64,6 +82,9 @@ struct ShowCommand: ParsableCommand {
     func run() throws {
         let snapshot = try registry.load()
         let entry = try snapshot.entry(named: name)
+        if let digest = EntrySummary.ollamaManifestDigest(entry, source: try registry.source()) {
+            Terminal.note("\(displayEscaped(entry.name)): Ollama ID \(digest.prefix(12)) (manifest sha256:\(digest))")
+        }
         // The entry exactly as the registry holds it (its own schema, the registry's); no
         // schema_version is added, so `show` output can be pasted back into a layer.
         print(OrderedJSON.JSON.serialize(.object(entry.json)))
@@ -73,7 +94,13 @@ struct ShowCommand: ParsableCommand {
 struct MetricsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "metrics",
-        abstract: "Lock state and aggregate of every entry, or of one entry in full."
+        abstract: "Show each entry's lock state and aggregate as a table (not a Prometheus endpoint).",
+        discussion: """
+            A table of every entry (name, locked, expected and current aggregate, last verify and \
+            its result), or one entry in full; --json for scripts. For Prometheus, write the \
+            text exposition format with verify --prometheus FILE and let node_exporter's \
+            textfile collector read it (configs/examples/).
+            """
     )
 
     @Argument(help: "An entry's name (default: all entries).")
@@ -108,7 +135,7 @@ struct MetricsCommand: ParsableCommand {
         } else if let e = entries.first, name != nil {
             let lock = e.versionLock
             print("""
-                name          \(Text.escapingControls(e.name))
+                name          \(displayEscaped(e.name))
                 locked        \(lock.locked ? "yes" : "no")
                 expected      \(lock.expectedAggregateSHA256 ?? "-")
                 aggregate     \(e.artifacts.map { $0.aggregateSHA256.isEmpty ? "-" : $0.aggregateSHA256 } ?? "-")
@@ -130,5 +157,19 @@ enum EntrySummary {
     /// Whether the entry has vision, by the same normalisation `select` uses.
     static func vision(_ entry: RegistryEntry) -> Bool {
         Capabilities(entry: entry)["vision"]
+    }
+
+    /// The SHA-256 of an `ollama:` entry's manifest in the local store (Ollama's digest of the
+    /// model), or `nil` for other entries and models the store does not hold.
+    static func ollamaManifestDigest(_ entry: RegistryEntry, source: ArtifactSource) -> String? {
+        guard case .ollama(let reference) = source.location(of: entry),
+              let store = OllamaStore.firstExisting(source.context.ollamaStores),
+              let model = try? store.resolve(reference), !model.manifestDigest.isEmpty else { return nil }
+        return model.manifestDigest
+    }
+
+    /// The ID `ollama list` prints: the first 12 hex digits of the manifest's digest.
+    static func ollamaID(_ entry: RegistryEntry, source: ArtifactSource) -> String? {
+        ollamaManifestDigest(entry, source: source).map { String($0.prefix(12)) }
     }
 }

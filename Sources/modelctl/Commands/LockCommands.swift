@@ -102,7 +102,7 @@ struct LockCommand: AsyncParsableCommand {
         let source = try registry.source(mapPaths: location.mapPaths)
         var hasher = ArtifactHasher(jobs: hashing.jobs, exclusions: includeAll ? .none : .default)
         hasher.shardSize = shardSize.flatMap(Self.shardBytes)
-        let locker = VersionLocker(store: registry.store(), source: source, hasher: hasher, actor: Settings.current.actor)
+        let locker = VersionLocker(store: try registry.store(), source: source, hasher: hasher, actor: Settings.current.actor)
         let names = try targets.resolve(registry) { entry in
             if case .local = source.location(of: entry) { return true }
             return false
@@ -118,15 +118,15 @@ struct LockCommand: AsyncParsableCommand {
         }
         for change in changes {
             if update {
-                print("re-baselined \(change.name) (expected aggregate \(change.state.expectedAggregateSHA256 ?? "-"), was \(change.state.previousAggregateSHA256 ?? "none"))")
+                print("re-baselined \(displayEscaped(change.name)) (expected aggregate \(change.state.expectedAggregateSHA256 ?? "-"), was \(change.state.previousAggregateSHA256 ?? "none"))")
             } else if let expected = change.state.expectedAggregateSHA256, let hashed = change.hashedFiles, let manifest = change.manifest {
                 let taken = manifest.files.count - hashed.count
-                let which = hashed.isEmpty ? "" : ": " + hashed.map { Text.escapingControls($0) }.joined(separator: ", ")
-                print("locked \(change.name) (expected aggregate \(expected); \(taken) of \(manifest.files.count) digests from the download metadata, \(hashed.count) hashed\(which))")
+                let which = hashed.isEmpty ? "" : ": " + hashed.map { displayEscaped($0) }.joined(separator: ", ")
+                print("locked \(displayEscaped(change.name)) (expected aggregate \(expected); \(taken) of \(manifest.files.count) digests from the download metadata, \(hashed.count) hashed\(which))")
             } else if let expected = change.state.expectedAggregateSHA256 {
-                print("locked \(change.name) (expected aggregate \(expected))")
+                print("locked \(displayEscaped(change.name)) (expected aggregate \(expected))")
             } else {
-                print("locked \(change.name) (no expected aggregate yet: the next verify sets it)")
+                print("locked \(displayEscaped(change.name)) (no expected aggregate yet: the next verify sets it)")
             }
         }
     }
@@ -147,14 +147,14 @@ struct UnlockCommand: ParsableCommand {
     @OptionGroup var registry: RegistryOptions
 
     func run() throws {
-        let locker = VersionLocker(store: registry.store(), source: try registry.source())
+        let locker = VersionLocker(store: try registry.store(), source: try registry.source())
         let changes = try locker.unlock(try targets.resolve(registry) { $0.versionLock.locked })
         if json {
             print(JSON.serialize(.array(changes.map(LockReport.json))))
             return
         }
         for change in changes {
-            print("unlocked \(change.name) (expected aggregate kept: \(change.state.expectedAggregateSHA256 ?? "none"))")
+            print("unlocked \(displayEscaped(change.name)) (expected aggregate kept: \(change.state.expectedAggregateSHA256 ?? "none"))")
         }
     }
 }

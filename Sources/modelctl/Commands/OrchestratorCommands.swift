@@ -1,3 +1,4 @@
+import ArtifactHashing
 import OrderedJSON
 import VersionLock
 import ArgumentParser
@@ -27,6 +28,10 @@ struct ActivateModelCommand: AsyncParsableCommand {
             goes to backend.log in the state directory. When the backend exits or never turns \
             healthy, it is killed, nothing is recorded, and the last lines of its log are shown.
 
+            A locked entry is verified first (exit 2 on a violation). An unlocked entry is \
+            launched with a warning and recorded with "verified": false; --require-locked (or \
+            MODELCTL_REQUIRE_LOCKED=1) refuses it with exit 2.
+
             --stop (or the name `none`) sends SIGTERM to the backend's process group, SIGKILL \
             after a grace period, and clears the record. A recorded process that is gone, or \
             whose pid now belongs to another program, is reported and cleared, never signalled.
@@ -44,6 +49,9 @@ struct ActivateModelCommand: AsyncParsableCommand {
 
     @Flag(name: .customLong("skip-verify"), help: "Launch a locked entry without verifying its artifacts first (prints a warning).")
     var skipVerify = false
+
+    @Flag(name: .customLong("require-locked"), help: "Refuse an entry that is not locked (exit 2; default: $MODELCTL_REQUIRE_LOCKED=1).")
+    var requireLocked = false
 
     @OptionGroup var location: LocationOptions
     @OptionGroup var registry: RegistryOptions
@@ -66,15 +74,17 @@ struct ActivateModelCommand: AsyncParsableCommand {
         let entry = try snapshot.entry(named: name ?? "")
         try await catalog.check(entry)
         let settings = orchestrator.configuration
+        try refuseOrWarnUnchecked(entry, requireLocked: requireLocked, starting: "launched unchecked and recorded as verified: false")
         // What is served must be what was locked and signed: checked before anything is stopped or launched.
-        let gate = ActivationGate(locker: VersionLocker(store: registry.store(), source: try registry.source(mapPaths: location.mapPaths)))
+        let gate = ActivationGate(locker: VersionLocker(store: try registry.store(), source: try registry.source(mapPaths: location.mapPaths)))
         let check = try await gate.check(entry, skipVerify: skipVerify, progress: Format.progressHandler())
         Terminal.clearProgress()
         if check.verified == false { Terminal.warning("\(entry.name): --skip-verify: launching without checking the locked artifacts") }
         if let batch = check.verification, batch.hasViolation || batch.hasError { try VerifyReport.print(batch, json: false, single: true) }
         if let outcome = check.signature { try SignatureVerifyReport.show(outcome, json: false) }
         if let failure = check.failure { throw failure }
-        let activation = try await orchestrator.activate(entry, modelPath: check.root, verified: check.verified) { event in
+        // Nothing to check against (an unlocked entry) is recorded as not verified.
+        let activation = try await orchestrator.activate(entry, modelPath: check.root, verified: check.verified ?? false) { event in
             switch event {
             case .previousCleared(let outcome):
                 guard let summary = outcome.summary else { return }
@@ -121,6 +131,63 @@ struct ActivateModelCommand: AsyncParsableCommand {
     }
 }
 
+struct ExecCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exec",
+        abstract: "Verify an entry, then replace modelctl with COMMAND (any backend: llama.cpp, Ollama, SGLang, TGI).",
+        discussion: """
+            The entry passes the gate activate-model uses: a locked entry is hashed and must \
+            match its expected aggregate, and an entry with a pinned version_lock.public_key must \
+            have a recorded signature that verifies. Then modelctl execs COMMAND (searched on \
+            PATH, no shell) with the same pid, environment and standard streams, so systemd or a \
+            container runtime supervises the backend itself. Every {model_path} in ARGS becomes \
+            the verified artifact root (for an ollama: entry, the Ollama store). An unlocked entry \
+            is launched with a warning, or refused (exit 2) with --require-locked or \
+            MODELCTL_REQUIRE_LOCKED=1.
+
+            On a violation nothing is started and modelctl exits 2; on an error (unknown entry, \
+            missing weights, COMMAND not found) it exits 1.
+
+              modelctl exec llama-3-8b -- llama-server -m {model_path}/model.gguf --port 8080
+            """
+    )
+
+    @Argument(help: "The entry to verify.")
+    var name: String
+
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("The program and its arguments, after --.", valueName: "command"))
+    var command: [String] = []
+
+    @Flag(name: .customLong("require-locked"), help: "Refuse an unlocked entry (exit 2); also MODELCTL_REQUIRE_LOCKED=1.")
+    var requireLocked = false
+
+    @OptionGroup var location: LocationOptions
+    @OptionGroup var registry: RegistryOptions
+
+    func validate() throws {
+        if command.isEmpty { throw ValidationError("give the program to run after --, as in: modelctl exec NAME -- llama-server -m {model_path}/model.gguf") }
+    }
+
+    func run() async throws {
+        let entry = try registry.load().entry(named: name)
+        let source = try registry.source(mapPaths: location.mapPaths)
+        try refuseOrWarnUnchecked(entry, requireLocked: requireLocked, starting: "started unchecked by \(displayEscaped(command[0]))")
+        // activate-model's gate: what is started is what was locked and signed.
+        var gate = ActivationGate(locker: VersionLocker(store: try registry.store(), source: source))
+        gate.acceptsOllama = true
+        let check = try await gate.check(entry, progress: Format.progressHandler())
+        Terminal.clearProgress()
+        if let batch = check.verification, batch.hasViolation || batch.hasError { try VerifyReport.print(batch, json: false, single: true) }
+        if let outcome = check.signature { try SignatureVerifyReport.show(outcome, json: false) }
+        if let failure = check.failure { throw failure }
+        // An entry without a model path has no root to check or to hand over.
+        let root = check.root.isEmpty ? try source.root(of: entry) : check.root
+        let arguments = [command[0]] + command.dropFirst().map { $0.replacingOccurrences(of: "{model_path}", with: root) }
+        Output.flushOrExit()
+        try ProcessReplacement.exec(arguments)
+    }
+}
+
 struct CurrentModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "current-model",
@@ -152,12 +219,25 @@ struct CurrentModelCommand: ParsableCommand {
         let state = current.state
         let status = !current.isRunning ? "not running" : state.ready ? "running" : "starting"
         print("""
-            logical_name:    \(state.logicalName)
-            served_model_id: \(state.servedModelID)
+            logical_name:    \(displayEscaped(state.logicalName))
+            served_model_id: \(displayEscaped(state.servedModelID))
             endpoint:        http://localhost:\(state.port)/v1
             pid:             \(state.pid) (\(status))
             started_at:      \(state.startedAt)
-            command:         \(state.command.joined(separator: " "))
+            command:         \(displayEscaped(state.command.joined(separator: " ")))
             """)
     }
+}
+
+/// activate-model's and exec's one rule for an entry with neither a lock nor a pinned public
+/// key (nothing to check its weights against): refused (exit 2) when the host requires locks
+/// (`--require-locked`, `MODELCTL_REQUIRE_LOCKED=1`), else a warning saying what happens.
+func refuseOrWarnUnchecked(_ entry: RegistryEntry, requireLocked: Bool, starting what: String) throws {
+    guard !entry.versionLock.locked, entry.versionLock.publicKey == nil else { return }
+    let name = displayEscaped(entry.name)
+    let lockIt = "modelctl lock \(entry.name.shellQuoted) --set-expected"
+    if try Settings.current.requireLocked(option: requireLocked) {
+        throw CommandFailure.violation("\(name): not locked, and unlocked entries are refused here (--require-locked or MODELCTL_REQUIRE_LOCKED=1); lock it first: \(lockIt)")
+    }
+    Terminal.warning("\(name): not locked: its weights are \(what); lock it with \(lockIt) (--require-locked refuses unlocked entries)")
 }

@@ -50,7 +50,7 @@ struct ProbeVisionCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let store = registry.store()
+        let store = try registry.store()
         let entry = try registry.load().entry(named: name)
         let probe = VisionProbe(
             timeout: Duration.validSeconds(timeout, maximum: VisionProbe.maximumTimeout) ?? .seconds(60), expectedColour: expect,

@@ -27,7 +27,10 @@ struct ScanCommand: AsyncParsableCommand {
             LFS files, git blob SHA-1 for others); files without metadata, and files changed since \
             the download, are named.
 
-            Prints one line per repository or model: ok, corrupt (with the bad files) or error. \
+            Prints one line per repository or model: ok, corrupt (with the bad files) or error; \
+            and one `interrupted` line per file an interrupted Ollama pull left in blobs/ \
+            (*-partial, *-partial-N, *.tmp, sha256-* temporary files), which is neither checked \
+            nor served: pull the model again, or delete the file. \
             Exit 0 when all are ok, 2 when anything is corrupt, 1 when something could not be checked.
 
             Repair: with --quarantine DIR, every blob that does not match its name (a corrupt or \
@@ -45,7 +48,7 @@ struct ScanCommand: AsyncParsableCommand {
     @Argument(help: "Hugging Face cache directories, cache repositories or Ollama stores.")
     var paths: [String] = []
 
-    @Flag(name: .customLong("json"), help: "Print {items: [{store, name, path, status, blobs, bytes, aggregate_sha256, problems, notes}], errors, notes}.")
+    @Flag(name: .customLong("json"), help: "Print {items: [{store, name, path, status, blobs, bytes, aggregate_sha256, problems, notes}], errors, notes, interrupted}.")
     var json = false
 
     @Option(name: .customLong("quarantine"), help: ArgumentHelp("Move every corrupt blob into DIR (outside the stores), with a JSON record each.", valueName: "dir"))
@@ -123,6 +126,7 @@ struct ScanCommand: AsyncParsableCommand {
             print(JSON.serialize(document))
         } else {
             for item in report.items { print(ScanCommand.line(item)) }
+            for path in report.interrupted { print("interrupted  \(displayEscaped(path))  (an interrupted pull: pull the model again, or delete the file)") }
             for outcome in outcomes { ScanCommand.printOutcome(outcome) }
             var commands: [[String]] = []
             for outcome in outcomes where outcome.result != .intactNow {
@@ -153,8 +157,8 @@ struct ScanCommand: AsyncParsableCommand {
                 ]))
             })))
         } else {
-            for outcome in outcomes where outcome.refusal == nil { print("restored \(Text.escapingControls(outcome.originalPath))") }
-            if outcomes.isEmpty { print("nothing quarantined in \(Text.escapingControls(directory))") }
+            for outcome in outcomes where outcome.refusal == nil { print("restored \(displayEscaped(outcome.originalPath))") }
+            if outcomes.isEmpty { print("nothing quarantined in \(displayEscaped(directory))") }
         }
         if outcomes.contains(where: { $0.refusal != nil }) { throw CommandFailure.error("") }
     }
@@ -164,9 +168,9 @@ struct ScanCommand: AsyncParsableCommand {
         let c = outcome.candidate
         let digests = "(\(c.algorithm) \(c.actual), expected \(c.expected))"
         switch outcome.result {
-        case .moved(let blob, _): print("quarantined \(Text.escapingControls(c.path)) -> \(Text.escapingControls(blob)) \(digests)")
-        case .wouldMove: print("would quarantine \(Text.escapingControls(c.path)) \(digests)")
-        case .intactNow: print("left \(Text.escapingControls(c.path)): it matches its name now (downloaded again since the scan)")
+        case .moved(let blob, _): print("quarantined \(displayEscaped(c.path)) -> \(displayEscaped(blob)) \(digests)")
+        case .wouldMove: print("would quarantine \(displayEscaped(c.path)) \(digests)")
+        case .intactNow: print("left \(displayEscaped(c.path)): it matches its name now (downloaded again since the scan)")
         case .refused: break
         }
     }
@@ -212,17 +216,21 @@ struct ScanCommand: AsyncParsableCommand {
         }
     }
 
+    /// Each bad file of `item`, `ROLE PATH: WHAT`, escaped (``displayEscaped(_:)``) for every report.
+    static func problemLines(_ item: ScanItem) -> [String] {
+        item.problems.map { displayEscaped($0.description) }
+    }
+
     /// `ok  hf:acme/tiny  3 blobs, 1.20 kB  PATH`, or the bad files after a corrupt or error item.
     static func line(_ item: ScanItem) -> String {
         let name = displayName(item)
         switch item.status {
         case .ok:
-            return "ok       \(name)  \(item.blobs) blobs, \(Format.bytes(item.bytes))  \(item.path)"
+            return "ok       \(displayEscaped(name))  \(Format.count(item.blobs, "blob")), \(Format.bytes(item.bytes))  \(displayEscaped(item.path))"
         case .corrupt:
-            let bad = item.problems.map { "\($0.role) \($0.path): \($0.summary)" }.joined(separator: "; ")
-            return Terminal.red("corrupt") + "  \(Text.escapingControls(name))  \(Text.escapingControls(bad))"
+            return Terminal.red("corrupt") + "  \(displayEscaped(name))  \(problemLines(item).joined(separator: "; "))"
         case .error(let message):
-            return "error    \(name)  \(message)"
+            return "error    \(displayEscaped(name))  \(displayEscaped(message))"
         }
     }
 
@@ -232,6 +240,7 @@ struct ScanCommand: AsyncParsableCommand {
             ("items", .array(report.items.map(json))),
             ("errors", .array(report.errors.map(JSONValue.string))),
             ("notes", .array(report.notes.map(JSONValue.string))),
+            ("interrupted", .array(report.interrupted.map(JSONValue.string))),
         ]))
     }
 

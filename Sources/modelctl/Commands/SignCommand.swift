@@ -20,6 +20,10 @@ struct SignCommand: AsyncParsableCommand {
             unless --output says otherwise. `.git`, `.gitattributes`, `.github` and `.gitignore` \
             at the top of the tree are left out, as model_signing leaves them out.
 
+            The key is named by one fingerprint everywhere (this output, the registry's \
+            version_lock.signature, verify --signature): sha256: and the SHA-256 of its DER \
+            public key, which `openssl pkey -pubin -in PUB.pem -outform DER | sha256sum` prints.
+
             Check it with `modelctl verify PATH --signature model.sig --public-key PUB.pem` \
             or `model_signing verify key --signature model.sig --public_key PUB.pem PATH`.
             """
@@ -38,7 +42,7 @@ struct SignCommand: AsyncParsableCommand {
     @OptionGroup var location: LocationOptions
     @OptionGroup var registry: RegistryOptions
 
-    @Flag(name: .customLong("json"), help: "Print {signature, key_fingerprint, key_hint, curve, subject_name, subject_sha256, files}.")
+    @Flag(name: .customLong("json"), help: "Print {signature, key_fingerprint, curve, subject_name, subject_sha256, file_count}.")
     var json = false
 
     func validate() throws {
@@ -47,6 +51,9 @@ struct SignCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (root, entry, ignoring) = try SignatureTarget.resolve(path, registry: registry, mapPaths: location.mapPaths)
+        // Made absolute here: the entry records this path, and a later command run from another
+        // directory must find this bundle, not one there under the same name.
+        let output = output.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
         let record = try await ModelSigner(jobs: hashing.jobs).sign(
             root: root, privateKeyPEMPath: key, output: output, ignoring: ignoring, progress: Format.progressHandler(label: path)
         )
@@ -54,7 +61,7 @@ struct SignCommand: AsyncParsableCommand {
         for warning in record.warnings { Terminal.warning(warning) }
         if let entry {
             // The entry remembers where its signature is and which key made it.
-            let locker = VersionLocker(store: registry.store(), source: try registry.source(mapPaths: location.mapPaths))
+            let locker = VersionLocker(store: try registry.store(), source: try registry.source(mapPaths: location.mapPaths))
             try locker.recordSignature(entry.name, JSONObject([
                 ("path", .string(record.bundlePath)),
                 ("key_fingerprint", .string("sha256:" + record.keyFingerprint)),
@@ -65,7 +72,6 @@ struct SignCommand: AsyncParsableCommand {
             let object: JSONValue = .object(JSONObject([
                 ("signature", .string(record.bundlePath)),
                 ("key_fingerprint", .string(record.keyFingerprint)),
-                ("key_hint", .string(record.keyHint)),
                 ("curve", .string(record.curve.rawValue)),
                 ("subject_name", .string(record.statement.modelName)),
                 ("subject_sha256", .string(record.statement.subjectDigest)),
@@ -73,9 +79,9 @@ struct SignCommand: AsyncParsableCommand {
             ]))
             print(JSON.serialize(object))
         } else {
-            print("signed \(path): \(record.statement.resources.count) files -> \(record.bundlePath)")
+            print("signed \(displayEscaped(path)): \(Format.count(record.statement.resources.count, "file")) -> \(displayEscaped(record.bundlePath))")
             print("  key      \(record.curve.rawValue) sha256:\(record.keyFingerprint)")
-            print("  subject  \(record.statement.modelName) sha256:\(record.statement.subjectDigest)")
+            print("  subject  \(displayEscaped(record.statement.modelName)) sha256:\(record.statement.subjectDigest)")
         }
     }
 }

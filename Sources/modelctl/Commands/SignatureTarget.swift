@@ -29,10 +29,12 @@ enum SignatureTarget {
     static func verify(_ nameOrPath: String, signature: String, publicKey: String?, registry: RegistryOptions,
                        mapPaths: [String], jobs: Int?, json: Bool) async throws {
         let (root, entry, _) = try resolve(nameOrPath, registry: registry, mapPaths: mapPaths)
-        guard let key = publicKey ?? entry?.versionLock.publicKey ?? Settings.current.value("MODELCTL_PUBLIC_KEY") else {
+        let source = try registry.source(mapPaths: mapPaths)
+        let pinned = entry?.versionLock.publicKey.map { PublicKeyPEM(pinned: $0, source: "\(nameOrPath): version_lock.public_key", registry: source) }
+        guard let key = publicKey.map({ PublicKeyPEM(pinned: $0, source: "\(nameOrPath): public key") }) ?? pinned
+                ?? Settings.current.value("MODELCTL_PUBLIC_KEY").map({ PublicKeyPEM(pinned: $0, source: "MODELCTL_PUBLIC_KEY") }) else {
             throw CommandFailure.error("\(nameOrPath): no public key: give --public-key PUBLIC.pem, pin version_lock.public_key, or set MODELCTL_PUBLIC_KEY")
         }
-        try await SignatureVerifyReport.run(path: root, signature: signature, publicKey: PublicKeyPEM(pinned: key, source: "\(nameOrPath): public key"),
-                                            jobs: jobs, json: json)
+        try await SignatureVerifyReport.run(path: root, signature: signature, publicKey: key, jobs: jobs, json: json)
     }
 }

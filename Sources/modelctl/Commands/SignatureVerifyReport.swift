@@ -23,13 +23,8 @@ enum SignatureVerifyReport {
         if let error = outcome.failure { throw error }
     }
 
-    /// `text` with control characters shown as `?`, so a signed name cannot drive the terminal.
-    static func printable(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : $0 }))
-    }
-
     static func text(_ o: SignatureVerification) -> String {
-        let p = printable
+        let p: (String) -> String = { displayEscaped($0) }
         guard o.signatureVerified else {
             return """
                 \(p(o.root)): SIGNATURE INVALID
@@ -46,14 +41,7 @@ enum SignatureVerifyReport {
             "  subject   \(p(statement?.modelName ?? "-")) sha256:\(statement?.subjectDigest ?? "-")",
             "  files     \(statement?.resources.count ?? 0) signed, \(o.filesChecked) found",
         ] + (o.symlinkProblem.map { ["  problem   \(p($0))"] } ?? [])
-        if let diff = o.diff, !diff.isEmpty {
-            let width = max(([0] + diff.changed.map(\.path.count) + diff.missing.map(\.path.count) + diff.added.map(\.path.count)).max()!, 1)
-            func pad(_ s: String) -> String { s + String(repeating: " ", count: max(0, width - s.count)) }
-            for c in diff.changed { lines.append("  changed  \(pad(p(c.path)))  expected \(c.expected)  actual \(c.actual)") }
-            for m in diff.missing { lines.append("  missing  \(pad(p(m.path)))  expected \(m.sha256)") }
-            for a in diff.added { lines.append("  added    \(pad(p(a.path)))  actual \(a.sha256)") }
-            for m in diff.moved { lines.append("  moved    \(p(m.from)) -> \(p(m.to))  sha256 \(m.sha256)") }
-        }
+        if let diff = o.diff, !diff.isEmpty { lines += VerifyReport.fileLines(diff, aligned: true).map { "  " + $0 } }
         return lines.joined(separator: "\n")
     }
 

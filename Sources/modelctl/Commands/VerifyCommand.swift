@@ -22,7 +22,9 @@ struct VerifyCommand: AsyncParsableCommand {
 
             --all verifies every entry. An unlocked entry whose artifacts are not on this host is \
             skipped with a note; a locked entry that cannot be checked is an error, always. \
-            --strict also fails on no entries, an unlocked entry or an empty artifact root.
+            --strict also fails on no entries, an unlocked entry or an empty artifact root. \
+            --skip-backend ollama skips every Ollama entry, locked or not, with a note each (CI \
+            runners without the Ollama store; verify those on the host that holds it).
 
             With --signature FILE, one entry (or a path) is checked against a model_signing bundle \
             instead: the DSSE signature must verify with --public-key (else the entry's \
@@ -43,6 +45,12 @@ struct VerifyCommand: AsyncParsableCommand {
             .git/ and .cache/huggingface/ directories are left out of the hash, and so are the \
             glob patterns of the entry's artifacts.exclude; --include-all hashes every file.
 
+            With --manifest FILE, one directory (or file) is checked against a `modelctl hash` \
+            output instead, no registry involved: sha256sum lines or the --json object (told \
+            apart by the first character), as a release ships beside its weights. Changed, \
+            missing, added and moved files are listed, as hashdeep's audit mode does; exit 0 when \
+            the tree matches, 2 when it does not.
+
             Exit status: 0 all verified; 2 an integrity failure (even if other entries failed); \
             1 any other failure (unknown model, missing artifact root, I/O).
             """
@@ -53,6 +61,9 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("signature"), help: ArgumentHelp("Check against this model_signing bundle (model.sig).", valueName: "file"))
     var signature: String?
+
+    @Option(name: .customLong("manifest"), help: ArgumentHelp("Check the directory NAME against this `modelctl hash` output (sha256sum lines or --json).", valueName: "file"))
+    var manifest: String?
 
     @Option(name: .customLong("public-key"), help: ArgumentHelp("PEM EC public key for --signature.", valueName: "pem"))
     var publicKey: String?
@@ -82,6 +93,7 @@ struct VerifyCommand: AsyncParsableCommand {
     @Flag(name: .customLong("include-all"), help: "Hash every file: also .git/, .cache/huggingface/ and the entry's artifacts.exclude.")
     var includeAll = false
 
+    @OptionGroup var skipping: BackendSkipOptions
     @OptionGroup var hashing: HashingOptions
     @OptionGroup var location: LocationOptions
     @OptionGroup var registry: RegistryOptions
@@ -90,6 +102,9 @@ struct VerifyCommand: AsyncParsableCommand {
     func validate() throws {
         if all && !names.isEmpty { throw ValidationError("give entry names or --all, not both") }
         if !all && names.isEmpty { throw ValidationError("name the entries to verify, or pass --all") }
+        if manifest != nil && (all || names.count != 1 || signature != nil || quick || maxBytes != nil || reports.junit != nil || reports.prometheus != nil) {
+            throw ValidationError("--manifest checks one directory: give its path, without --all, --signature, --quick, --max-bytes, --junit or --prometheus")
+        }
         if signature != nil && (all || names.count != 1) { throw ValidationError("--signature checks one entry or path at a time") }
         if publicKey != nil && signature == nil { throw ValidationError("--public-key goes with --signature") }
         try Settings.requireValue(publicKey, "--public-key")
@@ -103,10 +118,16 @@ struct VerifyCommand: AsyncParsableCommand {
                 throw ValidationError("--max-bytes takes a size such as 50G, 500M or 1048576 (binary units K, M, G, T), got '\(maxBytes)'")
             }
         }
+        if !skipping.backends.isEmpty && !all { throw ValidationError("--skip-backend goes with --all (a named entry is always verified)") }
         if signature != nil && (quick || includeAll) { throw ValidationError("--quick and --include-all do not apply to --signature") }
     }
 
     func run() async throws {
+        if let manifest {
+            try await ManifestCheck.run(root: names[0], manifest: manifest, json: json,
+                                        hasher: ArtifactHasher(jobs: hashing.jobs, exclusions: includeAll ? .none : .default))
+            return
+        }
         if let signature {
             try await SignatureTarget.verify(names[0], signature: signature, publicKey: publicKey, registry: registry,
                                              mapPaths: location.mapPaths, jobs: hashing.jobs, json: json)
@@ -129,7 +150,7 @@ struct VerifyCommand: AsyncParsableCommand {
         if quick || maxBytes != nil {
             let files = batch.results.reduce(0) { $0 + $1.fileCount }
             let partial = batch.results.filter { !$0.fullyRead }.count
-            Terminal.note("quick verify: \(batch.reusedFiles) of \(files) files taken from the stat cache unread (\(partial) entries); "
+            Terminal.note("quick verify: \(batch.reusedFiles) of \(Format.count(files, "file")) taken from the stat cache unread (\(Format.count(partial, "entry", "entries"))); "
                 + "a quick verify does not detect silent corruption (bit rot): only a full verify reads every byte")
         }
         try VerifyReport.print(batch, json: json, single: !all && names.count == 1, reports: reports)
@@ -141,13 +162,14 @@ struct VerifyCommand: AsyncParsableCommand {
         var hasher = ArtifactHasher(jobs: hashing.jobs, exclusions: includeAll ? .none : .default)
         // An idle-priority scrub leaves the page cache to the server: the pages read are dropped behind.
         hasher.dropBehind = ioNice
-        let locker = VersionLocker(store: registry.store(), source: try registry.source(mapPaths: location.mapPaths), hasher: hasher)
+        let locker = VersionLocker(store: try registry.store(), source: try registry.source(mapPaths: location.mapPaths), hasher: hasher)
         let stateDirectory = Settings.current.stateDirectory
         if (quick || maxBytes != nil) && stateDirectory == nil {
             Terminal.warning("no state directory (set MODELCTL_STATE_DIR): no stat cache, every file is read in full")
         }
-        let options = VerifyOptions(record: !noRecord, strict: strict, quick: quick, fullBytesBudget: maxBytes.flatMap(ByteSize.parse),
+        var options = VerifyOptions(record: !noRecord, strict: strict, quick: quick, fullBytesBudget: maxBytes.flatMap(ByteSize.parse),
                                     statCache: stateDirectory.map(StatCacheStore.init(stateDirectory:)))
+        options.skippedBackends = Set(skipping.backends)
         let progress = Format.progressHandler()
         return all ? try await locker.verifyAll(options: options, progress: progress)
             : try await locker.verify(names: names, options: options, progress: progress)
@@ -198,20 +220,21 @@ enum VerifyReport {
             }
             if let errorShown { Terminal.error(ExitStatus.message(errorShown)) }
             if !json, result.status != .error, result.status != .skipped {
-                lines += text(result) + "\n"
+                lines += text(result, recorded: batch.recorded) + "\n"
                 if lines.utf8.count >= 1 << 16 { flush() }
             }
         }
         flush()
         for error in batch.errors { Terminal.error(ExitStatus.message(error)) }
         if let notRecorded = batch.notRecorded { Terminal.warning(notRecorded) }
+        if let problem = batch.statCacheProblem { Terminal.warning(problem + "; set MODELCTL_STATE_DIR to a writable directory") }
         if json {
-            let values = batch.results.map(Self.json)
+            let values = batch.results.map { Self.json($0, recorded: batch.recorded) }
             Output.emit(JSON.serialize(single && values.count == 1 ? values[0] : .array(values)) + "\n")
         }
         if batch.results.count > 1 || batch.results.isEmpty {
-            Terminal.note("verified \(batch.results.count) entries: \(batch.count(.ok) + batch.count(.recorded) + batch.count(.expectationSet)) ok, "
-                + "\(batch.count(.violation)) lock violations, \(batch.count(.error) + batch.errors.count) errors, \(batch.count(.skipped)) skipped")
+            Terminal.note("verified \(Format.count(batch.results.count, "entry", "entries")): \(batch.count(.ok) + batch.count(.recorded) + batch.count(.expectationSet)) ok, "
+                + "\(Format.count(batch.count(.violation), "lock violation")), \(Format.count(batch.count(.error) + batch.errors.count, "error")), \(batch.count(.skipped)) skipped")
         }
         let violations = batch.results.filter { $0.status == .violation }
         if !violations.isEmpty {
@@ -221,37 +244,33 @@ enum VerifyReport {
         if batch.hasError || !written { throw CommandFailure.error("") }
     }
 
-    static func text(_ o: EntryVerification) -> String {
+    /// `recorded`: whether the run wrote its results (not with `--no-record`).
+    static func text(_ o: EntryVerification, recorded: Bool = true) -> String {
         switch o.status {
         case .violation:
-            let name = Text.escapingControls(o.name)
+            let name = displayEscaped(o.name)
             // Nothing hashed (no aggregate): the tree holds a FIFO, device or linked directory.
             if o.aggregate == nil, let problem = o.storeProblems.first {
-                return "\(name): " + Terminal.red("LOCK VIOLATION") + " (not a regular file)\n  special  " + problem
+                return "\(name): " + Terminal.red("LOCK VIOLATION") + " (not a regular file)\n  special  " + displayEscaped(problem, backslashes: false)
             }
             if !o.storeProblems.isEmpty {
-                return (["\(name): " + Terminal.red("CORRUPT") + " (store blobs do not match their names)"] + o.storeProblems.map { "  corrupt  " + $0 }).joined(separator: "\n")
+                return (["\(name): " + Terminal.red("CORRUPT") + " (store blobs do not match their names)"] + o.storeProblems.map { "  corrupt  " + displayEscaped($0) }).joined(separator: "\n")
             }
             var lines = ["\(name): " + Terminal.red("LOCK VIOLATION"), "  expected \(o.expectedAggregate ?? "-")", "  actual   \(o.aggregate ?? "-")"]
             if let diff = o.diff {
                 if !o.hadRecordedFiles { lines.append("  (no per-file digests were recorded for this entry: every file is listed as added)") }
-                let width = max(([0] + diff.changed.map(\.path.count) + diff.missing.map(\.path.count) + diff.added.map(\.path.count)).max()!, 1)
-                func pad(_ s: String) -> String { s + String(repeating: " ", count: max(0, width - s.count)) }
-                for c in diff.changed { lines.append("  changed  \(pad(c.path))  expected \(c.expected)  actual \(c.actual)" + changedBytes(o, c.path)) }
-                for m in diff.missing { lines.append("  missing  \(pad(m.path))  expected \(m.sha256)") }
-                for a in diff.added { lines.append("  added    \(pad(a.path))  actual \(a.sha256)") }
-                for m in diff.moved { lines.append("  moved    \(m.from) -> \(m.to)  sha256 \(m.sha256)") }
+                lines += fileLines(diff, aligned: true, changedRanges: o.manifest?.changedRanges ?? [:]).map { "  " + $0 }
                 if diff.isEmpty { lines.append("  (the recorded file list matches; the expected aggregate was set from other files)") }
             }
             return lines.joined(separator: "\n")
         default:
             let state = switch o.status {
             case .ok: "OK (locked, matches expected)"
-            case .expectationSet: "OK (locked, expected aggregate set now)"
-            default: "OK (unlocked, recorded)"
+            case .expectationSet: recorded ? "OK (locked, expected aggregate set now)" : "OK (locked, no expected aggregate; not recorded)"
+            default: recorded ? "OK (unlocked, recorded)" : "OK (unlocked, not recorded)"
             }
             return """
-                \(Text.escapingControls(o.name)): \(state)
+                \(displayEscaped(o.name)): \(state)
                   aggregate     \(o.aggregate ?? "-")
                   files         \(o.fileCount) (\(Format.bytes(o.bytes)))
                   last_verified \(o.lastVerified ?? "-")
@@ -259,12 +278,27 @@ enum VerifyReport {
         }
     }
 
+    /// The diff's `changed`, `missing`, `added` and `moved` arrays, added to `object`, each in path order.
+    static func addDiff(_ diff: ManifestDiff, to object: inout JSONObject, changedRanges: [String: [Range<Int64>]] = [:]) {
+        object["changed"] = .array(sortedByPath(diff.changed, \.path).map { c in
+            var item = JSONObject([("path", .string(c.path)), ("expected", .string(c.expected)), ("actual", .string(c.actual))])
+            if let ranges = changedRanges[c.path] {
+                // Half-open [start, end) byte ranges of the shards that changed.
+                item["changed_bytes"] = .array(ranges.map { .array([.number(JSONNumber(Int($0.lowerBound))), .number(JSONNumber(Int($0.upperBound)))]) })
+            }
+            return .object(item)
+        })
+        object["missing"] = .array(sortedByPath(diff.missing, \.path).map { ["path": .string($0.path), "expected": .string($0.sha256)] })
+        object["added"] = .array(sortedByPath(diff.added, \.path).map { ["path": .string($0.path), "actual": .string($0.sha256)] })
+        object["moved"] = .array(sortedByPath(diff.moved, \.from).map { ["from": .string($0.from), "to": .string($0.to), "sha256": .string($0.sha256)] })
+    }
+
     /// One line: what is wrong with a violation (`NAME does not match its expected aggregate:
     /// 1 changed, 0 missing, 2 added, 0 moved`) or a corrupt store.
     static func summary(_ o: EntryVerification) -> String {
-        if o.aggregate == nil, let problem = o.storeProblems.first { return problem }
-        if !o.storeProblems.isEmpty { return "\(o.name): \(o.storeProblems.count) store blobs do not match their names" }
-        var text = "\(o.name) does not match its expected aggregate"
+        if o.aggregate == nil, let problem = o.storeProblems.first { return displayEscaped(problem, backslashes: false) }
+        if !o.storeProblems.isEmpty { return "\(displayEscaped(o.name)): \(Format.count(o.storeProblems.count, "store blob")) \(o.storeProblems.count == 1 ? "does" : "do") not match \(o.storeProblems.count == 1 ? "its name" : "their names")" }
+        var text = "\(displayEscaped(o.name)) does not match its expected aggregate"
         if let diff = o.diff {
             text += ": \(diff.changed.count) changed, \(diff.missing.count) missing, \(diff.added.count) added, \(diff.moved.count) moved"
         }
@@ -274,22 +308,35 @@ enum VerifyReport {
     /// The files behind a violation, one per line in path order: `changed PATH expected X actual Y`,
     /// `missing PATH`, `added PATH`, `moved FROM -> TO`, `corrupt BLOB`.
     static func details(_ o: EntryVerification) -> String {
-        var lines = o.storeProblems.map { "corrupt \($0)" }
+        var lines = o.storeProblems.map { "corrupt " + displayEscaped($0) }
         if o.storeProblems.isEmpty { lines.append("expected aggregate \(o.expectedAggregate ?? "-")\nactual aggregate \(o.aggregate ?? "-")") }
-        if let diff = o.diff {
-            lines += sortedByPath(diff.changed, \.path).map { "changed \($0.path) expected \($0.expected) actual \($0.actual)" + changedBytes(o, $0.path) }
-            lines += sortedByPath(diff.missing, \.path).map { "missing \($0.path) expected \($0.sha256)" }
-            lines += sortedByPath(diff.added, \.path).map { "added \($0.path) actual \($0.sha256)" }
-            lines += sortedByPath(diff.moved, \.from).map { "moved \($0.from) -> \($0.to) sha256 \($0.sha256)" }
-        }
+        if let diff = o.diff { lines += fileLines(diff, aligned: false, changedRanges: o.manifest?.changedRanges ?? [:]) }
         return lines.joined(separator: "\n")
     }
 
-    /// ` (bytes A-B, C-D changed)` for a file whose recorded shards found where it changed
-    /// (inclusive byte offsets), else nothing.
-    static func changedBytes(_ o: EntryVerification, _ path: String) -> String {
-        guard let ranges = o.manifest?.changedRanges[path], !ranges.isEmpty else { return "" }
-        return " (bytes " + ranges.map { "\($0.lowerBound)-\($0.upperBound - 1)" }.joined(separator: ", ") + " changed)"
+    /// One line per changed, missing, added and moved file, in path order, each path escaped
+    /// (``displayEscaped(bytes:)``): a file name is chosen by whoever writes the tree, and a raw
+    /// one could forge a line, a CI workflow command or a terminal escape in every report that
+    /// prints it (text, annotations, JUnit). `aligned` pads the paths to one column.
+    /// `changedRanges`: the byte ranges of changed shards, by path (``Manifest/changedRanges``),
+    /// shown after the digests as ` (bytes A-B changed)` (inclusive offsets).
+    static func fileLines(_ diff: ManifestDiff, aligned: Bool, changedRanges: [String: [Range<Int64>]] = [:]) -> [String] {
+        let gap = aligned ? "  " : " "
+        func bytes(_ path: String) -> String {
+            guard let ranges = changedRanges[path], !ranges.isEmpty else { return "" }
+            return " (bytes " + ranges.map { "\($0.lowerBound)-\($0.upperBound - 1)" }.joined(separator: ", ") + " changed)"
+        }
+        let changed = sortedByPath(diff.changed, \.path).map { ("changed", $0.displayPath, "expected \($0.expected)\(gap)actual \($0.actual)" + bytes($0.path)) }
+        let missing = sortedByPath(diff.missing, \.path).map { ("missing", $0.displayPath, "expected \($0.sha256)") }
+        let added = sortedByPath(diff.added, \.path).map { ("added", $0.displayPath, "actual \($0.sha256)") }
+        let rows = changed + missing + added
+        let width = aligned ? rows.map(\.1.count).max() ?? 0 : 0
+        let kind = aligned ? 7 : 0
+        func pad(_ s: String, _ n: Int) -> String { s + String(repeating: " ", count: max(0, n - s.count)) }
+        return rows.map { pad($0.0, kind) + gap + pad($0.1, width) + gap + $0.2 }
+            + sortedByPath(diff.moved, \.from).map {
+                pad("moved", kind) + gap + displayEscaped(bytes: $0.fromBytes) + " -> " + displayEscaped(bytes: $0.toBytes) + gap + "sha256 \($0.sha256)"
+            }
     }
 
     /// `items` in the byte order of their paths (the order manifests use).
@@ -297,11 +344,12 @@ enum VerifyReport {
         items.sorted { $0[keyPath: path].utf8.lexicographicallyPrecedes($1[keyPath: path].utf8) }
     }
 
-    static func json(_ o: EntryVerification) -> JSONValue {
+    static func json(_ o: EntryVerification, recorded: Bool = true) -> JSONValue {
         var object = JSONObject([
             ("schema_version", .number(JSONNumber(JSONSchema.version))),
             ("name", .string(o.name)),
             ("status", .string(o.status.rawValue)),
+            ("recorded", .bool(recorded)),
             ("locked", .bool(o.locked)),
             ("aggregate_sha256", o.aggregate.map(JSONValue.string) ?? .null),
             ("expected_aggregate_sha256", o.expectedAggregate.map(JSONValue.string) ?? .null),
@@ -314,19 +362,37 @@ enum VerifyReport {
         if let error = o.error { object["error"] = .string(error.message) }
         if !o.storeProblems.isEmpty { object["corrupt"] = .array(o.storeProblems.map(JSONValue.string)) }
         if !o.warnings.isEmpty { object["warnings"] = .array(o.warnings.map(JSONValue.string)) }
-        if let diff = o.diff {
-            object["changed"] = .array(sortedByPath(diff.changed, \.path).map { c in
-                var item = JSONObject([("path", .string(c.path)), ("expected", .string(c.expected)), ("actual", .string(c.actual))])
-                if let ranges = o.manifest?.changedRanges[c.path] {
-                    // Half-open [start, end) byte ranges of the shards that changed.
-                    item["changed_bytes"] = .array(ranges.map { .array([.number(JSONNumber(Int($0.lowerBound))), .number(JSONNumber(Int($0.upperBound)))]) })
-                }
-                return .object(item)
-            })
-            object["missing"] = .array(sortedByPath(diff.missing, \.path).map { ["path": .string($0.path), "expected": .string($0.sha256)] })
-            object["added"] = .array(sortedByPath(diff.added, \.path).map { ["path": .string($0.path), "actual": .string($0.sha256)] })
-            object["moved"] = .array(sortedByPath(diff.moved, \.from).map { ["from": .string($0.from), "to": .string($0.to), "sha256": .string($0.sha256)] })
-        }
+        if let diff = o.diff { addDiff(diff, to: &object, changedRanges: o.manifest?.changedRanges ?? [:]) }
         return .object(object)
+    }
+}
+
+/// `modelctl verify DIR --manifest FILE`: a tree against a `hash` output, no registry.
+enum ManifestCheck {
+    static func run(root: String, manifest: String, json: Bool, hasher: ArtifactHasher) async throws {
+        let expected = try ManifestFile.read(manifest)
+        let actual = try await hasher.hash(root, progress: Format.progressHandler(label: displayEscaped(root)))
+        Terminal.clearProgress()
+        let diff = ManifestDiff(expected: expected, actual: actual.files)
+        let name = displayEscaped(root)
+        if json {
+            var object = JSONObject([
+                ("schema_version", .number(JSONNumber(JSONSchema.version))),
+                ("root", .string(root)),
+                ("manifest", .string(manifest)),
+                ("status", .string(diff.isEmpty ? "ok" : "mismatch")),
+                ("file_count", .number(JSONNumber(actual.files.count))),
+                ("aggregate_sha256", .string(actual.aggregate)),
+            ])
+            VerifyReport.addDiff(diff, to: &object)
+            Output.emit(JSON.serialize(.object(object)) + "\n")
+        } else if diff.isEmpty {
+            Output.emit("\(name): OK (matches \(displayEscaped(manifest)), \(Format.count(actual.files.count, "file")), \(Format.bytes(actual.totalBytes)))\n")
+        } else {
+            Output.emit(([name + ": " + Terminal.red("MISMATCH") + " against \(displayEscaped(manifest))"] + VerifyReport.fileLines(diff, aligned: true).map { "  " + $0 }).joined(separator: "\n") + "\n")
+        }
+        guard diff.isEmpty else {
+            throw CommandFailure.violation("\(name) does not match \(displayEscaped(manifest)): \(diff.changed.count) changed, \(diff.missing.count) missing, \(diff.added.count) added, \(diff.moved.count) moved")
+        }
     }
 }

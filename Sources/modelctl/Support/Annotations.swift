@@ -67,7 +67,7 @@ struct Annotation: Equatable {
             case .ok: break
             case .corrupt:
                 out.append(Annotation(level: .error, title: title,
-                                      message: "corrupt: " + item.problems.map { "\($0.role) \($0.path): \($0.summary)" }.joined(separator: "\n")))
+                                      message: "corrupt: " + ScanCommand.problemLines(item).joined(separator: "\n")))
             case .error(let message):
                 out.append(Annotation(level: .error, title: title, message: message))
             }

@@ -66,10 +66,16 @@ enum Format {
             let room = width - "hashing : ".count - label.count - stats.count - 2
             if room >= 12 { stats += ", " + (file.count > room ? "…" + String(file.suffix(room - 1)) : file) }
         }
-        var name = Text.escapingControls(label)
+        var name = displayEscaped(label, backslashes: false)
         let room = width - "hashing : ".count - stats.count
         if name.count > room { name = room > 1 ? "…" + String(name.suffix(room - 1)) : "…" }
         return "hashing \(name): \(stats)"
+    }
+
+    /// `n` and the noun in agreement: `1 entry`, `2 entries`, `1 lock violation`. The plural
+    /// is the noun with `s`, or `plural` when given.
+    static func count(_ n: Int, _ noun: String, _ plural: String? = nil) -> String {
+        "\(n) " + (n == 1 ? noun : plural ?? noun + "s")
     }
 
     /// The first 12 hex digits of a digest, or `-` when there is none.

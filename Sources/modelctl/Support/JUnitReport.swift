@@ -1,3 +1,4 @@
+import ArtifactHashing
 import SystemSupport
 import Foundation
 import ModelStores
@@ -143,10 +144,10 @@ extension JUnitReport {
             var c = TestCase(classname: "modelctl.scan.\(item.store.rawValue)", name: ScanCommand.displayName(item), seconds: 0, outcome: .passed, output: nil)
             switch item.status {
             case .ok:
-                c.output = "path \(item.path)\nblobs \(item.blobs)\nbytes \(item.bytes)"
+                c.output = "path \(displayEscaped(item.path))\nblobs \(item.blobs)\nbytes \(item.bytes)"
             case .corrupt:
-                c.outcome = .failure(type: "store_corrupt", message: "\(item.problems.count) bad files in \(item.path)",
-                                     details: item.problems.map { "\($0.role) \($0.path): \($0.summary)" }.joined(separator: "\n"))
+                c.outcome = .failure(type: "store_corrupt", message: "\(Format.count(item.problems.count, "bad file")) in \(displayEscaped(item.path))",
+                                     details: ScanCommand.problemLines(item).joined(separator: "\n"))
             case .error(let message):
                 c.outcome = .error(type: "error", message: message)
             }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ModelRegistry
+import Synchronization
 import VersionLock
 
 /// `--registry-dir` and `--lock-timeout`, shared by every command that reads the registry.
@@ -27,9 +28,19 @@ struct RegistryOptions: ParsableArguments {
     }
 
     /// The registry store for ``directory``; a save that has to wait says so on stderr.
-    func store() -> RegistryStore {
-        RegistryStore(directory: directory, lockTimeout: .milliseconds(Int(lockTimeout * 1000))) { Terminal.note("modelctl: " + $0) }
+    ///
+    /// - Parameter warn: say on stderr (once per run) what ``RegistryStore/checkFiles()`` warns of.
+    /// - Throws: ``RegistryError`` when the directory is missing or holds no registry file, so
+    ///   that no command takes a wrong path for an empty registry, or writes there.
+    func store(warn: Bool = true) throws -> RegistryStore {
+        let store = RegistryStore(directory: directory, lockTimeout: .milliseconds(Int(lockTimeout * 1000))) { Terminal.note("modelctl: " + $0) }
+        let warnings = try store.checkFiles()
+        if warn { Self.told.withLock { told in for w in warnings where told.insert(w).inserted { Terminal.warning(w) } } }
+        return store
     }
+
+    /// The warnings already told in this run.
+    private static let told = Mutex(Set<String>())
 
     /// Loads the registry.
     func load() throws -> RegistrySnapshot { try store().load() }
@@ -51,6 +62,15 @@ struct LocationOptions: ParsableArguments {
             do { _ = try PathMapping(parsing: text) } catch { throw ValidationError(error.message) }
         }
     }
+}
+
+/// `--skip-backend NAME` (repeatable): leave a backend's entries to the host that holds their
+/// artifacts (CI without the Ollama store: `--skip-backend ollama`). `verify --all` names each
+/// one skipped; `check --strict` does not require them to be locked.
+struct BackendSkipOptions: ParsableArguments {
+    @Option(name: .customLong("skip-backend"), parsing: .singleValue,
+            help: ArgumentHelp("Leave this backend's entries to the host that holds their artifacts (repeatable; e.g. ollama): verify --all skips them, locked or not, naming each; check --strict does not require them locked.", valueName: "backend"))
+    var backends: [String] = []
 }
 
 /// `--jobs N`, declared and validated once for every command that hashes.

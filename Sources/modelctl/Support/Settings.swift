@@ -172,6 +172,20 @@ struct Settings: Sendable {
         return configuration
     }
 
+    /// Whether unlocked entries are refused: `--require-locked`, else `MODELCTL_REQUIRE_LOCKED`
+    /// (`1`, `true` or `yes`; `0`, `false` or `no` leave it off).
+    ///
+    /// - Throws: ``CommandFailure`` for any other value: a typo must not turn the check off.
+    func requireLocked(option: Bool) throws -> Bool {
+        if option { return true }
+        guard let text = value("MODELCTL_REQUIRE_LOCKED") else { return false }
+        switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "1", "true", "yes": return true
+        case "0", "false", "no": return false
+        default: throw CommandFailure.error("MODELCTL_REQUIRE_LOCKED='\(text)' is not 1 or 0 (true/false, yes/no)")
+        }
+    }
+
     // MARK: Who and where
 
     /// `user@host`, for the record of who re-baselined a lock.

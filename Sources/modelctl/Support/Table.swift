@@ -1,16 +1,17 @@
+import ArtifactHashing
 import ArgumentParser
 import Foundation
 
 /// A plain text table in the style of `kubectl get`: upper-case headers, columns separated by
-/// three spaces, no borders. It fits a width by cutting the widest column (its cells end in
-/// `…`), unless `-o wide` asks for everything.
+/// three spaces, no borders. The first column (the name a user copies) is never cut: to fit a
+/// width, the other columns are shortened (their cells end in `…`) down to their header's
+/// width, and when that is not enough the rightmost columns are left out.
 enum Table {
-    /// The narrowest a cut column gets.
-    static let minimumColumnWidth = 6
+    static let separator = 3
 
     /// Renders the table. `width` nil means no limit; cells have control characters escaped.
     static func render(_ headers: [String], _ rows: [[String]], width: Int? = nil, headersShown: Bool = true) -> String {
-        let rows = rows.map { $0.map { Text.escapingControls($0) } }
+        let rows = rows.map { $0.map { displayEscaped($0) } }
         var widths = headers.map(\.count)
         for row in rows {
             for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
@@ -18,30 +19,31 @@ enum Table {
         if let width { widths = fit(widths, into: width, headers: headers) }
         func line(_ cells: [String]) -> String {
             var out = ""
-            for (i, cell) in cells.enumerated() {
-                let shown = i < widths.count ? Text.fit(cell, width: widths[i]) : cell
-                if i == cells.count - 1 {
-                    out += shown
-                } else {
-                    out += shown + String(repeating: " ", count: max(0, widths[i] - shown.count) + 3)
-                }
+            for (i, cell) in cells.prefix(widths.count).enumerated() {
+                let shown = i == 0 ? cell : Text.fit(cell, width: widths[i])
+                out += i == widths.count - 1 ? shown : shown + String(repeating: " ", count: max(0, widths[i] - shown.count) + separator)
             }
             return out
         }
         return ((headersShown ? [line(headers)] : []) + rows.map(line)).joined(separator: "\n")
     }
 
-    /// Column widths that fit `total` characters: the widest column loses a character at a time
-    /// until the line fits or every column is at its floor (its header, at most ``minimumColumnWidth``).
+    /// The widths of the columns shown within `total` characters (fewer entries than `widths`
+    /// when columns are left out). The first column keeps its width; the others lose a
+    /// character at a time, widest first, down to their header's width; when the line is still
+    /// too long, the rightmost column goes and the rest start again at full width.
     static func fit(_ widths: [Int], into total: Int, headers: [String]) -> [Int] {
-        var widths = widths
-        let separators = max(0, widths.count - 1) * 3
-        let floors = widths.indices.map { min(widths[$0], max(minimumColumnWidth, min(headers[$0].count, minimumColumnWidth))) }
-        while widths.reduce(0, +) + separators > total {
-            guard let widest = widths.indices.filter({ widths[$0] > floors[$0] }).max(by: { widths[$0] < widths[$1] }) else { break }
-            widths[widest] -= 1
+        for kept in stride(from: widths.count, to: 1, by: -1) {
+            var shown = Array(widths.prefix(kept))
+            let floors = shown.indices.map { $0 == 0 ? shown[0] : min(shown[$0], headers[$0].count) }
+            let separators = (kept - 1) * separator
+            while shown.reduce(0, +) + separators > total,
+                  let widest = shown.indices.filter({ shown[$0] > floors[$0] }).max(by: { shown[$0] < shown[$1] }) {
+                shown[widest] -= 1
+            }
+            if shown.reduce(0, +) + separators <= total { return shown }
         }
-        return widths
+        return Array(widths.prefix(1))
     }
 }
 
@@ -50,14 +52,19 @@ struct TableOptions: ParsableArguments {
     enum Format: String, ExpressibleByArgument, CaseIterable { case wide }
 
     @Option(name: [.customShort("o"), .customLong("output")],
-            help: ArgumentHelp("wide: print every column in full instead of fitting the terminal (80 columns in a pipe, or $COLUMNS).", valueName: "format"))
+            help: ArgumentHelp("wide: print every column in full instead of fitting the terminal's width (a pipe gets every column in full unless $COLUMNS is set).", valueName: "format"))
     var output: Format?
 
     @Flag(name: .customLong("no-headers"), help: "Leave out the header line.")
     var noHeaders = false
 
-    /// The width to fit: none with `-o wide`, else the terminal's, else `COLUMNS`, else 80.
-    var width: Int? { output == .wide ? nil : Terminal.width(of: STDOUT_FILENO) }
+    /// The width to fit: none with `-o wide`; the terminal's on a terminal; in a pipe, `COLUMNS`
+    /// when it is set, else none (a script reading the table gets whole values).
+    var width: Int? {
+        if output == .wide { return nil }
+        if isatty(STDOUT_FILENO) == 0 && Settings.current.value("COLUMNS").flatMap(Int.init) == nil { return nil }
+        return Terminal.width(of: STDOUT_FILENO)
+    }
 
     /// Renders a table as these options ask.
     func render(_ headers: [String], _ rows: [[String]]) -> String {

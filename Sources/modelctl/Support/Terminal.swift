@@ -1,3 +1,4 @@
+import ArtifactHashing
 import Foundation
 import Synchronization
 
@@ -87,7 +88,7 @@ enum Terminal {
         let prefix = timestampPrefix()
         let body = text.hasSuffix("\n") ? String(text.dropLast()) : text
         let lines = body.split(separator: "\n", omittingEmptySubsequences: false).enumerated().map { index, line in
-            prefix + (index == 0 ? label : "") + Text.escapingControls(String(line), keepingTabs: true)
+            prefix + (index == 0 ? label : "") + line.split(separator: "\t", omittingEmptySubsequences: false).map { displayEscaped(String($0), backslashes: false) }.joined(separator: "\t")
         }
         writeError(lines.joined(separator: "\n") + "\n")
     }
@@ -126,7 +127,7 @@ enum Terminal {
     static func progress(_ line: String) {
         guard progressEnabled else { return }
         progressVisible.set(true)
-        writeError("\r\u{1B}[K" + Text.fit(Text.escapingControls(line), width: width() - 1))
+        writeError("\r\u{1B}[K" + Text.fit(displayEscaped(line, backslashes: false), width: width() - 1))
     }
 
     /// Erases the progress line, if one is shown.
@@ -151,28 +152,8 @@ enum Terminal {
     }
 }
 
-/// Text shaping for terminals: control characters made visible, lines cut to a width.
+/// Text shaping for terminals: lines cut to a width (names are escaped by ``displayEscaped(_:)``).
 enum Text {
-    /// `text` with C0/C1 control characters (and DEL) shown as `\x1b`-style escapes, so a
-    /// name cannot move the cursor, clear the screen or set the window title.
-    static func escapingControls(_ text: String, keepingTabs: Bool = false) -> String {
-        func escaped(_ scalar: Unicode.Scalar) -> Bool { isControl(scalar) && !(keepingTabs && scalar == "\t") }
-        guard text.unicodeScalars.contains(where: escaped) else { return text }
-        var out = ""
-        for scalar in text.unicodeScalars {
-            if escaped(scalar) {
-                out += scalar.value < 0x100 ? String(format: "\\x%02x", scalar.value) : String(format: "\\u{%x}", scalar.value)
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
-
-    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
-    }
-
     /// `text` cut to `width` characters, the last one an ellipsis when something was cut.
     static func fit(_ text: String, width: Int) -> String {
         guard width > 0 else { return "" }
