@@ -28,6 +28,7 @@ expect() {
 # passes `model_signing verify key`, a bundle from `model_signing sign key` passes
 # `modelctl verify --signature`, and one flipped byte fails both. Also: the statement modelctl
 # signs equals model_signing's with its (run-to-run varying) object key order sorted.
+# The certificate method too: `sign --certificate-chain` and `verify certificate`, and back.
 model_signing_section() {
   local version=1.1.1 venv="$INTEROP/venv"
   echo "model_signing $version"
@@ -134,6 +135,18 @@ PY
   expect 0 "modelctl sign a --local-dir download" "$MODELCTL" sign "$local_dir" --key "$WORK/key.pem"
   printf 'etag 2\n' > "$local_dir/.cache/huggingface/download/model.safetensors.metadata"
   expect 0 "model_signing verify key accepts it after .cache/huggingface changed" "$ms" verify key --signature "$local_dir/model.sig" --public_key "$WORK/key.pub.pem" "$local_dir"
+
+  # The certificate method, with the test CA of fixtures/model-signing/certificate.
+  echo " certificate bundles (test CA)"
+  local certs=fixtures/model-signing/certificate cert_tree="$WORK/cert-tree"
+  fresh_tree "$cert_tree"
+  expect 0 "modelctl sign --certificate-chain" "$MODELCTL" sign "$cert_tree" --key "$certs/leaf.key" --certificate-chain "$certs/leaf-chain.pem"
+  expect 0 "model_signing verify certificate accepts it" "$ms" verify certificate --signature "$cert_tree/model.sig" --certificate_chain "$certs/ca.pem" "$cert_tree"
+  expect fail "model_signing verify certificate refuses another CA" "$ms" verify certificate --signature "$cert_tree/model.sig" --certificate_chain "$certs/other-ca.pem" "$cert_tree"
+  expect 0 "model_signing sign certificate" "$ms" sign certificate --private_key "$certs/leaf.key" --signing_certificate "$certs/leaf.pem" --certificate_chain "$certs/ca.pem" --signature "$cert_tree/model.sig" "$cert_tree"
+  expect 0 "modelctl verify --certificate-chain accepts it" "$MODELCTL" verify "$cert_tree" --signature "$cert_tree/model.sig" --certificate-chain "$certs/ca.pem"
+  flip_byte "$cert_tree/model.safetensors"
+  expect fail "modelctl verify --certificate-chain rejects a flipped byte" "$MODELCTL" verify "$cert_tree" --signature "$cert_tree/model.sig" --certificate-chain "$certs/ca.pem"
 }
 model_signing_section
 # ==================== end model_signing ====================

@@ -101,8 +101,9 @@ final class ECKey {
         return try ECKey(checking: pkey, isPrivate: false, path: source)
     }
 
-    /// Takes ownership of `pkey` after checking it is an EC key on a supported curve.
-    private convenience init(checking pkey: OpaquePointer, isPrivate: Bool, path: String) throws(SigningError) {
+    /// Takes ownership of `pkey` after checking it is an EC key on a supported curve; `path`
+    /// names where the key came from in messages.
+    convenience init(checking pkey: OpaquePointer, isPrivate: Bool, path: String) throws(SigningError) {
         guard EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC else {
             EVP_PKEY_free(pkey)
             throw SigningError(.keyUnsupported, "\(path): not an elliptic-curve key; model_signing's key method uses ECDSA on P-256, P-384 or P-521")

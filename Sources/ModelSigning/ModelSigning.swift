@@ -49,6 +49,8 @@ public struct SignatureRecord: Sendable, Hashable {
     public var keyHint: String
     /// The key's curve.
     public var curve: SigningCurve
+    /// The signing certificate's subject, for a certificate bundle; nil for a key bundle.
+    public var certificateSubject: String?
     /// The statement that was signed.
     public var statement: SignedStatement
     /// Things the user should fix, for the CLI to print (a private key others can read).
@@ -71,28 +73,32 @@ public struct ModelSigner: Sendable {
     }
 
     /// Hashes `root`, signs the statement with the EC private key in `privateKeyPEMPath` and
-    /// writes the bundle.
+    /// writes the bundle: model_signing's key bundle, or its certificate bundle when
+    /// `certificateChainPaths` are given.
     ///
     /// - Parameters:
     ///   - root: a model directory, or a single file.
     ///   - privateKeyPEMPath: an unencrypted PEM EC private key on P-256, P-384 or P-521.
+    ///   - certificateChainPaths: PEM files whose certificates, in order, go into the bundle:
+    ///     the first is the signing certificate (its key must be the private key's), the rest
+    ///     its issuers. Empty: a key bundle.
     ///   - output: where to write the bundle; default `ROOT/model.sig` for a directory (left
     ///     out of the signed files, as model_signing leaves out its signature), `FILE.sig` for a file.
     ///   - ignoring: more paths to leave out and record in `ignore_paths` (an entry's exclusions).
     ///   - progress: hashing progress, as ``ArtifactHasher/hash(_:progress:)`` reports it.
     /// - Returns: where the bundle went, the key's fingerprint and the signed statement; a
     ///   readable private key is used, with a warning in ``SignatureRecord/warnings``.
-    /// - Throws: ``SigningError`` (`.keyUnreadable`, `.keyUnsupported`, `.hashingFailed`,
-    ///   `.writeFailed`, `.cryptoFailed`), or `CancellationError`.
-    public func sign(root: String, privateKeyPEMPath: String, output: String? = nil, ignoring: [String] = [],
+    /// - Throws: ``SigningError`` (`.keyUnreadable`, `.keyUnsupported`, `.certificateUnreadable`,
+    ///   `.hashingFailed`, `.writeFailed`, `.cryptoFailed`), or `CancellationError`.
+    public func sign(root: String, privateKeyPEMPath: String, certificateChainPaths: [String] = [], output: String? = nil, ignoring: [String] = [],
                      progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> SignatureRecord {
         var warnings: [String] = []
         if let mode = permissionBits(privateKeyPEMPath), mode & 0o044 != 0 {
             warnings.append("\(privateKeyPEMPath): the private key is readable by group or others (mode \(String(mode, radix: 8))); restrict it with `chmod 600 \(privateKeyPEMPath)`")
         }
-        // Check the key first, so a bad key fails before minutes of hashing; it is released
-        // while hashing and read again to sign.
-        _ = try ECKey.loadPrivate(path: privateKeyPEMPath)
+        // Check the key and certificates first, so they fail before minutes of hashing; the
+        // key is released while hashing and read again to sign.
+        let certificates = try Self.signingChain(certificateChainPaths, for: ECKey.loadPrivate(path: privateKeyPEMPath))
         let kind = nodeKind(root, followLinks: true)
         let bundlePath = output ?? (kind == .directory ? PathText.trimTrailingSlashes(root) + "/" + ModelSigningFormat.defaultSignatureName : PathText.trimTrailingSlashes(root) + ".sig")
         let statement = try await SignedStatement.hashing(
@@ -105,11 +111,28 @@ public struct ModelSigner: Sendable {
         let payload = statement.encoded()
         let signature = try key.sign(ModelSigningFormat.preAuthenticationEncoding(payload))
         let hint = modelSigningHint(ofSubjectPublicKeyInfo: spki)
-        try writeFileAtomically(bundlePath, SignatureBundle(payload: payload, signature: signature, hint: hint).encoded())
+        let material: SignatureBundle.Material = certificates.isEmpty ? .publicKey(hint: hint) : .certificates(certificates.map(\.der))
+        try writeFileAtomically(bundlePath, SignatureBundle(payload: payload, signature: signature, material: material).encoded())
         return SignatureRecord(
             bundlePath: bundlePath, keyFingerprint: fingerprint(ofSubjectPublicKeyInfo: spki), keyHint: hint,
-            curve: key.curve, statement: statement, warnings: warnings
+            curve: key.curve, certificateSubject: certificates.first?.subject, statement: statement, warnings: warnings
         )
+    }
+
+    /// The certificates in `paths`, in order, after checking the first is `key`'s (as
+    /// model_signing checks it); empty for no paths. Nothing else is checked: verifying decides
+    /// whom to trust.
+    private static func signingChain(_ paths: [String], for key: ECKey) throws(SigningError) -> [Certificate] {
+        var certificates: [Certificate] = []
+        for path in paths { certificates += try Certificate.load(pemFile: path) }
+        guard let leaf = certificates.first else { return [] }
+        guard certificates.count <= Certificate.maximumCount else {
+            throw SigningError(.certificateUnreadable, "\(paths.joined(separator: ", ")): more than \(Certificate.maximumCount) certificates in all")
+        }
+        guard try leaf.publicKey().subjectPublicKeyInfo() == key.subjectPublicKeyInfo() else {
+            throw SigningError(.keyUnsupported, "\(paths[0]): the first certificate (\(leaf.subject)) does not match the private key; put the signing certificate for this key first, then its issuers")
+        }
+        return certificates
     }
 }
 
@@ -119,8 +142,13 @@ public struct SignatureVerification: Sendable, Hashable {
     public var root: String
     /// The bundle that was read.
     public var bundlePath: String
-    /// The public key's fingerprint (see ``SignatureRecord/keyFingerprint``).
+    /// The public key's fingerprint (see ``SignatureRecord/keyFingerprint``); for a
+    /// certificate bundle, the signing certificate's key.
     public var keyFingerprint: String
+    /// The signing certificate's subject (RFC 2253), for a certificate bundle.
+    public var certificateSubject: String?
+    /// Lowercase hex SHA-256 of the signing certificate (DER), for a certificate bundle.
+    public var certificateFingerprint: String?
     /// Whether the DSSE signature verifies with the public key (and the bundle's key hint, when
     /// it has one, names that key).
     public var signatureVerified: Bool
@@ -143,7 +171,8 @@ public struct SignatureVerification: Sendable, Hashable {
     /// The integrity failure this outcome amounts to, or nil when verified.
     public var failure: SigningError? {
         if !signatureVerified {
-            return SigningError(.signatureInvalid, "\(bundlePath): the signature does not verify for \(root) with key \(keyFingerprint): \(signatureProblem ?? "invalid signature")")
+            let signer = certificateSubject.map { "the certificate \($0)" } ?? "key \(keyFingerprint)"
+            return SigningError(.signatureInvalid, "\(bundlePath): the signature does not verify for \(root) with \(signer): \(signatureProblem ?? "invalid signature")")
         }
         if let symlinkProblem { return SigningError(.digestMismatch, "\(root): \(symlinkProblem)") }
         guard let diff, !diff.isEmpty else { return nil }
@@ -158,11 +187,21 @@ public struct SignatureVerification: Sendable, Hashable {
     }
 }
 
-/// Checks a model against a model_signing bundle, as `model_signing verify key` does.
+/// What a signature bundle is checked against.
+public enum SignatureTrust: Sendable {
+    /// A PEM EC public key (a file or pinned text): model_signing's key method.
+    case publicKey(PublicKeyPEM)
+    /// PEM files of CA certificates (each may hold several): model_signing's certificate
+    /// method. The bundle's signing certificate must chain to one of them.
+    case certificateChain(paths: [String])
+}
+
+/// Checks a model against a model_signing bundle, as `model_signing verify key` and
+/// `verify certificate` do.
 ///
 /// ```swift
 /// let outcome = try await ModelSignatureVerifier().verify(root: "/models/m", bundlePath: "/models/m/model.sig",
-///                                                         publicKey: .file("release.pub"))
+///                                                         trust: .certificateChain(paths: ["ca.pem"]))
 /// try outcome.check()   // SigningError .signatureInvalid or .digestMismatch
 /// ```
 public struct ModelSignatureVerifier: Sendable {
@@ -174,31 +213,76 @@ public struct ModelSignatureVerifier: Sendable {
         self.jobs = jobs
     }
 
-    /// Verifies the bundle's signature with the public key, then hashes `root` and compares it
-    /// with the signed digests. Paths the statement lists as ignored, model_signing's git paths
-    /// and the bundle itself (when it lies inside the root) are left out, as model_signing does.
+    /// ``verify(root:bundlePath:trust:progress:)`` with a public key.
+    public func verify(root: String, bundlePath: String, publicKey: PublicKeyPEM,
+                       progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> SignatureVerification {
+        try await verify(root: root, bundlePath: bundlePath, trust: .publicKey(publicKey), progress: progress)
+    }
+
+    /// Verifies the bundle's signature, then hashes `root` and compares it with the signed
+    /// digests. Paths the statement lists as ignored, model_signing's git paths and the bundle
+    /// itself (when it lies inside the root) are left out, as model_signing does.
+    ///
+    /// With a public key, the bundle's key hint (when it has one) must name it and the DSSE
+    /// signature must verify with it. With certificates, in this order: the bundle's first
+    /// certificate chains to one of them through the bundle's other certificates, every
+    /// certificate on the path is valid now, the first carries the code-signing extended key
+    /// usage (and digitalSignature, when it has a key usage), and the DSSE signature verifies
+    /// with its key.
     ///
     /// An outcome that does not verify is returned, not thrown: see
     /// ``SignatureVerification/check()``.
     ///
     /// - Throws: ``SigningError`` for what could not be read or checked (`.keyUnreadable`,
-    ///   `.keyUnsupported`, `.bundleUnreadable`, `.bundleMalformed`, `.bundleUnsupported`,
-    ///   `.hashingFailed`), or `CancellationError`.
-    public func verify(root: String, bundlePath: String, publicKey: PublicKeyPEM,
+    ///   `.keyUnsupported`, `.certificateUnreadable`, `.bundleUnreadable`, `.bundleMalformed`,
+    ///   `.bundleUnsupported`, `.hashingFailed`), for a bundle of another kind than the trust
+    ///   given (`.verificationMaterialMismatch`) or a keyless one (`.keylessUnsupported`), or
+    ///   `CancellationError`.
+    public func verify(root: String, bundlePath: String, trust: SignatureTrust,
                        progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> SignatureVerification {
-        let key = try ECKey.loadPublic(publicKey)
-        let spki = try key.subjectPublicKeyInfo()
-        let keyFingerprint = fingerprint(ofSubjectPublicKeyInfo: spki)
+        // Trust material first, so a bad key file is named before the bundle is looked at.
+        var publicKey: ECKey?
+        var anchors: [Certificate] = []
+        switch trust {
+        case .publicKey(let pem): publicKey = try ECKey.loadPublic(pem)
+        case .certificateChain(let paths): for path in paths { anchors += try Certificate.load(pemFile: path) }
+        }
         let bundle = try SignatureBundle.read(path: bundlePath)
         var outcome = SignatureVerification(
-            root: root, bundlePath: bundlePath, keyFingerprint: keyFingerprint,
-            signatureVerified: false, signatureProblem: nil, statement: nil, diff: nil, filesChecked: 0, symlinkProblem: nil
+            root: root, bundlePath: bundlePath, keyFingerprint: "", signatureVerified: false,
+            signatureProblem: nil, statement: nil, diff: nil, filesChecked: 0, symlinkProblem: nil
         )
-        if let hint = bundle.hint, hint != modelSigningHint(ofSubjectPublicKeyInfo: spki) {
-            // The hint is another hash of a key (model_signing's); it is not quoted, so that the
-            // one key hash a user meets is the fingerprint.
-            outcome.signatureProblem = "the bundle was signed with another key than sha256:\(keyFingerprint)"
-            return outcome
+        let key: ECKey
+        switch (bundle.material, publicKey) {
+        case (.keyless, _):
+            throw SigningError(.keylessUnsupported, "\(bundlePath): a Sigstore keyless bundle (a Fulcio certificate logged in Rekor); modelctl does not verify keyless signatures yet (--identity/--identity-provider): check it with `model_signing verify sigstore --identity ID --identity_provider URL`")
+        case (.certificates, _?):
+            throw SigningError(.verificationMaterialMismatch, "\(bundlePath): a model_signing certificate bundle: a public key does not say which CA vouches for the signer; give the CA certificates with --certificate-chain CA.pem")
+        case (.publicKey, nil):
+            throw SigningError(.verificationMaterialMismatch, "\(bundlePath): a model_signing key bundle, which holds no certificate: check it with --public-key PUBLIC.pem")
+        case (.publicKey(let hint), let given?):
+            key = given
+            let spki = try key.subjectPublicKeyInfo()
+            outcome.keyFingerprint = fingerprint(ofSubjectPublicKeyInfo: spki)
+            if let hint, hint != modelSigningHint(ofSubjectPublicKeyInfo: spki) {
+                // The hint is another hash of a key (model_signing's); it is not quoted, so that the
+                // one key hash a user meets is the fingerprint.
+                outcome.signatureProblem = "the bundle was signed with another key than sha256:\(outcome.keyFingerprint)"
+                return outcome
+            }
+        case (.certificates(let chain), nil):
+            let parsed = chain.compactMap(Certificate.init(der:))
+            guard parsed.count == chain.count, let leaf = parsed.first else {
+                throw SigningError(.bundleMalformed, "\(bundlePath): a certificate in the bundle is not a DER X.509 certificate")
+            }
+            key = try leaf.publicKey()
+            outcome.keyFingerprint = fingerprint(ofSubjectPublicKeyInfo: try key.subjectPublicKeyInfo())
+            outcome.certificateSubject = leaf.subject
+            outcome.certificateFingerprint = leaf.fingerprint
+            if let problem = leaf.chainProblem(anchors: anchors, intermediates: Array(parsed.dropFirst())) ?? leaf.signingUsageProblem {
+                outcome.signatureProblem = problem
+                return outcome
+            }
         }
         guard try key.verify(bundle.signature, of: ModelSigningFormat.preAuthenticationEncoding(bundle.payload)) else {
             outcome.signatureProblem = "the ECDSA signature over the DSSE payload is invalid (the payload or signature was altered, or another key signed it)"

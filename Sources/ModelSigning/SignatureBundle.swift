@@ -1,19 +1,32 @@
 import Foundation
 
-/// The Sigstore bundle (v0.3, JSON) that model_signing's "key" method writes: a public-key
-/// hint, no transparency-log entries, and a DSSE envelope with one signature.
+/// The Sigstore bundle (v0.3, JSON) that model_signing's "key" and "certificate" methods
+/// write: a public-key hint or an X.509 chain, no transparency-log entries, and a DSSE
+/// envelope with one signature.
 ///
 /// Written compactly with keys in the order model_signing's bundle model emits them:
 /// `{"mediaType":…,"verificationMaterial":{"publicKey":{"hint":…},"tlogEntries":[]},
-/// "dsseEnvelope":{"payload":…,"payloadType":…,"signatures":[{"sig":…,"keyid":""}]}}`,
-/// with no trailing newline. `payload` and `sig` are standard base64; `sig` is a DER ECDSA signature.
+/// "dsseEnvelope":{"payload":…,"payloadType":…,"signatures":[{"sig":…,"keyid":""}]}}`
+/// (`"x509CertificateChain":{"certificates":[{"rawBytes":…},…]}` in place of `publicKey`),
+/// with no trailing newline. `payload`, `sig` and `rawBytes` are standard base64; `sig` is a
+/// DER ECDSA signature, `rawBytes` a DER certificate.
 struct SignatureBundle {
+    /// What the bundle carries to check its signature with.
+    enum Material: Equatable {
+        /// The key method: model_signing's key hint (SHA-256 of the public key's PEM text), or nil when absent.
+        case publicKey(hint: String?)
+        /// The certificate method: the signing certificate, then the rest of its chain (DER).
+        case certificates([[UInt8]])
+        /// Sigstore keyless signing: a Fulcio certificate with transparency-log entries.
+        case keyless
+    }
+
     /// The DSSE payload (the statement's bytes).
     var payload: [UInt8]
     /// The DER ECDSA signature over the payload's pre-authentication encoding.
     var signature: [UInt8]
-    /// model_signing's key hint (SHA-256 of the public key's PEM text), or nil when absent.
-    var hint: String?
+    /// The key hint or certificates.
+    var material: Material
 
     /// Bundles larger than this are refused (a statement lists about 200 bytes per file).
     static let maximumSize = 256 << 20
@@ -21,9 +34,20 @@ struct SignatureBundle {
     func encoded() -> [UInt8] {
         var out = "{\"mediaType\":"
         PyJSON.writeString(ModelSigningFormat.bundleMediaType, into: &out)
-        out += ",\"verificationMaterial\":{\"publicKey\":{\"hint\":"
-        PyJSON.writeString(hint ?? "", into: &out)
-        out += "},\"tlogEntries\":[]},\"dsseEnvelope\":{\"payload\":"
+        out += ",\"verificationMaterial\":{"
+        switch material {
+        case .publicKey(let hint):
+            out += "\"publicKey\":{\"hint\":"
+            PyJSON.writeString(hint ?? "", into: &out)
+            out += "}"
+        case .certificates(let chain):
+            out += "\"x509CertificateChain\":{\"certificates\":["
+            out += chain.map { "{\"rawBytes\":\"\(Base64.encode($0))\"}" }.joined(separator: ",")
+            out += "]}"
+        case .keyless:
+            preconditionFailure("modelctl does not write keyless bundles")
+        }
+        out += ",\"tlogEntries\":[]},\"dsseEnvelope\":{\"payload\":"
         PyJSON.writeString(Base64.encode(payload), into: &out)
         out += ",\"payloadType\":"
         PyJSON.writeString(ModelSigningFormat.payloadType, into: &out)
@@ -70,14 +94,43 @@ struct SignatureBundle {
         guard let signature = Base64.decode(first.sig), !signature.isEmpty else {
             throw SigningError(.bundleMalformed, "\(source): the DSSE signature is not base64")
         }
-        let hint = raw.verificationMaterial?.publicKey?.hint
-        return SignatureBundle(payload: payload, signature: signature, hint: hint?.isEmpty == true ? nil : hint)
+        return SignatureBundle(payload: payload, signature: signature, material: try material(raw.verificationMaterial, source: source))
+    }
+
+    /// Keyless when the material is a single certificate or comes with transparency-log
+    /// entries (model_signing's sigstore method); certificates when it is an X.509 chain alone.
+    private static func material(_ raw: BundleJSON.VerificationMaterial?, source: String) throws(SigningError) -> Material {
+        if raw?.certificate != nil || (raw?.publicKey == nil && raw?.tlogEntries?.isEmpty == false) { return .keyless }
+        guard let chain = raw?.x509CertificateChain else {
+            let hint = raw?.publicKey?.hint
+            return .publicKey(hint: hint?.isEmpty == true ? nil : hint)
+        }
+        guard !chain.certificates.isEmpty, chain.certificates.count <= Certificate.maximumCount else {
+            throw SigningError(.bundleMalformed, "\(source): the bundle's certificate chain holds \(chain.certificates.count) certificates (expected 1 to \(Certificate.maximumCount))")
+        }
+        var certificates: [[UInt8]] = []
+        for certificate in chain.certificates {
+            guard let der = Base64.decode(certificate.rawBytes), !der.isEmpty else {
+                throw SigningError(.bundleMalformed, "\(source): a certificate in the bundle is not base64")
+            }
+            certificates.append(der)
+        }
+        return .certificates(certificates)
     }
 }
 
 private struct BundleJSON: Decodable {
     struct PublicKey: Decodable { var hint: String? }
-    struct VerificationMaterial: Decodable { var publicKey: PublicKey? }
+    struct RawCertificate: Decodable { var rawBytes: String }
+    struct Chain: Decodable { var certificates: [RawCertificate] }
+    /// Any JSON value, not looked into (a transparency-log entry: only their count matters).
+    struct Opaque: Decodable { init(from decoder: any Decoder) {} }
+    struct VerificationMaterial: Decodable {
+        var publicKey: PublicKey?
+        var x509CertificateChain: Chain?
+        var certificate: RawCertificate?
+        var tlogEntries: [Opaque]?
+    }
     struct Signature: Decodable { var sig: String }
     struct Envelope: Decodable {
         var payload: String

@@ -11,6 +11,13 @@ public struct SigningError: CodedError {
         case keyUnreadable
         /// A key that is not an EC key on P-256, P-384 or P-521, or an encrypted private key.
         case keyUnsupported
+        /// A certificate file is missing, unreadable, too large or holds no PEM certificate.
+        case certificateUnreadable
+        /// The bundle needs other trust material than was given: a certificate bundle checked
+        /// with a public key, or a key bundle checked with certificates (a usage error).
+        case verificationMaterialMismatch
+        /// A Sigstore keyless bundle, which modelctl does not verify yet.
+        case keylessUnsupported
         /// The signature bundle is missing, unreadable or too large.
         case bundleUnreadable
         /// The bundle or its DSSE payload is not the JSON model_signing writes.
@@ -18,8 +25,9 @@ public struct SigningError: CodedError {
         /// A well-formed bundle that uses a model_signing feature modelctl does not check
         /// (shard serialization, another hash, the pre-1.0 predicate).
         case bundleUnsupported
-        /// The DSSE signature does not verify with the public key, or the bundle names another key.
-        /// An integrity failure.
+        /// The DSSE signature does not verify with the public key, the bundle names another key,
+        /// or the signing certificate does not chain to the given CAs, is not valid now or may
+        /// not sign code. An integrity failure.
         case signatureInvalid
         /// The signature verifies but the files do not match the signed digests (a file changed,
         /// went missing or was added). An integrity failure.

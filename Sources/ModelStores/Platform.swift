@@ -102,38 +102,17 @@ enum FS {
         return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
-    /// Reads a whole file of at most `limit` bytes. The final component is not followed when
-    /// `followLinks` is false.
+    /// Reads a whole regular file of at most `limit` bytes (SystemSupport's bounded read, its
+    /// errors as the store's). The final component is not followed when `followLinks` is false.
     static func read(_ path: String, limit: Int, followLinks: Bool = true) throws(StoreError) -> [UInt8] {
-        let (fd, st) = try openRegular(path, followLinks: followLinks)
-        defer { close(fd) }
-        guard st.st_size <= limit else {
-            throw StoreError(.tooLarge, "\(path): \(st.st_size) bytes, more than the \(limit) bytes accepted")
+        let bytes: [UInt8]?
+        do {
+            bytes = try AtomicFile.read(path, limit: limit, followLinks: followLinks)
+        } catch {
+            throw StoreError(error.code == .tooLarge ? .tooLarge : .io(errno: EIO), error.message)
         }
-        // Sized by the file, not the limit (a manifest is kilobytes, the limit megabytes), and
-        // read to the end: a file that grows past the limit meanwhile is refused.
-        var bytes = [UInt8](repeating: 0, count: Int(st.st_size) + 1)
-        var total = 0
-        while true {
-            if total == bytes.count {
-                guard bytes.count <= limit else {
-                    throw StoreError(.tooLarge, "\(path): grew past the \(limit) bytes accepted while it was read")
-                }
-                bytes += [UInt8](repeating: 0, count: min(bytes.count, limit + 1 - bytes.count))
-            }
-            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + total, $0.count - total, off_t(total)) }
-            if n < 0 {
-                let err = errno
-                if err == EINTR { continue }
-                throw ioError(path, "read failed", err)
-            }
-            if n == 0 { break }
-            total += n
-        }
-        guard total <= limit else {
-            throw StoreError(.tooLarge, "\(path): grew past the \(limit) bytes accepted while it was read")
-        }
-        return Array(bytes[0..<total])
+        guard let bytes else { throw StoreError(.io(errno: ENOENT), "\(path): no such file") }
+        return bytes
     }
 
     /// Opens `path` for reading without blocking (a FIFO cannot hang the caller) and refuses

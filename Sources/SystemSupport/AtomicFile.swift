@@ -8,11 +8,12 @@ public enum AtomicFile {
     /// The file is opened without blocking, so a FIFO in its place cannot hang the caller, and
     /// anything that is not a regular file (FIFO, device, directory, socket) is refused before a
     /// byte is read. At most `limit` bytes are accepted, so a link to `/dev/zero` or a runaway
-    /// file cannot exhaust memory.
+    /// file cannot exhaust memory. With `followLinks` false, a link as the last component is
+    /// refused (`io`) instead of followed.
     ///
     /// - Throws: ``FileError`` naming the file: `notRegularFile`, `tooLarge`, or `io`.
-    public static func read(_ path: String, limit: Int = defaultReadLimit) throws(FileError) -> [UInt8]? {
-        let fd = Sys.openForReading(path)
+    public static func read(_ path: String, limit: Int = defaultReadLimit, followLinks: Bool = true) throws(FileError) -> [UInt8]? {
+        let fd = Sys.openForReading(path, followLinks: followLinks)
         if fd < 0 {
             if Sys.lastError == Sys.noSuchFile { return nil }
             throw FileError.system("cannot read", path)

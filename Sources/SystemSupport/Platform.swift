@@ -18,8 +18,8 @@ enum Sys {
 
     /// Opens for reading without blocking (a FIFO must not hang the open) and without
     /// following nothing special; the caller checks the type with ``fileType(_:)``.
-    static func openForReading(_ path: String) -> Int32 {
-        open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+    static func openForReading(_ path: String, followLinks: Bool = true) -> Int32 {
+        open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | (followLinks ? 0 : O_NOFOLLOW))
     }
 
     static func openLockFile(_ path: String) -> Int32 { open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644) }

@@ -246,8 +246,10 @@ struct FailClosedTests {
               "version_lock": {"locked": true, "expected_aggregate_sha256": "\(pin)"}}]
             """)
         try FileManager.default.createDirectory(atPath: dir.file("work"), withIntermediateDirectories: true)
+        // The `run:` steps, and the verify the workflow runs through modelctl's action.
         let invocations = ProductionExamplesTests.invocations(try ProductionExamplesTests.read("github-actions-modelctl.yml"))
-        #expect(invocations.count >= 2)
+            + [try ProductionExamplesTests.actionVerify(registryDirectory: registry)]
+        #expect(invocations.count >= 2 && invocations.contains { $0.first == "verify" && $0.contains("--skip-backend") })
         for invocation in invocations {
             let arguments = invocation.map { $0.replacingOccurrences(of: "/srv/models=/mnt/models", with: "/srv/models=" + dir.file("mnt/models")) }
             let result = try modelctl(arguments, environment: noStore.merging(["MODELCTL_REGISTRY_DIR": registry, "GITHUB_ACTIONS": ""]) { $1 },

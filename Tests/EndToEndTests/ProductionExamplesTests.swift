@@ -192,21 +192,29 @@ struct ProductionExamplesTests {
             }
         }
         // The workflow's verify goes through action.yml, which runs `modelctl verify ARGS --registry-dir DIR --junit FILE`.
-        let workflow = try Self.read("github-actions-modelctl.yml")
-        let with = Dictionary(uniqueKeysWithValues: ["registry-dir", "args", "junit"].compactMap { key in
-            workflow.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.first { $0.hasPrefix(key + ": ") }
-                .map { (key, String($0.dropFirst(key.count + 2))) }
-        })
-        let actionArguments = ["verify"] + (with["args"] ?? "").split(separator: " ").map {
+        let actionArguments = try Self.actionVerify(registryDirectory: dir.file("registry")).map {
             $0.replacingOccurrences(of: "/srv/models=/mnt/models", with: "/srv/models=" + dir.file("mnt/models"))
-        } + ["--registry-dir", dir.file("registry"), "--junit", with["junit"] ?? ""]
+        }
+        let junit = try #require(actionArguments.last)
         #expect(try Self.read("../../action.yml").contains(#"modelctl verify "${args[@]}" --registry-dir "$INPUT_REGISTRY_DIR" "${junit[@]}""#))
         let viaAction = try modelctl(actionArguments, environment: environment, currentDirectory: dir.file("work"))
         #expect(viaAction.status == 0, "\(viaAction.stderr)")
-        try FormatCheckers.validateJUnitSchema(dir.file("work/" + (with["junit"] ?? "")), in: dir)
+        try FormatCheckers.validateJUnitSchema(dir.file("work/" + junit), in: dir)
         #expect(count == 4)
         // The rule file's metric is one verify writes.
         #expect(try Self.read("prometheus-rules.yml").contains("expr: modelctl_verify_status == 2"))
+    }
+
+    /// The command line action.yml runs for the workflow's `uses:` step:
+    /// `verify ARGS --registry-dir DIR --junit FILE`, from the step's `with:` values.
+    static func actionVerify(registryDirectory: String) throws -> [String] {
+        let workflow = try read("github-actions-modelctl.yml")
+        let with = Dictionary(uniqueKeysWithValues: ["args", "junit"].compactMap { key in
+            workflow.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.first { $0.hasPrefix(key + ": ") }
+                .map { (key, String($0.dropFirst(key.count + 2))) }
+        })
+        return ["verify"] + (with["args"] ?? "").split(separator: " ").map(String.init)
+            + ["--registry-dir", registryDirectory, "--junit", with["junit"] ?? ""]
     }
 
     /// The text of a YAML block scalar `key: |` (its lines, de-indented).

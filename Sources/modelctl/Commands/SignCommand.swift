@@ -26,6 +26,11 @@ struct SignCommand: AsyncParsableCommand {
 
             Check it with `modelctl verify PATH --signature model.sig --public-key PUB.pem` \
             or `model_signing verify key --signature model.sig --public_key PUB.pem PATH`.
+
+            With --certificate-chain CHAIN.pem (the key's certificate first, then its issuers), \
+            the bundle is model_signing's certificate bundle: check it with `modelctl verify PATH \
+            --signature model.sig --certificate-chain CA.pem` or `model_signing verify \
+            certificate --signature model.sig --certificate_chain CA.pem PATH`.
             """
     )
 
@@ -34,6 +39,10 @@ struct SignCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("key"), help: "PEM EC private key (P-256, P-384 or P-521).")
     var key: String
+
+    @Option(name: .customLong("certificate-chain"),
+            help: ArgumentHelp("PEM certificates for a certificate bundle: the key's certificate first, then its issuers (repeatable).", valueName: "pem"))
+    var certificateChain: [String] = []
 
     @Option(name: .customLong("output"), help: "Where to write the bundle (default PATH/model.sig, or FILE.sig).")
     var output: String?
@@ -55,7 +64,7 @@ struct SignCommand: AsyncParsableCommand {
         // directory must find this bundle, not one there under the same name.
         let output = output.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
         let record = try await ModelSigner(jobs: hashing.jobs).sign(
-            root: root, privateKeyPEMPath: key, output: output, ignoring: ignoring, progress: Format.progressHandler(label: path)
+            root: root, privateKeyPEMPath: key, certificateChainPaths: certificateChain, output: output, ignoring: ignoring, progress: Format.progressHandler(label: path)
         )
         Terminal.clearProgress()
         for warning in record.warnings { Terminal.warning(warning) }
@@ -81,6 +90,7 @@ struct SignCommand: AsyncParsableCommand {
         } else {
             print("signed \(displayEscaped(path)): \(Format.count(record.statement.resources.count, "file")) -> \(displayEscaped(record.bundlePath))")
             print("  key      \(record.curve.rawValue) sha256:\(record.keyFingerprint)")
+            if let subject = record.certificateSubject { print("  certificate \(displayEscaped(subject))") }
             print("  subject  \(displayEscaped(record.statement.modelName)) sha256:\(record.statement.subjectDigest)")
         }
     }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import ArtifactHashing
 import Foundation
 import ModelRegistry
@@ -7,12 +8,19 @@ import OrderedJSON
 /// The text and JSON forms of a signature check, for `verify --signature`.
 enum SignatureVerifyReport {
     /// Checks `path` against the bundle, prints the outcome (stdout) and throws the failure:
-    /// exit 2 when the signature or a digest does not match, exit 1 when something could not be read.
-    static func run(path: String, signature: String, publicKey: PublicKeyPEM, jobs: Int?, json: Bool) async throws {
+    /// exit 2 when the signature or a digest does not match, exit 64 when the bundle needs other
+    /// trust than was given (a usage error), exit 1 when something could not be read.
+    static func run(path: String, signature: String, trust: SignatureTrust, jobs: Int?, json: Bool) async throws {
         // A failure's severity decides the exit status (a signature or digest mismatch 2, the rest 1).
-        let outcome = try await ModelSignatureVerifier(jobs: jobs).verify(
-            root: path, bundlePath: signature, publicKey: publicKey, progress: Format.progressHandler(label: path)
-        )
+        let outcome: SignatureVerification
+        do {
+            outcome = try await ModelSignatureVerifier(jobs: jobs).verify(
+                root: path, bundlePath: signature, trust: trust, progress: Format.progressHandler(label: path)
+            )
+        } catch let error as SigningError where error.code == .verificationMaterialMismatch {
+            Terminal.clearProgress()
+            throw ValidationError(error.message)
+        }
         Terminal.clearProgress()
         try show(outcome, json: json)
     }
@@ -29,7 +37,7 @@ enum SignatureVerifyReport {
             return """
                 \(p(o.root)): SIGNATURE INVALID
                   signature \(p(o.bundlePath))
-                  key       sha256:\(o.keyFingerprint)
+                  \(signer(o))
                   problem   \(p(o.signatureProblem ?? "invalid signature"))
                 """
         }
@@ -37,12 +45,18 @@ enum SignatureVerifyReport {
         var lines = [
             "\(p(o.root)): \(o.isVerified ? "OK (signature verified, every file matches)" : "SIGNED DIGESTS DO NOT MATCH")",
             "  signature \(p(o.bundlePath))",
-            "  key       sha256:\(o.keyFingerprint)",
+            "  \(signer(o))",
             "  subject   \(p(statement?.modelName ?? "-")) sha256:\(statement?.subjectDigest ?? "-")",
             "  files     \(statement?.resources.count ?? 0) signed, \(o.filesChecked) found",
         ] + (o.symlinkProblem.map { ["  problem   \(p($0))"] } ?? [])
         if let diff = o.diff, !diff.isEmpty { lines += VerifyReport.fileLines(diff, aligned: true).map { "  " + $0 } }
         return lines.joined(separator: "\n")
+    }
+
+    /// `key sha256:…`, or `certificate SUBJECT sha256:…` (of the certificate) for a certificate bundle.
+    static func signer(_ o: SignatureVerification) -> String {
+        guard let subject = o.certificateSubject else { return "key       sha256:\(o.keyFingerprint)" }
+        return "certificate \(displayEscaped(subject)) sha256:\(o.certificateFingerprint ?? "-")"
     }
 
     static func json(_ o: SignatureVerification) -> JSONValue {
@@ -54,6 +68,8 @@ enum SignatureVerifyReport {
             ("signature_verified", .bool(o.signatureVerified)),
             ("key_fingerprint", .string(o.keyFingerprint)),
         ])
+        if let subject = o.certificateSubject { object["certificate_subject"] = .string(subject) }
+        if let sha256 = o.certificateFingerprint { object["certificate_sha256"] = .string(sha256) }
         if let problem = o.signatureProblem ?? o.symlinkProblem { object["problem"] = .string(problem) }
         if let statement = o.statement {
             object["subject_name"] = .string(statement.modelName)

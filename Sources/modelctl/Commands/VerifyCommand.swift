@@ -29,7 +29,11 @@ struct VerifyCommand: AsyncParsableCommand {
             With --signature FILE, one entry (or a path) is checked against a model_signing bundle \
             instead: the DSSE signature must verify with --public-key (else the entry's \
             version_lock.public_key, else $MODELCTL_PUBLIC_KEY) and every file must match its \
-            signed digest, none missing or added.
+            signed digest, none missing or added. A certificate bundle (model_signing's certificate \
+            method) is checked with --certificate-chain CA.pem instead (repeatable; a file may hold \
+            several certificates): the bundle's signing certificate must chain to one of them, be \
+            valid now and carry the code-signing extended key usage. Keyless (Sigstore) bundles \
+            are refused: not supported yet.
 
             --quick re-reads only the files whose (device, inode, size, mtime, ctime) changed \
             since they were last read in full, taking the other digests from a stat cache under \
@@ -67,6 +71,10 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("public-key"), help: ArgumentHelp("PEM EC public key for --signature.", valueName: "pem"))
     var publicKey: String?
+
+    @Option(name: .customLong("certificate-chain"),
+            help: ArgumentHelp("PEM CA certificates for a certificate bundle (repeatable; a file may hold several).", valueName: "pem"))
+    var certificateChain: [String] = []
 
     @Flag(name: [.customShort("a"), .customLong("all")], help: "Verify every entry of the registry.")
     var all = false
@@ -106,7 +114,8 @@ struct VerifyCommand: AsyncParsableCommand {
             throw ValidationError("--manifest checks one directory: give its path, without --all, --signature, --quick, --max-bytes, --junit or --prometheus")
         }
         if signature != nil && (all || names.count != 1) { throw ValidationError("--signature checks one entry or path at a time") }
-        if publicKey != nil && signature == nil { throw ValidationError("--public-key goes with --signature") }
+        if (publicKey != nil || !certificateChain.isEmpty) && signature == nil { throw ValidationError("--public-key and --certificate-chain go with --signature") }
+        if publicKey != nil && !certificateChain.isEmpty { throw ValidationError("give --public-key (a key bundle) or --certificate-chain (a certificate bundle), not both") }
         try Settings.requireValue(publicKey, "--public-key")
         if signature != nil && (reports.junit != nil || reports.prometheus != nil) {
             throw ValidationError("--junit and --prometheus report registry entries; they do not go with --signature")
@@ -129,7 +138,7 @@ struct VerifyCommand: AsyncParsableCommand {
             return
         }
         if let signature {
-            try await SignatureTarget.verify(names[0], signature: signature, publicKey: publicKey, registry: registry,
+            try await SignatureTarget.verify(names[0], signature: signature, publicKey: publicKey, certificateChain: certificateChain, registry: registry,
                                              mapPaths: location.mapPaths, jobs: hashing.jobs, json: json)
             return
         }
