@@ -14,9 +14,9 @@
 #   BENCH_MILLION=1    also hash a tree of 1,000,000 files (peak RSS < 200 MiB;
 #                      generating it takes a minute or two and ~4 GiB of inodes)
 #   BENCH_DATA=DIR     where data sets live (default <repo>/.build-bench/data)
-#   BENCH_ONLY="a r"   run only these sections: a b c k (hash sets), reg (verify/lock of
-#                      a/ and ImageWorks), r (verify --all of r/ and of four a/ entries)
-#                      (default: all)
+#   BENCH_ONLY="a s"   run only these sections: a b c k (hash sets), reg (verify/lock of
+#                      a/ and ImageWorks), r (verify --all of r/ and of four a/ entries),
+#                      s (verify of b/ locked with shard digests) (default: all)
 #
 # Data is generated once into <repo>/.build-bench/data/ (git-ignored) and
 # reused on later runs; a per-set marker file is written last, so an
@@ -29,7 +29,8 @@
 #   k/  200,000 files x 1 KiB (200 x 1000)  target: >= 1.3x rhash
 #   r/  a registry of 1,000 entries of ~220 KB each
 #   m/  1,000,000 files x 64 B (1000 x 1000), only with BENCH_MILLION=1
-# Plus (when available) verify of a/ vs hash of a/ (<= 1.05x), lock of an
+# Plus verify of b/ locked with 64 MiB shard digests vs openssl dgst of it
+# (>= 1.7x on two cores, RSS <= 48 MiB), and (when available) verify of a/ vs hash of a/ (<= 1.05x), lock of an
 # ImageWorks registry entry (< 50 ms), verify --all of r/ vs hash of its
 # models (<= 1.5x), verify --all of four 256 MiB entries vs hash of a/
 # (<= 1.05x), verify --quick vs a full verify of a/ (<= 5%), and peak RSS
@@ -507,6 +508,37 @@ PYEOF
     unset MODELCTL_STATE_DIR
 }
 
+# ------------------------------------------------------- sharded (issue 26) --
+
+# bench_sharded: a single 1 GiB file locked with 64 MiB shard digests, verified (its shards
+# read in parallel) against `openssl dgst -sha256` of the same file, alternately.
+bench_sharded() {
+    local reg=$TMPROOT/reg-s err=$TMPROOT/err file=$DATA/b/model.bin
+    echo
+    echo "== (s) verify of a single 1 GiB file locked with 64 MiB shard digests vs openssl dgst"
+    mkdir -p "$reg"
+    python3 - "$reg/model_registry.curated.json" "$DATA/b" <<'PYEOF'
+import json, sys
+json.dump([{"name": "bench-s", "backend": "vllm", "backend_config": {"port": 24001, "model_path": sys.argv[2]}}],
+          open(sys.argv[1], "w"), indent=2)
+PYEOF
+    if ! "$BIN" lock bench-s --set-expected --shard-size 64M --registry-dir "$reg" >/dev/null 2>"$err" ||
+        ! grep -q '"shards"' "$reg/model_registry.discovered.json"; then
+        echo "  lock --shard-size failed: $(first_line "$err")"
+        target FAIL "(s) sharded verify: modelctl >= 1.7x openssl dgst  [lock failed]"
+        return 0
+    fi
+    measure_pair "s:modelctl" "s:openssl dgst" "$BIN" verify bench-s --registry-dir "$reg" -- openssl dgst -sha256 "$file"
+    show "s:modelctl" "verify bench-s (16 shards of 64 MiB)"
+    show "s:openssl dgst" "openssl dgst -sha256 model.bin"
+    ratio_target s "openssl dgst" 1.7 "sharded verify"
+    local kib
+    kib=$(peak_rss_kib "$BIN" verify bench-s --registry-dir "$reg")
+    RSS_MIB[s]=${kib:+$(awk -v k="$kib" 'BEGIN{printf "%.1f", k/1024}')}
+    echo "  modelctl peak RSS: ${RSS_MIB[s]:-unavailable} MiB"
+    rss_target s
+}
+
 # ------------------------------------------------------------------- main --
 
 # wanted SECTION: whether BENCH_ONLY (empty: every section) names it.
@@ -514,10 +546,10 @@ wanted() { [[ -z ${BENCH_ONLY:-} || " $BENCH_ONLY " == *" $1 "* ]]; }
 
 ensure_peers
 mkdir -p "$DATA"
-# The registry sections use a/ too.
+# The registry sections use a/, the sharded one b/.
 sets=()
 for set in a b c k r; do
-    if wanted "$set" || { [[ $set == a ]] && { wanted reg || wanted r; }; }; then sets+=("$set"); fi
+    if wanted "$set" || { [[ $set == a ]] && { wanted reg || wanted r; }; } || { [[ $set == b ]] && wanted s; }; then sets+=("$set"); fi
 done
 for set in "${sets[@]}"; do
     case $set in
@@ -556,6 +588,8 @@ if wanted b; then
     ratio_target b "openssl dgst" 1.0 "throughput"
     rss_target b
 fi
+
+if wanted s; then bench_sharded; fi
 
 if wanted c; then
     bench_set c "$DATA/c" "20,000 x 4 KiB"

@@ -55,6 +55,21 @@ public struct ArtifactHasher: Sendable {
     /// The number of processors online.
     public static var defaultJobs: Int { BlockingExecutor.processorCount }
 
+    /// Record the digest of each shard of this many bytes (see ``FileShards``) for every file
+    /// at least this large, in the same read as its whole-file digest (``Manifest/shards``).
+    /// `nil` (the default) records none: the shard digests cost a second SHA-256 of the bytes.
+    public var shardSize: Int64?
+    /// Recorded digests by path (relative to the root). A file listed here with its recorded
+    /// size and usable shards (``FileShards/fits(fileSize:)``) is read shard by shard, up to
+    /// `jobs` shards at once; when every shard matches, its recorded digest (and shards) are
+    /// taken as its own. A file with a changed shard is hashed whole, and the changed byte
+    /// ranges are noted (``Manifest/changedRanges``).
+    public var expectedShards: [String: ShardExpectation] = [:]
+    /// Tell the kernel the pages read are not needed again (`--io-nice`), so a scrub does not
+    /// evict the page cache a server works from: each shard checked, and every few MiB of a
+    /// file hashed whole.
+    public var dropBehind = false
+
     /// Hashes every file under `root` (or `root` itself, when it is a file).
     ///
     /// - Parameters:
@@ -104,12 +119,13 @@ public struct ArtifactHasher: Sendable {
         // (`ulimit -n`), with room left for the walk's own directories and the files being read.
         let perTake = max(1, min(Worker.filesPerTake, (Platform.descriptorLimit - 16) / (2 * workers)))
         let collector = FileCollector()
+        let shards = ShardUse(size: shardSize, expected: expectedShards, jobs: workers, dropBehind: dropBehind, results: ShardResults())
         let executor = BlockingExecutor.shared
         executor.reserve(workers)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<workers {
                 group.addTask(executorPreference: executor) {
-                    var worker = Worker(chunkSize: chunk, filesPerTake: perTake)
+                    var worker = Worker(chunkSize: chunk, filesPerTake: perTake, shards: shards)
                     try await worker.run(walk: walk, meter: meter, collector: collector, known: known, stamps: stamps)
                 }
             }
@@ -117,7 +133,9 @@ public struct ArtifactHasher: Sendable {
         }
         try walk.verifyUnchanged()
         meter?.finish()
-        return Manifest(root: root.string, sorting: collector.take())
+        var manifest = Manifest(root: root.string, sorting: collector.take())
+        (manifest.shards, manifest.changedRanges) = shards.results.take()
+        return manifest
     }
 
     /// Hashes one file and returns its lowercase hex digest.
@@ -212,10 +230,14 @@ private struct Worker: ~Copyable {
 
     /// Files taken from the walk at once (at most ``filesPerTake``, the type's).
     let perTake: Int
+    let shards: ShardUse?
+    /// The shards of the file being hashed, when it is large enough to record them.
+    var sharding: ShardHasher?
 
-    init(chunkSize: Int, filesPerTake: Int = Worker.filesPerTake) {
+    init(chunkSize: Int, filesPerTake: Int = Worker.filesPerTake, shards: ShardUse? = nil) {
         self.chunkSize = chunkSize
         perTake = filesPerTake
+        self.shards = shards
     }
 
     deinit { if let storage { ChunkBuffers.give(storage) } }
@@ -287,7 +309,27 @@ private struct Worker: ~Copyable {
                 owed = 0
             }
             if let meter { meter.starting(listed.relativePath.displayed) }
-            let digest = try hash(file, displayPath: { listed.displayPath }, meter: meter)
+            let path = listed.relativePath.string
+            var fromShards: DigestValue?
+            if let shards, let expected = shards.expected[path], expected.fileSize == file.size, expected.shards.fits(fileSize: file.size),
+               Worker.age(file.opened) >= Worker.settlingNanoseconds {
+                let changed = try await ShardCheck.mismatches(file, expected: expected.shards, jobs: shards.jobs, chunkSize: chunkSize,
+                                                              dropBehind: shards.dropBehind, displayPath: listed.displayPath, meter: meter)
+                if changed.isEmpty {
+                    fromShards = DigestValue(hex: expected.sha256)
+                    shards.results.add(path, expected.shards)
+                } else {
+                    // The file's true digest is still wanted (the diff shows it): it is hashed whole.
+                    shards.results.addChanged(path, changed.map { expected.shards.range(of: $0, fileSize: file.size) })
+                }
+            }
+            let digest: DigestValue
+            if let fromShards {
+                digest = fromShards
+            } else {
+                digest = try hash(file, displayPath: { listed.displayPath }, meter: meter)
+                if let recorded = sharding.take()?.finish() { shards?.results.add(path, recorded) }
+            }
             out.append(ArtifactFile(name: listed.relativePath, digest: digest, size: file.size))
             if let stamps, Worker.age(file.opened) >= Worker.settlingNanoseconds {
                 recorded.append((listed.relativePath, StatCache.Record(stamp: FileStamp(file.opened), digest: digest)))
@@ -306,6 +348,10 @@ private struct Worker: ~Copyable {
     static let filesPerTake = 16
     /// Files at least this large (1 MiB) make a worker hand back the files it took with them.
     static let smallFileLimit: Int64 = 1 << 20
+    /// Bytes read between two drop-behind hints (8 MiB): few calls, little cache held, and
+    /// ranges aligned to the page cache's largest folios (2 MiB), which a hint covering only
+    /// part of them leaves in place.
+    static let dropBehindStep: Int64 = 8 << 20
 
     /// Hands a full batch to the collector.
     static func flush(_ out: inout [ArtifactFile], to collector: FileCollector) {
@@ -369,7 +415,12 @@ private struct Worker: ~Copyable {
         let buffer = self.buffer
         if size > Int64(buffer.count) { Platform.adviseSequential(fd) }
         digest.reset()
+        sharding = nil
+        if let shardSize = shards?.size, size >= shardSize { sharding = ShardHasher(shardSize: shardSize) }
         var offset: Int64 = 0
+        // With `dropBehind`, the pages read are let go every few MiB (see ``ArtifactHasher/dropBehind``).
+        let dropBehind = shards?.dropBehind ?? false
+        var dropped: Int64 = 0
         var atEnd = false
         var beyond = false
         do {
@@ -383,8 +434,13 @@ private struct Worker: ~Copyable {
                 beyond = n > useful
                 atEnd = n < buffer.count
                 digest.update(UnsafeRawBufferPointer(rebasing: buffer[0..<useful]))
+                sharding?.update(UnsafeRawBufferPointer(rebasing: buffer[0..<useful]))
                 offset += Int64(useful)
                 meter?.add(bytes: useful)
+                if dropBehind, offset - dropped >= Worker.dropBehindStep || offset == size {
+                    Platform.adviseDone(fd, dropped..<offset)
+                    dropped = offset
+                }
                 if Worker.shouldStop(from: offset - Int64(useful), to: offset) { throw CancellationError() }
             }
             if offset == size, !atEnd, !beyond {
@@ -444,4 +500,15 @@ enum ChunkBuffers {
         }
         if !kept { buffer.deallocate() }
     }
+}
+
+/// How a run uses shard digests (see ``ArtifactHasher/shardSize`` and
+/// ``ArtifactHasher/expectedShards``), shared by its workers.
+struct ShardUse: Sendable {
+    let size: Int64?
+    let expected: [String: ShardExpectation]
+    /// Shards of one file read at once.
+    let jobs: Int
+    let dropBehind: Bool
+    let results: ShardResults
 }

@@ -4,6 +4,12 @@ public struct Manifest: Sendable, Hashable {
     public var root: String
     /// The files, ordered by the bytes of their paths.
     public var files: [ArtifactFile]
+    /// Shard digests by path (see ``FileShards``): those a hasher with a
+    /// ``ArtifactHasher/shardSize`` recorded, and those a verify found unchanged.
+    public var shards: [String: FileShards] = [:]
+    /// Byte ranges of shards that no longer match their recorded digests, by path (see
+    /// ``ArtifactHasher/expectedShards``).
+    public var changedRanges: [String: [Range<Int64>]] = [:]
 
     public init(root: String, files: [ArtifactFile]) {
         self.init(root: root, sorting: files)

@@ -190,6 +190,26 @@ enum Platform {
         #endif
     }
 
+    /// Tells the kernel the bytes of `range` will be read once, in order, soon: a shard about
+    /// to be read (`POSIX_FADV_SEQUENTIAL` then `POSIX_FADV_WILLNEED`, which starts the reads
+    /// at once; read-ahead on Darwin).
+    static func adviseShard(_ fd: Int32, _ range: Range<Int64>) {
+        #if canImport(Darwin)
+        _ = fcntl(fd, F_RDAHEAD, 1)
+        #else
+        _ = posix_fadvise(fd, off_t(range.lowerBound), off_t(range.count), POSIX_FADV_SEQUENTIAL)
+        _ = posix_fadvise(fd, off_t(range.lowerBound), off_t(range.count), POSIX_FADV_WILLNEED)
+        #endif
+    }
+
+    /// Tells the kernel the bytes of `range` are not needed again (`POSIX_FADV_DONTNEED`), so
+    /// a scrub does not evict the pages a server uses; nothing on Darwin.
+    static func adviseDone(_ fd: Int32, _ range: Range<Int64>) {
+        #if !canImport(Darwin)
+        _ = posix_fadvise(fd, off_t(range.lowerBound), off_t(range.count), POSIX_FADV_DONTNEED)
+        #endif
+    }
+
     /// Writes the file's dirty pages back to storage (`fdatasync`; `fsync` on Darwin). Works on
     /// a read-only descriptor. Pages that another process dirtied through a shared mapping are
     /// write-protected again by the writeback, so its next store faults and moves the file's

@@ -176,7 +176,7 @@ public struct ArtifactRecord: Sendable, Hashable {
         }
         return same(aggregateSHA256, other.aggregateSHA256) && files.count == other.files.count
             && zip(files, other.files).allSatisfy { a, b in
-                same(a.path, b.path) && same(a.sha256, b.sha256) && a.size == b.size && same(a.blob, b.blob)
+                same(a.path, b.path) && same(a.sha256, b.sha256) && a.size == b.size && same(a.blob, b.blob) && a.shards == b.shards
             }
     }
 
@@ -190,12 +190,41 @@ public struct ArtifactRecord: Sendable, Hashable {
         public var size: Int64?
         /// For a file in a Hugging Face cache snapshot: the blob its link pointed at.
         public var blob: String?
+        /// `shards`: the SHA-256 of each `size`-byte shard of the file, recorded by `lock`
+        /// for large files (`{"size": N, "sha256": [...]}`; ImageWorks ignores it).
+        public var shards: Shards?
 
-        public init(path: String, sha256: String, size: Int64? = nil, blob: String? = nil) {
+        public init(path: String, sha256: String, size: Int64? = nil, blob: String? = nil, shards: Shards? = nil) {
             self.path = path
             self.sha256 = sha256
             self.size = size
             self.blob = blob
+            self.shards = shards
+        }
+    }
+
+    /// A file's shard digests as recorded: the shard size and one digest per shard. Read
+    /// as written; whether they fit the file is the hasher's check.
+    public struct Shards: Sendable, Hashable {
+        public var size: Int64
+        public var sha256: [String]
+
+        public init(size: Int64, sha256: [String]) {
+            self.size = size
+            self.sha256 = sha256
+        }
+
+        /// `nil` unless `value` is an object with an integer `size` and an array of strings `sha256`.
+        init?(_ value: JSONValue?) {
+            guard let object = value?.objectValue, let size = object["size"]?.intValue,
+                  let items = object["sha256"]?.arrayValue else { return nil }
+            let digests = items.compactMap(\.stringValue)
+            guard digests.count == items.count else { return nil }
+            self.init(size: Int64(size), sha256: digests)
+        }
+
+        var json: JSONValue {
+            .object(JSONObject([("size", .number(JSONNumber(Int(size)))), ("sha256", .array(sha256.map(JSONValue.string)))]))
         }
     }
 
@@ -213,7 +242,8 @@ public struct ArtifactRecord: Sendable, Hashable {
         aggregateSHA256 = object["aggregate_sha256"]?.stringValue ?? ""
         files = (object["files"]?.arrayValue ?? []).compactMap { item in
             guard let path = item["path"]?.stringValue, let sha = item["sha256"]?.stringValue else { return nil }
-            return File(path: path, sha256: sha, size: item["size"]?.intValue.map(Int64.init), blob: item["blob"]?.stringValue)
+            return File(path: path, sha256: sha, size: item["size"]?.intValue.map(Int64.init), blob: item["blob"]?.stringValue,
+                        shards: Shards(item["shards"]))
         }
     }
 
@@ -223,6 +253,7 @@ public struct ArtifactRecord: Sendable, Hashable {
             var member = JSONObject([("path", .string(file.path)), ("sha256", .string(file.sha256))])
             if let size = file.size { member["size"] = .number(JSONNumber(Int(size))) }
             if let blob = file.blob { member["blob"] = .string(blob) }
+            if let shards = file.shards { member["shards"] = shards.json }
             return .object(member)
         })
     }

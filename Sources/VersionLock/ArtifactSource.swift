@@ -140,7 +140,9 @@ public struct ArtifactSource: Sendable {
             // A model_signing bundle written beside the weights (its default, ROOT/model.sig)
             // is not part of the model: signing must not break the lock.
             if manifest.files.contains(where: { $0.path == "model.sig" }) {
-                manifest = Manifest(root: manifest.root, files: manifest.files.filter { $0.path != "model.sig" })
+                var kept = Manifest(root: manifest.root, files: manifest.files.filter { $0.path != "model.sig" })
+                (kept.shards, kept.changedRanges) = (manifest.shards, manifest.changedRanges)
+                manifest = kept
             }
             guard location != nil, let check = try? HuggingFaceCache.check(root: hashRoot, manifest: manifest) else {
                 return HashedArtifacts(manifest: manifest, statCache: cache, reusedFiles: reused)

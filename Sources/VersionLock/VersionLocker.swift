@@ -273,6 +273,12 @@ public struct VersionLocker: Sendable {
         }
         let clock = ContinuousClock()
         let start = clock.now
+        var hasher = hasher
+        hasher.expectedShards = ShardRecords.expectations(entry.artifacts, pinned: RegistryMerge.isPinned(curated))
+        // The verify that sets a lock's expectation records shards, as `lock --set-expected` does.
+        if entry.versionLock.locked && entry.versionLock.expectedAggregateSHA256 == nil {
+            hasher.shardSize = hasher.shardSize ?? FileShards.defaultSize
+        }
         do {
             // A local root keeps a stat cache; a quick verify reuses it.
             var stamps: StampUse?
@@ -445,9 +451,7 @@ public struct VersionLocker: Sendable {
         if hashed.reusedFiles == 0 { lock.lastFullVerify = stamp }
         lock.lastResult = .init(status: result.status.rawValue, at: stamp, aggregateSHA256: aggregate)
         let final = lock
-        let record = ArtifactRecord(aggregateSHA256: aggregate, files: manifest.files.map {
-            .init(path: $0.path, sha256: $0.sha256, size: $0.size, blob: hashed.blobs[$0.path])
-        })
+        let record = ShardRecords.record(manifest, blobs: hashed.blobs, recorded: current.artifacts)
         write { entry in
             // Files as recorded stay as written (with any field another tool added to them).
             if entry.artifacts.map({ !$0.isSameText(as: record) }) ?? true { entry.artifacts = record }
@@ -662,6 +666,9 @@ public struct VersionLocker: Sendable {
         if allowEmpty, case .local(let path) = location, !LockPlatform.exists(path) {
             return Manifest(root: path, files: [])
         }
+        // A baseline records each large file's shard digests (1 GiB shards unless the hasher says).
+        var hasher = self.hasher
+        hasher.shardSize = hasher.shardSize ?? FileShards.defaultSize
         let hashed = try await source.hash(entry, location: location, hasher: hasher, curated: curated,
                                            progress: VersionLocker.labelled(progress, entry.name))
         guard hashed.problems.isEmpty else {
@@ -719,7 +726,5 @@ public struct VersionLocker: Sendable {
         return calendar.date(from: components).map { $0.addingTimeInterval(TimeInterval(-offset)) }
     }
 
-    static func record(_ manifest: Manifest) -> ArtifactRecord {
-        ArtifactRecord(aggregateSHA256: manifest.aggregate, files: manifest.files.map { .init(path: $0.path, sha256: $0.sha256, size: $0.size) })
-    }
+    static func record(_ manifest: Manifest) -> ArtifactRecord { ShardRecords.record(manifest) }
 }

@@ -43,6 +43,10 @@ struct LockCommand: AsyncParsableCommand {
             hashed and checked against their git blob id, and named. A file without metadata, or \
             one that does not match it, refuses the lock.
 
+            A file of at least --shard-size bytes (default 1G) also gets the SHA-256 of each \
+            shard of that size recorded (artifacts.files[].shards), in the same read: a full \
+            verify then reads its shards in parallel and names the byte range that changed.
+
             An empty or missing artifact root is refused as a baseline (a failed mount must not \
             become the lock) unless --allow-empty. A lock pinned in the curated file is never \
             changed: edit that file instead.
@@ -63,6 +67,9 @@ struct LockCommand: AsyncParsableCommand {
     @Flag(name: .customLong("from-download-metadata"), help: "Take the expected digests of a `hf download --local-dir` tree from its download metadata.")
     var fromDownloadMetadata = false
 
+    @Option(name: .customLong("shard-size"), help: ArgumentHelp("Record shard digests of this size for files at least this large (default 1G; 1M to 1T).", valueName: "size"))
+    var shardSize: String?
+
     @Flag(name: .customLong("allow-empty"), help: "Accept an empty or missing artifact root as the baseline.")
     var allowEmpty = false
 
@@ -81,6 +88,14 @@ struct LockCommand: AsyncParsableCommand {
         if update && (reason ?? "").allSatisfy(\.isWhitespace) { throw ValidationError("--update needs --reason TEXT: say why the weights changed") }
         if !update && reason != nil { throw ValidationError("--reason goes with --update") }
         if fromDownloadMetadata && (update || includeAll) { throw ValidationError("--from-download-metadata does not go with --update or --include-all") }
+        if let shardSize, Self.shardBytes(shardSize) == nil {
+            throw ValidationError("--shard-size takes a size from 1M to 1T such as 64M or 1G (binary units K, M, G, T), got '\(shardSize)'")
+        }
+    }
+
+    /// The shard size `text` names, within ``FileShards/minimumSize`` ... ``FileShards/maximumSize``.
+    static func shardBytes(_ text: String) -> Int64? {
+        ByteSize.parse(text).flatMap { (FileShards.minimumSize...FileShards.maximumSize).contains($0) ? $0 : nil }
     }
 
     func run() async throws {
@@ -97,8 +112,9 @@ struct LockCommand: AsyncParsableCommand {
     /// The locker and the entry names to lock (entries with local artifacts, for --all).
     private func prepare() throws -> (VersionLocker, [String]) {
         let source = try registry.source(mapPaths: location.mapPaths)
-        let locker = VersionLocker(store: try registry.store(), source: source, hasher: ArtifactHasher(jobs: hashing.jobs, exclusions: includeAll ? .none : .default),
-                                   actor: Settings.current.actor)
+        var hasher = ArtifactHasher(jobs: hashing.jobs, exclusions: includeAll ? .none : .default)
+        hasher.shardSize = shardSize.flatMap(Self.shardBytes)
+        let locker = VersionLocker(store: try registry.store(), source: source, hasher: hasher, actor: Settings.current.actor)
         let names = try targets.resolve(registry) { entry in
             if case .local = source.location(of: entry) { return true }
             return false

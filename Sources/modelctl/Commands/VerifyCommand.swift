@@ -168,8 +168,10 @@ struct VerifyCommand: AsyncParsableCommand {
     /// Verifies the entries asked for; throws when the run cannot start or finish (the registry).
     private func verifyBatch() async throws -> BatchVerification {
         if ioNice && !IOPriority.lowerToIdle() { Terminal.warning("--io-nice: could not lower the I/O priority on this system; running at normal priority") }
-        let locker = VersionLocker(store: try registry.store(), source: try registry.source(mapPaths: location.mapPaths),
-                                   hasher: ArtifactHasher(jobs: hashing.jobs, exclusions: includeAll ? .none : .default))
+        var hasher = ArtifactHasher(jobs: hashing.jobs, exclusions: includeAll ? .none : .default)
+        // An idle-priority scrub leaves the page cache to the server: the pages read are dropped behind.
+        hasher.dropBehind = ioNice
+        let locker = VersionLocker(store: try registry.store(), source: try registry.source(mapPaths: location.mapPaths), hasher: hasher)
         let stateDirectory = Settings.current.stateDirectory
         if (quick || maxBytes != nil) && stateDirectory == nil {
             Terminal.warning("no state directory (set MODELCTL_STATE_DIR): no stat cache, every file is read in full")
@@ -266,7 +268,7 @@ enum VerifyReport {
             var lines = ["\(name): " + Terminal.red("LOCK VIOLATION"), "  expected \(o.expectedAggregate ?? "-")", "  actual   \(o.aggregate ?? "-")"]
             if let diff = o.diff {
                 if !o.hadRecordedFiles { lines.append("  (no per-file digests were recorded for this entry: every file is listed as added)") }
-                lines += fileLines(diff, aligned: true).map { "  " + $0 }
+                lines += fileLines(diff, aligned: true, changedRanges: o.manifest?.changedRanges ?? [:]).map { "  " + $0 }
                 if diff.isEmpty { lines.append("  (the recorded file list matches; the expected aggregate was set from other files)") }
             }
             return lines.joined(separator: "\n")
@@ -286,8 +288,15 @@ enum VerifyReport {
     }
 
     /// The diff's `changed`, `missing`, `added` and `moved` arrays, added to `object`, each in path order.
-    static func addDiff(_ diff: ManifestDiff, to object: inout JSONObject) {
-        object["changed"] = .array(sortedByPath(diff.changed, \.path).map { ["path": .string($0.path), "expected": .string($0.expected), "actual": .string($0.actual)] })
+    static func addDiff(_ diff: ManifestDiff, to object: inout JSONObject, changedRanges: [String: [Range<Int64>]] = [:]) {
+        object["changed"] = .array(sortedByPath(diff.changed, \.path).map { c in
+            var item = JSONObject([("path", .string(c.path)), ("expected", .string(c.expected)), ("actual", .string(c.actual))])
+            if let ranges = changedRanges[c.path] {
+                // Half-open [start, end) byte ranges of the shards that changed.
+                item["changed_bytes"] = .array(ranges.map { .array([.number(JSONNumber(Int($0.lowerBound))), .number(JSONNumber(Int($0.upperBound)))]) })
+            }
+            return .object(item)
+        })
         object["missing"] = .array(sortedByPath(diff.missing, \.path).map { ["path": .string($0.path), "expected": .string($0.sha256)] })
         object["added"] = .array(sortedByPath(diff.added, \.path).map { ["path": .string($0.path), "actual": .string($0.sha256)] })
         object["moved"] = .array(sortedByPath(diff.moved, \.from).map { ["from": .string($0.from), "to": .string($0.to), "sha256": .string($0.sha256)] })
@@ -310,7 +319,7 @@ enum VerifyReport {
     static func details(_ o: EntryVerification) -> String {
         var lines = o.storeProblems.map { "corrupt " + displayEscaped($0) }
         if o.storeProblems.isEmpty { lines.append("expected aggregate \(o.expectedAggregate ?? "-")\nactual aggregate \(o.aggregate ?? "-")") }
-        if let diff = o.diff { lines += fileLines(diff, aligned: false) }
+        if let diff = o.diff { lines += fileLines(diff, aligned: false, changedRanges: o.manifest?.changedRanges ?? [:]) }
         return lines.joined(separator: "\n")
     }
 
@@ -318,9 +327,15 @@ enum VerifyReport {
     /// (``displayEscaped(bytes:)``): a file name is chosen by whoever writes the tree, and a raw
     /// one could forge a line, a CI workflow command or a terminal escape in every report that
     /// prints it (text, annotations, JUnit). `aligned` pads the paths to one column.
-    static func fileLines(_ diff: ManifestDiff, aligned: Bool) -> [String] {
+    /// `changedRanges`: the byte ranges of changed shards, by path (``Manifest/changedRanges``),
+    /// shown after the digests as ` (bytes A-B changed)` (inclusive offsets).
+    static func fileLines(_ diff: ManifestDiff, aligned: Bool, changedRanges: [String: [Range<Int64>]] = [:]) -> [String] {
         let gap = aligned ? "  " : " "
-        let changed = sortedByPath(diff.changed, \.path).map { ("changed", $0.displayPath, "expected \($0.expected)\(gap)actual \($0.actual)") }
+        func bytes(_ path: String) -> String {
+            guard let ranges = changedRanges[path], !ranges.isEmpty else { return "" }
+            return " (bytes " + ranges.map { "\($0.lowerBound)-\($0.upperBound - 1)" }.joined(separator: ", ") + " changed)"
+        }
+        let changed = sortedByPath(diff.changed, \.path).map { ("changed", $0.displayPath, "expected \($0.expected)\(gap)actual \($0.actual)" + bytes($0.path)) }
         let missing = sortedByPath(diff.missing, \.path).map { ("missing", $0.displayPath, "expected \($0.sha256)") }
         let added = sortedByPath(diff.added, \.path).map { ("added", $0.displayPath, "actual \($0.sha256)") }
         let rows = changed + missing + added
@@ -356,7 +371,7 @@ enum VerifyReport {
         if let error = o.error { object["error"] = .string(error.message) }
         if !o.storeProblems.isEmpty { object["corrupt"] = .array(o.storeProblems.map(JSONValue.string)) }
         if !o.warnings.isEmpty { object["warnings"] = .array(o.warnings.map(JSONValue.string)) }
-        if let diff = o.diff { addDiff(diff, to: &object) }
+        if let diff = o.diff { addDiff(diff, to: &object, changedRanges: o.manifest?.changedRanges ?? [:]) }
         return .object(object)
     }
 }
