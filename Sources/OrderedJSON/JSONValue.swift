@@ -221,6 +221,12 @@ extension String {
     /// Whether the two strings are the same UTF-8 bytes. (`==` compares as Swift does: a
     /// composed and a decomposed spelling of one text are equal by `==`.)
     public func hasSameBytes(as other: String) -> Bool {
-        utf8.elementsEqual(other.utf8)
+        guard utf8.count == other.utf8.count else { return false }
+        // Compared as buffers where both strings have contiguous UTF-8 (native strings do):
+        // the view's iterator cost about 30 M instructions in verify --all of 1,000 entries.
+        let compared: Bool?? = utf8.withContiguousStorageIfAvailable { a in
+            other.utf8.withContiguousStorageIfAvailable { b in a.elementsEqual(b) }
+        }
+        return compared.flatMap { $0 } ?? utf8.elementsEqual(other.utf8)
     }
 }
