@@ -119,7 +119,9 @@ public struct ArtifactHasher: Sendable {
         // (`ulimit -n`), with room left for the walk's own directories and the files being read.
         let perTake = max(1, min(Worker.filesPerTake, (Platform.descriptorLimit - 16) / (2 * workers)))
         let collector = FileCollector()
-        let shards = ShardUse(size: shardSize, expected: expectedShards, jobs: workers, dropBehind: dropBehind, results: ShardResults())
+        // Shard work only when asked for: otherwise each file would pay for its path text and a lookup.
+        let shards = shardSize != nil || !expectedShards.isEmpty || dropBehind
+            ? ShardUse(size: shardSize, expected: expectedShards, jobs: workers, dropBehind: dropBehind, results: ShardResults()) : nil
         let executor = BlockingExecutor.shared
         executor.reserve(workers)
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -134,7 +136,7 @@ public struct ArtifactHasher: Sendable {
         try walk.verifyUnchanged()
         meter?.finish()
         var manifest = Manifest(root: root.string, sorting: collector.take())
-        (manifest.shards, manifest.changedRanges) = shards.results.take()
+        if let shards { (manifest.shards, manifest.changedRanges) = shards.results.take() }
         return manifest
     }
 
@@ -309,7 +311,7 @@ private struct Worker: ~Copyable {
                 owed = 0
             }
             if let meter { meter.starting(listed.relativePath.displayed) }
-            let path = listed.relativePath.string
+            let path = shards == nil ? "" : listed.relativePath.string
             var fromShards: DigestValue?
             if let shards, let expected = shards.expected[path], expected.fileSize == file.size, expected.shards.fits(fileSize: file.size),
                Worker.age(file.opened) >= Worker.settlingNanoseconds {
@@ -361,11 +363,6 @@ private struct Worker: ~Copyable {
         out.reserveCapacity(4096)
     }
 
-    /// Whether the task was cancelled (another worker failed, or the caller gave up), checked
-    /// every 16 MiB so a large file does not hold up the error for the rest of its length.
-    static func shouldStop(from start: Int64, to end: Int64) -> Bool {
-        start >> 24 != end >> 24 && Task.isCancelled
-    }
 
     /// A file modified less than this long (2 s) before it was opened may still be in the
     /// middle of a write that began earlier: the kernel stamps the times when a write starts,
@@ -441,7 +438,7 @@ private struct Worker: ~Copyable {
                     Platform.adviseDone(fd, dropped..<offset)
                     dropped = offset
                 }
-                if Worker.shouldStop(from: offset - Int64(useful), to: offset) { throw CancellationError() }
+                if shouldStopReading(from: offset - Int64(useful), to: offset) { throw CancellationError() }
             }
             if offset == size, !atEnd, !beyond {
                 beyond = try Platform.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<1]), at: size) > 0
@@ -511,4 +508,11 @@ struct ShardUse: Sendable {
     let jobs: Int
     let dropBehind: Bool
     let results: ShardResults
+}
+
+/// Whether the task was cancelled (another worker failed, or the caller gave up), checked
+/// each time a read from `start` to `end` crosses a 16 MiB boundary, so a large file or shard
+/// does not hold up the error for the rest of its length.
+func shouldStopReading(from start: Int64, to end: Int64) -> Bool {
+    start >> 24 != end >> 24 && Task.isCancelled
 }

@@ -125,8 +125,7 @@ enum ShardCheck {
                             digest.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
                             offset += Int64(n)
                             meter?.add(bytes: n)
-                            // A large shard does not hold up an error elsewhere for its whole length.
-                            if offset >> 24 != (offset - Int64(n)) >> 24 && Task.isCancelled { throw CancellationError() }
+                            if shouldStopReading(from: offset - Int64(n), to: offset) { throw CancellationError() }
                         }
                         if dropBehind { Platform.adviseDone(fd, range) }
                         if digest.finalizeValue() != DigestValue(hex: expected.sha256[index]) {

@@ -25,10 +25,11 @@ enum ShardRecords {
         return old.shards
     }
 
-    /// `manifest` as `artifacts`, with its shards.
-    static func record(_ manifest: Manifest, blobs: [String: String] = [:], recorded: ArtifactRecord? = nil) -> ArtifactRecord {
+    /// `manifest` as `artifacts`, with its shards; `aggregate` is the manifest's, when the caller
+    /// has it already (computing it sorts and hashes every line).
+    static func record(_ manifest: Manifest, aggregate: String? = nil, blobs: [String: String] = [:], recorded: ArtifactRecord? = nil) -> ArtifactRecord {
         let old = Dictionary((recorded?.files ?? []).map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
-        return ArtifactRecord(aggregateSHA256: manifest.aggregate, files: manifest.files.map {
+        return ArtifactRecord(aggregateSHA256: aggregate ?? manifest.aggregate, files: manifest.files.map {
             .init(path: $0.path, sha256: $0.sha256, size: $0.size, blob: blobs[$0.path], shards: shards(for: $0, in: manifest, recorded: old))
         })
     }

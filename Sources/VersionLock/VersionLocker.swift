@@ -451,7 +451,7 @@ public struct VersionLocker: Sendable {
         if hashed.reusedFiles == 0 { lock.lastFullVerify = stamp }
         lock.lastResult = .init(status: result.status.rawValue, at: stamp, aggregateSHA256: aggregate)
         let final = lock
-        let record = ShardRecords.record(manifest, blobs: hashed.blobs, recorded: current.artifacts)
+        let record = ShardRecords.record(manifest, aggregate: aggregate, blobs: hashed.blobs, recorded: current.artifacts)
         write { entry in
             // Files as recorded stay as written (with any field another tool added to them).
             if entry.artifacts.map({ !$0.isSameText(as: record) }) ?? true { entry.artifacts = record }
@@ -501,8 +501,9 @@ public struct VersionLocker: Sendable {
             if fromDownloadMetadata {
                 let (manifest, files) = try await downloadBaseline(entry, curated: snapshot.curated[entry.name], progress: progress)
                 // As --set-expected, it never replaces another expectation: that is --update's, with a reason.
-                if let expected = entry.versionLock.expectedAggregateSHA256, expected != manifest.aggregate {
-                    throw VersionLockError(.invalidRequest, "\(entry.name) already expects aggregate \(expected); the download metadata gives \(manifest.aggregate). Re-baseline with lock --update --reason TEXT if the download is the intended change")
+                let aggregate = manifest.aggregate
+                if let expected = entry.versionLock.expectedAggregateSHA256, expected != aggregate {
+                    throw VersionLockError(.invalidRequest, "\(entry.name) already expects aggregate \(expected); the download metadata gives \(aggregate). Re-baseline with lock --update --reason TEXT if the download is the intended change")
                 }
                 (hashed[name], hashedFiles[name]) = (manifest, files)
             } else if setExpected, entry.versionLock.expectedAggregateSHA256 == nil {
@@ -517,14 +518,16 @@ public struct VersionLocker: Sendable {
                 var lock = current.versionLock
                 lock.locked = true
                 let manifest = hashed[name]
-                if let manifest, lock.expectedAggregateSHA256 == nil || fromDownloadMetadata {
-                    lock.expectedAggregateSHA256 = manifest.aggregate
+                // Each use of the aggregate would otherwise sort and hash the manifest's lines again.
+                let aggregate = manifest?.aggregate
+                if let aggregate, lock.expectedAggregateSHA256 == nil || fromDownloadMetadata {
+                    lock.expectedAggregateSHA256 = aggregate
                     lock.lastVerified = Timestamp.utc(date, spelledLike: lock.lastVerified)
                     lock.lastFullVerify = lock.lastVerified
                 }
                 let final = lock
                 discovered.modify(name, seed: current) { entry in
-                    if let manifest, final.expectedAggregateSHA256 == manifest.aggregate { entry.artifacts = Self.record(manifest) }
+                    if let manifest, let aggregate, final.expectedAggregateSHA256 == aggregate { entry.artifacts = Self.record(manifest, aggregate: aggregate) }
                     entry.versionLock = final
                 }
                 changes.append(LockChange(name: name, state: final, manifest: manifest, hashedFiles: hashedFiles[name]))
@@ -605,7 +608,8 @@ public struct VersionLocker: Sendable {
                 let stamp = Timestamp.utc(date, spelledLike: lock.lastVerified)
                 lock.previousAggregateSHA256 = lock.expectedAggregateSHA256 ?? current.artifacts.flatMap { $0.aggregateSHA256.isEmpty ? nil : $0.aggregateSHA256 }
                 lock.locked = true
-                lock.expectedAggregateSHA256 = manifest.aggregate
+                let aggregate = manifest.aggregate
+                lock.expectedAggregateSHA256 = aggregate
                 lock.lastVerified = stamp
                 lock.lastFullVerify = stamp
                 lock.updatedBy = actor
@@ -613,7 +617,7 @@ public struct VersionLocker: Sendable {
                 lock.reason = reason
                 let final = lock
                 discovered.modify(name, seed: current) { entry in
-                    entry.artifacts = Self.record(manifest)
+                    entry.artifacts = Self.record(manifest, aggregate: aggregate)
                     entry.versionLock = final
                 }
                 changes.append(LockChange(name: name, state: final, manifest: manifest))
@@ -726,5 +730,5 @@ public struct VersionLocker: Sendable {
         return calendar.date(from: components).map { $0.addingTimeInterval(TimeInterval(-offset)) }
     }
 
-    static func record(_ manifest: Manifest) -> ArtifactRecord { ShardRecords.record(manifest) }
+    static func record(_ manifest: Manifest, aggregate: String? = nil) -> ArtifactRecord { ShardRecords.record(manifest, aggregate: aggregate) }
 }
