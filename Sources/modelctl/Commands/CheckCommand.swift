@@ -29,9 +29,9 @@ struct CheckCommand: ParsableCommand {
     @OptionGroup var registry: RegistryOptions
 
     func run() throws {
-        let store = try registry.store(warn: false)
+        let (store, warnings) = try registry.checkedStore()
         let snapshot = try store.load()
-        let problems = try store.checkFiles() + RegistryAudit.problems(snapshot, source: try registry.source(mapPaths: location.mapPaths),
+        let problems = warnings + RegistryAudit.problems(snapshot, source: try registry.source(mapPaths: location.mapPaths),
                                                                       strict: strict, skippingBackends: Set(skipping.backends))
         if json {
             print(JSON.serialize(.object(JSONObject([

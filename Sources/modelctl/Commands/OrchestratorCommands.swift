@@ -80,9 +80,7 @@ struct ActivateModelCommand: AsyncParsableCommand {
         let check = try await gate.check(entry, skipVerify: skipVerify, progress: Format.progressHandler())
         Terminal.clearProgress()
         if check.verified == false { Terminal.warning("\(entry.name): --skip-verify: launching without checking the locked artifacts") }
-        if let batch = check.verification, batch.hasViolation || batch.hasError { try VerifyReport.print(batch, json: false, single: true) }
-        if let outcome = check.signature { try SignatureVerifyReport.show(outcome, json: false) }
-        if let failure = check.failure { throw failure }
+        try reportGate(check)
         // Nothing to check against (an unlocked entry) is recorded as not verified.
         let activation = try await orchestrator.activate(entry, modelPath: check.root, verified: check.verified ?? false) { event in
             switch event {
@@ -177,9 +175,7 @@ struct ExecCommand: AsyncParsableCommand {
         gate.acceptsOllama = true
         let check = try await gate.check(entry, progress: Format.progressHandler())
         Terminal.clearProgress()
-        if let batch = check.verification, batch.hasViolation || batch.hasError { try VerifyReport.print(batch, json: false, single: true) }
-        if let outcome = check.signature { try SignatureVerifyReport.show(outcome, json: false) }
-        if let failure = check.failure { throw failure }
+        try reportGate(check)
         // An entry without a model path has no root to check or to hand over.
         let root = check.root.isEmpty ? try source.root(of: entry) : check.root
         let arguments = [command[0]] + command.dropFirst().map { $0.replacingOccurrences(of: "{model_path}", with: root) }
@@ -240,4 +236,12 @@ func refuseOrWarnUnchecked(_ entry: RegistryEntry, requireLocked: Bool, starting
         throw CommandFailure.violation("\(name): not locked, and unlocked entries are refused here (--require-locked or MODELCTL_REQUIRE_LOCKED=1); lock it first: \(lockIt)")
     }
     Terminal.warning("\(name): not locked: its weights are \(what); lock it with \(lockIt) (--require-locked refuses unlocked entries)")
+}
+
+/// activate-model's and exec's report of the gate's check: the verify's findings when it failed, the
+/// signature's outcome when one was checked, then the gate's refusal thrown.
+func reportGate(_ check: ActivationGate.Check) throws {
+    if let batch = check.verification, batch.hasViolation || batch.hasError { try VerifyReport.print(batch, json: false, single: true) }
+    if let outcome = check.signature { try SignatureVerifyReport.show(outcome, json: false) }
+    if let failure = check.failure { throw failure }
 }

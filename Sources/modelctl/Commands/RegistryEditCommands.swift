@@ -4,6 +4,7 @@ import Foundation
 import ModelRegistry
 import ModelStores
 import OrderedJSON
+import SystemSupport
 import VersionLock
 
 struct InitCommand: ParsableCommand {
@@ -31,7 +32,7 @@ struct InitCommand: ParsableCommand {
         }
         try RegistryStore(directory: directory).initialize()
         print("initialized an empty registry in \(directory)")
-        Terminal.note("next: modelctl --registry-dir \(directory) add NAME PATH --lock")
+        Terminal.note("next: modelctl --registry-dir \(directory.shellQuoted) add NAME PATH --lock")
     }
 }
 
@@ -116,7 +117,7 @@ struct AddCommand: AsyncParsableCommand {
                 Terminal.clearProgress()
                 let reason = ExitStatus.message(of: error)
                 throw CommandFailure.error("added '\(name)' to \(store.path(RegistryStore.curatedFileName)), but did not lock it: \(reason); "
-                    + "fix that, then run modelctl lock '\(name)' --set-expected")
+                    + "fix that, then run modelctl lock \(name.shellQuoted) --set-expected")
             }
         }
         if json {

@@ -33,10 +33,16 @@ struct RegistryOptions: ParsableArguments {
     /// - Throws: ``RegistryError`` when the directory is missing or holds no registry file, so
     ///   that no command takes a wrong path for an empty registry, or writes there.
     func store(warn: Bool = true) throws -> RegistryStore {
-        let store = RegistryStore(directory: directory, lockTimeout: .milliseconds(Int(lockTimeout * 1000))) { Terminal.note("modelctl: " + $0) }
-        let warnings = try store.checkFiles()
+        let (store, warnings) = try checkedStore()
         if warn { Self.told.withLock { told in for w in warnings where told.insert(w).inserted { Terminal.warning(w) } } }
         return store
+    }
+
+    /// The store for ``directory`` and what ``RegistryStore/checkFiles()`` warns of (`check`
+    /// reports those as problems); throws as ``store(warn:)`` does.
+    func checkedStore() throws -> (store: RegistryStore, warnings: [String]) {
+        let store = RegistryStore(directory: directory, lockTimeout: .milliseconds(Int(lockTimeout * 1000))) { Terminal.note("modelctl: " + $0) }
+        return (store, try store.checkFiles())
     }
 
     /// The warnings already told in this run.
