@@ -194,6 +194,28 @@ public enum SignatureTrust: Sendable {
     /// PEM files of CA certificates (each may hold several): model_signing's certificate
     /// method. The bundle's signing certificate must chain to one of them.
     case certificateChain(paths: [String])
+    /// A Sigstore keyless signer: model_signing's sigstore method.
+    case sigstore(SigstoreSigner)
+}
+
+/// Who must have signed a Sigstore keyless bundle, and the root that vouches for Sigstore's
+/// services (Fulcio, Rekor, the CT logs).
+public struct SigstoreSigner: Sendable, Hashable {
+    /// What the signing certificate's subject alternative name must be: an email address or URI.
+    public var identity: String
+    /// The OIDC issuer that must have vouched for the identity (the certificate's Fulcio issuer
+    /// extension), such as `https://accounts.google.com`.
+    public var identityProvider: String
+    /// A `trusted_root.json` to use instead of the built-in Sigstore public-good root.
+    public var trustedRootPath: String?
+
+    /// A signer `identity` vouched for by `identityProvider`, checked against `trustedRootPath`
+    /// (nil: the built-in public-good root).
+    public init(identity: String, identityProvider: String, trustedRootPath: String? = nil) {
+        self.identity = identity
+        self.identityProvider = identityProvider
+        self.trustedRootPath = trustedRootPath
+    }
 }
 
 /// Checks a model against a model_signing bundle, as `model_signing verify key` and
@@ -246,6 +268,8 @@ public struct ModelSignatureVerifier: Sendable {
         switch trust {
         case .publicKey(let pem): publicKey = try ECKey.loadPublic(pem)
         case .certificateChain(let paths): for path in paths { anchors += try Certificate.load(pemFile: path) }
+        case .sigstore:
+            throw SigningError(.keylessUnsupported, "\(bundlePath): modelctl does not verify keyless signatures yet: check it with `model_signing verify sigstore --identity ID --identity_provider URL`")
         }
         let bundle = try SignatureBundle.read(path: bundlePath)
         var outcome = SignatureVerification(
