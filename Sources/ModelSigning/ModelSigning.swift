@@ -85,13 +85,15 @@ public struct ModelSigner: Sendable {
     ///   - output: where to write the bundle; default `ROOT/model.sig` for a directory (left
     ///     out of the signed files, as model_signing leaves out its signature), `FILE.sig` for a file.
     ///   - ignoring: more paths to leave out and record in `ignore_paths` (an entry's exclusions).
+    ///   - shardSize: sign shards of this many bytes (model_signing's `shards` serialization, see
+    ///     ``SignedStatement``) instead of whole files; in ``SignedStatement/shardSizes``.
     ///   - progress: hashing progress, as ``ArtifactHasher/hash(_:progress:)`` reports it.
     /// - Returns: where the bundle went, the key's fingerprint and the signed statement; a
     ///   readable private key is used, with a warning in ``SignatureRecord/warnings``.
     /// - Throws: ``SigningError`` (`.keyUnreadable`, `.keyUnsupported`, `.certificateUnreadable`,
     ///   `.hashingFailed`, `.writeFailed`, `.cryptoFailed`), or `CancellationError`.
     public func sign(root: String, privateKeyPEMPath: String, certificateChainPaths: [String] = [], output: String? = nil, ignoring: [String] = [],
-                     progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> SignatureRecord {
+                     shardSize: Int64? = nil, progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> SignatureRecord {
         var warnings: [String] = []
         if let mode = permissionBits(privateKeyPEMPath), mode & 0o044 != 0 {
             warnings.append("\(privateKeyPEMPath): the private key is readable by group or others (mode \(String(mode, radix: 8))); restrict it with `chmod 600 \(privateKeyPEMPath)`")
@@ -103,9 +105,13 @@ public struct ModelSigner: Sendable {
         let bundlePath = output ?? (kind == .directory ? PathText.trimTrailingSlashes(root) + "/" + ModelSigningFormat.defaultSignatureName : PathText.trimTrailingSlashes(root) + ".sig")
         let statement = try await SignedStatement.hashing(
             root: root, jobs: jobs, signaturePath: bundlePath,
-            extraIgnoredPaths: SignedStatement.toolMetadata(in: root) + ignoring, progress: progress
+            extraIgnoredPaths: SignedStatement.toolMetadata(in: root) + ignoring, shardSize: shardSize, progress: progress
         )
         try statement.requireUTF8Names(root: root)
+        // model_signing splits a shard's name at every colon: it could not read this one back.
+        if shardSize != nil, let file = statement.resources.first(where: { $0.path.split(separator: ":").count != 3 }) {
+            throw SigningError(.hashingFailed, "\(root): file \(displayEscaped(SignedStatement.shard(named: file.path)?.path ?? file.path)) has a colon in its name, which a shards statement (path:start:end) cannot name; rename it, or sign without --shard-size")
+        }
         let key = try ECKey.loadPrivate(path: privateKeyPEMPath)
         let spki = try key.subjectPublicKeyInfo()
         let payload = statement.encoded()
@@ -178,7 +184,11 @@ public struct SignatureVerification: Sendable, Hashable {
         guard let diff, !diff.isEmpty else { return nil }
         let counts = [("changed", diff.changed.count), ("missing", diff.missing.count), ("added", diff.added.count), ("moved", diff.moved.count)]
             .filter { $0.1 > 0 }.map { "\($0.1) \($0.0)" }.joined(separator: ", ")
-        return SigningError(.digestMismatch, "\(root): the files do not match the digests signed in \(bundlePath) (\(counts))")
+        // A shards statement says where in a file the bytes changed.
+        let ranges = statement?.shardSize == nil ? "" : diff.changed.prefix(10).compactMap { change in
+            SignedStatement.shard(named: change.path).map { "\(displayEscaped($0.path)) bytes \($0.bytes.lowerBound)-\($0.bytes.upperBound - 1) changed" }
+        }.map { "; " + $0 }.joined()
+        return SigningError(.digestMismatch, "\(root): the files do not match the digests signed in \(bundlePath) (\(counts))\(ranges)")
     }
 
     /// Throws ``failure`` when there is one.
@@ -317,7 +327,8 @@ public struct ModelSignatureVerifier: Sendable {
         let current: SignedStatement
         do {
             current = try await SignedStatement.hashing(
-                root: root, jobs: jobs, signaturePath: bundlePath, extraIgnoredPaths: statement.ignorePaths, progress: progress
+                root: root, jobs: jobs, signaturePath: bundlePath, extraIgnoredPaths: statement.ignorePaths,
+                shardSize: statement.shardSize, progress: progress
             )
         } catch let error as SigningError where error.specialFile {
             // Something a loader may open that no signed digest covers: the tree is not the signed one.
@@ -337,11 +348,13 @@ public struct ModelSignatureVerifier: Sendable {
 extension SignedStatement {
     /// The statement model_signing would sign for `root` (what `sign` signs and `hash --format
     /// model-signing` prints): `root` hashed by the one walk, model_signing's git paths,
-    /// `extraIgnoredPaths` and (when it lies inside the root) `signaturePath` left out.
+    /// `extraIgnoredPaths` and (when it lies inside the root) `signaturePath` left out. With
+    /// `shardSize`, a statement of shards: the hasher records each file's shard digests in the
+    /// read that hashes it (``ArtifactHasher/shardSize``), as `lock --shard-size` does.
     ///
     /// - Throws: ``SigningError`` `.hashingFailed` naming the path, or `CancellationError`.
     public static func hashing(root: String, jobs: Int? = nil, signaturePath: String? = nil, extraIgnoredPaths: [String] = [],
-                               progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> SignedStatement {
+                               shardSize: Int64? = nil, progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> SignedStatement {
         let ignored = nodeKind(root, followLinks: true) == .directory
             ? ignoreSet(root: root, signaturePath: signaturePath, extraIgnoredPaths: extraIgnoredPaths) : []
         // model_signing's ignored paths are literal paths from the root: each becomes a glob
@@ -352,22 +365,25 @@ extension SignedStatement {
         if let problem = PathExclusions.validate(patterns) {
             throw SigningError(.bundleMalformed, "\(root): the ignored paths hold \(problem)")
         }
+        var hasher = ArtifactHasher(jobs: jobs, exclusions: PathExclusions(skipsToolMetadata: false, patterns: patterns))
+        hasher.shardSize = shardSize
         let manifest: Manifest
         do {
-            manifest = try await ArtifactHasher(jobs: jobs, exclusions: PathExclusions(skipsToolMetadata: false, patterns: patterns))
-                .hash(root, progress: progress)
+            manifest = try await hasher.hash(root, progress: progress)
         } catch let error as HashingError {
             throw SigningError(.hashingFailed, error.description, specialFile: error.code == .specialFile)
         }
-        return try SignedStatement(for: manifest, signaturePath: signaturePath, extraIgnoredPaths: extraIgnoredPaths)
+        return try SignedStatement(for: manifest, signaturePath: signaturePath, extraIgnoredPaths: extraIgnoredPaths, shardSize: shardSize)
     }
 
     /// The statement for an already hashed tree (`manifest.root` is looked at, not read: whether
     /// it is a file, and whether it holds symbolic links).
     ///
     /// A directory's files are listed under their relative paths, less the ignored ones; a root
-    /// that is a file is listed as `"."`, as model_signing lists it.
-    public init(for manifest: Manifest, signaturePath: String? = nil, extraIgnoredPaths: [String] = []) throws(SigningError) {
+    /// that is a file is listed as `"."`, as model_signing lists it. With `shardSize`, each file
+    /// is listed as its shards, from ``Manifest/shards`` (a file smaller than a shard is its one
+    /// shard, whose digest is the file's).
+    public init(for manifest: Manifest, signaturePath: String? = nil, extraIgnoredPaths: [String] = [], shardSize: Int64? = nil) throws(SigningError) {
         let root = manifest.root
         let kind = nodeKind(root, followLinks: true)
         let name = SignedStatement.subjectName(forRoot: root)
@@ -376,18 +392,42 @@ extension SignedStatement {
                 throw SigningError(.hashingFailed, "\(root): expected one file")
             }
             self.init(
-                modelName: name, resources: [ArtifactFile(path: ".", sha256: file.sha256, size: file.size)],
-                allowSymlinks: nodeKind(root, followLinks: false) == .symlink, ignorePaths: IgnoredPaths.git.sorted(by: bytesPrecede)
+                modelName: name, resources: try SignedStatement.resources([ArtifactFile(path: ".", sha256: file.sha256, size: file.size)],
+                                                                          shards: manifest.shards[file.path].map { [".": $0] } ?? [:], shardSize: shardSize, root: root),
+                allowSymlinks: nodeKind(root, followLinks: false) == .symlink, ignorePaths: IgnoredPaths.git.sorted(by: bytesPrecede),
+                shardSize: shardSize
             )
             return
         }
         let ignored = SignedStatement.ignoreSet(root: root, signaturePath: signaturePath, extraIgnoredPaths: extraIgnoredPaths)
         let files = manifest.files.filter { !IgnoredPaths.matches($0.path, ignored) }.sorted { statementOrder($0.path, $1.path) }
         self.init(
-            modelName: name, resources: files,
+            modelName: name, resources: try SignedStatement.resources(files, shards: manifest.shards, shardSize: shardSize, root: root),
             allowSymlinks: files.contains { isSymlink(under: root, $0.pathBytes) },
-            ignorePaths: ignored.sorted(by: bytesPrecede)
+            ignorePaths: ignored.sorted(by: bytesPrecede), shardSize: shardSize
         )
+    }
+
+    /// `files` as resources: themselves, or with `shardSize` each file's shards (`path:start:end`)
+    /// in offset order, taken from `shards` (by path) or, for a file smaller than a shard, the
+    /// file's own digest. An empty file has no shard, as model_signing lists none.
+    static func resources(_ files: [ArtifactFile], shards: [String: FileShards], shardSize: Int64?, root: String) throws(SigningError) -> [ArtifactFile] {
+        guard let shardSize else { return files }
+        var out: [ArtifactFile] = []
+        for file in files {
+            let size = file.size ?? 0
+            let digests = shards[file.path]?.sha256 ?? [file.sha256]
+            guard size > 0 else { continue }
+            guard digests.count == FileShards.count(fileSize: size, shardSize: shardSize) else {
+                throw SigningError(.hashingFailed, "\(root): file \(file.displayPath) was hashed without its shard digests; hash it again")
+            }
+            let layout = FileShards(shardSize: shardSize, sha256: digests)
+            for (index, digest) in digests.enumerated() {
+                let bytes = layout.range(of: index, fileSize: size)
+                out.append(ArtifactFile(path: "\(file.path):\(bytes.lowerBound):\(bytes.upperBound)", sha256: digest))
+            }
+        }
+        return out
     }
 
     /// Throws when a resource's name is not UTF-8: a statement names files in JSON text, which

@@ -19,6 +19,12 @@ import Foundation
 /// }
 /// ```
 ///
+/// With ``shardSize`` set, the statement is model_signing's `shards` serialization instead: each
+/// resource is one shard of a file, named `path:start:end` (bytes `start..<end`), with algorithm
+/// `sha256-sharded-<shard size>`, and the serialization records `"method": "shards"` and
+/// `"shard_size"`. A file is cut at every multiple of the shard size; an empty file has no shard
+/// and so is not listed at all.
+///
 /// ``encoded()`` writes the bytes as model_signing does (protobuf's `MessageToJson`, which is
 /// Python's `json.dumps(indent=2)`: two-space indent, `": "` after keys, non-ASCII escaped as
 /// `\uXXXX`, no trailing newline), with the
@@ -28,19 +34,40 @@ import Foundation
 public struct SignedStatement: Sendable, Hashable {
     /// The subject's name: the model directory's (or file's) last path component. Informative only.
     public var modelName: String
-    /// The signed files in statement order (by path components); `name` `"."` is a model that is one file.
+    /// The signed resources in statement order (by path components, then shard offsets): files,
+    /// where `"."` is a model that is one file, or with ``shardSize`` shards named `path:start:end`.
     public var resources: [ArtifactFile]
     /// Whether the tree was hashed following symbolic links (`allow_symlinks`).
     public var allowSymlinks: Bool
     /// Paths relative to the model root that were left out, with everything under them.
     public var ignorePaths: [String]
+    /// Bytes per shard of a `shards` statement; nil for a `files` statement (one resource per file).
+    public var shardSize: Int64?
 
     /// A statement with these parts; `resources` are kept in the order given.
-    public init(modelName: String, resources: [ArtifactFile], allowSymlinks: Bool, ignorePaths: [String]) {
+    public init(modelName: String, resources: [ArtifactFile], allowSymlinks: Bool, ignorePaths: [String], shardSize: Int64? = nil) {
         self.modelName = modelName
         self.resources = resources
         self.allowSymlinks = allowSymlinks
         self.ignorePaths = ignorePaths
+        self.shardSize = shardSize
+    }
+
+    /// The shard sizes a `shards` statement may use: from 4 KiB, as below that the digests of a
+    /// file that grew after signing would take more memory than its pages, to 1 TiB.
+    public static let shardSizes: ClosedRange<Int64> = 4096...FileShards.maximumSize
+
+    /// The resource algorithm: `sha256`, or `sha256-sharded-<shard size>` for shards (what
+    /// model_signing names a shard's digest, and compares when it verifies).
+    var resourceAlgorithm: String { shardSize.map { "sha256-sharded-\($0)" } ?? "sha256" }
+
+    /// The file and byte range a shard resource names (`path:start:end`, split at its last two
+    /// colons), or nil when `name` is not one.
+    public static func shard(named name: String) -> (path: String, bytes: Range<Int64>)? {
+        let parts = name.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count >= 3, let start = Int64(parts[parts.count - 2]), let end = Int64(parts[parts.count - 1]),
+              start >= 0, end > start else { return nil }
+        return (parts.dropLast(2).joined(separator: ":"), start..<end)
     }
 
     /// The subject digest: SHA-256 over the raw 32-byte digests of the resources, in their order.
@@ -52,15 +79,17 @@ public struct SignedStatement: Sendable, Hashable {
 
     /// The statement as model_signing's DSSE payload bytes.
     public func encoded() -> [UInt8] {
+        let algorithm = resourceAlgorithm
         let resourceNodes: [PyJSON] = resources.map {
-            .object([("algorithm", .string("sha256")), ("digest", .string($0.sha256)), ("name", .string($0.path))])
+            .object([("algorithm", .string(algorithm)), ("digest", .string($0.sha256)), ("name", .string($0.path))])
         }
         var serialization: [(String, PyJSON)] = [
             ("allow_symlinks", .bool(allowSymlinks)),
             ("hash_type", .string("sha256")),
         ]
         if !ignorePaths.isEmpty { serialization.append(("ignore_paths", .array(ignorePaths.map { .string($0) }))) }
-        serialization.append(("method", .string("files")))
+        serialization.append(("method", .string(shardSize == nil ? "files" : "shards")))
+        if let shardSize { serialization.append(("shard_size", .int(shardSize))) }
         let statement: PyJSON = .object([
             ("_type", .string(ModelSigningFormat.statementType)),
             ("subject", .array([.object([("name", .string(modelName)), ("digest", .object([("sha256", .string(subjectDigest))]))])])),
@@ -73,8 +102,9 @@ public struct SignedStatement: Sendable, Hashable {
     }
 
     /// Reads a DSSE payload as model_signing's verifier does: an in-toto v1 statement with the
-    /// v1.0 model signature predicate, one subject, file serialization with SHA-256, and a
-    /// subject digest that matches the resources.
+    /// v1.0 model signature predicate, one subject, file or shard serialization with SHA-256
+    /// (a shard size in ``shardSizes``, written as an integer or as model_signing's `4096.0`),
+    /// and a subject digest that matches the resources.
     ///
     /// - Parameter source: the bundle's path, for messages.
     /// - Throws: ``SigningError`` `.bundleMalformed` or `.bundleUnsupported`, naming `source`.
@@ -101,18 +131,31 @@ public struct SignedStatement: Sendable, Hashable {
             throw SigningError(.bundleMalformed, "\(source): the statement has no predicate")
         }
         let serialization = predicate.serialization
-        guard serialization.method == "files" else {
-            throw SigningError(.bundleUnsupported, "\(source): serialization method \"\(serialization.method)\" is not supported; modelctl checks signatures made per file (model_signing's default, not --shard)")
+        guard serialization.method == "files" || serialization.method == "shards" else {
+            throw SigningError(.bundleUnsupported, "\(source): serialization method \"\(serialization.method)\" is not supported; modelctl checks signatures made per file or per shard (model_signing's \"files\" and \"shards\")")
         }
+        // Not an integrity failure (exit 1, not 2): the signature verified, and nothing says the
+        // files differ; modelctl only cannot recompute these digests.
         guard serialization.hashType == "sha256" else {
-            throw SigningError(.bundleUnsupported, "\(source): hash type \"\(serialization.hashType ?? "none")\" is not supported; modelctl checks SHA-256 manifests (model_signing's default)")
+            throw SigningError(.bundleUnsupported, "\(source): hash type \"\(serialization.hashType ?? "none")\" is not supported; modelctl checks SHA-256 digests (model_signing's default): sign the model again with hash type sha256")
         }
+        var shardSize: Int64?
+        if serialization.method == "shards" {
+            guard let size = serialization.shardSize, size.rounded() == size, size >= Double(shardSizes.lowerBound), size <= Double(shardSizes.upperBound) else {
+                throw SigningError(.bundleMalformed, "\(source): a shards statement needs a shard_size that is a whole number of bytes from \(shardSizes.lowerBound) to \(shardSizes.upperBound)")
+            }
+            shardSize = Int64(size)
+        }
+        let algorithm = shardSize.map { "sha256-sharded-\($0)" } ?? "sha256"
         var resources: [ArtifactFile] = []
         resources.reserveCapacity(predicate.resources.count)
         var seen = Set<String>()
         for resource in predicate.resources {
-            guard resource.algorithm == "sha256", resource.digest.utf8.count == 64, hexBytes(resource.digest) != nil else {
-                throw SigningError(.bundleMalformed, "\(source): resource \"\(resource.name)\" does not carry a SHA-256 digest")
+            guard resource.algorithm == algorithm, resource.digest.utf8.count == 64, hexBytes(resource.digest) != nil else {
+                throw SigningError(.bundleMalformed, "\(source): resource \"\(resource.name)\" does not carry a \(algorithm) digest")
+            }
+            if shardSize != nil && shard(named: resource.name) == nil {
+                throw SigningError(.bundleMalformed, "\(source): resource \"\(resource.name)\" does not name a shard as path:start:end")
             }
             guard seen.insert(resource.name).inserted else {
                 throw SigningError(.bundleMalformed, "\(source): resource \"\(resource.name)\" is listed twice")
@@ -123,7 +166,8 @@ public struct SignedStatement: Sendable, Hashable {
             modelName: subject.name ?? "",
             resources: resources,
             allowSymlinks: serialization.allowSymlinks ?? false,
-            ignorePaths: serialization.ignorePaths ?? []
+            ignorePaths: serialization.ignorePaths ?? [],
+            shardSize: shardSize
         )
         guard statement.subjectDigest == subjectDigest.lowercased() else {
             throw SigningError(.bundleMalformed, "\(source): the subject digest \(subjectDigest) does not match the listed resources (\(statement.subjectDigest)); the statement is inconsistent")
@@ -215,8 +259,10 @@ private struct StatementJSON: Decodable {
         var hashType: String?
         var allowSymlinks: Bool?
         var ignorePaths: [String]?
+        /// A double: model_signing writes it through a protobuf Struct (`4096.0`).
+        var shardSize: Double?
         enum CodingKeys: String, CodingKey {
-            case method, hashType = "hash_type", allowSymlinks = "allow_symlinks", ignorePaths = "ignore_paths"
+            case method, hashType = "hash_type", allowSymlinks = "allow_symlinks", ignorePaths = "ignore_paths", shardSize = "shard_size"
         }
     }
     struct Resource: Decodable {
@@ -243,6 +289,7 @@ private struct StatementJSON: Decodable {
 enum PyJSON {
     case string(String)
     case bool(Bool)
+    case int(Int64)
     case array([PyJSON])
     case object([(String, PyJSON)])
 
@@ -251,6 +298,7 @@ enum PyJSON {
         switch self {
         case .string(let s): PyJSON.writeString(s, into: &out)
         case .bool(let b): out += b ? "true" : "false"
+        case .int(let n): out += String(n)
         case .array(let items):
             if items.isEmpty { out += "[]"; return }
             out += "[\n"

@@ -47,7 +47,7 @@ enum SignatureVerifyReport {
             "  signature \(p(o.bundlePath))",
             "  \(signer(o))",
             "  subject   \(p(statement?.modelName ?? "-")) sha256:\(statement?.subjectDigest ?? "-")",
-            "  files     \(statement?.resources.count ?? 0) signed, \(o.filesChecked) found",
+            "  \(statement?.shardSize == nil ? "files " : "shards")    \(statement?.resources.count ?? 0) signed, \(o.filesChecked) found",
         ] + (o.symlinkProblem.map { ["  problem   \(p($0))"] } ?? [])
         if let diff = o.diff, !diff.isEmpty { lines += VerifyReport.fileLines(diff, aligned: true).map { "  " + $0 } }
         return lines.joined(separator: "\n")
@@ -76,9 +76,18 @@ enum SignatureVerifyReport {
             object["subject_sha256"] = .string(statement.subjectDigest)
             object["files_signed"] = .number(JSONNumber(statement.resources.count))
             object["files_found"] = .number(JSONNumber(o.filesChecked))
+            if let shardSize = statement.shardSize { object["shard_size"] = .number(JSONNumber(Int(shardSize))) }
         }
         if let diff = o.diff {
-            object["changed"] = .array(diff.changed.map { ["path": .string($0.path), "expected": .string($0.expected), "actual": .string($0.actual)] })
+            object["changed"] = .array(diff.changed.map { change in
+                var item = JSONObject([("path", .string(change.path)), ("expected", .string(change.expected)), ("actual", .string(change.actual))])
+                // A shard (path:start:end): its file and half-open byte range, as verify of a locked file reports them.
+                if o.statement?.shardSize != nil, let shard = SignedStatement.shard(named: change.path) {
+                    item["file"] = .string(shard.path)
+                    item["changed_bytes"] = .array([.array([.number(JSONNumber(Int(shard.bytes.lowerBound))), .number(JSONNumber(Int(shard.bytes.upperBound)))])])
+                }
+                return .object(item)
+            })
             object["missing"] = .array(diff.missing.map { ["path": .string($0.path), "expected": .string($0.sha256)] })
             object["added"] = .array(diff.added.map { ["path": .string($0.path), "actual": .string($0.sha256)] })
             object["moved"] = .array(diff.moved.map { ["from": .string($0.from), "to": .string($0.to), "sha256": .string($0.sha256)] })
