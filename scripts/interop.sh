@@ -29,6 +29,8 @@ expect() {
 # `modelctl verify --signature`, and one flipped byte fails both. Also: the statement modelctl
 # signs equals model_signing's with its (run-to-run varying) object key order sorted.
 # The certificate method too: `sign --certificate-chain` and `verify certificate`, and back.
+# Shards bundles through model_signing's library API (its CLI hashes whole files only):
+# `sign --shard-size` against its verifier, its shard signer against `verify --signature`.
 model_signing_section() {
   local version=1.1.1 venv="$INTEROP/venv"
   echo "model_signing $version"
@@ -63,6 +65,9 @@ s = json.loads(theirs)
 p = s["predicate"]
 p["resources"] = [dict(sorted(r.items())) for r in p["resources"]]
 ser = p["serialization"]; ser["ignore_paths"] = sorted(ser["ignore_paths"]); p["serialization"] = dict(sorted(ser.items()))
+# model_signing writes shard_size through a protobuf Struct, as a double (1048576.0); modelctl
+# writes the integer model_signing configured (which model_signing's verifier needs).
+if isinstance(ser.get("shard_size"), float) and ser["shard_size"].is_integer(): p["serialization"]["shard_size"] = int(ser["shard_size"])
 s["predicate"] = dict(sorted(p.items()))
 sys.exit(0 if json.dumps(s, indent=2).encode() == ours else 1)
 PY
@@ -147,6 +152,35 @@ PY
   expect 0 "modelctl verify --certificate-chain accepts it" "$MODELCTL" verify "$cert_tree" --signature "$cert_tree/model.sig" --certificate-chain "$certs/ca.pem"
   flip_byte "$cert_tree/model.safetensors"
   expect fail "modelctl verify --certificate-chain rejects a flipped byte" "$MODELCTL" verify "$cert_tree" --signature "$cert_tree/model.sig" --certificate-chain "$certs/ca.pem"
+
+  # model_signing's shards serialization, shard size 1 MiB: model.safetensors in three shards.
+  echo " shards bundles (model_signing's library API, with the last P-521 key)"
+  local shard_tree="$WORK/shard-tree"
+  fresh_tree "$shard_tree"
+  head -c 2500000 /dev/urandom > "$shard_tree/model.safetensors"
+  library() {  # sign|verify KEY TREE BUNDLE: model_signing's library, shard size 1 MiB to sign;
+               # verify guesses the hashing config from the bundle, as its API does by default.
+    "$py" - "$@" <<'PY'
+import sys
+import model_signing as ms
+action, key, tree, bundle = sys.argv[1:]
+if action == "sign":
+    hashing = ms.hashing.Config().use_shard_serialization(shard_size=1 << 20)
+    ms.signing.Config().use_elliptic_key_signer(private_key=key).set_hashing_config(hashing).sign(tree, bundle)
+else:
+    ms.verifying.Config().use_elliptic_key_verifier(public_key=key).verify(tree, bundle)
+PY
+  }
+  expect 0 "modelctl sign --shard-size 1M" "$MODELCTL" sign "$shard_tree" --key "$WORK/key.pem" --shard-size 1M --output "$WORK/shards-ours.sig"
+  expect 0 "model_signing's library verifies modelctl's shards bundle" library verify "$WORK/key.pub.pem" "$shard_tree" "$WORK/shards-ours.sig"
+  expect 0 "model_signing's library signs shards" library sign "$WORK/key.pem" "$shard_tree" "$WORK/shards-theirs.sig"
+  expect 0 "modelctl verify --signature accepts model_signing's shards bundle" "$MODELCTL" verify "$shard_tree" --signature "$WORK/shards-theirs.sig" --public-key "$WORK/key.pub.pem"
+  expect 0 "modelctl's shards statement is model_signing's (key order and 1048576.0 aside)" same_statement "$WORK/shards-ours.sig" "$WORK/shards-theirs.sig"
+  flip_byte "$shard_tree/model.safetensors"
+  expect fail "model_signing's library rejects a flipped byte under modelctl's shards bundle" library verify "$WORK/key.pub.pem" "$shard_tree" "$WORK/shards-ours.sig"
+  expect 2 "modelctl verify --signature rejects it in model_signing's shards bundle (exit 2)" "$MODELCTL" verify "$shard_tree" --signature "$WORK/shards-theirs.sig" --public-key "$WORK/key.pub.pem"
+  cp "$WORK/last.out" "$WORK/shards.out"
+  expect 0 "... naming the file and the changed shard's bytes" grep -q "model.safetensors bytes 0-1048575 changed" "$WORK/shards.out"
 }
 model_signing_section
 # ==================== end model_signing ====================
