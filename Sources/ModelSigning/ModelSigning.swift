@@ -328,7 +328,7 @@ public struct ModelSignatureVerifier: Sendable {
         do {
             current = try await SignedStatement.hashing(
                 root: root, jobs: jobs, signaturePath: bundlePath, extraIgnoredPaths: statement.ignorePaths,
-                shardSize: statement.shardSize, progress: progress
+                shardSize: statement.shardSize, expecting: statement, progress: progress
             )
         } catch let error as SigningError where error.specialFile {
             // Something a loader may open that no signed digest covers: the tree is not the signed one.
@@ -350,11 +350,15 @@ extension SignedStatement {
     /// model-signing` prints): `root` hashed by the one walk, model_signing's git paths,
     /// `extraIgnoredPaths` and (when it lies inside the root) `signaturePath` left out. With
     /// `shardSize`, a statement of shards: the hasher records each file's shard digests in the
-    /// read that hashes it (``ArtifactHasher/shardSize``), as `lock --shard-size` does.
+    /// read that hashes it (``ArtifactHasher/shardSize``), as `lock --shard-size` does; and with
+    /// `expecting`, a signed statement of the same shard size, the files it lists are first checked
+    /// shard by shard, several shards at once, as verify checks a lock's shards (see
+    /// ``ArtifactHasher/expectedShards``): a file whose shards all match is not read again.
     ///
     /// - Throws: ``SigningError`` `.hashingFailed` naming the path, or `CancellationError`.
     public static func hashing(root: String, jobs: Int? = nil, signaturePath: String? = nil, extraIgnoredPaths: [String] = [],
-                               shardSize: Int64? = nil, progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> SignedStatement {
+                               shardSize: Int64? = nil, expecting signed: SignedStatement? = nil,
+                               progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> SignedStatement {
         let ignored = nodeKind(root, followLinks: true) == .directory
             ? ignoreSet(root: root, signaturePath: signaturePath, extraIgnoredPaths: extraIgnoredPaths) : []
         // model_signing's ignored paths are literal paths from the root: each becomes a glob
@@ -367,6 +371,7 @@ extension SignedStatement {
         }
         var hasher = ArtifactHasher(jobs: jobs, exclusions: PathExclusions(skipsToolMetadata: false, patterns: patterns))
         hasher.shardSize = shardSize
+        if let signed, signed.shardSize == shardSize { hasher.expectedShards = signed.shardExpectations(root: root) }
         let manifest: Manifest
         do {
             manifest = try await hasher.hash(root, progress: progress)
@@ -406,6 +411,32 @@ extension SignedStatement {
             allowSymlinks: files.contains { isSymlink(under: root, $0.pathBytes) },
             ignorePaths: ignored.sorted(by: bytesPrecede), shardSize: shardSize
         )
+    }
+
+    /// The files of this shards statement as the hasher checks them shard by shard: each file
+    /// whose listed shards cover it exactly, by its path in the manifest (a model that is one
+    /// file by its base name). A bundle states no whole-file digest: the SHA-256 over the shard
+    /// digests stands in for it, in a manifest that only ``resources(_:shards:shardSize:root:)``
+    /// reads, which takes a sharded file's shards and never its digest.
+    func shardExpectations(root: String) -> [String: ShardExpectation] {
+        guard let shardSize else { return [:] }
+        var byFile: [String: [(bytes: Range<Int64>, sha256: String)]] = [:]
+        for resource in resources {
+            guard let shard = SignedStatement.shard(named: resource.path) else { continue }
+            byFile[shard.path, default: []].append((shard.bytes, resource.sha256))
+        }
+        let trimmed = PathText.trimTrailingSlashes(root)
+        let baseName = trimmed.split(separator: "/").last.map(String.init) ?? trimmed
+        var out: [String: ShardExpectation] = [:]
+        for (path, listed) in byFile {
+            let ordered = listed.sorted { $0.bytes.lowerBound < $1.bytes.lowerBound }
+            guard let fileSize = ordered.last?.bytes.upperBound else { continue }
+            let layout = FileShards(shardSize: shardSize, sha256: ordered.map(\.sha256))
+            guard layout.fits(fileSize: fileSize), ordered.indices.allSatisfy({ ordered[$0].bytes == layout.range(of: $0, fileSize: fileSize) }) else { continue }
+            out[path == "." ? baseName : path] = ShardExpectation(
+                fileSize: fileSize, sha256: SHA256Digest.hex(of: ordered.flatMap { hexBytes($0.sha256) ?? [] }), shards: layout)
+        }
+        return out
     }
 
     /// `files` as resources: themselves, or with `shardSize` each file's shards (`path:start:end`)

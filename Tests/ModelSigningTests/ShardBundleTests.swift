@@ -1,7 +1,7 @@
 import ArtifactHashing
 import ErrorSupport
 import Foundation
-import ModelSigning
+@testable import ModelSigning
 import Testing
 import TestSupport
 
@@ -76,6 +76,52 @@ import TestSupport
         // A single file is named ".", as model_signing names it.
         let single = try await SignedStatement.hashing(root: dir.file("m/exact.bin"), shardSize: 4096)
         #expect(single.resources.map(\.path) == [".:0:4096", ".:4096:8192"])
+    }
+
+    @Test("files of 1 MiB shards, settled for 2 s, are checked shard by shard in parallel: a match passes and one changed byte is named with its range")
+    func settledFilesCheckedByShards() async throws {
+        let dir = TemporaryDirectory()
+        let key = try copyKey("p256.pem", into: dir)
+        let mib = 1 << 20
+        let big = (0..<(5 * mib / 2)).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ $0 >> 10) }
+        var bundles: [String] = []
+        for name in ["same", "changed"] {
+            try dir.write(name + "/big.bin", Data(big))
+            try dir.write(name + "/config.json", "{}")
+            bundles.append(try await ModelSigner().sign(root: dir.file(name), privateKeyPEMPath: key, output: dir.file(name + ".sig"), shardSize: Int64(mib)).bundlePath)
+        }
+        var changed = big
+        changed[2 * mib + 5] ^= 1
+        try dir.write("changed/big.bin", Data(changed))
+        // A file changed in the last 2 s is read whole (it may still be being written); after
+        // that its shards are checked against the signed ones.
+        try await Task.sleep(for: .milliseconds(2100))
+        let same = try await ModelSignatureVerifier(jobs: 4).verify(root: dir.file("same"), bundlePath: bundles[0], trust: .publicKey(Self.publicKey))
+        try same.check()
+        #expect(same.filesChecked == 4)
+        let outcome = try await ModelSignatureVerifier(jobs: 4).verify(root: dir.file("changed"), bundlePath: bundles[1], trust: .publicKey(Self.publicKey))
+        #expect(outcome.diff?.changed.map(\.path) == ["big.bin:2097152:2621440"])
+        #expect(outcome.failure?.message.contains("big.bin bytes 2097152-2621439 changed") == true, "\(outcome.failure?.message ?? "")")
+        // A model that is one file is checked by its shards too.
+        let single = try await ModelSigner().sign(root: dir.file("same/big.bin"), privateKeyPEMPath: key, output: dir.file("single.sig"), shardSize: Int64(mib))
+        #expect(single.statement.resources.map(\.path) == [".:0:1048576", ".:1048576:2097152", ".:2097152:2621440"])
+        try await ModelSignatureVerifier().verify(root: dir.file("same/big.bin"), bundlePath: single.bundlePath, trust: .publicKey(Self.publicKey)).check()
+    }
+
+    @Test("the signed shards of each file are what the hasher checks: files covered exactly, by their manifest path")
+    func shardExpectations() async throws {
+        let dir = TemporaryDirectory()
+        let mib = 1 << 20
+        try dir.write("m/big.bin", Data(count: 3 * mib))
+        try dir.write("m/small.txt", "x")
+        let statement = try await SignedStatement.hashing(root: dir.file("m"), shardSize: Int64(mib))
+        let expected = statement.shardExpectations(root: dir.file("m"))
+        #expect(expected.keys.sorted() == ["big.bin", "small.txt"])
+        #expect(expected["big.bin"]?.fileSize == Int64(3 * mib) && expected["big.bin"]?.shards.sha256.count == 3)
+        // A statement missing a middle shard does not stand for the file: it is hashed whole.
+        var gap = statement
+        gap.resources.removeAll { $0.path == "big.bin:1048576:2097152" }
+        #expect(gap.shardExpectations(root: dir.file("m"))["big.bin"] == nil)
     }
 
     @Test("a hash type other than sha256 is refused naming it, as an error (exit 1), not a mismatch")
