@@ -235,8 +235,8 @@ public struct StoreQuarantine: Sendable {
                 try? FS.remove(recordPath)
                 throw FS.ioError(source, "cannot move to \(blob)", renamed)
             } else {
-                FS.syncDirectory(PathText.parent(source))
-                FS.syncDirectory(directory)
+                Directory.sync(PathText.parent(source))
+                Directory.sync(directory)
             }
             let digest: String
             do { digest = try StoreQuarantine.digest(of: blob, algorithm: candidate.algorithm, hasher: hasher) } catch {
@@ -262,7 +262,7 @@ public struct StoreQuarantine: Sendable {
                     return refuse("\(source) changed since the scan; scan it again")
                 }
                 try FS.remove(source)
-                FS.syncDirectory(PathText.parent(source))
+                Directory.sync(PathText.parent(source))
             }
             if digest != record.actual {
                 record.actual = digest
@@ -345,7 +345,7 @@ public struct StoreQuarantine: Sendable {
             }
             if rc == EEXIST { return "\(target) exists again (downloaded since the quarantine); not overwritten" }
             guard rc == 0 else { throw FS.ioError(target, "cannot put \(blob) back", rc) }
-            FS.syncDirectory(PathText.parent(target))
+            Directory.sync(PathText.parent(target))
             try FS.remove(blob)
             try FS.remove(recordPath)
             return nil
