@@ -109,8 +109,8 @@ public struct ModelSigner: Sendable {
         )
         try statement.requireUTF8Names(root: root)
         // model_signing splits a shard's name at every colon: it could not read this one back.
-        if shardSize != nil, let file = statement.resources.first(where: { $0.path.split(separator: ":").count != 3 }) {
-            throw SigningError(.hashingFailed, "\(root): file \(displayEscaped(SignedStatement.shard(named: file.path)?.path ?? file.path)) has a colon in its name, which a shards statement (path:start:end) cannot name; rename it, or sign without --shard-size")
+        if shardSize != nil, let path = statement.resources.lazy.compactMap({ SignedStatement.shard(named: $0.path)?.path }).first(where: { $0.contains(":") }) {
+            throw SigningError(.hashingFailed, "\(root): file \(displayEscaped(path)) has a colon in its name, which a shards statement (path:start:end) cannot name; rename it, or sign without --shard-size")
         }
         let key = try ECKey.loadPrivate(path: privateKeyPEMPath)
         let spki = try key.subjectPublicKeyInfo()
@@ -447,8 +447,8 @@ extension SignedStatement {
         var out: [ArtifactFile] = []
         for file in files {
             let size = file.size ?? 0
-            let digests = shards[file.path]?.sha256 ?? [file.sha256]
             guard size > 0 else { continue }
+            let digests = shards[file.path]?.sha256 ?? [file.sha256]
             guard digests.count == FileShards.count(fileSize: size, shardSize: shardSize) else {
                 throw SigningError(.hashingFailed, "\(root): file \(file.displayPath) was hashed without its shard digests; hash it again")
             }

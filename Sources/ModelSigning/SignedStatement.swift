@@ -53,13 +53,13 @@ public struct SignedStatement: Sendable, Hashable {
         self.shardSize = shardSize
     }
 
-    /// The shard sizes a `shards` statement may use: from 4 KiB, as below that the digests of a
-    /// file that grew after signing would take more memory than its pages, to 1 TiB.
+    /// The shard sizes a `shards` statement may use: from 4 KiB (a page; smaller shards would
+    /// keep a digest in memory for every few bytes of a file that grew after signing) to 1 TiB.
     public static let shardSizes: ClosedRange<Int64> = 4096...FileShards.maximumSize
 
     /// The resource algorithm: `sha256`, or `sha256-sharded-<shard size>` for shards (what
     /// model_signing names a shard's digest, and compares when it verifies).
-    var resourceAlgorithm: String { shardSize.map { "sha256-sharded-\($0)" } ?? "sha256" }
+    static func resourceAlgorithm(shardSize: Int64?) -> String { shardSize.map { "sha256-sharded-\($0)" } ?? "sha256" }
 
     /// The file and byte range a shard resource names (`path:start:end`, split at its last two
     /// colons), or nil when `name` is not one.
@@ -79,7 +79,7 @@ public struct SignedStatement: Sendable, Hashable {
 
     /// The statement as model_signing's DSSE payload bytes.
     public func encoded() -> [UInt8] {
-        let algorithm = resourceAlgorithm
+        let algorithm = SignedStatement.resourceAlgorithm(shardSize: shardSize)
         let resourceNodes: [PyJSON] = resources.map {
             .object([("algorithm", .string(algorithm)), ("digest", .string($0.sha256)), ("name", .string($0.path))])
         }
@@ -146,7 +146,7 @@ public struct SignedStatement: Sendable, Hashable {
             }
             shardSize = Int64(size)
         }
-        let algorithm = shardSize.map { "sha256-sharded-\($0)" } ?? "sha256"
+        let algorithm = resourceAlgorithm(shardSize: shardSize)
         var resources: [ArtifactFile] = []
         resources.reserveCapacity(predicate.resources.count)
         var seen = Set<String>()

@@ -154,11 +154,16 @@ import TestSupport
     func colonRefused() async throws {
         let dir = TemporaryDirectory()
         try dir.write("m/a:b.bin", "data")
+        try dir.write("m/c:", "trailing colon")
         let key = try copyKey("p256.pem", into: dir)
         let error = await #expect(throws: SigningError(.hashingFailed, "")) {
             try await ModelSigner().sign(root: dir.file("m"), privateKeyPEMPath: key, output: dir.file("m.sig"), shardSize: 4096)
         }
         #expect(error?.message.contains("a:b.bin") == true, "\(error?.message ?? "")")
+        try FileManager.default.removeItem(atPath: dir.file("m/a:b.bin"))
+        await #expect(throws: SigningError(.hashingFailed, "")) {
+            try await ModelSigner().sign(root: dir.file("m"), privateKeyPEMPath: key, output: dir.file("m.sig"), shardSize: 4096)
+        }
         // Per file, the same tree signs.
         _ = try await ModelSigner().sign(root: dir.file("m"), privateKeyPEMPath: key, output: dir.file("m.sig"))
     }
