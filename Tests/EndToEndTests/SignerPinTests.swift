@@ -67,6 +67,8 @@ struct SignerPinTests {
         let wrong = try x.verify()
         #expect(wrong.status == 2, "\(wrong.stderr)")
         #expect(wrong.stdout.contains("does not chain to any of the given certificates"))
+        // The bundle carries its own root: the message names where the chain ends, not a missing issuer.
+        #expect(wrong.stdout.contains("the chain ends at CN=modelctl test root, which signed itself and is not among them"))
         let refused = try x.activate()
         #expect(refused.result.status == 2, "\(refused.result.stderr)")
         #expect(!refused.launched)
