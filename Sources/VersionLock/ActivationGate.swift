@@ -6,8 +6,8 @@ import SystemSupport
 
 /// What must hold before an entry's weights are served: a locked entry verifies against its
 /// lock, and an entry with a pinned `version_lock.public_key` or `version_lock.signer` has a
-/// recorded signature that verifies over the same root for that signer. Nothing is stopped or launched by this type; it says what the
-/// backend may be given and why not.
+/// recorded signature that verifies over the same root for that signer. Nothing is stopped or
+/// launched by this type; it says what the backend may be given and why not.
 ///
 /// ```swift
 /// let check = try await ActivationGate(locker: locker).check(entry)
@@ -76,7 +76,12 @@ public struct ActivationGate: Sendable {
             var report: (@Sendable (HashProgress) -> Void)?
             if let progress { report = { progress(name, $0) } }
             guard let bundle = lock.signature?["path"]?.stringValue else {
-                check.failure = VersionLockError(.refused, "\(name): version_lock.\(lock.signer == nil ? "public_key" : "signer") is set but no signature is recorded; sign it with modelctl sign \(name.shellQuoted) --key KEY")
+                let (field, how) = switch lock.signer {
+                case nil: ("public_key", "sign it with modelctl sign \(name.shellQuoted) --key KEY")
+                case .certificateChain?: ("signer", "sign it with modelctl sign \(name.shellQuoted) --key KEY --certificate-chain CHAIN.pem")
+                case .sigstore?: ("signer", "sign it with model_signing sign sigstore and record the bundle's path in version_lock.signature.path")
+                }
+                check.failure = VersionLockError(.refused, "\(name): version_lock.\(field) is set but no signature is recorded; \(how)")
                 return check
             }
             let outcome = try await ModelSignatureVerifier(jobs: jobs).verify(

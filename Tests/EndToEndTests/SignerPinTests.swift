@@ -84,6 +84,12 @@ struct SignerPinTests {
         #expect(try x.verify().status == 2)
         let tampered = try x.activate()
         #expect(tampered.result.status == 2 && !tampered.launched)
+        // No signature recorded: refused, saying how to sign for this pin.
+        try x.f.dir.write("registry/model_registry.discovered.json", "[]\n")
+        let unsigned = try x.activate()
+        #expect(unsigned.result.status == 2 && !unsigned.launched)
+        #expect(unsigned.result.stderr.contains("version_lock.signer is set but no signature is recorded"))
+        #expect(unsigned.result.stderr.contains("--certificate-chain CHAIN.pem"))
     }
 
     @Test("a Sigstore signer pin is what verify NAME --signature and activate-model check: a certificate bundle never passes it")
