@@ -28,7 +28,8 @@ expect() {
 # passes `model_signing verify key`, a bundle from `model_signing sign key` passes
 # `modelctl verify --signature`, and one flipped byte fails both. Also: the statement modelctl
 # signs equals model_signing's with its (run-to-run varying) object key order sorted.
-# The certificate method too: `sign --certificate-chain` and `verify certificate`, and back.
+# The certificate method too: `sign --certificate-chain` and `verify certificate`, and back;
+# `sign --ignore-paths`; and model_signing's own test models of every release, by both tools.
 # Shards bundles through model_signing's library API (its CLI hashes whole files only):
 # `sign --shard-size` against its verifier, its shard signer against `verify --signature`.
 model_signing_section() {
@@ -152,6 +153,34 @@ PY
   expect 0 "modelctl verify --certificate-chain accepts it" "$MODELCTL" verify "$cert_tree" --signature "$cert_tree/model.sig" --certificate-chain "$certs/ca.pem"
   flip_byte "$cert_tree/model.safetensors"
   expect fail "modelctl verify --certificate-chain rejects a flipped byte" "$MODELCTL" verify "$cert_tree" --signature "$cert_tree/model.sig" --certificate-chain "$certs/ca.pem"
+  # sign --ignore-paths records the path in ignore_paths: model_signing's verifier leaves it out too.
+  printf 'scratch 1\n' > "$cert_tree/scratch.log"
+  expect 0 "modelctl sign --certificate-chain --ignore-paths" "$MODELCTL" sign "$cert_tree" --key "$certs/leaf.key" --certificate-chain "$certs/leaf-chain.pem" --ignore-paths scratch.log
+  printf 'scratch 2\n' > "$cert_tree/scratch.log"
+  expect 0 "model_signing verify certificate leaves the recorded ignore path out" "$ms" verify certificate --signature "$cert_tree/model.sig" --certificate_chain "$certs/ca.pem" "$cert_tree"
+
+  # model_signing's own signed test models, each release's key and certificate bundle, checked
+  # by both tools with the arguments of model_signing's CI (scripts/tests/test-verify-*.sh).
+  echo " model_signing's test models (0.2.0 to 1.1.0)"
+  local up=fixtures/model-signing/upstream
+  upstream_case() {  # $1 directory, $2 what is verified, $3 key|certificate, $4 an ignored path or ""
+    local ms_trust=(--public_key "$up/keys/certificate/signing-key-pub.pem") ours=(--public-key "$up/keys/certificate/signing-key-pub.pem") ignore=()
+    if [ "$3" = certificate ]; then
+      ms_trust=(--certificate_chain "$up/keys/certificate/ca-cert.pem"); ours=(--certificate-chain "$up/keys/certificate/ca-cert.pem")
+    fi
+    [ -z "$4" ] || ignore=(--ignore-paths "$4")
+    expect 0 "model_signing verify $3 accepts $1" "$ms" verify "$3" "${ignore[@]}" --signature "$up/$1/model.sig" "${ms_trust[@]}" "$2"
+    expect 0 "modelctl verify accepts $1" "$MODELCTL" verify "$2" --signature "$up/$1/model.sig" "${ours[@]}" "${ignore[@]}"
+  }
+  upstream_case v0.2.0-certificate "$up/v0.2.0-certificate/" certificate ""
+  upstream_case v0.3.1-certificate "$up/v0.3.1-certificate/" certificate ""
+  upstream_case v0.3.1-elliptic-key "$up/v0.3.1-elliptic-key/signme-1" key ""
+  upstream_case v1.0.0-certificate "$up/v1.0.0-certificate/" certificate ""
+  upstream_case v1.0.0-elliptic-key "$up/v1.0.0-elliptic-key/signme-1" key ""
+  upstream_case v1.0.1-certificate "$up/v1.0.1-certificate/" certificate "$up/v1.0.1-certificate/ignore-me"
+  upstream_case v1.0.1-elliptic-key "$up/v1.0.1-elliptic-key" key "$up/v1.0.1-elliptic-key/ignore-me"
+  upstream_case v1.1.0-certificate "$up/v1.1.0-certificate/" certificate ""
+  upstream_case v1.1.0-elliptic-key "$up/v1.1.0-elliptic-key" key "$up/v1.1.0-elliptic-key/ignore-me"
 
   # model_signing's shards serialization, shard size 1 MiB: model.safetensors in three shards.
   echo " shards bundles (model_signing's library API, with the last P-521 key)"

@@ -168,7 +168,11 @@ final class Certificate {
             return "\(name) is not valid before \(which?.notBefore ?? "?")"
         case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT,
              X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-            let missing = which.map { "\($0.issuer), the issuer of \($0.subject), is not among them" } ?? reason
+            let selfSigned = code == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT || code == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN
+            let missing = which.map {
+                selfSigned ? "the chain ends at \($0.subject), which signed itself and is not among them"
+                    : "\($0.issuer), the issuer of \($0.subject), is not among them"
+            } ?? reason
             return "the signing certificate \(subject) does not chain to any of the given certificates (\(missing)); give the CA that issued it"
         default:
             return "the certificate chain of \(subject) does not verify: \(name): \(reason)"

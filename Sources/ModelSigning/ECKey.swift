@@ -154,11 +154,12 @@ final class ECKey {
         return Array(signature.prefix(length))
     }
 
-    /// Whether `signature` (DER ECDSA) is a valid signature of `message` under this key.
-    func verify(_ signature: [UInt8], of message: [UInt8]) throws(SigningError) -> Bool {
+    /// Whether `signature` (DER ECDSA) is a valid signature of `message` under this key, with the
+    /// curve's digest or, with `sha256`, SHA-256 whatever the curve (what model_signing 0.2 used).
+    func verify(_ signature: [UInt8], of message: [UInt8], sha256: Bool = false) throws(SigningError) -> Bool {
         guard let context = EVP_MD_CTX_new() else { throw cryptoFailure("create a verification context") }
         defer { EVP_MD_CTX_free(context) }
-        guard EVP_DigestVerifyInit(context, nil, curve.messageDigest, nil, pkey) == 1 else { throw cryptoFailure("start verifying") }
+        guard EVP_DigestVerifyInit(context, nil, sha256 ? EVP_sha256() : curve.messageDigest, nil, pkey) == 1 else { throw cryptoFailure("start verifying") }
         let result = signature.withUnsafeBufferPointer { sig in
             message.withUnsafeBufferPointer { EVP_DigestVerify(context, sig.baseAddress, sig.count, $0.baseAddress, $0.count) }
         }

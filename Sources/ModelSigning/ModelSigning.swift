@@ -26,6 +26,16 @@ public enum IgnoredPaths {
         return parts.joined(separator: "/")
     }
 
+    /// A path given to leave out of the model directory `root` (model_signing's `--ignore-paths`)
+    /// in the form a statement records: a path from the working directory (or absolute) that
+    /// lies inside `root`, as model_signing takes it (`./m/ignore-me` for the model `./m`), else a
+    /// path relative to `root` (`ignore-me`). Nil when it can name nothing inside `root`
+    /// (absolute and outside, `..` out of it, or `root` itself).
+    public static func relative(_ path: String, toModel root: String) -> String? {
+        if let inside = SignedStatement.relativePath(of: path, inside: root) { return inside }
+        return path.hasPrefix("/") ? nil : normalize(path)
+    }
+
     /// Whether `relativePath` is one of `ignored` or lies under one.
     static func matches(_ relativePath: String, _ ignored: Set<String>) -> Bool {
         if ignored.contains(relativePath) { return true }
@@ -245,15 +255,17 @@ public struct ModelSignatureVerifier: Sendable {
         self.jobs = jobs
     }
 
-    /// ``verify(root:bundlePath:trust:progress:)`` with a public key.
+    /// ``verify(root:bundlePath:trust:ignoring:progress:)`` with a public key.
     public func verify(root: String, bundlePath: String, publicKey: PublicKeyPEM,
                        progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> SignatureVerification {
         try await verify(root: root, bundlePath: bundlePath, trust: .publicKey(publicKey), progress: progress)
     }
 
     /// Verifies the bundle's signature, then hashes `root` and compares it with the signed
-    /// digests. Paths the statement lists as ignored, model_signing's git paths and the bundle
-    /// itself (when it lies inside the root) are left out, as model_signing does.
+    /// digests. Paths the statement lists as ignored, `ignoring` (paths relative to `root`, as
+    /// model_signing's `--ignore-paths` gives them for bundles that record none: see
+    /// ``IgnoredPaths/relative(_:toModel:)``), model_signing's git paths and the bundle itself
+    /// (when it lies inside the root) are left out, as model_signing does.
     ///
     /// With a public key, the bundle's key hint (when it has one) must name it and the DSSE
     /// signature must verify with it. With certificates, in this order: the bundle's first
@@ -270,7 +282,7 @@ public struct ModelSignatureVerifier: Sendable {
     ///   `.bundleUnsupported`, `.hashingFailed`), for a bundle of another kind than the trust
     ///   given (`.verificationMaterialMismatch`) or a keyless one (`.keylessUnsupported`), or
     ///   `CancellationError`.
-    public func verify(root: String, bundlePath: String, trust: SignatureTrust,
+    public func verify(root: String, bundlePath: String, trust: SignatureTrust, ignoring: [String] = [],
                        progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> SignatureVerification {
         // Trust material first, so a bad key file is named before the bundle is looked at.
         var publicKey: ECKey?
@@ -318,7 +330,10 @@ public struct ModelSignatureVerifier: Sendable {
                 return outcome
             }
         }
-        guard try key.verify(bundle.signature, of: ModelSigningFormat.preAuthenticationEncoding(bundle.payload)) else {
+        // model_signing 0.2 signed another encoding of the same payload, always with SHA-256;
+        // model_signing accepts that, so modelctl does.
+        guard try key.verify(bundle.signature, of: ModelSigningFormat.preAuthenticationEncoding(bundle.payload))
+                || key.verify(bundle.signature, of: ModelSigningFormat.preAuthenticationEncodingV02(bundle.payload), sha256: true) else {
             outcome.signatureProblem = "the ECDSA signature over the DSSE payload is invalid (the payload or signature was altered, or another key signed it)"
             return outcome
         }
@@ -327,7 +342,7 @@ public struct ModelSignatureVerifier: Sendable {
         let current: SignedStatement
         do {
             current = try await SignedStatement.hashing(
-                root: root, jobs: jobs, signaturePath: bundlePath, extraIgnoredPaths: statement.ignorePaths,
+                root: root, jobs: jobs, signaturePath: bundlePath, extraIgnoredPaths: statement.ignorePaths + ignoring,
                 shardSize: statement.shardSize, expecting: statement, progress: progress
             )
         } catch let error as SigningError where error.specialFile {

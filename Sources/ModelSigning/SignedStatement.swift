@@ -104,7 +104,10 @@ public struct SignedStatement: Sendable, Hashable {
     /// Reads a DSSE payload as model_signing's verifier does: an in-toto v1 statement with the
     /// v1.0 model signature predicate, one subject, file or shard serialization with SHA-256
     /// (a shard size in ``shardSizes``, written as an integer or as model_signing's `4096.0`),
-    /// and a subject digest that matches the resources.
+    /// and a subject digest that matches the resources; or model_signing 0.2's statement
+    /// (predicate `https://model_signing/Digests/v0.1`), which lists each file as a subject with
+    /// its SHA-256 and records neither serialization nor ignored paths (read as files, SHA-256,
+    /// no links, as model_signing reads it).
     ///
     /// - Parameter source: the bundle's path, for messages.
     /// - Throws: ``SigningError`` `.bundleMalformed` or `.bundleUnsupported`, naming `source`.
@@ -118,19 +121,21 @@ public struct SignedStatement: Sendable, Hashable {
         guard raw.type == ModelSigningFormat.statementType else {
             throw SigningError(.bundleMalformed, "\(source): the signed payload is a \(raw.type) statement, not \(ModelSigningFormat.statementType)")
         }
+        if raw.predicateType == ModelSigningFormat.digestsPredicateType {
+            // model_signing 0.2: the subjects are the files; there is no subject digest to check.
+            let listed = raw.subject.map { (name: $0.name ?? "", algorithm: "sha256", digest: $0.digest["sha256"] ?? "") }
+            return SignedStatement(modelName: "", resources: try resources(listed, algorithm: "sha256", shards: false, source: source),
+                                   allowSymlinks: false, ignorePaths: [])
+        }
         guard raw.predicateType == ModelSigningFormat.predicateType else {
-            if raw.predicateType == "https://model_signing/Digests/v0.1" {
-                throw SigningError(.bundleUnsupported, "\(source): signed with model_signing 0.2 (predicate https://model_signing/Digests/v0.1); re-sign the model with model_signing 1.x or modelctl sign")
-            }
             throw SigningError(.bundleMalformed, "\(source): predicate type \(raw.predicateType) is not \(ModelSigningFormat.predicateType)")
         }
         guard raw.subject.count == 1, let subject = raw.subject.first, let subjectDigest = subject.digest["sha256"] else {
             throw SigningError(.bundleMalformed, "\(source): the statement must have exactly one subject with a sha256 digest")
         }
-        guard let predicate = raw.predicate else {
-            throw SigningError(.bundleMalformed, "\(source): the statement has no predicate")
+        guard let predicate = raw.predicate, let serialization = predicate.serialization, let listed = predicate.resources else {
+            throw SigningError(.bundleMalformed, "\(source): the statement has no predicate with serialization and resources")
         }
-        let serialization = predicate.serialization
         guard serialization.method == "files" || serialization.method == "shards" else {
             throw SigningError(.bundleUnsupported, "\(source): serialization method \"\(serialization.method)\" is not supported; modelctl checks signatures made per file or per shard (model_signing's \"files\" and \"shards\")")
         }
@@ -146,25 +151,10 @@ public struct SignedStatement: Sendable, Hashable {
             }
             shardSize = Int64(size)
         }
-        let algorithm = resourceAlgorithm(shardSize: shardSize)
-        var resources: [ArtifactFile] = []
-        resources.reserveCapacity(predicate.resources.count)
-        var seen = Set<String>()
-        for resource in predicate.resources {
-            guard resource.algorithm == algorithm, resource.digest.utf8.count == 64, hexBytes(resource.digest) != nil else {
-                throw SigningError(.bundleMalformed, "\(source): resource \"\(resource.name)\" does not carry a \(algorithm) digest")
-            }
-            if shardSize != nil && shard(named: resource.name) == nil {
-                throw SigningError(.bundleMalformed, "\(source): resource \"\(resource.name)\" does not name a shard as path:start:end")
-            }
-            guard seen.insert(resource.name).inserted else {
-                throw SigningError(.bundleMalformed, "\(source): resource \"\(resource.name)\" is listed twice")
-            }
-            resources.append(ArtifactFile(path: resource.name, sha256: resource.digest.lowercased()))
-        }
         let statement = SignedStatement(
             modelName: subject.name ?? "",
-            resources: resources,
+            resources: try resources(listed.map { ($0.name, $0.algorithm, $0.digest) }, algorithm: resourceAlgorithm(shardSize: shardSize),
+                                     shards: shardSize != nil, source: source),
             allowSymlinks: serialization.allowSymlinks ?? false,
             ignorePaths: serialization.ignorePaths ?? [],
             shardSize: shardSize
@@ -173,6 +163,27 @@ public struct SignedStatement: Sendable, Hashable {
             throw SigningError(.bundleMalformed, "\(source): the subject digest \(subjectDigest) does not match the listed resources (\(statement.subjectDigest)); the statement is inconsistent")
         }
         return statement
+    }
+
+    /// The signed files (or shards, named `path:start:end`): each an `algorithm` digest, each name once.
+    private static func resources(_ listed: [(name: String, algorithm: String, digest: String)], algorithm: String, shards: Bool,
+                                  source: String) throws(SigningError) -> [ArtifactFile] {
+        var resources: [ArtifactFile] = []
+        resources.reserveCapacity(listed.count)
+        var seen = Set<String>()
+        for resource in listed {
+            guard resource.algorithm == algorithm, resource.digest.utf8.count == 64, hexBytes(resource.digest) != nil else {
+                throw SigningError(.bundleMalformed, "\(source): resource \"\(resource.name)\" does not carry a \(algorithm) digest")
+            }
+            if shards && shard(named: resource.name) == nil {
+                throw SigningError(.bundleMalformed, "\(source): resource \"\(resource.name)\" does not name a shard as path:start:end")
+            }
+            guard seen.insert(resource.name).inserted else {
+                throw SigningError(.bundleMalformed, "\(source): resource \"\(resource.name)\" is listed twice")
+            }
+            resources.append(ArtifactFile(path: resource.name, sha256: resource.digest.lowercased()))
+        }
+        return resources
     }
 }
 
@@ -186,12 +197,38 @@ public enum ModelSigningFormat {
     public static let statementType = "https://in-toto.io/Statement/v1"
     /// The predicate type of a model_signing 1.x signature.
     public static let predicateType = "https://model_signing/signature/v1.0"
+    /// The predicate type of a model_signing 0.2 signature (one subject per file), still read.
+    public static let digestsPredicateType = "https://model_signing/Digests/v0.1"
     /// The signature file name model_signing writes by default.
     public static let defaultSignatureName = "model.sig"
 
     /// DSSE's pre-authentication encoding: `DSSEv1 <len(type)> <type> <len(payload)> <payload>`.
     public static func preAuthenticationEncoding(_ payload: [UInt8]) -> [UInt8] {
         Array("DSSEv1 \(payloadType.utf8.count) \(payloadType) \(payload.count) ".utf8) + payload
+    }
+
+    /// The encoding model_signing 0.2 signed by mistake (with SHA-256 on every curve), which
+    /// model_signing still accepts when the DSSE one does not verify: `DSSEV1 <len(type)> <type> <len(payload)> ` followed
+    /// by Python's `repr` of the payload bytes (`b'...'`, escaped), not the bytes themselves.
+    /// Like the DSSE encoding it names the type and payload unambiguously (`repr` is one-to-one).
+    static func preAuthenticationEncodingV02(_ payload: [UInt8]) -> [UInt8] {
+        // Python picks double quotes only when the bytes hold a single quote and no double one.
+        let quote: UInt8 = payload.contains(0x27) && !payload.contains(0x22) ? 0x22 : 0x27
+        var out = Array("DSSEV1 \(payloadType.utf8.count) \(payloadType) \(payload.count) b".utf8) + [quote]
+        out.reserveCapacity(out.count + payload.count + payload.count / 8 + 1)
+        let hex = Array("0123456789abcdef".utf8)
+        for byte in payload {
+            switch byte {
+            case 0x5C, quote: out += [0x5C, byte]
+            case 0x09: out += [0x5C, 0x74]
+            case 0x0A: out += [0x5C, 0x6E]
+            case 0x0D: out += [0x5C, 0x72]
+            case 0x20..<0x7F: out.append(byte)
+            default: out += [0x5C, 0x78, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+            }
+        }
+        out.append(quote)
+        return out
     }
 }
 
@@ -270,9 +307,10 @@ private struct StatementJSON: Decodable {
         var algorithm: String
         var digest: String
     }
+    /// Optional parts: model_signing 0.2's predicate holds neither.
     struct Predicate: Decodable {
-        var serialization: Serialization
-        var resources: [Resource]
+        var serialization: Serialization?
+        var resources: [Resource]?
     }
     var type: String
     var subject: [Subject]

@@ -23,7 +23,7 @@ public struct SigningError: CodedError {
         /// The bundle or its DSSE payload is not the JSON model_signing writes.
         case bundleMalformed
         /// A well-formed bundle that uses a model_signing feature modelctl does not check
-        /// (shard serialization, another hash, the pre-1.0 predicate).
+        /// (shard serialization, another hash).
         case bundleUnsupported
         /// The DSSE signature does not verify with the public key, the bundle names another key,
         /// or the signing certificate does not chain to the given CAs, is not valid now or may

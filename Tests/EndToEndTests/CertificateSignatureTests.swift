@@ -80,6 +80,7 @@ struct CertificateSignatureTests {
         let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         #expect(object?["status"] as? String == "signature_invalid")
         #expect((object?["problem"] as? String)?.contains("does not chain to any of the given certificates") == true)
+        #expect((object?["problem"] as? String)?.contains("the issuer of") == true)
     }
 
     /// Signs a copy of the upstream v1.1.0 model with the test leaf key and `chain`; returns the model.

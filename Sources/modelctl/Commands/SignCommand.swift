@@ -18,7 +18,9 @@ struct SignCommand: AsyncParsableCommand {
             unencrypted PEM EC private key on P-256, P-384 or P-521. The bundle goes to \
             PATH/model.sig for a directory (left out of the signed files), FILE.sig for a file, \
             unless --output says otherwise. `.git`, `.gitattributes`, `.github` and `.gitignore` \
-            at the top of the tree are left out, as model_signing leaves them out.
+            at the top of the tree are left out, as model_signing leaves them out, and so is \
+            each --ignore-paths P (relative to the model directory, or a path under it), recorded \
+            in the statement's ignore_paths so that verifiers leave it out too.
 
             The key is named by one fingerprint everywhere (this output, the registry's \
             version_lock.signature, verify --signature): sha256: and the SHA-256 of its DER \
@@ -50,6 +52,10 @@ struct SignCommand: AsyncParsableCommand {
             help: ArgumentHelp("PEM certificates for a certificate bundle: the key's certificate first, then its issuers (repeatable).", valueName: "pem"))
     var certificateChain: [String] = []
 
+    @Option(name: .customLong("ignore-paths"),
+            help: ArgumentHelp("Leave this path out of the signature, relative to the model directory or under it (repeatable; recorded in ignore_paths).", valueName: "path"))
+    var ignorePaths: [String] = []
+
     @Option(name: .customLong("output"), help: "Where to write the bundle (default PATH/model.sig, or FILE.sig).")
     var output: String?
 
@@ -72,7 +78,8 @@ struct SignCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (root, entry, ignoring) = try SignatureTarget.resolve(path, registry: registry, mapPaths: location.mapPaths)
+        let (root, entry, excluded) = try SignatureTarget.resolve(path, registry: registry, mapPaths: location.mapPaths)
+        let ignoring = try excluded + SignatureTarget.ignored(ignorePaths, root: root)
         // Made absolute here: the entry records this path, and a later command run from another
         // directory must find this bundle, not one there under the same name.
         let output = output.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }

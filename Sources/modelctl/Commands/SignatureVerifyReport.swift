@@ -10,12 +10,12 @@ enum SignatureVerifyReport {
     /// Checks `path` against the bundle, prints the outcome (stdout) and throws the failure:
     /// exit 2 when the signature or a digest does not match, exit 64 when the bundle needs other
     /// trust than was given (a usage error), exit 1 when something could not be read.
-    static func run(path: String, signature: String, trust: SignatureTrust, jobs: Int?, json: Bool) async throws {
+    static func run(path: String, signature: String, trust: SignatureTrust, ignoring: [String] = [], jobs: Int?, json: Bool) async throws {
         // A failure's severity decides the exit status (a signature or digest mismatch 2, the rest 1).
         let outcome: SignatureVerification
         do {
             outcome = try await ModelSignatureVerifier(jobs: jobs).verify(
-                root: path, bundlePath: signature, trust: trust, progress: Format.progressHandler(label: path)
+                root: path, bundlePath: signature, trust: trust, ignoring: ignoring, progress: Format.progressHandler(label: path)
             )
         } catch let error as SigningError where error.code == .verificationMaterialMismatch {
             Terminal.clearProgress()
@@ -46,7 +46,7 @@ enum SignatureVerifyReport {
             "\(p(o.root)): \(o.isVerified ? "OK (signature verified, every file matches)" : "SIGNED DIGESTS DO NOT MATCH")",
             "  signature \(p(o.bundlePath))",
             "  \(signer(o))",
-            "  subject   \(p(statement?.modelName ?? "-")) sha256:\(statement?.subjectDigest ?? "-")",
+            "  subject   \(p(statement.map { $0.modelName.isEmpty ? "-" : $0.modelName } ?? "-")) sha256:\(statement?.subjectDigest ?? "-")",
             "  \(statement?.shardSize == nil ? "files " : "shards")    \(statement?.resources.count ?? 0) signed, \(o.filesChecked) found",
         ] + (o.symlinkProblem.map { ["  problem   \(p($0))"] } ?? [])
         if let diff = o.diff, !diff.isEmpty { lines += VerifyReport.fileLines(diff, aligned: true).map { "  " + $0 } }

@@ -2,6 +2,7 @@ import ArgumentParser
 import ArtifactHashing
 import Foundation
 import ModelRegistry
+import ModelSigning
 import OrderedJSON
 import VersionLock
 
@@ -28,12 +29,15 @@ struct VerifyCommand: AsyncParsableCommand {
 
             With --signature FILE, one entry (or a path) is checked against a model_signing bundle \
             instead: the DSSE signature must verify with --public-key (else the entry's \
-            version_lock.public_key, else $MODELCTL_PUBLIC_KEY) and every file must match its \
-            signed digest, none missing or added. A certificate bundle (model_signing's certificate \
-            method) is checked with --certificate-chain CA.pem instead (repeatable; a file may hold \
-            several certificates): the bundle's signing certificate must chain to one of them, be \
-            valid now and carry the code-signing extended key usage. Keyless (Sigstore) bundles \
-            are refused: not supported yet.
+            version_lock.signer or version_lock.public_key, else $MODELCTL_PUBLIC_KEY) and every \
+            file must match its signed digest, none missing or added. A certificate bundle \
+            (model_signing's certificate method) is checked with --certificate-chain CA.pem \
+            instead (repeatable; a file may hold several certificates): the bundle's signing \
+            certificate must chain to one of them, be valid now and carry the code-signing \
+            extended key usage. --ignore-paths P leaves P out as well (relative to the model \
+            directory, or a path under it such as ./model/ignore-me), for bundles made before \
+            model_signing 1.1, which do not record the paths they left out. Keyless (Sigstore) \
+            bundles are refused: not supported yet.
 
             --quick re-reads only the files whose (device, inode, size, mtime, ctime) changed \
             since they were last read in full, taking the other digests from a stat cache under \
@@ -76,6 +80,10 @@ struct VerifyCommand: AsyncParsableCommand {
             help: ArgumentHelp("PEM CA certificates for a certificate bundle (repeatable; a file may hold several).", valueName: "pem"))
     var certificateChain: [String] = []
 
+    @Option(name: .customLong("ignore-paths"),
+            help: ArgumentHelp("With --signature: leave this path out too, relative to the model directory or under it (repeatable; for bundles older than model_signing 1.1, which record none).", valueName: "path"))
+    var ignorePaths: [String] = []
+
     @Flag(name: [.customShort("a"), .customLong("all")], help: "Verify every entry of the registry.")
     var all = false
 
@@ -114,7 +122,9 @@ struct VerifyCommand: AsyncParsableCommand {
             throw ValidationError("--manifest checks one directory: give its path, without --all, --signature, --quick, --max-bytes, --junit or --prometheus")
         }
         if signature != nil && (all || names.count != 1) { throw ValidationError("--signature checks one entry or path at a time") }
-        if (publicKey != nil || !certificateChain.isEmpty) && signature == nil { throw ValidationError("--public-key and --certificate-chain go with --signature") }
+        if (publicKey != nil || !certificateChain.isEmpty || !ignorePaths.isEmpty) && signature == nil {
+            throw ValidationError("--public-key, --certificate-chain and --ignore-paths go with --signature")
+        }
         if publicKey != nil && !certificateChain.isEmpty { throw ValidationError("give --public-key (a key bundle) or --certificate-chain (a certificate bundle), not both") }
         try Settings.requireValue(publicKey, "--public-key")
         if signature != nil && (reports.junit != nil || reports.prometheus != nil) {
@@ -138,7 +148,10 @@ struct VerifyCommand: AsyncParsableCommand {
             return
         }
         if let signature {
-            try await SignatureTarget.verify(names[0], signature: signature, publicKey: publicKey, certificateChain: certificateChain, registry: registry,
+            // The options given override what the entry pins.
+            let trust: SignatureTrust? = publicKey.map { .publicKey(PublicKeyPEM(pinned: $0, source: "\(names[0]): public key")) }
+                ?? (certificateChain.isEmpty ? nil : .certificateChain(paths: certificateChain))
+            try await SignatureTarget.verify(names[0], signature: signature, trust: trust, ignorePaths: ignorePaths, registry: registry,
                                              mapPaths: location.mapPaths, jobs: hashing.jobs, json: json)
             return
         }
