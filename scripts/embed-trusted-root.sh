@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# Regenerates Sources/ModelSigning/SigstorePublicGoodRoot.swift, the trusted root built into
-# modelctl, from a Sigstore trusted_root.json (default: the copy sigstore-python ships).
-#   bash scripts/embed-trusted-root.sh [TRUSTED_ROOT_JSON] [PROVENANCE]
-# To refresh from Sigstore's TUF repository, fetch it with a TUF client and pass the file, e.g.
-#   sigstore-python: pip install -U sigstore; the file is then under
-#   site-packages/sigstore/_store/https%3A%2F%2Ftuf-repo-cdn.sigstore.dev/trusted_root.json
-# then update the README's "Keyless signatures" paragraph (provenance and date).
+# Regenerates Sources/ModelSigning/SigstorePublicGoodRoot.swift, the Sigstore trusted root built
+# into modelctl, from fixtures/sigstore/trusted_root.json (or the file given, copied there first).
+#   bash scripts/embed-trusted-root.sh [TRUSTED_ROOT_JSON PROVENANCE]
+# To refresh: take the trusted_root.json a TUF client fetched from tuf-repo-cdn.sigstore.dev, e.g.
+# sigstore-python's copy (pip install -U sigstore; it is under site-packages/sigstore/_store/
+# https%3A%2F%2Ftuf-repo-cdn.sigstore.dev/trusted_root.json), run this script with it and the
+# provenance ("sigstore-python 4.6.0"), then update the README's "Keyless signatures" paragraph.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=.build-interop/venv/lib/python3.11/site-packages
-src="${1:-$venv/sigstore/_store/https%3A%2F%2Ftuf-repo-cdn.sigstore.dev/trusted_root.json}"
-provenance="${2:-sigstore-python $(sed -n 's/^Version: //p' "$venv"/sigstore-*.dist-info/METADATA)}"
+src=fixtures/sigstore/trusted_root.json
+if [ $# -ge 1 ]; then
+  [ $# -eq 2 ] || { echo "usage: $0 [TRUSTED_ROOT_JSON PROVENANCE]" >&2; exit 64; }
+  cp "$1" "$src"
+  echo "$2" > fixtures/sigstore/PROVENANCE
+fi
+provenance="$(cat fixtures/sigstore/PROVENANCE)"
 out=Sources/ModelSigning/SigstorePublicGoodRoot.swift
 python3 - "$src" <<'PY'
 import json, sys

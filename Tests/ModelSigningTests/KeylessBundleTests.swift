@@ -282,6 +282,13 @@ import TestSupport
         await #expect(throws: SigningError(.trustedRootUnreadable, "")) { try await model.verify(trustedRoot: notRoot) }
     }
 
+    @Test("the built-in root is fixtures/sigstore/trusted_root.json, byte for byte (scripts/embed-trusted-root.sh)")
+    func builtInRootIsTheFile() throws {
+        let file = try String(contentsOfFile: repositoryRoot + "/fixtures/sigstore/trusted_root.json", encoding: .utf8)
+        #expect(sigstorePublicGoodTrustedRoot + "\n" == file || sigstorePublicGoodTrustedRoot == file)
+        #expect(sigstorePublicGoodTrustedRootSource == (try String(contentsOfFile: repositoryRoot + "/fixtures/sigstore/PROVENANCE", encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
     @Test("RFC 3339 times with and without fractions; anything else is refused")
     func rfc3339() {
         #expect(parseRFC3339("2022-04-13T20:06:15Z") == 1_649_880_375)

@@ -2,6 +2,7 @@ import ArgumentParser
 import ArtifactHashing
 import Foundation
 import ModelRegistry
+import ModelSigning
 import OrderedJSON
 import VersionLock
 
@@ -32,8 +33,14 @@ struct VerifyCommand: AsyncParsableCommand {
             signed digest, none missing or added. A certificate bundle (model_signing's certificate \
             method) is checked with --certificate-chain CA.pem instead (repeatable; a file may hold \
             several certificates): the bundle's signing certificate must chain to one of them, be \
-            valid now and carry the code-signing extended key usage. Keyless (Sigstore) bundles \
-            are refused: not supported yet.
+            valid now and carry the code-signing extended key usage. A keyless (Sigstore) bundle, \
+            model_signing's default, is checked offline with --identity ID --identity-provider URL \
+            (cosign's --certificate-identity and --certificate-oidc-issuer are accepted too): its \
+            Rekor entry (signed entry timestamp, inclusion proof, checkpoint), the SCT in its \
+            Fulcio certificate, the entry's match with the bundle, the certificate chain at the \
+            time Rekor recorded the entry, and the certificate's identity and OIDC issuer, against \
+            Sigstore's public-good trusted root built into modelctl, or --trusted-root FILE \
+            (else $MODELCTL_TRUSTED_ROOT).
 
             --quick re-reads only the files whose (device, inode, size, mtime, ctime) changed \
             since they were last read in full, taking the other digests from a stat cache under \
@@ -76,6 +83,18 @@ struct VerifyCommand: AsyncParsableCommand {
             help: ArgumentHelp("PEM CA certificates for a certificate bundle (repeatable; a file may hold several).", valueName: "pem"))
     var certificateChain: [String] = []
 
+    @Option(name: [.customLong("identity"), .customLong("certificate-identity")],
+            help: ArgumentHelp("For a keyless (Sigstore) bundle: the email or URI the signing certificate must name.", valueName: "id"))
+    var identity: String?
+
+    @Option(name: [.customLong("identity-provider"), .customLong("certificate-oidc-issuer")],
+            help: ArgumentHelp("For a keyless bundle: the OIDC issuer that must have vouched for --identity.", valueName: "url"))
+    var identityProvider: String?
+
+    @Option(name: .customLong("trusted-root"),
+            help: ArgumentHelp("For a keyless bundle: a Sigstore trusted_root.json instead of the built-in public-good one (default: $MODELCTL_TRUSTED_ROOT).", valueName: "file"))
+    var trustedRoot: String?
+
     @Flag(name: [.customShort("a"), .customLong("all")], help: "Verify every entry of the registry.")
     var all = false
 
@@ -116,7 +135,18 @@ struct VerifyCommand: AsyncParsableCommand {
         if signature != nil && (all || names.count != 1) { throw ValidationError("--signature checks one entry or path at a time") }
         if (publicKey != nil || !certificateChain.isEmpty) && signature == nil { throw ValidationError("--public-key and --certificate-chain go with --signature") }
         if publicKey != nil && !certificateChain.isEmpty { throw ValidationError("give --public-key (a key bundle) or --certificate-chain (a certificate bundle), not both") }
+        if (identity != nil || identityProvider != nil || trustedRoot != nil) && signature == nil {
+            throw ValidationError("--identity, --identity-provider and --trusted-root go with --signature")
+        }
+        if (identity == nil) != (identityProvider == nil) { throw ValidationError("a keyless bundle is checked with --identity ID and --identity-provider URL together") }
+        if trustedRoot != nil && identity == nil { throw ValidationError("--trusted-root goes with --identity and --identity-provider (a keyless bundle)") }
+        if identity != nil && (publicKey != nil || !certificateChain.isEmpty) {
+            throw ValidationError("give --identity/--identity-provider (a keyless bundle), --public-key or --certificate-chain, not several")
+        }
         try Settings.requireValue(publicKey, "--public-key")
+        try Settings.requireValue(identity, "--identity")
+        try Settings.requireValue(identityProvider, "--identity-provider")
+        try Settings.requireValue(trustedRoot, "--trusted-root")
         if signature != nil && (reports.junit != nil || reports.prometheus != nil) {
             throw ValidationError("--junit and --prometheus report registry entries; they do not go with --signature")
         }
@@ -138,8 +168,11 @@ struct VerifyCommand: AsyncParsableCommand {
             return
         }
         if let signature {
-            try await SignatureTarget.verify(names[0], signature: signature, publicKey: publicKey, certificateChain: certificateChain, registry: registry,
-                                             mapPaths: location.mapPaths, jobs: hashing.jobs, json: json)
+            let signer = identity.map {
+                SigstoreSigner(identity: $0, identityProvider: identityProvider ?? "", trustedRootPath: Settings.current.trustedRoot(option: trustedRoot))
+            }
+            try await SignatureTarget.verify(names[0], signature: signature, publicKey: publicKey, certificateChain: certificateChain, signer: signer,
+                                             registry: registry, mapPaths: location.mapPaths, jobs: hashing.jobs, json: json)
             return
         }
         let started = ContinuousClock.now
