@@ -109,8 +109,9 @@ struct TransparencyLogEntry: Equatable {
 ///    valid at the entry's time, of kind `dsse` 0.0.1. Its signed entry timestamp verifies with
 ///    that log's key over `{"body","integratedTime","logID","logIndex"}` (canonical JSON); this
 ///    proves the integrated time, the only signing time used. Its inclusion proof (required from
-///    bundle v0.2 on) leads from the leaf hash SHA-256(0x00 || body) to the root hash (RFC 6962),
-///    and its checkpoint, signed by the same key, names that root hash and tree size.
+///    bundle v0.2 on, with its checkpoint) leads from the leaf hash SHA-256(0x00 || body) to the
+///    root hash (RFC 6962), and the checkpoint, signed by the same key, names that root hash and
+///    tree size.
 /// 2. The signing certificate's issuer is one of the trusted root's Fulcio CAs, and one of its
 ///    embedded SCTs verifies with the key of a CT log of the trusted root (RFC 6962 §3.2: the
 ///    precertificate's TBSCertificate, the issuer's key hash).
@@ -167,7 +168,10 @@ struct KeylessVerification {
             return material.bundleVersion >= 2 ? "it carries no inclusion proof, which a bundle v0.2 or later must" : nil
         }
         if let problem = inclusionProblem(proof, leaf: sha256([0], entry.body)) { return "inclusion proof: " + problem }
-        guard let checkpoint = proof.checkpoint else { return nil }
+        // An audit path to an unsigned root hash proves nothing: from v0.2 on, the checkpoint is required.
+        guard let checkpoint = proof.checkpoint else {
+            return material.bundleVersion >= 2 ? "its inclusion proof carries no checkpoint (the signed tree head it leads to)" : nil
+        }
         if let problem = try checkpointProblem(checkpoint, proof: proof, log: log, key: key) { return "checkpoint: " + problem }
         return nil
     }

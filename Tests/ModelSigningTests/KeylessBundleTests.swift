@@ -166,7 +166,33 @@ import TestSupport
         Self.expectProblem(try await model.verify(), "Rekor entry: checkpoint:", "does not verify")
 
         try restore()
+        try model.editEntry { entry in
+            var proof = try #require(entry["inclusionProof"] as? [String: Any])
+            proof["checkpoint"] = nil
+            entry["inclusionProof"] = proof
+        }
+        Self.expectProblem(try await model.verify(), "Rekor entry:", "carries no checkpoint")
+
+        try restore()
         #expect(try await model.verify().isVerified)
+    }
+
+    @Test("a bundle v0.1 (x509CertificateChain, signed entry timestamp alone) verifies; from v0.2 on the inclusion proof is required")
+    func bundleVersions() async throws {
+        let model = try Model("v1.1.0")
+        try model.editEntry { $0["inclusionProof"] = nil }
+        Self.expectProblem(try await model.verify(), "Rekor entry:", "no inclusion proof")
+        var object = try model.json
+        var material = try #require(object["verificationMaterial"] as? [String: Any])
+        material["x509CertificateChain"] = ["certificates": [try #require(material["certificate"])]]
+        material["certificate"] = nil
+        object["verificationMaterial"] = material
+        object["mediaType"] = "application/vnd.dev.sigstore.bundle+json;version=0.1"
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: model.bundle))
+        #expect(try await model.verify().isVerified)
+        object["mediaType"] = "application/vnd.dev.sigstore.bundle+json;version=0.2"
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: model.bundle))
+        Self.expectProblem(try await model.verify(), "Rekor entry:", "no inclusion proof")
     }
 
     @Test("a tampered SCT in the certificate fails the SCT check (the certificate's key, hence the DSSE signature, is unchanged)")
