@@ -94,7 +94,13 @@ struct SignatureBundle {
         guard let signature = Base64.decode(first.sig), !signature.isEmpty else {
             throw SigningError(.bundleMalformed, "\(source): the DSSE signature is not base64")
         }
-        return SignatureBundle(payload: payload, signature: signature, material: try material(raw.verificationMaterial, version: version, source: source))
+        let material = try material(raw.verificationMaterial, version: version, source: source)
+        // model_signing has only ever written its key and certificate bundles as v0.3; older
+        // versions exist for keyless bundles (sigstore-python before 3.0).
+        if case .keyless = material {} else if version < 3 {
+            throw SigningError(.bundleUnsupported, "\(source): bundle media type \(shown(raw.mediaType)) with a key or certificate chain is not what model_signing writes (\(ModelSigningFormat.bundleMediaType))")
+        }
+        return SignatureBundle(payload: payload, signature: signature, material: material)
     }
 
     /// Keyless when the material is a single certificate or comes with transparency-log
