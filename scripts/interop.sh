@@ -32,6 +32,7 @@ expect() {
 # `sign --ignore-paths`; and model_signing's own test models of every release, by both tools.
 # Shards bundles through model_signing's library API (its CLI hashes whole files only):
 # `sign --shard-size` against its verifier, its shard signer against `verify --signature`.
+# The sigstore method: both tools verify model_signing's keyless test model offline.
 model_signing_section() {
   local version=1.1.1 venv="$INTEROP/venv"
   echo "model_signing $version"
@@ -210,6 +211,25 @@ PY
   expect 2 "modelctl verify --signature rejects it in model_signing's shards bundle (exit 2)" "$MODELCTL" verify "$shard_tree" --signature "$WORK/shards-theirs.sig" --public-key "$WORK/key.pub.pem"
   cp "$WORK/last.out" "$WORK/shards.out"
   expect 0 "... naming the file and the changed shard's bytes" grep -q "model.safetensors bytes 0-1048575 changed" "$WORK/shards.out"
+
+  # The sigstore (keyless) method: model_signing's own keyless test model, checked offline by
+  # both tools against the same public-good trusted root (model_signing takes it inside a client
+  # trust config, with sigstore-python's signing config; given one, it fetches nothing).
+  echo " keyless bundles (model_signing's v1.1.0-sigstore test model, offline)"
+  local keyless="$WORK/keyless" trust="$WORK/trust-config.json" who=(stefanb@us.ibm.com https://sigstore.verify.ibm.com/oauth2)
+  cp -R fixtures/model-signing/upstream/v1.1.0-sigstore "$keyless"
+  "$py" - fixtures/sigstore/trusted_root.json "$venv"/lib/python3*/site-packages/sigstore/_store/https%3A%2F%2Ftuf-repo-cdn.sigstore.dev/signing_config.v0.2.json >"$trust" <<'PY'
+import json, sys
+print(json.dumps({"mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
+                  "trustedRoot": json.load(open(sys.argv[1])), "signingConfig": json.load(open(sys.argv[2]))}))
+PY
+  expect 0 "model_signing verify sigstore accepts it" "$ms" verify sigstore --trust_config "$trust" --identity "${who[0]}" --identity_provider "${who[1]}" --signature "$keyless/model.sig" "$keyless"
+  expect 0 "modelctl verify --identity accepts it" "$MODELCTL" verify "$keyless" --signature "$keyless/model.sig" --identity "${who[0]}" --identity-provider "${who[1]}"
+  expect fail "model_signing verify sigstore refuses another identity" "$ms" verify sigstore --trust_config "$trust" --identity mallory@example.com --identity_provider "${who[1]}" --signature "$keyless/model.sig" "$keyless"
+  expect 2 "modelctl verify --identity refuses another identity" "$MODELCTL" verify "$keyless" --signature "$keyless/model.sig" --identity mallory@example.com --identity-provider "${who[1]}"
+  printf 'changed\n' >"$keyless/signme-1"
+  expect fail "model_signing verify sigstore rejects a changed file" "$ms" verify sigstore --trust_config "$trust" --identity "${who[0]}" --identity_provider "${who[1]}" --signature "$keyless/model.sig" "$keyless"
+  expect 2 "modelctl verify --identity rejects a changed file" "$MODELCTL" verify "$keyless" --signature "$keyless/model.sig" --identity "${who[0]}" --identity-provider "${who[1]}"
 }
 model_signing_section
 # ==================== end model_signing ====================

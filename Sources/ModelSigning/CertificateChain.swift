@@ -8,7 +8,7 @@ import ArtifactHashing
 
 /// An X.509 certificate: the libcrypto `X509`, freed when the value goes away.
 final class Certificate {
-    fileprivate let x509: OpaquePointer
+    let x509: OpaquePointer
 
     private init(_ x509: OpaquePointer) { self.x509 = x509 }
 
@@ -42,6 +42,18 @@ final class Certificate {
         } catch {
             throw SigningError(.certificateUnreadable, "\(path): cannot read the certificate file: \(error.reason)")
         }
+        let certificates = parse(pem: pem)
+        guard !certificates.isEmpty else {
+            throw SigningError(.certificateUnreadable, "\(path): holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)")
+        }
+        guard certificates.count <= maximumCount else {
+            throw SigningError(.certificateUnreadable, "\(path): holds more than \(maximumCount) certificates; give only the CA certificates that sign models")
+        }
+        return certificates
+    }
+
+    /// The PEM certificates in `pem`, in order; at most one more than ``maximumCount``.
+    static func parse(pem: [UInt8]) -> [Certificate] {
         var certificates: [Certificate] = []
         pem.withUnsafeBytes { raw in
             guard let bio = BIO_new_mem_buf(raw.baseAddress, Int32(raw.count)) else { return }
@@ -51,12 +63,6 @@ final class Certificate {
             }
         }
         ERR_clear_error()
-        guard !certificates.isEmpty else {
-            throw SigningError(.certificateUnreadable, "\(path): holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)")
-        }
-        guard certificates.count <= maximumCount else {
-            throw SigningError(.certificateUnreadable, "\(path): holds more than \(maximumCount) certificates; give only the CA certificates that sign models")
-        }
         return certificates
     }
 
@@ -99,6 +105,18 @@ final class Certificate {
     private static func format(_ time: UnsafePointer<ASN1_TIME>?) -> String {
         var parts = tm()
         guard let time, ASN1_TIME_to_tm(time, &parts) == 1 else { return "?" }
+        return format(parts)
+    }
+
+    /// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ`.
+    static func format(_ seconds: Int64) -> String {
+        var time = time_t(seconds)
+        var parts = tm()
+        guard gmtime_r(&time, &parts) != nil else { return "?" }
+        return format(parts)
+    }
+
+    private static func format(_ parts: tm) -> String {
         func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
         return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
     }
@@ -133,12 +151,13 @@ final class Certificate {
     }
 
     /// Why `self` (a leaf) does not chain to one of `anchors` through `intermediates`, or nil
-    /// when it does and every certificate on the path is valid now.
+    /// when it does and every certificate on the path is valid now, or at `time` (seconds
+    /// since the epoch) when given: a time the bundle proves, such as a Rekor entry's.
     ///
     /// Every anchor is trusted as given (OpenSSL's partial-chain mode): an intermediate CA given
     /// as `--certificate-chain` pins that CA without its root. `intermediates` (the bundle's
     /// other certificates) are untrusted and only help build the path.
-    func chainProblem(anchors: [Certificate], intermediates: [Certificate]) -> String? {
+    func chainProblem(anchors: [Certificate], intermediates: [Certificate], at time: Int64? = nil) -> String? {
         guard let store = X509_STORE_new() else { return "libcrypto could not create a certificate store" }
         defer { X509_STORE_free(store) }
         for anchor in anchors { _ = X509_STORE_add_cert(store, anchor.x509) }
@@ -154,6 +173,7 @@ final class Certificate {
             ERR_clear_error()
             return "libcrypto could not start verifying the certificate chain"
         }
+        if let time { X509_STORE_CTX_set_time(context, 0, time_t(time)) }
         if X509_verify_cert(context) == 1 { return nil }
         ERR_clear_error()
         let code = X509_STORE_CTX_get_error(context)
@@ -163,9 +183,10 @@ final class Certificate {
         let reason = String(cString: X509_verify_cert_error_string(Int(code)))
         switch code {
         case X509_V_ERR_CERT_HAS_EXPIRED:
-            return "\(name) expired on \(which?.notAfter ?? "?") (a certificate bundle proves no signing time, so it must be valid now)"
+            guard let time else { return "\(name) expired on \(which?.notAfter ?? "?") (a certificate bundle proves no signing time, so it must be valid now)" }
+            return "\(name) expired on \(which?.notAfter ?? "?"), before the proven signing time \(Certificate.format(time))"
         case X509_V_ERR_CERT_NOT_YET_VALID:
-            return "\(name) is not valid before \(which?.notBefore ?? "?")"
+            return "\(name) is not valid before \(which?.notBefore ?? "?")" + (time.map { ", and the proven signing time \(Certificate.format($0)) is earlier" } ?? "")
         case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT,
              X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
             let selfSigned = code == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT || code == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN

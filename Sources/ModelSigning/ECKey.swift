@@ -101,6 +101,22 @@ final class ECKey {
         return try ECKey(checking: pkey, isPrivate: false, path: source)
     }
 
+    /// Reads a DER SubjectPublicKeyInfo (a Sigstore trusted root's log keys); `source` names
+    /// where it came from in messages.
+    static func loadPublic(subjectPublicKeyInfo der: [UInt8], source: String) throws(SigningError) -> ECKey {
+        let loaded: OpaquePointer? = der.withUnsafeBufferPointer { buffer in
+            var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
+            guard let pkey = d2i_PUBKEY(nil, &cursor, buffer.count) else { return nil }
+            guard cursor == buffer.baseAddress! + buffer.count else { EVP_PKEY_free(pkey); return nil }
+            return pkey
+        }
+        guard let pkey = loaded else {
+            ERR_clear_error()
+            throw SigningError(.keyUnreadable, "\(source): not a DER public key")
+        }
+        return try ECKey(checking: pkey, isPrivate: false, path: source)
+    }
+
     /// Takes ownership of `pkey` after checking it is an EC key on a supported curve; `path`
     /// names where the key came from in messages.
     convenience init(checking pkey: OpaquePointer, isPrivate: Bool, path: String) throws(SigningError) {

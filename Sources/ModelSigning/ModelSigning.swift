@@ -163,8 +163,11 @@ public struct SignatureVerification: Sendable, Hashable {
     public var keyFingerprint: String
     /// The signing certificate's subject (RFC 2253), for a certificate bundle.
     public var certificateSubject: String?
-    /// Lowercase hex SHA-256 of the signing certificate (DER), for a certificate bundle.
+    /// Lowercase hex SHA-256 of the signing certificate (DER), for a certificate or keyless bundle.
     public var certificateFingerprint: String?
+    /// For a keyless bundle: whom the Fulcio certificate names and who vouched for them, as
+    /// `IDENTITY (OIDC issuer URL)` (text from the bundle; trusted only when the signature verified).
+    public var signerIdentity: String?
     /// Whether the DSSE signature verifies with the public key (and the bundle's key hint, when
     /// it has one, names that key).
     public var signatureVerified: Bool
@@ -187,7 +190,7 @@ public struct SignatureVerification: Sendable, Hashable {
     /// The integrity failure this outcome amounts to, or nil when verified.
     public var failure: SigningError? {
         if !signatureVerified {
-            let signer = certificateSubject.map { "the certificate \($0)" } ?? "key \(keyFingerprint)"
+            let signer = signerIdentity.map { "the Sigstore certificate of \($0)" } ?? certificateSubject.map { "the certificate \($0)" } ?? "key \(keyFingerprint)"
             return SigningError(.signatureInvalid, "\(bundlePath): the signature does not verify for \(root) with \(signer): \(signatureProblem ?? "invalid signature")")
         }
         if let symlinkProblem { return SigningError(.digestMismatch, "\(root): \(symlinkProblem)") }
@@ -216,6 +219,16 @@ public enum SignatureTrust: Sendable {
     case certificateChain(paths: [String])
     /// A Sigstore keyless signer: model_signing's sigstore method.
     case sigstore(SigstoreSigner)
+}
+
+/// The model_signing signing method a bundle was written with.
+public enum SigningMethod: String, Sendable {
+    /// An EC key (`sign key`): checked with `--public-key`.
+    case key
+    /// An X.509 certificate chain (`sign certificate`): checked with `--certificate-chain`.
+    case certificate
+    /// Sigstore keyless (`sign sigstore`): checked with `--identity` and `--identity-provider`.
+    case sigstore
 }
 
 /// Who must have signed a Sigstore keyless bundle, and the root that vouches for Sigstore's
@@ -255,6 +268,18 @@ public struct ModelSignatureVerifier: Sendable {
         self.jobs = jobs
     }
 
+    /// Which model_signing method wrote the bundle at `path`, so a caller can tell what trust
+    /// to ask for before verifying.
+    ///
+    /// - Throws: ``SigningError`` `.bundleUnreadable`, `.bundleMalformed` or `.bundleUnsupported`.
+    public static func method(ofBundle path: String) throws(SigningError) -> SigningMethod {
+        switch try SignatureBundle.read(path: path).material {
+        case .publicKey: .key
+        case .certificates: .certificate
+        case .keyless: .sigstore
+        }
+    }
+
     /// ``verify(root:bundlePath:trust:ignoring:progress:)`` with a public key.
     public func verify(root: String, bundlePath: String, publicKey: PublicKeyPEM,
                        progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> SignatureVerification {
@@ -272,26 +297,28 @@ public struct ModelSignatureVerifier: Sendable {
     /// certificate chains to one of them through the bundle's other certificates, every
     /// certificate on the path is valid now, the first carries the code-signing extended key
     /// usage (and digitalSignature, when it has a key usage), and the DSSE signature verifies
-    /// with its key.
+    /// with its key. With a Sigstore signer (a keyless bundle): the DSSE signature verifies
+    /// with the Fulcio certificate's key, then the Rekor entry, the SCT, the entry's match with
+    /// this bundle, the Fulcio chain at the entry's time and the identity, in that order (see
+    /// ``KeylessVerification``), against the signer's trusted root or the built-in one.
     ///
     /// An outcome that does not verify is returned, not thrown: see
     /// ``SignatureVerification/check()``.
     ///
     /// - Throws: ``SigningError`` for what could not be read or checked (`.keyUnreadable`,
     ///   `.keyUnsupported`, `.certificateUnreadable`, `.bundleUnreadable`, `.bundleMalformed`,
-    ///   `.bundleUnsupported`, `.hashingFailed`), for a bundle of another kind than the trust
-    ///   given (`.verificationMaterialMismatch`) or a keyless one (`.keylessUnsupported`), or
-    ///   `CancellationError`.
+    ///   `.bundleUnsupported`, `.trustedRootUnreadable`, `.hashingFailed`), for a bundle of
+    ///   another kind than the trust given (`.verificationMaterialMismatch`), or `CancellationError`.
     public func verify(root: String, bundlePath: String, trust: SignatureTrust, ignoring: [String] = [],
                        progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> SignatureVerification {
         // Trust material first, so a bad key file is named before the bundle is looked at.
         var publicKey: ECKey?
         var anchors: [Certificate] = []
+        var sigstore: (signer: SigstoreSigner, root: SigstoreTrustedRoot)?
         switch trust {
         case .publicKey(let pem): publicKey = try ECKey.loadPublic(pem)
         case .certificateChain(let paths): for path in paths { anchors += try Certificate.load(pemFile: path) }
-        case .sigstore:
-            throw SigningError(.keylessUnsupported, "\(bundlePath): modelctl does not verify keyless signatures yet: check it with `model_signing verify sigstore --identity ID --identity_provider URL`")
+        case .sigstore(let signer): sigstore = (signer, try SigstoreTrustedRoot.load(path: signer.trustedRootPath))
         }
         let bundle = try SignatureBundle.read(path: bundlePath)
         var outcome = SignatureVerification(
@@ -299,9 +326,25 @@ public struct ModelSignatureVerifier: Sendable {
             signatureProblem: nil, statement: nil, diff: nil, filesChecked: 0, symlinkProblem: nil
         )
         let key: ECKey
+        // Checks that need the DSSE signature to have verified first (a keyless bundle's evidence).
+        var trustProblem: () throws(SigningError) -> String? = { nil }
         switch (bundle.material, publicKey) {
-        case (.keyless, _):
-            throw SigningError(.keylessUnsupported, "\(bundlePath): a Sigstore keyless bundle (a Fulcio certificate logged in Rekor); modelctl does not verify keyless signatures yet (--identity/--identity-provider): check it with `model_signing verify sigstore --identity ID --identity_provider URL`")
+        case (.keyless(let material), _):
+            guard let sigstore else {
+                throw SigningError(.verificationMaterialMismatch, "\(bundlePath): a Sigstore keyless bundle (a Fulcio certificate logged in Rekor): say who must have signed it with --identity ID --identity-provider URL")
+            }
+            guard let leaf = Certificate(der: material.certificates[0]) else {
+                throw SigningError(.bundleMalformed, "\(bundlePath): the bundle's signing certificate is not a DER X.509 certificate")
+            }
+            key = try leaf.publicKey()
+            outcome.keyFingerprint = fingerprint(ofSubjectPublicKeyInfo: try key.subjectPublicKeyInfo())
+            outcome.certificateFingerprint = leaf.fingerprint
+            outcome.signerIdentity = "\(leaf.identities.first ?? "no identity") (\(leaf.oidcIssuer ?? "no OIDC issuer"))"
+            let check = KeylessVerification(material: material, leaf: leaf, payload: bundle.payload, signature: bundle.signature,
+                                            signer: sigstore.signer, root: sigstore.root)
+            trustProblem = check.problem
+        case (_, _) where sigstore != nil:
+            throw SigningError(.verificationMaterialMismatch, "\(bundlePath): not a Sigstore keyless bundle: --identity and --identity-provider check keyless bundles; check this one with --public-key or --certificate-chain")
         case (.certificates, _?):
             throw SigningError(.verificationMaterialMismatch, "\(bundlePath): a model_signing certificate bundle: a public key does not say which CA vouches for the signer; give the CA certificates with --certificate-chain CA.pem")
         case (.publicKey, nil):
@@ -335,6 +378,10 @@ public struct ModelSignatureVerifier: Sendable {
         guard try key.verify(bundle.signature, of: ModelSigningFormat.preAuthenticationEncoding(bundle.payload))
                 || key.verify(bundle.signature, of: ModelSigningFormat.preAuthenticationEncodingV02(bundle.payload), sha256: true) else {
             outcome.signatureProblem = "the ECDSA signature over the DSSE payload is invalid (the payload or signature was altered, or another key signed it)"
+            return outcome
+        }
+        if let problem = try trustProblem() {
+            outcome.signatureProblem = problem
             return outcome
         }
         outcome.signatureVerified = true

@@ -189,8 +189,16 @@ public struct SignedStatement: Sendable, Hashable {
 
 /// Constants of model_signing's "key" signature format.
 public enum ModelSigningFormat {
-    /// The Sigstore bundle media type model_signing writes and requires.
+    /// The Sigstore bundle media type model_signing writes.
     public static let bundleMediaType = "application/vnd.dev.sigstore.bundle.v0.3+json"
+    /// The Sigstore bundle media types read, with their minor version (v0.1 to v0.3, in the
+    /// old and the current spelling).
+    static let bundleVersions: [String: Int] = [
+        "application/vnd.dev.sigstore.bundle+json;version=0.1": 1,
+        "application/vnd.dev.sigstore.bundle+json;version=0.2": 2,
+        "application/vnd.dev.sigstore.bundle+json;version=0.3": 3,
+        bundleMediaType: 3,
+    ]
     /// The DSSE payload type of an in-toto statement.
     public static let payloadType = "application/vnd.in-toto+json"
     /// The in-toto statement type.

@@ -22,10 +22,14 @@ public struct ActivationGate: Sendable {
     /// Whether an `ollama:` entry may pass, its root being the Ollama store (`modelctl exec
     /// NAME -- ollama serve`); when false only local trees do (vLLM is given a directory).
     public var acceptsOllama = false
+    /// The Sigstore `trusted_root.json` for a pinned signer that names none (nil: the built-in
+    /// public-good root).
+    public var trustedRoot: String?
 
-    public init(locker: VersionLocker, jobs: Int? = nil) {
+    public init(locker: VersionLocker, jobs: Int? = nil, trustedRoot: String? = nil) {
         self.locker = locker
         self.jobs = jobs
+        self.trustedRoot = trustedRoot
     }
 
     /// What the gate found for one entry.
@@ -72,7 +76,7 @@ public struct ActivationGate: Sendable {
             check.failure = VersionLockError(.refused, "\(name): not activated: its artifacts do not verify (see above; modelctl verify \(name.shellQuoted))")
             return check
         }
-        if let trust = SignatureTrust.pinned(by: entry, registry: locker.source) {
+        if let trust = SignatureTrust.pinned(by: entry, registry: locker.source, trustedRoot: trustedRoot) {
             var report: (@Sendable (HashProgress) -> Void)?
             if let progress { report = { progress(name, $0) } }
             guard let bundle = lock.signature?["path"]?.stringValue else {
@@ -111,12 +115,14 @@ extension SignatureTrust {
     /// Who `entry`'s lock says must have signed it: `version_lock.signer` (a Sigstore identity,
     /// or CA certificates), else `version_lock.public_key`; nil when it pins neither. Paths are
     /// resolved against the registry directory (``ArtifactSource/registryPath(_:)``), never the
-    /// working directory. `verify NAME --signature` and ``ActivationGate`` both ask this.
-    public static func pinned(by entry: RegistryEntry, registry: ArtifactSource) -> SignatureTrust? {
+    /// working directory. A Sigstore signer that names no `trusted_root` is checked against
+    /// `trustedRoot` (nil: the built-in public-good root). `verify NAME --signature` and
+    /// ``ActivationGate`` both ask this.
+    public static func pinned(by entry: RegistryEntry, registry: ArtifactSource, trustedRoot: String? = nil) -> SignatureTrust? {
         let lock = entry.versionLock
         switch lock.signer {
         case let .sigstore(identity, provider, root)?:
-            return .sigstore(SigstoreSigner(identity: identity, identityProvider: provider, trustedRootPath: root.map(registry.registryPath)))
+            return .sigstore(SigstoreSigner(identity: identity, identityProvider: provider, trustedRootPath: root.map(registry.registryPath) ?? trustedRoot))
         case .certificateChain(let paths)?:
             return .certificateChain(paths: paths.map(registry.registryPath))
         case nil:

@@ -105,6 +105,44 @@ struct SignerPinTests {
         #expect(try x.verify(["--certificate-chain", Self.certs + "/ca.pem"]).status == 0)
     }
 
+    @Test("a Sigstore identity pin checks model_signing's keyless test model: the right identity passes, another fails, and the trusted root comes from the pin, --trusted-root or MODELCTL_TRUSTED_ROOT")
+    func sigstoreIdentityPin() throws {
+        let dir = TemporaryDirectory("signer-keyless")
+        let model = dir.file("model")
+        try FileManager.default.copyItem(atPath: repositoryRoot + "/fixtures/model-signing/upstream/v1.1.0-sigstore", toPath: model)
+        // A root without Fulcio's CAs: no Fulcio certificate chains to it.
+        let root = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: repositoryRoot + "/fixtures/sigstore/trusted_root.json"))) as! [String: Any]
+        var bare = root
+        bare["certificateAuthorities"] = [Any]()
+        try dir.write("registry/bare-root.json", try JSONSerialization.data(withJSONObject: bare))
+        func pin(_ signer: String) throws {
+            try dir.write("registry/model_registry.curated.json", """
+                [{"name": "keyless", "backend": "vllm", "backend_config": {"model_path": "\(model)"}, "version_lock": {"signer": \(signer)}}]
+                """)
+        }
+        func verify(_ extra: [String] = [], environment: [String: String] = [:]) throws -> ProcessResult {
+            try modelctl(["verify", "keyless", "--signature", model + "/model.sig", "--registry-dir", dir.file("registry")] + extra, environment: environment)
+        }
+        let identity = #""identity": "stefanb@us.ibm.com", "identity_provider": "https://sigstore.verify.ibm.com/oauth2""#
+        try pin("{\(identity)}")
+        let ok = try verify()
+        #expect(ok.status == 0, "\(ok.stdout)\n\(ok.stderr)")
+        #expect(ok.stdout.contains("stefanb@us.ibm.com"), "\(ok.stdout)")
+        // A root that does not cover the certificate, from each place a root can be named.
+        for (extra, environment) in [(["--trusted-root", dir.file("registry/bare-root.json")], [:]),
+                                     ([], ["MODELCTL_TRUSTED_ROOT": dir.file("registry/bare-root.json")])] {
+            let refused = try verify(extra, environment: environment)
+            #expect(refused.status == 2, "\(refused.stdout)\n\(refused.stderr)")
+            #expect(refused.stdout.contains("Fulcio") || refused.stdout.contains("SCT"), "\(refused.stdout)")
+        }
+        try pin(#"{\#(identity), "trusted_root": "bare-root.json"}"#)
+        #expect(try verify().status == 2)
+        try pin(#"{"identity": "someone@example.com", "identity_provider": "https://sigstore.verify.ibm.com/oauth2"}"#)
+        let wrong = try verify()
+        #expect(wrong.status == 2, "\(wrong.stdout)\n\(wrong.stderr)")
+        #expect(wrong.stdout.contains("identity"), "\(wrong.stdout)")
+    }
+
     @Test("a malformed signer is an error naming the entry and the field, for verify, activate-model and check alike")
     func malformedSigner() throws {
         let x = try Fixture(signer: #"{"certificate_chain": "ca/ca.pem"}"#)

@@ -76,7 +76,8 @@ struct ActivateModelCommand: AsyncParsableCommand {
         let settings = orchestrator.configuration
         try refuseOrWarnUnchecked(entry, requireLocked: requireLocked, starting: "launched unchecked and recorded as verified: false")
         // What is served must be what was locked and signed: checked before anything is stopped or launched.
-        let gate = ActivationGate(locker: VersionLocker(store: try registry.store(), source: try registry.source(mapPaths: location.mapPaths)))
+        let gate = ActivationGate(locker: VersionLocker(store: try registry.store(), source: try registry.source(mapPaths: location.mapPaths)),
+                                  trustedRoot: Settings.current.trustedRoot(option: nil))
         let check = try await gate.check(entry, skipVerify: skipVerify, progress: Format.progressHandler())
         Terminal.clearProgress()
         if check.verified == false && check.failure == nil { Terminal.warning("\(entry.name): --skip-verify: launching without checking the locked artifacts") }
@@ -171,7 +172,7 @@ struct ExecCommand: AsyncParsableCommand {
         let source = try registry.source(mapPaths: location.mapPaths)
         try refuseOrWarnUnchecked(entry, requireLocked: requireLocked, starting: "started unchecked by \(displayEscaped(command[0]))")
         // activate-model's gate: what is started is what was locked and signed.
-        var gate = ActivationGate(locker: VersionLocker(store: try registry.store(), source: source))
+        var gate = ActivationGate(locker: VersionLocker(store: try registry.store(), source: source), trustedRoot: Settings.current.trustedRoot(option: nil))
         gate.acceptsOllama = true
         let check = try await gate.check(entry, progress: Format.progressHandler())
         Terminal.clearProgress()

@@ -33,14 +33,18 @@ enum SignatureTarget {
     /// `verify NAME|PATH --signature F`: checked against `explicit` (the trust the options
     /// name), else the entry's pinned signer (``SignatureTrust/pinned(by:registry:)``:
     /// `version_lock.signer`, else `version_lock.public_key`), else `MODELCTL_PUBLIC_KEY`;
-    /// `ignorePaths` (`--ignore-paths`) are left out beside the bundle's own.
-    static func verify(_ nameOrPath: String, signature: String, trust explicit: SignatureTrust?, ignorePaths: [String],
+    /// `ignorePaths` (`--ignore-paths`) are left out beside the bundle's own; `trustedRoot`
+    /// (`--trusted-root`) checks a pinned Sigstore signer that names no root of its own.
+    static func verify(_ nameOrPath: String, signature: String, trust explicit: SignatureTrust?, trustedRoot: String?, ignorePaths: [String],
                        registry: RegistryOptions, mapPaths: [String], jobs: Int?, json: Bool) async throws {
         let (root, entry, _) = try resolve(nameOrPath, registry: registry, mapPaths: mapPaths)
         let ignoring = try ignored(ignorePaths, root: root)
         let source = try registry.source(mapPaths: mapPaths)
-        guard let trust = explicit ?? entry.flatMap({ SignatureTrust.pinned(by: $0, registry: source) })
+        guard let trust = explicit ?? entry.flatMap({ SignatureTrust.pinned(by: $0, registry: source, trustedRoot: Settings.current.trustedRoot(option: trustedRoot)) })
                 ?? Settings.current.value("MODELCTL_PUBLIC_KEY").map({ .publicKey(PublicKeyPEM(pinned: $0, source: "MODELCTL_PUBLIC_KEY")) }) else {
+            if (try? ModelSignatureVerifier.method(ofBundle: signature)) == .sigstore {
+                throw ValidationError("\(signature): a Sigstore keyless bundle: say who must have signed it with --identity ID --identity-provider URL, or pin version_lock.signer")
+            }
             throw CommandFailure.error("\(nameOrPath): nothing to check the signature against: give --public-key PUBLIC.pem or --certificate-chain CA.pem, pin version_lock.public_key or version_lock.signer, or set MODELCTL_PUBLIC_KEY")
         }
         try await SignatureVerifyReport.run(path: root, signature: signature, trust: trust, ignoring: ignoring, jobs: jobs, json: json)

@@ -53,8 +53,10 @@ enum SignatureVerifyReport {
         return lines.joined(separator: "\n")
     }
 
-    /// `key sha256:…`, or `certificate SUBJECT sha256:…` (of the certificate) for a certificate bundle.
+    /// `key sha256:…`, `certificate SUBJECT sha256:…` (of the certificate) for a certificate
+    /// bundle, or `signer IDENTITY (ISSUER) certificate sha256:…` for a keyless one.
     static func signer(_ o: SignatureVerification) -> String {
+        if let identity = o.signerIdentity { return "signer    \(displayEscaped(identity)) certificate sha256:\(o.certificateFingerprint ?? "-")" }
         guard let subject = o.certificateSubject else { return "key       sha256:\(o.keyFingerprint)" }
         return "certificate \(displayEscaped(subject)) sha256:\(o.certificateFingerprint ?? "-")"
     }
@@ -69,6 +71,7 @@ enum SignatureVerifyReport {
             ("key_fingerprint", .string(o.keyFingerprint)),
         ])
         if let subject = o.certificateSubject { object["certificate_subject"] = .string(subject) }
+        if let identity = o.signerIdentity { object["signer_identity"] = .string(identity) }
         if let sha256 = o.certificateFingerprint { object["certificate_sha256"] = .string(sha256) }
         if let problem = o.signatureProblem ?? o.symlinkProblem { object["problem"] = .string(problem) }
         if let statement = o.statement {

@@ -54,6 +54,12 @@ struct Settings: Sendable {
 
     var home: String? { value("HOME") }
 
+    /// The Sigstore trusted root for keyless bundles: the option, else `MODELCTL_TRUSTED_ROOT`,
+    /// else nil (the public-good root built into modelctl).
+    func trustedRoot(option: String?) -> String? {
+        option ?? value("MODELCTL_TRUSTED_ROOT")
+    }
+
     // MARK: Registry and artifacts
 
     /// The registry directory: the option, else `MODELCTL_REGISTRY_DIR`, else `configs`.
