@@ -83,6 +83,9 @@ final class Certificate {
     var subject: String { Self.printed(X509_get_subject_name(x509)) }
     /// The issuer's name, as ``subject`` writes names.
     var issuer: String { Self.printed(X509_get_issuer_name(x509)) }
+    /// ` SUBJECT` to stand after a noun in a message, or nothing for an empty subject (Fulcio's
+    /// certificates name their holder only in the subject alternative name).
+    var subjectSuffix: String { subject.isEmpty ? "" : " " + subject }
 
     private static func printed(_ name: OpaquePointer?) -> String {
         guard let bio = BIO_new(BIO_s_mem()) else { return "?" }
@@ -141,11 +144,11 @@ final class Certificate {
         let extended = X509_get_extended_key_usage(x509)
         if extended == UInt32.max || extended & UInt32(XKU_CODE_SIGN) == 0 {
             let has = extended == UInt32.max ? "has no extended key usage" : "has extended key usage without it"
-            return "the signing certificate \(subject) does not carry the code-signing extended key usage (1.3.6.1.5.5.7.3.3); it \(has)"
+            return "the signing certificate\(subjectSuffix) does not carry the code-signing extended key usage (1.3.6.1.5.5.7.3.3); it \(has)"
         }
         let usage = X509_get_key_usage(x509)
         if usage != UInt32.max && usage & UInt32(KU_DIGITAL_SIGNATURE) == 0 {
-            return "the signing certificate \(subject) has a key usage without digitalSignature: its key may not sign"
+            return "the signing certificate\(subjectSuffix) has a key usage without digitalSignature: its key may not sign"
         }
         return nil
     }
@@ -179,7 +182,7 @@ final class Certificate {
         let code = X509_STORE_CTX_get_error(context)
         let depth = X509_STORE_CTX_get_error_depth(context)
         let which = X509_STORE_CTX_get_current_cert(context).map { Certificate.borrowing($0) }
-        let name = depth == 0 ? "the signing certificate \(subject)" : "the CA certificate \(which?.subject ?? "?") (\(depth) above the signing certificate)"
+        let name = depth == 0 ? "the signing certificate\(subjectSuffix)" : "the CA certificate \(which?.subject ?? "?") (\(depth) above the signing certificate)"
         let reason = String(cString: X509_verify_cert_error_string(Int(code)))
         switch code {
         case X509_V_ERR_CERT_HAS_EXPIRED:
@@ -194,7 +197,7 @@ final class Certificate {
                 selfSigned ? "the chain ends at \($0.subject), which signed itself and is not among them"
                     : "\($0.issuer), the issuer of \($0.subject), is not among them"
             } ?? reason
-            return "the signing certificate \(subject) does not chain to any of the given certificates (\(missing)); give the CA that issued it"
+            return "the signing certificate\(subjectSuffix) does not chain to any of the given certificates (\(missing)); give the CA that issued it"
         default:
             return "the certificate chain of \(subject) does not verify: \(name): \(reason)"
         }

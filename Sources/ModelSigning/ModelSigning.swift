@@ -1,11 +1,11 @@
 #if canImport(Glibc)
-import SystemSupport
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 public import ArtifactHashing
-public import ErrorSupport
+import ErrorSupport
+import SystemSupport
 
 /// Paths model_signing leaves out of a model, relative to the model root.
 ///
