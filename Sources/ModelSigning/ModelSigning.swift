@@ -82,6 +82,28 @@ public struct ModelSigner: Sendable {
         self.jobs = jobs
     }
 
+    /// Where ``sign(root:privateKeyPEMPath:certificateChainPaths:output:ignoring:shardSize:progress:)``
+    /// writes the bundle unless told: `ROOT/model.sig` for a directory, `FILE.sig` for a file.
+    public static func defaultBundlePath(forRoot root: String) -> String {
+        let trimmed = PathText.trimTrailingSlashes(root)
+        return nodeKind(root, followLinks: true) == .directory ? PathText.join(trimmed, ModelSigningFormat.defaultSignatureName) : trimmed + ".sig"
+    }
+
+    /// The statement signing signs for `root` (what `hash --format model-signing` prints):
+    /// model_signing's git paths, modelctl's tool metadata (``SignedStatement/toolMetadata(in:)``),
+    /// `ignoring` and the bundle at `bundlePath` left out; every name UTF-8.
+    ///
+    /// - Throws: ``SigningError`` `.hashingFailed` naming the path, or `CancellationError`.
+    public static func statement(root: String, bundlePath: String, ignoring: [String] = [], shardSize: Int64? = nil, jobs: Int? = nil,
+                                 progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> SignedStatement {
+        let statement = try await SignedStatement.hashing(
+            root: root, jobs: jobs, signaturePath: bundlePath,
+            extraIgnoredPaths: SignedStatement.toolMetadata(in: root) + ignoring, shardSize: shardSize, progress: progress
+        )
+        try statement.requireUTF8Names(root: root)
+        return statement
+    }
+
     /// Hashes `root`, signs the statement with the EC private key in `privateKeyPEMPath` and
     /// writes the bundle: model_signing's key bundle, or its certificate bundle when
     /// `certificateChainPaths` are given.
@@ -111,13 +133,9 @@ public struct ModelSigner: Sendable {
         // Check the key and certificates first, so they fail before minutes of hashing; the
         // key is released while hashing and read again to sign.
         let certificates = try Self.signingChain(certificateChainPaths, for: ECKey.loadPrivate(path: privateKeyPEMPath))
-        let kind = nodeKind(root, followLinks: true)
-        let bundlePath = output ?? (kind == .directory ? PathText.trimTrailingSlashes(root) + "/" + ModelSigningFormat.defaultSignatureName : PathText.trimTrailingSlashes(root) + ".sig")
-        let statement = try await SignedStatement.hashing(
-            root: root, jobs: jobs, signaturePath: bundlePath,
-            extraIgnoredPaths: SignedStatement.toolMetadata(in: root) + ignoring, shardSize: shardSize, progress: progress
-        )
-        try statement.requireUTF8Names(root: root)
+        let bundlePath = output ?? Self.defaultBundlePath(forRoot: root)
+        let statement = try await Self.statement(root: root, bundlePath: bundlePath, ignoring: ignoring, shardSize: shardSize,
+                                                 jobs: jobs, progress: progress)
         // model_signing splits a shard's name at every colon: it could not read this one back.
         if shardSize != nil, let path = statement.resources.lazy.compactMap({ SignedStatement.shard(named: $0.path)?.path }).first(where: { $0.contains(":") }) {
             throw SigningError(.hashingFailed, "\(root): file \(displayEscaped(path)) has a colon in its name, which a shards statement (path:start:end) cannot name; rename it, or sign without --shard-size")

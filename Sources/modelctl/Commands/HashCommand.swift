@@ -149,7 +149,7 @@ struct HashCommand: AsyncParsableCommand {
         let hasher = ArtifactHasher(jobs: hashing.jobs, exclusions: includeAll ? .none : .default)
         let progress = Format.progressHandler(label: displayEscaped(target))
         let source = try registry.source(mapPaths: location.mapPaths)
-        if format == .modelSigning { return try await printStatement(target, source, progress: progress) }
+        if format == .modelSigning { return try await printStatement(target, progress: progress) }
         let hashed: HashedArtifacts
         do {
             if let entry {
@@ -201,36 +201,19 @@ struct HashCommand: AsyncParsableCommand {
 
     /// `--format model-signing`: the statement `sign` would sign for the resolved root, built
     /// by the same function, so the two agree by construction.
-    private func printStatement(_ target: String, _ source: ArtifactSource, progress: (@Sendable (HashProgress) -> Void)?) async throws {
+    private func printStatement(_ target: String, progress: (@Sendable (HashProgress) -> Void)?) async throws {
         let statement: SignedStatement
         do {
-            let named = try entry.map { name in
-                let snapshot = try registry.load()
-                let found = try snapshot.entry(named: name)
-                return (found, try EntryExclusions.ignorePaths(of: found, curated: snapshot.curated[name]))
-            }
-            let (found, ignoring) = (named?.0, named?.1 ?? [])
-            let location = found.map(source.location) ?? ArtifactSource.location(ofArgument: target)
-            if case .ollama = location {
-                throw CommandFailure.error("--format model-signing hashes a directory or file; '\(displayEscaped(target))' is an Ollama model, not signed that way")
-            }
-            let root = try source.root(for: location, name: target, written: found?.backendConfig.modelPath)
-            statement = try await SignedStatement.hashing(root: root, jobs: hashing.jobs, signaturePath: signature ?? defaultSignaturePath(root),
-                                                          extraIgnoredPaths: SignedStatement.toolMetadata(in: root) + ignoring, progress: progress)
-            try statement.requireUTF8Names(root: root)
+            let (root, _, ignoring) = try SignatureTarget.resolve(entry ?? target, as: entry == nil ? .path : .entry,
+                                                                  registry: registry, mapPaths: location.mapPaths)
+            statement = try await ModelSigner.statement(root: root, bundlePath: signature ?? ModelSigner.defaultBundlePath(forRoot: root),
+                                                        ignoring: ignoring, jobs: hashing.jobs, progress: progress)
         } catch let error as SigningError {
             throw CommandFailure.error(error.message)  // names already escaped
         }
         Terminal.clearProgress()
         // The statement is JSON with non-ASCII escaped, so its bytes are UTF-8 text as they are.
         do { try Output.write(String(decoding: statement.encoded(), as: UTF8.self)) } catch { throw error.failure }
-    }
-
-    /// Where `modelctl sign` writes its bundle by default: `ROOT/model.sig` for a directory.
-    private func defaultSignaturePath(_ path: String) -> String? {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { return nil }
-        return PathText.join(PathText.trimTrailingSlashes(path), "model.sig")
     }
 
     /// The manifest lines, each with a newline. On a terminal, a line whose name would print

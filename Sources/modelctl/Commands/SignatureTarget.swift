@@ -9,25 +9,46 @@ import VersionLock
 /// What `sign` and `verify --signature` work on: a registry entry (its artifact root, its
 /// pinned public key) or a plain path.
 enum SignatureTarget {
-    /// The artifact root for `nameOrPath` (resolved as lock resolves it), the entry when it
-    /// names one, and its `artifacts.exclude` as ignore paths (so a signature covers the files the lock does).
-    static func resolve(_ nameOrPath: String, registry: RegistryOptions, mapPaths: [String]) throws -> (root: String, entry: RegistryEntry?, ignoring: [String]) {
+    /// How a target argument names a model.
+    enum Naming {
+        /// An entry's name when the registry has one, else a path (`sign`, `verify --signature`).
+        case nameOrPath
+        /// An entry's name (`hash --entry`).
+        case entry
+        /// A path or store reference, as `hash PATH` reads it.
+        case path
+    }
+
+    /// The artifact root for `target` (resolved as lock resolves it), the entry when it
+    /// names one, and its `artifacts.exclude` as ignore paths (so a signature covers the files
+    /// the lock does). `sign`, `verify --signature` and `hash --format model-signing` all ask this.
+    static func resolve(_ target: String, as naming: Naming = .nameOrPath, registry: RegistryOptions,
+                        mapPaths: [String]) throws -> (root: String, entry: RegistryEntry?, ignoring: [String]) {
         let source = try registry.source(mapPaths: mapPaths)
-        let isPath = FileManager.default.fileExists(atPath: nameOrPath)
-        // A registry that cannot be read is an error for a name (its pins must not be skipped
-        // silently), not for a path, which needs no registry.
         let snapshot: RegistrySnapshot?
-        do { snapshot = try registry.load() } catch where isPath { snapshot = nil }
-        let entry = snapshot?[nameOrPath]
-        guard entry != nil || isPath else {
-            throw CommandFailure.error("'\(nameOrPath)' is neither an entry of \(registry.directory) nor an existing path (see modelctl list)")
+        let entry: RegistryEntry?
+        switch naming {
+        case .entry:
+            snapshot = try registry.load()
+            entry = try snapshot?.entry(named: target)
+        case .path:
+            (snapshot, entry) = (nil, nil)
+        case .nameOrPath:
+            let isPath = FileManager.default.fileExists(atPath: target)
+            // A registry that cannot be read is an error for a name (its pins must not be skipped
+            // silently), not for a path, which needs no registry.
+            do { snapshot = try registry.load() } catch where isPath { snapshot = nil }
+            entry = snapshot?[target]
+            guard entry != nil || isPath else {
+                throw CommandFailure.error("'\(displayEscaped(target))' is neither an entry of \(registry.directory) nor an existing path (see modelctl list)")
+            }
         }
-        let location = entry.map(source.location) ?? .local(path: nameOrPath)
+        let location = entry.map(source.location) ?? (naming == .path ? ArtifactSource.location(ofArgument: target) : .local(path: target))
         if case .ollama = location {
-            throw CommandFailure.error("'\(nameOrPath)' is an Ollama model; model_signing signs a directory or file, not an Ollama store")
+            throw CommandFailure.error("'\(displayEscaped(target))' is an Ollama model; model_signing signs a directory or file, not an Ollama store")
         }
         let ignoring = try entry.map { try EntryExclusions.ignorePaths(of: $0, curated: snapshot?.curated[$0.name]) } ?? []
-        return (try source.root(for: location, name: nameOrPath, written: entry?.backendConfig.modelPath), entry, ignoring)
+        return (try source.root(for: location, name: target, written: entry?.backendConfig.modelPath), entry, ignoring)
     }
 
     /// `verify NAME|PATH --signature F`: checked against `explicit` (the trust the options
