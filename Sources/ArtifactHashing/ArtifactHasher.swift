@@ -380,13 +380,17 @@ private struct Worker: ~Copyable {
     /// Hashes one open file. The size, modification and change times (ctime) from when it was
     /// opened are compared with those after the last read; if any differ, or the bytes read
     /// differ from the size, the file changed under us and no digest is returned. A file
-    /// modified moments before it was opened is read a second time and must give the same
-    /// digest; one modified within a minute is first written back (see ``writebackNanoseconds``).
+    /// modified moments before it was opened is read a second time, after any write under way
+    /// has finished (``Platform/waitForWriters(_:)``), and must give the same digest; one
+    /// modified within a minute is first written back (see ``writebackNanoseconds``).
     mutating func hash(_ file: OpenedFile, displayPath: () -> PathName, meter: ProgressMeter?) throws -> DigestValue {
         let age = Worker.age(file.opened)
         if age < Worker.writebackNanoseconds { Platform.writeBack(file.fd) }
         let first = try digestOnce(file, displayPath: displayPath, meter: meter)
         guard age < Worker.settlingNanoseconds else { return first }
+        // A write that was under way during the first read ends before the second begins, so
+        // the second sees its bytes even if the writer stalled for the whole first read.
+        Platform.waitForWriters(file.fd)
         let second = try digestOnce(file, displayPath: displayPath, meter: nil)
         guard second == first else {
             throw HashingError(.changedWhileHashing, name: displayPath(),
@@ -452,21 +456,42 @@ private struct Worker: ~Copyable {
         } catch {
             throw ioError(displayPath(), "cannot stat", error)
         }
-        if offset < size, atEnd, after.isUnchanged(from: before) {
-            throw HashingError(.sizeMismatch, name: displayPath(),
-                               reason: "file holds fewer bytes (\(offset)) than its size (\(size)) says, as files in /sys do; copy it into a regular file to hash it")
-        }
-        if offset != size || !after.isUnchanged(from: before) {
-            let what = after.size != before.size ? "size \(size) -> \(after.size) bytes"
-                : offset != size ? "read \(offset) of \(size) bytes" : "modified during the read"
-            throw HashingError(.changedWhileHashing, name: displayPath(),
-                               reason: "file changed while it was being hashed (\(what)); hash it again once it is stable")
-        }
-        if beyond {
-            throw HashingError(.sizeMismatch, name: displayPath(),
-                               reason: "file holds more bytes than its size (\(size)) says, as files in /proc and /sys do; copy it into a regular file to hash it")
+        if let problem = HashingError.afterRead(read: offset, short: offset < size && atEnd, beyond: beyond,
+                                                before: before, after: after, name: displayPath()) {
+            throw problem
         }
         return digest.finalizeValue()
+    }
+}
+
+extension HashingError {
+    /// What a finished read of a file proves, for every reader of whole files or shards:
+    /// nothing wrong (nil), fewer bytes than the size `fstat` gave in a file that did not
+    /// change (as in `/sys`), a file that changed during the read, or more bytes than its size
+    /// (as in `/proc`).
+    ///
+    /// - Parameters:
+    ///   - read: the bytes read, of the `before.size` the file had when it was opened;
+    ///   - short: a read returned end of file before the size was reached;
+    ///   - beyond: a read returned bytes past the size.
+    static func afterRead(read: Int64, short: Bool, beyond: Bool, before: FileStatus, after: FileStatus, name: PathName) -> HashingError? {
+        let size = before.size
+        let unchanged = after.isUnchanged(from: before)
+        if short && unchanged {
+            return HashingError(.sizeMismatch, name: name,
+                                reason: "file holds fewer bytes (\(read)) than its size (\(size)) says, as files in /sys do; copy it into a regular file to hash it")
+        }
+        if read != size || !unchanged {
+            let what = after.size != size ? "size \(size) -> \(after.size) bytes"
+                : read != size ? "read \(read) of \(size) bytes" : "modified during the read"
+            return HashingError(.changedWhileHashing, name: name,
+                                reason: "file changed while it was being hashed (\(what)); hash it again once it is stable")
+        }
+        if beyond {
+            return HashingError(.sizeMismatch, name: name,
+                                reason: "file holds more bytes than its size (\(size)) says, as files in /proc and /sys do; copy it into a regular file to hash it")
+        }
+        return nil
     }
 }
 

@@ -222,6 +222,31 @@ enum Platform {
         #endif
     }
 
+    /// Waits until no write call is in progress on the file (Linux; best effort elsewhere and
+    /// on file systems without direct I/O).
+    ///
+    /// A buffered `write` holds the inode's lock for the whole call, and ext4, XFS and btrfs take
+    /// it shared for a direct read: one aligned direct read of the first block, through a new
+    /// descriptor for the same file, returns only once a write that began earlier has finished.
+    /// A writer stalled in the middle of one long `write` would otherwise leave the same mix of
+    /// old and new bytes under two reads of the file.
+    static func waitForWriters(_ fd: Int32) {
+        #if os(Linux)
+        // O_DIRECT, which Glibc's module leaves out (it needs _GNU_SOURCE); its value differs by architecture.
+        #if arch(arm64)
+        let oDirect: Int32 = 0o200000
+        #else
+        let oDirect: Int32 = 0o40000
+        #endif
+        let direct = open("/proc/self/fd/\(fd)", O_RDONLY | O_CLOEXEC | oDirect)
+        guard direct >= 0 else { return }
+        defer { close(direct) }
+        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 4096)
+        defer { block.deallocate() }
+        _ = pread(direct, block.baseAddress, block.count, 0)
+        #endif
+    }
+
     // MARK: Directories
 
     #if canImport(Darwin)

@@ -124,6 +124,7 @@ enum ShardCheck {
                             }
                             digest.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
                             offset += Int64(n)
+                            state.read.add(Int64(n), ordering: .relaxed)
                             meter?.add(bytes: n)
                             if shouldStopReading(from: offset - Int64(n), to: offset) { throw CancellationError() }
                         }
@@ -146,10 +147,10 @@ enum ShardCheck {
         } catch {
             throw ioError(displayPath, "cannot read", error)
         }
-        if state.shortRead.load(ordering: .relaxed) || beyond || !after.isUnchanged(from: file.opened) {
-            let what = after.size != size ? "size \(size) -> \(after.size) bytes" : "modified during the read"
-            throw HashingError(.changedWhileHashing, name: displayPath,
-                               reason: "file changed while it was being hashed (\(what)); hash it again once it is stable")
+        let short = state.shortRead.load(ordering: .relaxed)
+        if let problem = HashingError.afterRead(read: state.read.load(ordering: .relaxed), short: short, beyond: beyond,
+                                                before: file.opened, after: after, name: displayPath) {
+            throw problem
         }
         return state.changed.withLock { $0.sorted() }
     }
@@ -160,6 +161,7 @@ enum ShardCheck {
         let next = Atomic<Int>(0)
         let changed = Mutex<[Int]>([])
         let shortRead = Atomic<Bool>(false)
+        let read = Atomic<Int64>(0)
     }
 }
 
