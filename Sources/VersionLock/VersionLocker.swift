@@ -210,8 +210,7 @@ public struct VersionLocker: Sendable {
         let lanes = max(1, min(hasher.jobs, targets.count))
         var perEntry = hasher
         perEntry.jobs = max(1, hasher.jobs / lanes)
-        let (source, entryHasher) = (self.source, perEntry)
-        let curatedByName = Dictionary(snapshot.curated.entries.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let (source, entryHasher, curated) = (self.source, perEntry, snapshot.curated)
         let queue = TakeNext()
         let roots = RootResolver()
         var out = [(Hashed, Verdict)?](repeating: nil, count: targets.count)
@@ -226,7 +225,7 @@ public struct VersionLocker: Sendable {
                     while case let index = queue.take(), index < targets.count {
                         try Task.checkCancellation()
                         let (name, lookup) = targets[index]
-                        let item = await VersionLocker.hashOne(name: name, lookup: lookup, curated: curatedByName[name], source: source, roots: roots,
+                        let item = await VersionLocker.hashOne(name: name, lookup: lookup, curated: curated[name], source: source, roots: roots,
                                                                hasher: entryHasher, options: options, quick: full.map { !$0.contains(name) } ?? false,
                                                                skipUnhashable: skipUnhashable, progress: VersionLocker.labelled(progress, name))
                         done.append((index, item, judge(item)))
@@ -346,19 +345,10 @@ public struct VersionLocker: Sendable {
     private struct Verdicts: Sendable {
         let locker: VersionLocker
         let snapshot: RegistrySnapshot
-        /// One lookup table, not a search of the registry per entry (1,000 entries are 1,000 searches).
-        let byName: [String: RegistryEntry]
         let strict: Bool
 
-        init(locker: VersionLocker, snapshot: RegistrySnapshot, strict: Bool) {
-            self.locker = locker
-            self.snapshot = snapshot
-            byName = Dictionary(snapshot.entries.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-            self.strict = strict
-        }
-
         func judge(_ item: Hashed, stamp: Date) -> Verdict {
-            let current = byName[item.name]
+            let current = snapshot[item.name]
             // The record starts from the entry's discovered record, or the merged entry when it has none.
             var record: RegistryEntry?
             let result = locker.judge(item, current: current, stamp: stamp, strict: strict) { change in
