@@ -28,7 +28,11 @@ expect() {
 # passes `model_signing verify key`, a bundle from `model_signing sign key` passes
 # `modelctl verify --signature`, and one flipped byte fails both. Also: the statement modelctl
 # signs equals model_signing's with its (run-to-run varying) object key order sorted.
-# The certificate method too: `sign --certificate-chain` and `verify certificate`, and back.
+# The certificate method too: `sign --certificate-chain` and `verify certificate`, and back;
+# `sign --ignore-paths`; and model_signing's own test models of every release, by both tools.
+# Shards bundles through model_signing's library API (its CLI hashes whole files only):
+# `sign --shard-size` against its verifier, its shard signer against `verify --signature`.
+# The sigstore method: both tools verify model_signing's keyless test model offline.
 model_signing_section() {
   local version=1.1.1 venv="$INTEROP/venv"
   echo "model_signing $version"
@@ -63,6 +67,9 @@ s = json.loads(theirs)
 p = s["predicate"]
 p["resources"] = [dict(sorted(r.items())) for r in p["resources"]]
 ser = p["serialization"]; ser["ignore_paths"] = sorted(ser["ignore_paths"]); p["serialization"] = dict(sorted(ser.items()))
+# model_signing writes shard_size through a protobuf Struct, as a double (1048576.0); modelctl
+# writes the integer model_signing configured (which model_signing's verifier needs).
+if isinstance(ser.get("shard_size"), float) and ser["shard_size"].is_integer(): p["serialization"]["shard_size"] = int(ser["shard_size"])
 s["predicate"] = dict(sorted(p.items()))
 sys.exit(0 if json.dumps(s, indent=2).encode() == ours else 1)
 PY
@@ -147,6 +154,82 @@ PY
   expect 0 "modelctl verify --certificate-chain accepts it" "$MODELCTL" verify "$cert_tree" --signature "$cert_tree/model.sig" --certificate-chain "$certs/ca.pem"
   flip_byte "$cert_tree/model.safetensors"
   expect fail "modelctl verify --certificate-chain rejects a flipped byte" "$MODELCTL" verify "$cert_tree" --signature "$cert_tree/model.sig" --certificate-chain "$certs/ca.pem"
+  # sign --ignore-paths records the path in ignore_paths: model_signing's verifier leaves it out too.
+  printf 'scratch 1\n' > "$cert_tree/scratch.log"
+  expect 0 "modelctl sign --certificate-chain --ignore-paths" "$MODELCTL" sign "$cert_tree" --key "$certs/leaf.key" --certificate-chain "$certs/leaf-chain.pem" --ignore-paths scratch.log
+  printf 'scratch 2\n' > "$cert_tree/scratch.log"
+  expect 0 "model_signing verify certificate leaves the recorded ignore path out" "$ms" verify certificate --signature "$cert_tree/model.sig" --certificate_chain "$certs/ca.pem" "$cert_tree"
+
+  # model_signing's own signed test models, each release's key and certificate bundle, checked
+  # by both tools with the arguments of model_signing's CI (scripts/tests/test-verify-*.sh).
+  echo " model_signing's test models (0.2.0 to 1.1.0)"
+  local up=fixtures/model-signing/upstream
+  upstream_case() {  # $1 directory, $2 what is verified, $3 key|certificate, $4 an ignored path or ""
+    local ms_trust=(--public_key "$up/keys/certificate/signing-key-pub.pem") ours=(--public-key "$up/keys/certificate/signing-key-pub.pem") ignore=()
+    if [ "$3" = certificate ]; then
+      ms_trust=(--certificate_chain "$up/keys/certificate/ca-cert.pem"); ours=(--certificate-chain "$up/keys/certificate/ca-cert.pem")
+    fi
+    [ -z "$4" ] || ignore=(--ignore-paths "$4")
+    expect 0 "model_signing verify $3 accepts $1" "$ms" verify "$3" "${ignore[@]}" --signature "$up/$1/model.sig" "${ms_trust[@]}" "$2"
+    expect 0 "modelctl verify accepts $1" "$MODELCTL" verify "$2" --signature "$up/$1/model.sig" "${ours[@]}" "${ignore[@]}"
+  }
+  upstream_case v0.2.0-certificate "$up/v0.2.0-certificate/" certificate ""
+  upstream_case v0.3.1-certificate "$up/v0.3.1-certificate/" certificate ""
+  upstream_case v0.3.1-elliptic-key "$up/v0.3.1-elliptic-key/signme-1" key ""
+  upstream_case v1.0.0-certificate "$up/v1.0.0-certificate/" certificate ""
+  upstream_case v1.0.0-elliptic-key "$up/v1.0.0-elliptic-key/signme-1" key ""
+  upstream_case v1.0.1-certificate "$up/v1.0.1-certificate/" certificate "$up/v1.0.1-certificate/ignore-me"
+  upstream_case v1.0.1-elliptic-key "$up/v1.0.1-elliptic-key" key "$up/v1.0.1-elliptic-key/ignore-me"
+  upstream_case v1.1.0-certificate "$up/v1.1.0-certificate/" certificate ""
+  upstream_case v1.1.0-elliptic-key "$up/v1.1.0-elliptic-key" key "$up/v1.1.0-elliptic-key/ignore-me"
+
+  # model_signing's shards serialization, shard size 1 MiB: model.safetensors in three shards.
+  echo " shards bundles (model_signing's library API, with the last P-521 key)"
+  local shard_tree="$WORK/shard-tree"
+  fresh_tree "$shard_tree"
+  head -c 2500000 /dev/urandom > "$shard_tree/model.safetensors"
+  library() {  # sign|verify KEY TREE BUNDLE: model_signing's library, shard size 1 MiB to sign;
+               # verify guesses the hashing config from the bundle, as its API does by default.
+    "$py" - "$@" <<'PY'
+import sys
+import model_signing as ms
+action, key, tree, bundle = sys.argv[1:]
+if action == "sign":
+    hashing = ms.hashing.Config().use_shard_serialization(shard_size=1 << 20)
+    ms.signing.Config().use_elliptic_key_signer(private_key=key).set_hashing_config(hashing).sign(tree, bundle)
+else:
+    ms.verifying.Config().use_elliptic_key_verifier(public_key=key).verify(tree, bundle)
+PY
+  }
+  expect 0 "modelctl sign --shard-size 1M" "$MODELCTL" sign "$shard_tree" --key "$WORK/key.pem" --shard-size 1M --output "$WORK/shards-ours.sig"
+  expect 0 "model_signing's library verifies modelctl's shards bundle" library verify "$WORK/key.pub.pem" "$shard_tree" "$WORK/shards-ours.sig"
+  expect 0 "model_signing's library signs shards" library sign "$WORK/key.pem" "$shard_tree" "$WORK/shards-theirs.sig"
+  expect 0 "modelctl verify --signature accepts model_signing's shards bundle" "$MODELCTL" verify "$shard_tree" --signature "$WORK/shards-theirs.sig" --public-key "$WORK/key.pub.pem"
+  expect 0 "modelctl's shards statement is model_signing's (key order and 1048576.0 aside)" same_statement "$WORK/shards-ours.sig" "$WORK/shards-theirs.sig"
+  flip_byte "$shard_tree/model.safetensors"
+  expect fail "model_signing's library rejects a flipped byte under modelctl's shards bundle" library verify "$WORK/key.pub.pem" "$shard_tree" "$WORK/shards-ours.sig"
+  expect 2 "modelctl verify --signature rejects it in model_signing's shards bundle (exit 2)" "$MODELCTL" verify "$shard_tree" --signature "$WORK/shards-theirs.sig" --public-key "$WORK/key.pub.pem"
+  cp "$WORK/last.out" "$WORK/shards.out"
+  expect 0 "... naming the file and the changed shard's bytes" grep -q "model.safetensors bytes 0-1048575 changed" "$WORK/shards.out"
+
+  # The sigstore (keyless) method: model_signing's own keyless test model, checked offline by
+  # both tools against the same public-good trusted root (model_signing takes it inside a client
+  # trust config, with sigstore-python's signing config; given one, it fetches nothing).
+  echo " keyless bundles (model_signing's v1.1.0-sigstore test model, offline)"
+  local keyless="$WORK/keyless" trust="$WORK/trust-config.json" who=(stefanb@us.ibm.com https://sigstore.verify.ibm.com/oauth2)
+  cp -R fixtures/model-signing/upstream/v1.1.0-sigstore "$keyless"
+  "$py" - fixtures/sigstore/trusted_root.json "$venv"/lib/python3*/site-packages/sigstore/_store/https%3A%2F%2Ftuf-repo-cdn.sigstore.dev/signing_config.v0.2.json >"$trust" <<'PY'
+import json, sys
+print(json.dumps({"mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
+                  "trustedRoot": json.load(open(sys.argv[1])), "signingConfig": json.load(open(sys.argv[2]))}))
+PY
+  expect 0 "model_signing verify sigstore accepts it" "$ms" verify sigstore --trust_config "$trust" --identity "${who[0]}" --identity_provider "${who[1]}" --signature "$keyless/model.sig" "$keyless"
+  expect 0 "modelctl verify --identity accepts it" "$MODELCTL" verify "$keyless" --signature "$keyless/model.sig" --identity "${who[0]}" --identity-provider "${who[1]}"
+  expect fail "model_signing verify sigstore refuses another identity" "$ms" verify sigstore --trust_config "$trust" --identity mallory@example.com --identity_provider "${who[1]}" --signature "$keyless/model.sig" "$keyless"
+  expect 2 "modelctl verify --identity refuses another identity" "$MODELCTL" verify "$keyless" --signature "$keyless/model.sig" --identity mallory@example.com --identity-provider "${who[1]}"
+  printf 'changed\n' >"$keyless/signme-1"
+  expect fail "model_signing verify sigstore rejects a changed file" "$ms" verify sigstore --trust_config "$trust" --identity "${who[0]}" --identity_provider "${who[1]}" --signature "$keyless/model.sig" "$keyless"
+  expect 2 "modelctl verify --identity rejects a changed file" "$MODELCTL" verify "$keyless" --signature "$keyless/model.sig" --identity "${who[0]}" --identity-provider "${who[1]}"
 }
 model_signing_section
 # ==================== end model_signing ====================

@@ -94,7 +94,7 @@ public struct SHA256Digest: ~Copyable {
 private let hexTable: [UInt8] = Array("0123456789abcdef".utf8)
 
 /// Lowercase hex of `bytes`.
-func hexString(_ bytes: [UInt8]) -> String {
+public func hexString(_ bytes: [UInt8]) -> String {
     String(unsafeUninitializedCapacity: bytes.count * 2) { out in
         for (i, b) in bytes.enumerated() {
             out[2 * i] = hexTable[Int(b >> 4)]

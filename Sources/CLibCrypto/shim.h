@@ -13,6 +13,8 @@
 // ModelSigning: X.509 chains (X509_STORE, X509_verify_cert) and key usages of certificates.
 #include <openssl/x509v3.h>
 #include <openssl/x509_vfy.h>
+// ModelSigning: the signed certificate timestamps embedded in Fulcio certificates.
+#include <openssl/ct.h>
 // XN_FLAG_RFC2253 is a macro Swift does not import.
 static const unsigned long modelctl_name_flags_rfc2253 = XN_FLAG_RFC2253;
 #endif

@@ -1,4 +1,5 @@
 import OrderedJSON
+import SystemSupport
 /// Where an entry's artifacts are, worked out once from the entry and the environment.
 ///
 /// Every consumer (verify, lock, sign, the orchestrator) switches over this value; none
@@ -58,8 +59,8 @@ public struct PathMapping: Sendable, Hashable {
     /// - Throws: ``RegistryError`` `invalidSetting`, quoting the text.
     public init(parsing text: String) throws(RegistryError) {
         guard let eq = text.firstIndex(of: "="),
-              case let old = PathMapping.trimmed(String(text[..<eq])), !old.isEmpty,
-              case let new = PathMapping.trimmed(String(text[text.index(after: eq)...])), !new.isEmpty
+              case let old = PathText.trimTrailingSlashes(String(text[..<eq])), !old.isEmpty,
+              case let new = PathText.trimTrailingSlashes(String(text[text.index(after: eq)...])), !new.isEmpty
         else {
             throw RegistryError(.invalidSetting, "invalid path mapping '\(text)': expected OLD=NEW, e.g. /srv/models=/mnt/cache/models")
         }
@@ -81,12 +82,6 @@ public struct PathMapping: Sendable, Hashable {
         if path == old { return new }
         guard path.hasPrefix(old + "/") else { return nil }
         return new + path.dropFirst(old.count)
-    }
-
-    private static func trimmed(_ s: String) -> String {
-        var s = s
-        while s.count > 1, s.hasSuffix("/") { s.removeLast() }
-        return s
     }
 }
 

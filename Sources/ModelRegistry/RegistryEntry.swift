@@ -300,6 +300,12 @@ public struct VersionLockState: Sendable, Hashable {
     public var publicKey: String?
     /// `signature`: `{path, key_fingerprint, signed_at}` of the last `modelctl sign`.
     public var signature: JSONObject?
+    /// `signer`: who must have signed the model's signature bundle (a Sigstore identity or the
+    /// CA certificates of a certificate bundle), in place of a `public_key`.
+    public var signer: SignerPin?
+
+    /// Whether the lock says who must have signed (`public_key` or `signer`).
+    public var pinsSigner: Bool { publicKey != nil || signer != nil }
 
     public init(locked: Bool = false, expectedAggregateSHA256: String? = nil, lastVerified: String? = nil) {
         self.locked = locked
@@ -322,6 +328,7 @@ public struct VersionLockState: Sendable, Hashable {
         previousAggregateSHA256 = object["previous_aggregate_sha256"]?.stringValue
         publicKey = object["public_key"]?.stringValue
         signature = object["signature"]?.objectValue
+        signer = SignerPin.parse(object["signer"]).pin
     }
 
     func write(into object: inout JSONObject) {
@@ -344,6 +351,77 @@ public struct VersionLockState: Sendable, Hashable {
         optional("previous_aggregate_sha256", previousAggregateSHA256)
         optional("public_key", publicKey)
         if let signature { object["signature"] = .object(signature) }
+        // Written only when it changed, so a pin keeps the form it was written in (a path or a list).
+        if SignerPin.parse(object["signer"]).pin != signer { object["signer"] = signer?.json ?? .null }
+    }
+}
+
+/// `version_lock.signer`: who must have signed an entry's model_signing bundle.
+///
+/// ```json
+/// "signer": {"identity": "release@example.com", "identity_provider": "https://accounts.google.com"}
+/// "signer": {"certificate_chain": ["ca/root.pem", "ca/intermediate.pem"]}
+/// ```
+///
+/// Paths are absolute or relative to the registry directory (``ArtifactSource/registryPath(_:)``).
+public enum SignerPin: Sendable, Hashable {
+    /// A Sigstore keyless signer: the certificate's identity (`identity`), the OIDC issuer that
+    /// vouched for it (`identity_provider`) and, optionally, a `trusted_root.json` (`trusted_root`).
+    case sigstore(identity: String, identityProvider: String, trustedRoot: String?)
+    /// PEM files of CA certificates a certificate bundle's signing certificate must chain to
+    /// (`certificate_chain`: one path or a list).
+    case certificateChain([String])
+
+    /// The fields a signer object may hold.
+    static let fields = ["identity", "identity_provider", "trusted_root", "certificate_chain"]
+
+    /// The pin `value` holds (nil for none: absent or null), or why it is no pin (the text
+    /// follows the field's name: `must be an object`, `names both ...`).
+    static func parse(_ value: JSONValue?) -> (pin: SignerPin?, problem: String?) {
+        guard let value, !value.isNull else { return (nil, nil) }
+        guard let object = value.objectValue else { return (nil, "must be an object") }
+        var unknown: String?
+        object.forEachMember { key, _ in if unknown == nil && !fields.contains(key) { unknown = key } }
+        if let unknown {
+            return (nil, "holds \"\(unknown)\", which is no signer field (\(fields.joined(separator: ", ")))")
+        }
+        func text(_ key: String) -> (present: Bool, value: String?) {
+            guard let member = object[key], !member.isNull else { return (false, nil) }
+            return (true, member.stringValue.flatMap { $0.isEmpty ? nil : $0 })
+        }
+        let identity = text("identity"), provider = text("identity_provider"), root = text("trusted_root")
+        if let chain = object["certificate_chain"], !chain.isNull {
+            if identity.present || provider.present || root.present {
+                return (nil, "names both a Sigstore identity and a certificate_chain; pin one signer")
+            }
+            let paths = chain.stringValue.map { [$0] } ?? chain.arrayValue?.compactMap(\.stringValue) ?? []
+            guard !paths.isEmpty, paths.count == (chain.arrayValue?.count ?? 1), !paths.contains(where: \.isEmpty) else {
+                return (nil, "field certificate_chain must be a path or a non-empty array of paths to PEM CA certificates")
+            }
+            return (.certificateChain(paths), nil)
+        }
+        guard identity.present || provider.present else {
+            return (nil, "names no signer: give identity and identity_provider (Sigstore keyless) or certificate_chain (CA certificates)")
+        }
+        for (key, field) in [("identity", identity), ("identity_provider", provider), ("trusted_root", root)] where field.present && field.value == nil {
+            return (nil, "field \(key) must be a non-empty string")
+        }
+        guard let id = identity.value, let issuer = provider.value else {
+            return (nil, "needs both identity and identity_provider (the OIDC issuer that vouched for the identity)")
+        }
+        return (.sigstore(identity: id, identityProvider: issuer, trustedRoot: root.value), nil)
+    }
+
+    /// The JSON object this pin is written as.
+    var json: JSONValue {
+        switch self {
+        case let .sigstore(identity, provider, root):
+            var object = JSONObject([("identity", .string(identity)), ("identity_provider", .string(provider))])
+            if let root { object["trusted_root"] = .string(root) }
+            return .object(object)
+        case .certificateChain(let paths):
+            return .object(JSONObject([("certificate_chain", .array(paths.map(JSONValue.string)))]))
+        }
     }
 }
 
@@ -389,7 +467,7 @@ extension RegistryEntry {
     ]
     private static let versionLockFields: [(String, Expect)] = [
         ("locked", .bool), ("expected_aggregate_sha256", .string), ("last_verified", .string),
-        ("last_full_verify", .string), ("last_result", .object), ("public_key", .string), ("signature", .object),
+        ("last_full_verify", .string), ("last_result", .object), ("public_key", .string), ("signature", .object), ("signer", .object),
     ]
 
     private static func validate(_ json: JSONObject, name: String, source: String) throws(RegistryError) {
@@ -408,7 +486,15 @@ extension RegistryEntry {
         }
         try check(json, topLevel, prefix: "")
         if let config = json["backend_config"]?.objectValue { try check(config, backendConfigFields, prefix: "backend_config.") }
-        if let lock = json["version_lock"]?.objectValue { try check(lock, versionLockFields, prefix: "version_lock.") }
+        if let lock = json["version_lock"]?.objectValue {
+            try check(lock, versionLockFields, prefix: "version_lock.")
+            if let problem = SignerPin.parse(lock["signer"]).problem {
+                throw RegistryError(.wrongType, "\(source): entry \"\(name)\": field \"version_lock.signer\" \(problem)")
+            }
+            if lock["signer"].map({ !$0.isNull }) == true && lock["public_key"].map({ !$0.isNull }) == true {
+                throw RegistryError(.wrongType, "\(source): entry \"\(name)\": fields \"version_lock.public_key\" and \"version_lock.signer\" both say who must have signed; keep one")
+            }
+        }
         if let artifacts = json["artifacts"]?.objectValue {
             try check(artifacts, [("aggregate_sha256", .string)], prefix: "artifacts.")
             if let files = artifacts["files"], !files.isNull {
@@ -451,7 +537,7 @@ extension RegistryEntry {
     public static let nestedFields: [String: String] = [
         "model_path": "backend_config", "port": "backend_config", "extra_args": "backend_config", "host": "backend_config",
         "base_url": "backend_config", "locked": "version_lock", "expected_aggregate_sha256": "version_lock",
-        "public_key": "version_lock", "last_verified": "version_lock", "aggregate_sha256": "artifacts", "exclude": "artifacts",
+        "public_key": "version_lock", "signer": "version_lock", "last_verified": "version_lock", "aggregate_sha256": "artifacts", "exclude": "artifacts",
     ]
 
     /// The fields of the objects modelctl reads inside an entry (ImageWorks' and modelctl's).

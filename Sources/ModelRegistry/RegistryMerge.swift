@@ -36,11 +36,18 @@ public enum RegistryMerge {
             }
         }
         // A version_lock written by a person in the curated layer is a pin: its locked,
-        // expected aggregate and public key win over whatever the tool recorded.
+        // expected aggregate and signer (public key or signer) win over whatever the tool recorded.
         if let pin = curated.json["version_lock"]?.objectValue {
             var lock = out["version_lock"]?.objectValue ?? JSONObject()
             var pinned = false
             let locks = isUnlockedPin(pin)
+            // A curated public_key or signer says who signs; the other kind, copied into the
+            // discovered layer from an earlier pin, must not linger beside it.
+            for (key, other) in [("public_key", "signer"), ("signer", "public_key")]
+            where pin[key].map({ !$0.isNull }) == true && lock[other].map({ !$0.isNull }) == true {
+                lock[other] = Optional.none
+                pinned = true
+            }
             for key in pinnedLockKeys {
                 if let value = key == "locked" && locks ? .bool(true) : pin[key], !value.isNull,
                    !(lock[key].map { $0.isSameText(as: value) } ?? false) {
@@ -68,7 +75,7 @@ public enum RegistryMerge {
     }
 
     /// The `version_lock` keys a curated pin decides.
-    public static let pinnedLockKeys = ["locked", "expected_aggregate_sha256", "public_key"]
+    public static let pinnedLockKeys = ["locked", "expected_aggregate_sha256", "public_key", "signer"]
 
     /// Whether the curated entry pins the lock (sets `locked` or the expected aggregate), which
     /// modelctl must then never change.

@@ -28,11 +28,13 @@ public struct EndpointResolver: Sendable, Hashable {
     }
 
     /// The port a backend listens on when the entry gives none (or 0 or less): vLLM and
-    /// LMDeploy 24001, Ollama 11434, Triton 9000, anything else 8000.
+    /// LMDeploy 24001, Ollama 11434, llama.cpp's server 8080, Triton 9000, anything else 8000.
+    /// `modelctl add` writes the same port into the entries it makes.
     public static func defaultPort(forBackend backend: String?) -> Int {
         switch backend?.lowercased() {
         case "vllm", "lmdeploy": 24001
         case "ollama": 11434
+        case "llama.cpp": 8080
         case "triton": 9000
         default: 8000
         }

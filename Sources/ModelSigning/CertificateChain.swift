@@ -8,7 +8,7 @@ import ArtifactHashing
 
 /// An X.509 certificate: the libcrypto `X509`, freed when the value goes away.
 final class Certificate {
-    fileprivate let x509: OpaquePointer
+    let x509: OpaquePointer
 
     private init(_ x509: OpaquePointer) { self.x509 = x509 }
 
@@ -42,6 +42,18 @@ final class Certificate {
         } catch {
             throw SigningError(.certificateUnreadable, "\(path): cannot read the certificate file: \(error.reason)")
         }
+        let certificates = parse(pem: pem)
+        guard !certificates.isEmpty else {
+            throw SigningError(.certificateUnreadable, "\(path): holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)")
+        }
+        guard certificates.count <= maximumCount else {
+            throw SigningError(.certificateUnreadable, "\(path): holds more than \(maximumCount) certificates; give only the CA certificates that sign models")
+        }
+        return certificates
+    }
+
+    /// The PEM certificates in `pem`, in order; at most one more than ``maximumCount``.
+    static func parse(pem: [UInt8]) -> [Certificate] {
         var certificates: [Certificate] = []
         pem.withUnsafeBytes { raw in
             guard let bio = BIO_new_mem_buf(raw.baseAddress, Int32(raw.count)) else { return }
@@ -51,12 +63,6 @@ final class Certificate {
             }
         }
         ERR_clear_error()
-        guard !certificates.isEmpty else {
-            throw SigningError(.certificateUnreadable, "\(path): holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)")
-        }
-        guard certificates.count <= maximumCount else {
-            throw SigningError(.certificateUnreadable, "\(path): holds more than \(maximumCount) certificates; give only the CA certificates that sign models")
-        }
         return certificates
     }
 
@@ -77,6 +83,9 @@ final class Certificate {
     var subject: String { Self.printed(X509_get_subject_name(x509)) }
     /// The issuer's name, as ``subject`` writes names.
     var issuer: String { Self.printed(X509_get_issuer_name(x509)) }
+    /// ` SUBJECT` to stand after a noun in a message, or nothing for an empty subject (Fulcio's
+    /// certificates name their holder only in the subject alternative name).
+    var subjectSuffix: String { subject.isEmpty ? "" : " " + subject }
 
     private static func printed(_ name: OpaquePointer?) -> String {
         guard let bio = BIO_new(BIO_s_mem()) else { return "?" }
@@ -99,6 +108,18 @@ final class Certificate {
     private static func format(_ time: UnsafePointer<ASN1_TIME>?) -> String {
         var parts = tm()
         guard let time, ASN1_TIME_to_tm(time, &parts) == 1 else { return "?" }
+        return format(parts)
+    }
+
+    /// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ`.
+    static func format(_ seconds: Int64) -> String {
+        var time = time_t(seconds)
+        var parts = tm()
+        guard gmtime_r(&time, &parts) != nil else { return "?" }
+        return format(parts)
+    }
+
+    private static func format(_ parts: tm) -> String {
         func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
         return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
     }
@@ -123,22 +144,23 @@ final class Certificate {
         let extended = X509_get_extended_key_usage(x509)
         if extended == UInt32.max || extended & UInt32(XKU_CODE_SIGN) == 0 {
             let has = extended == UInt32.max ? "has no extended key usage" : "has extended key usage without it"
-            return "the signing certificate \(subject) does not carry the code-signing extended key usage (1.3.6.1.5.5.7.3.3); it \(has)"
+            return "the signing certificate\(subjectSuffix) does not carry the code-signing extended key usage (1.3.6.1.5.5.7.3.3); it \(has)"
         }
         let usage = X509_get_key_usage(x509)
         if usage != UInt32.max && usage & UInt32(KU_DIGITAL_SIGNATURE) == 0 {
-            return "the signing certificate \(subject) has a key usage without digitalSignature: its key may not sign"
+            return "the signing certificate\(subjectSuffix) has a key usage without digitalSignature: its key may not sign"
         }
         return nil
     }
 
     /// Why `self` (a leaf) does not chain to one of `anchors` through `intermediates`, or nil
-    /// when it does and every certificate on the path is valid now.
+    /// when it does and every certificate on the path is valid now, or at `time` (seconds
+    /// since the epoch) when given: a time the bundle proves, such as a Rekor entry's.
     ///
     /// Every anchor is trusted as given (OpenSSL's partial-chain mode): an intermediate CA given
     /// as `--certificate-chain` pins that CA without its root. `intermediates` (the bundle's
     /// other certificates) are untrusted and only help build the path.
-    func chainProblem(anchors: [Certificate], intermediates: [Certificate]) -> String? {
+    func chainProblem(anchors: [Certificate], intermediates: [Certificate], at time: Int64? = nil) -> String? {
         guard let store = X509_STORE_new() else { return "libcrypto could not create a certificate store" }
         defer { X509_STORE_free(store) }
         for anchor in anchors { _ = X509_STORE_add_cert(store, anchor.x509) }
@@ -154,22 +176,28 @@ final class Certificate {
             ERR_clear_error()
             return "libcrypto could not start verifying the certificate chain"
         }
+        if let time { X509_STORE_CTX_set_time(context, 0, time_t(time)) }
         if X509_verify_cert(context) == 1 { return nil }
         ERR_clear_error()
         let code = X509_STORE_CTX_get_error(context)
         let depth = X509_STORE_CTX_get_error_depth(context)
         let which = X509_STORE_CTX_get_current_cert(context).map { Certificate.borrowing($0) }
-        let name = depth == 0 ? "the signing certificate \(subject)" : "the CA certificate \(which?.subject ?? "?") (\(depth) above the signing certificate)"
+        let name = depth == 0 ? "the signing certificate\(subjectSuffix)" : "the CA certificate \(which?.subject ?? "?") (\(depth) above the signing certificate)"
         let reason = String(cString: X509_verify_cert_error_string(Int(code)))
         switch code {
         case X509_V_ERR_CERT_HAS_EXPIRED:
-            return "\(name) expired on \(which?.notAfter ?? "?") (a certificate bundle proves no signing time, so it must be valid now)"
+            guard let time else { return "\(name) expired on \(which?.notAfter ?? "?") (a certificate bundle proves no signing time, so it must be valid now)" }
+            return "\(name) expired on \(which?.notAfter ?? "?"), before the proven signing time \(Certificate.format(time))"
         case X509_V_ERR_CERT_NOT_YET_VALID:
-            return "\(name) is not valid before \(which?.notBefore ?? "?")"
+            return "\(name) is not valid before \(which?.notBefore ?? "?")" + (time.map { ", and the proven signing time \(Certificate.format($0)) is earlier" } ?? "")
         case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT,
              X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-            let missing = which.map { "\($0.issuer), the issuer of \($0.subject), is not among them" } ?? reason
-            return "the signing certificate \(subject) does not chain to any of the given certificates (\(missing)); give the CA that issued it"
+            let selfSigned = code == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT || code == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN
+            let missing = which.map {
+                selfSigned ? "the chain ends at \($0.subject), which signed itself and is not among them"
+                    : "\($0.issuer), the issuer of \($0.subject), is not among them"
+            } ?? reason
+            return "the signing certificate\(subjectSuffix) does not chain to any of the given certificates (\(missing)); give the CA that issued it"
         default:
             return "the certificate chain of \(subject) does not verify: \(name): \(reason)"
         }

@@ -101,6 +101,22 @@ final class ECKey {
         return try ECKey(checking: pkey, isPrivate: false, path: source)
     }
 
+    /// Reads a DER SubjectPublicKeyInfo (a Sigstore trusted root's log keys); `source` names
+    /// where it came from in messages.
+    static func loadPublic(subjectPublicKeyInfo der: [UInt8], source: String) throws(SigningError) -> ECKey {
+        let loaded: OpaquePointer? = der.withUnsafeBufferPointer { buffer in
+            var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
+            guard let pkey = d2i_PUBKEY(nil, &cursor, buffer.count) else { return nil }
+            guard cursor == buffer.baseAddress! + buffer.count else { EVP_PKEY_free(pkey); return nil }
+            return pkey
+        }
+        guard let pkey = loaded else {
+            ERR_clear_error()
+            throw SigningError(.keyUnreadable, "\(source): not a DER public key")
+        }
+        return try ECKey(checking: pkey, isPrivate: false, path: source)
+    }
+
     /// Takes ownership of `pkey` after checking it is an EC key on a supported curve; `path`
     /// names where the key came from in messages.
     convenience init(checking pkey: OpaquePointer, isPrivate: Bool, path: String) throws(SigningError) {
@@ -154,11 +170,12 @@ final class ECKey {
         return Array(signature.prefix(length))
     }
 
-    /// Whether `signature` (DER ECDSA) is a valid signature of `message` under this key.
-    func verify(_ signature: [UInt8], of message: [UInt8]) throws(SigningError) -> Bool {
+    /// Whether `signature` (DER ECDSA) is a valid signature of `message` under this key, with the
+    /// curve's digest or, with `sha256`, SHA-256 whatever the curve (what model_signing 0.2 used).
+    func verify(_ signature: [UInt8], of message: [UInt8], sha256: Bool = false) throws(SigningError) -> Bool {
         guard let context = EVP_MD_CTX_new() else { throw cryptoFailure("create a verification context") }
         defer { EVP_MD_CTX_free(context) }
-        guard EVP_DigestVerifyInit(context, nil, curve.messageDigest, nil, pkey) == 1 else { throw cryptoFailure("start verifying") }
+        guard EVP_DigestVerifyInit(context, nil, sha256 ? EVP_sha256() : curve.messageDigest, nil, pkey) == 1 else { throw cryptoFailure("start verifying") }
         let result = signature.withUnsafeBufferPointer { sig in
             message.withUnsafeBufferPointer { EVP_DigestVerify(context, sig.baseAddress, sig.count, $0.baseAddress, $0.count) }
         }

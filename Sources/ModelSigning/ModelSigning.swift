@@ -1,11 +1,11 @@
 #if canImport(Glibc)
-import SystemSupport
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 public import ArtifactHashing
-public import ErrorSupport
+import ErrorSupport
+import SystemSupport
 
 /// Paths model_signing leaves out of a model, relative to the model root.
 ///
@@ -24,6 +24,16 @@ public enum IgnoredPaths {
         let parts = path.split(separator: "/").filter { $0 != "." }
         guard !parts.isEmpty, !parts.contains("..") else { return nil }
         return parts.joined(separator: "/")
+    }
+
+    /// A path given to leave out of the model directory `root` (model_signing's `--ignore-paths`)
+    /// in the form a statement records: a path from the working directory (or absolute) that
+    /// lies inside `root`, as model_signing takes it (`./m/ignore-me` for the model `./m`), else a
+    /// path relative to `root` (`ignore-me`). Nil when it can name nothing inside `root`
+    /// (absolute and outside, `..` out of it, or `root` itself).
+    public static func relative(_ path: String, toModel root: String) -> String? {
+        if let inside = SignedStatement.relativePath(of: path, inside: root) { return inside }
+        return path.hasPrefix("/") ? nil : normalize(path)
     }
 
     /// Whether `relativePath` is one of `ignored` or lies under one.
@@ -85,13 +95,15 @@ public struct ModelSigner: Sendable {
     ///   - output: where to write the bundle; default `ROOT/model.sig` for a directory (left
     ///     out of the signed files, as model_signing leaves out its signature), `FILE.sig` for a file.
     ///   - ignoring: more paths to leave out and record in `ignore_paths` (an entry's exclusions).
+    ///   - shardSize: sign shards of this many bytes (model_signing's `shards` serialization, see
+    ///     ``SignedStatement``) instead of whole files; in ``SignedStatement/shardSizes``.
     ///   - progress: hashing progress, as ``ArtifactHasher/hash(_:progress:)`` reports it.
     /// - Returns: where the bundle went, the key's fingerprint and the signed statement; a
     ///   readable private key is used, with a warning in ``SignatureRecord/warnings``.
     /// - Throws: ``SigningError`` (`.keyUnreadable`, `.keyUnsupported`, `.certificateUnreadable`,
     ///   `.hashingFailed`, `.writeFailed`, `.cryptoFailed`), or `CancellationError`.
     public func sign(root: String, privateKeyPEMPath: String, certificateChainPaths: [String] = [], output: String? = nil, ignoring: [String] = [],
-                     progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> SignatureRecord {
+                     shardSize: Int64? = nil, progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> SignatureRecord {
         var warnings: [String] = []
         if let mode = permissionBits(privateKeyPEMPath), mode & 0o044 != 0 {
             warnings.append("\(privateKeyPEMPath): the private key is readable by group or others (mode \(String(mode, radix: 8))); restrict it with `chmod 600 \(privateKeyPEMPath)`")
@@ -103,9 +115,13 @@ public struct ModelSigner: Sendable {
         let bundlePath = output ?? (kind == .directory ? PathText.trimTrailingSlashes(root) + "/" + ModelSigningFormat.defaultSignatureName : PathText.trimTrailingSlashes(root) + ".sig")
         let statement = try await SignedStatement.hashing(
             root: root, jobs: jobs, signaturePath: bundlePath,
-            extraIgnoredPaths: SignedStatement.toolMetadata(in: root) + ignoring, progress: progress
+            extraIgnoredPaths: SignedStatement.toolMetadata(in: root) + ignoring, shardSize: shardSize, progress: progress
         )
         try statement.requireUTF8Names(root: root)
+        // model_signing splits a shard's name at every colon: it could not read this one back.
+        if shardSize != nil, let path = statement.resources.lazy.compactMap({ SignedStatement.shard(named: $0.path)?.path }).first(where: { $0.contains(":") }) {
+            throw SigningError(.hashingFailed, "\(root): file \(displayEscaped(path)) has a colon in its name, which a shards statement (path:start:end) cannot name; rename it, or sign without --shard-size")
+        }
         let key = try ECKey.loadPrivate(path: privateKeyPEMPath)
         let spki = try key.subjectPublicKeyInfo()
         let payload = statement.encoded()
@@ -147,8 +163,11 @@ public struct SignatureVerification: Sendable, Hashable {
     public var keyFingerprint: String
     /// The signing certificate's subject (RFC 2253), for a certificate bundle.
     public var certificateSubject: String?
-    /// Lowercase hex SHA-256 of the signing certificate (DER), for a certificate bundle.
+    /// Lowercase hex SHA-256 of the signing certificate (DER), for a certificate or keyless bundle.
     public var certificateFingerprint: String?
+    /// For a keyless bundle: whom the Fulcio certificate names and who vouched for them, as
+    /// `IDENTITY (OIDC issuer URL)` (text from the bundle; trusted only when the signature verified).
+    public var signerIdentity: String?
     /// Whether the DSSE signature verifies with the public key (and the bundle's key hint, when
     /// it has one, names that key).
     public var signatureVerified: Bool
@@ -171,14 +190,18 @@ public struct SignatureVerification: Sendable, Hashable {
     /// The integrity failure this outcome amounts to, or nil when verified.
     public var failure: SigningError? {
         if !signatureVerified {
-            let signer = certificateSubject.map { "the certificate \($0)" } ?? "key \(keyFingerprint)"
+            let signer = signerIdentity.map { "the Sigstore certificate of \($0)" } ?? certificateSubject.map { "the certificate \($0)" } ?? "key \(keyFingerprint)"
             return SigningError(.signatureInvalid, "\(bundlePath): the signature does not verify for \(root) with \(signer): \(signatureProblem ?? "invalid signature")")
         }
         if let symlinkProblem { return SigningError(.digestMismatch, "\(root): \(symlinkProblem)") }
         guard let diff, !diff.isEmpty else { return nil }
         let counts = [("changed", diff.changed.count), ("missing", diff.missing.count), ("added", diff.added.count), ("moved", diff.moved.count)]
             .filter { $0.1 > 0 }.map { "\($0.1) \($0.0)" }.joined(separator: ", ")
-        return SigningError(.digestMismatch, "\(root): the files do not match the digests signed in \(bundlePath) (\(counts))")
+        // A shards statement says where in a file the bytes changed.
+        let ranges = statement?.shardSize == nil ? "" : diff.changed.prefix(10).compactMap { change in
+            SignedStatement.shard(named: change.path).map { "\(displayEscaped($0.path)) bytes \($0.bytes.lowerBound)-\($0.bytes.upperBound - 1) changed" }
+        }.map { "; " + $0 }.joined()
+        return SigningError(.digestMismatch, "\(root): the files do not match the digests signed in \(bundlePath) (\(counts))\(ranges)")
     }
 
     /// Throws ``failure`` when there is one.
@@ -196,6 +219,16 @@ public enum SignatureTrust: Sendable {
     case certificateChain(paths: [String])
     /// A Sigstore keyless signer: model_signing's sigstore method.
     case sigstore(SigstoreSigner)
+}
+
+/// The model_signing signing method a bundle was written with.
+public enum SigningMethod: String, Sendable {
+    /// An EC key (`sign key`): checked with `--public-key`.
+    case key
+    /// An X.509 certificate chain (`sign certificate`): checked with `--certificate-chain`.
+    case certificate
+    /// Sigstore keyless (`sign sigstore`): checked with `--identity` and `--identity-provider`.
+    case sigstore
 }
 
 /// Who must have signed a Sigstore keyless bundle, and the root that vouches for Sigstore's
@@ -235,41 +268,57 @@ public struct ModelSignatureVerifier: Sendable {
         self.jobs = jobs
     }
 
-    /// ``verify(root:bundlePath:trust:progress:)`` with a public key.
+    /// Which model_signing method wrote the bundle at `path`, so a caller can tell what trust
+    /// to ask for before verifying.
+    ///
+    /// - Throws: ``SigningError`` `.bundleUnreadable`, `.bundleMalformed` or `.bundleUnsupported`.
+    public static func method(ofBundle path: String) throws(SigningError) -> SigningMethod {
+        switch try SignatureBundle.read(path: path).material {
+        case .publicKey: .key
+        case .certificates: .certificate
+        case .keyless: .sigstore
+        }
+    }
+
+    /// ``verify(root:bundlePath:trust:ignoring:progress:)`` with a public key.
     public func verify(root: String, bundlePath: String, publicKey: PublicKeyPEM,
                        progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> SignatureVerification {
         try await verify(root: root, bundlePath: bundlePath, trust: .publicKey(publicKey), progress: progress)
     }
 
     /// Verifies the bundle's signature, then hashes `root` and compares it with the signed
-    /// digests. Paths the statement lists as ignored, model_signing's git paths and the bundle
-    /// itself (when it lies inside the root) are left out, as model_signing does.
+    /// digests. Paths the statement lists as ignored, `ignoring` (paths relative to `root`, as
+    /// model_signing's `--ignore-paths` gives them for bundles that record none: see
+    /// ``IgnoredPaths/relative(_:toModel:)``), model_signing's git paths and the bundle itself
+    /// (when it lies inside the root) are left out, as model_signing does.
     ///
     /// With a public key, the bundle's key hint (when it has one) must name it and the DSSE
     /// signature must verify with it. With certificates, in this order: the bundle's first
     /// certificate chains to one of them through the bundle's other certificates, every
     /// certificate on the path is valid now, the first carries the code-signing extended key
     /// usage (and digitalSignature, when it has a key usage), and the DSSE signature verifies
-    /// with its key.
+    /// with its key. With a Sigstore signer (a keyless bundle): the DSSE signature verifies
+    /// with the Fulcio certificate's key, then the Rekor entry, the SCT, the entry's match with
+    /// this bundle, the Fulcio chain at the entry's time and the identity, in that order (see
+    /// ``KeylessVerification``), against the signer's trusted root or the built-in one.
     ///
     /// An outcome that does not verify is returned, not thrown: see
     /// ``SignatureVerification/check()``.
     ///
     /// - Throws: ``SigningError`` for what could not be read or checked (`.keyUnreadable`,
     ///   `.keyUnsupported`, `.certificateUnreadable`, `.bundleUnreadable`, `.bundleMalformed`,
-    ///   `.bundleUnsupported`, `.hashingFailed`), for a bundle of another kind than the trust
-    ///   given (`.verificationMaterialMismatch`) or a keyless one (`.keylessUnsupported`), or
-    ///   `CancellationError`.
-    public func verify(root: String, bundlePath: String, trust: SignatureTrust,
+    ///   `.bundleUnsupported`, `.trustedRootUnreadable`, `.hashingFailed`), for a bundle of
+    ///   another kind than the trust given (`.verificationMaterialMismatch`), or `CancellationError`.
+    public func verify(root: String, bundlePath: String, trust: SignatureTrust, ignoring: [String] = [],
                        progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> SignatureVerification {
         // Trust material first, so a bad key file is named before the bundle is looked at.
         var publicKey: ECKey?
         var anchors: [Certificate] = []
+        var sigstore: (signer: SigstoreSigner, root: SigstoreTrustedRoot)?
         switch trust {
         case .publicKey(let pem): publicKey = try ECKey.loadPublic(pem)
         case .certificateChain(let paths): for path in paths { anchors += try Certificate.load(pemFile: path) }
-        case .sigstore:
-            throw SigningError(.keylessUnsupported, "\(bundlePath): modelctl does not verify keyless signatures yet: check it with `model_signing verify sigstore --identity ID --identity_provider URL`")
+        case .sigstore(let signer): sigstore = (signer, try SigstoreTrustedRoot.load(path: signer.trustedRootPath))
         }
         let bundle = try SignatureBundle.read(path: bundlePath)
         var outcome = SignatureVerification(
@@ -277,9 +326,25 @@ public struct ModelSignatureVerifier: Sendable {
             signatureProblem: nil, statement: nil, diff: nil, filesChecked: 0, symlinkProblem: nil
         )
         let key: ECKey
+        // Checks that need the DSSE signature to have verified first (a keyless bundle's evidence).
+        var trustProblem: () throws(SigningError) -> String? = { nil }
         switch (bundle.material, publicKey) {
-        case (.keyless, _):
-            throw SigningError(.keylessUnsupported, "\(bundlePath): a Sigstore keyless bundle (a Fulcio certificate logged in Rekor); modelctl does not verify keyless signatures yet (--identity/--identity-provider): check it with `model_signing verify sigstore --identity ID --identity_provider URL`")
+        case (.keyless(let material), _):
+            guard let sigstore else {
+                throw SigningError(.verificationMaterialMismatch, "\(bundlePath): a Sigstore keyless bundle (a Fulcio certificate logged in Rekor): say who must have signed it with --identity ID --identity-provider URL")
+            }
+            guard let leaf = Certificate(der: material.certificates[0]) else {
+                throw SigningError(.bundleMalformed, "\(bundlePath): the bundle's signing certificate is not a DER X.509 certificate")
+            }
+            key = try leaf.publicKey()
+            outcome.keyFingerprint = fingerprint(ofSubjectPublicKeyInfo: try key.subjectPublicKeyInfo())
+            outcome.certificateFingerprint = leaf.fingerprint
+            outcome.signerIdentity = "\(leaf.identities.first ?? "no identity") (\(leaf.oidcIssuer ?? "no OIDC issuer"))"
+            let check = KeylessVerification(material: material, leaf: leaf, payload: bundle.payload, signature: bundle.signature,
+                                            signer: sigstore.signer, root: sigstore.root)
+            trustProblem = check.problem
+        case (_, _) where sigstore != nil:
+            throw SigningError(.verificationMaterialMismatch, "\(bundlePath): not a Sigstore keyless bundle: --identity and --identity-provider check keyless bundles; check this one with --public-key or --certificate-chain")
         case (.certificates, _?):
             throw SigningError(.verificationMaterialMismatch, "\(bundlePath): a model_signing certificate bundle: a public key does not say which CA vouches for the signer; give the CA certificates with --certificate-chain CA.pem")
         case (.publicKey, nil):
@@ -308,8 +373,15 @@ public struct ModelSignatureVerifier: Sendable {
                 return outcome
             }
         }
-        guard try key.verify(bundle.signature, of: ModelSigningFormat.preAuthenticationEncoding(bundle.payload)) else {
+        // model_signing 0.2 signed another encoding of the same payload, always with SHA-256;
+        // model_signing accepts that, so modelctl does.
+        guard try key.verify(bundle.signature, of: ModelSigningFormat.preAuthenticationEncoding(bundle.payload))
+                || key.verify(bundle.signature, of: ModelSigningFormat.preAuthenticationEncodingV02(bundle.payload), sha256: true) else {
             outcome.signatureProblem = "the ECDSA signature over the DSSE payload is invalid (the payload or signature was altered, or another key signed it)"
+            return outcome
+        }
+        if let problem = try trustProblem() {
+            outcome.signatureProblem = problem
             return outcome
         }
         outcome.signatureVerified = true
@@ -317,7 +389,8 @@ public struct ModelSignatureVerifier: Sendable {
         let current: SignedStatement
         do {
             current = try await SignedStatement.hashing(
-                root: root, jobs: jobs, signaturePath: bundlePath, extraIgnoredPaths: statement.ignorePaths, progress: progress
+                root: root, jobs: jobs, signaturePath: bundlePath, extraIgnoredPaths: statement.ignorePaths + ignoring,
+                shardSize: statement.shardSize, expecting: statement, progress: progress
             )
         } catch let error as SigningError where error.specialFile {
             // Something a loader may open that no signed digest covers: the tree is not the signed one.
@@ -337,10 +410,16 @@ public struct ModelSignatureVerifier: Sendable {
 extension SignedStatement {
     /// The statement model_signing would sign for `root` (what `sign` signs and `hash --format
     /// model-signing` prints): `root` hashed by the one walk, model_signing's git paths,
-    /// `extraIgnoredPaths` and (when it lies inside the root) `signaturePath` left out.
+    /// `extraIgnoredPaths` and (when it lies inside the root) `signaturePath` left out. With
+    /// `shardSize`, a statement of shards: the hasher records each file's shard digests in the
+    /// read that hashes it (``ArtifactHasher/shardSize``), as `lock --shard-size` does; and with
+    /// `expecting`, a signed statement of the same shard size, the files it lists are first checked
+    /// shard by shard, several shards at once, as verify checks a lock's shards (see
+    /// ``ArtifactHasher/expectedShards``): a file whose shards all match is not read again.
     ///
     /// - Throws: ``SigningError`` `.hashingFailed` naming the path, or `CancellationError`.
     public static func hashing(root: String, jobs: Int? = nil, signaturePath: String? = nil, extraIgnoredPaths: [String] = [],
+                               shardSize: Int64? = nil, expecting signed: SignedStatement? = nil,
                                progress: (@Sendable (HashProgress) -> Void)? = nil) async throws -> SignedStatement {
         let ignored = nodeKind(root, followLinks: true) == .directory
             ? ignoreSet(root: root, signaturePath: signaturePath, extraIgnoredPaths: extraIgnoredPaths) : []
@@ -352,22 +431,26 @@ extension SignedStatement {
         if let problem = PathExclusions.validate(patterns) {
             throw SigningError(.bundleMalformed, "\(root): the ignored paths hold \(problem)")
         }
+        var hasher = ArtifactHasher(jobs: jobs, exclusions: PathExclusions(skipsToolMetadata: false, patterns: patterns))
+        hasher.shardSize = shardSize
+        if let signed, signed.shardSize == shardSize { hasher.expectedShards = signed.shardExpectations(root: root) }
         let manifest: Manifest
         do {
-            manifest = try await ArtifactHasher(jobs: jobs, exclusions: PathExclusions(skipsToolMetadata: false, patterns: patterns))
-                .hash(root, progress: progress)
+            manifest = try await hasher.hash(root, progress: progress)
         } catch let error as HashingError {
             throw SigningError(.hashingFailed, error.description, specialFile: error.code == .specialFile)
         }
-        return try SignedStatement(for: manifest, signaturePath: signaturePath, extraIgnoredPaths: extraIgnoredPaths)
+        return try SignedStatement(for: manifest, signaturePath: signaturePath, extraIgnoredPaths: extraIgnoredPaths, shardSize: shardSize)
     }
 
     /// The statement for an already hashed tree (`manifest.root` is looked at, not read: whether
     /// it is a file, and whether it holds symbolic links).
     ///
     /// A directory's files are listed under their relative paths, less the ignored ones; a root
-    /// that is a file is listed as `"."`, as model_signing lists it.
-    public init(for manifest: Manifest, signaturePath: String? = nil, extraIgnoredPaths: [String] = []) throws(SigningError) {
+    /// that is a file is listed as `"."`, as model_signing lists it. With `shardSize`, each file
+    /// is listed as its shards, from ``Manifest/shards`` (a file smaller than a shard is its one
+    /// shard, whose digest is the file's).
+    public init(for manifest: Manifest, signaturePath: String? = nil, extraIgnoredPaths: [String] = [], shardSize: Int64? = nil) throws(SigningError) {
         let root = manifest.root
         let kind = nodeKind(root, followLinks: true)
         let name = SignedStatement.subjectName(forRoot: root)
@@ -376,18 +459,68 @@ extension SignedStatement {
                 throw SigningError(.hashingFailed, "\(root): expected one file")
             }
             self.init(
-                modelName: name, resources: [ArtifactFile(path: ".", sha256: file.sha256, size: file.size)],
-                allowSymlinks: nodeKind(root, followLinks: false) == .symlink, ignorePaths: IgnoredPaths.git.sorted(by: bytesPrecede)
+                modelName: name, resources: try SignedStatement.resources([ArtifactFile(path: ".", sha256: file.sha256, size: file.size)],
+                                                                          shards: manifest.shards[file.path].map { [".": $0] } ?? [:], shardSize: shardSize, root: root),
+                allowSymlinks: nodeKind(root, followLinks: false) == .symlink, ignorePaths: IgnoredPaths.git.sorted(by: bytesPrecede),
+                shardSize: shardSize
             )
             return
         }
         let ignored = SignedStatement.ignoreSet(root: root, signaturePath: signaturePath, extraIgnoredPaths: extraIgnoredPaths)
         let files = manifest.files.filter { !IgnoredPaths.matches($0.path, ignored) }.sorted { statementOrder($0.path, $1.path) }
         self.init(
-            modelName: name, resources: files,
+            modelName: name, resources: try SignedStatement.resources(files, shards: manifest.shards, shardSize: shardSize, root: root),
             allowSymlinks: files.contains { isSymlink(under: root, $0.pathBytes) },
-            ignorePaths: ignored.sorted(by: bytesPrecede)
+            ignorePaths: ignored.sorted(by: bytesPrecede), shardSize: shardSize
         )
+    }
+
+    /// The files of this shards statement as the hasher checks them shard by shard: each file
+    /// whose listed shards cover it exactly, by its path in the manifest (a model that is one
+    /// file by its base name). A bundle states no whole-file digest: the SHA-256 over the shard
+    /// digests stands in for it, in a manifest that only ``resources(_:shards:shardSize:root:)``
+    /// reads, which takes a sharded file's shards and never its digest.
+    func shardExpectations(root: String) -> [String: ShardExpectation] {
+        guard let shardSize else { return [:] }
+        var byFile: [String: [(bytes: Range<Int64>, sha256: String)]] = [:]
+        for resource in resources {
+            guard let shard = SignedStatement.shard(named: resource.path) else { continue }
+            byFile[shard.path, default: []].append((shard.bytes, resource.sha256))
+        }
+        let trimmed = PathText.trimTrailingSlashes(root)
+        let baseName = trimmed.split(separator: "/").last.map(String.init) ?? trimmed
+        var out: [String: ShardExpectation] = [:]
+        for (path, listed) in byFile {
+            let ordered = listed.sorted { $0.bytes.lowerBound < $1.bytes.lowerBound }
+            guard let fileSize = ordered.last?.bytes.upperBound else { continue }
+            let layout = FileShards(shardSize: shardSize, sha256: ordered.map(\.sha256))
+            guard layout.fits(fileSize: fileSize), ordered.indices.allSatisfy({ ordered[$0].bytes == layout.range(of: $0, fileSize: fileSize) }) else { continue }
+            out[path == "." ? baseName : path] = ShardExpectation(
+                fileSize: fileSize, sha256: SHA256Digest.hex(of: ordered.flatMap { hexBytes($0.sha256) ?? [] }), shards: layout)
+        }
+        return out
+    }
+
+    /// `files` as resources: themselves, or with `shardSize` each file's shards (`path:start:end`)
+    /// in offset order, taken from `shards` (by path) or, for a file smaller than a shard, the
+    /// file's own digest. An empty file has no shard, as model_signing lists none.
+    static func resources(_ files: [ArtifactFile], shards: [String: FileShards], shardSize: Int64?, root: String) throws(SigningError) -> [ArtifactFile] {
+        guard let shardSize else { return files }
+        var out: [ArtifactFile] = []
+        for file in files {
+            let size = file.size ?? 0
+            guard size > 0 else { continue }
+            let digests = shards[file.path]?.sha256 ?? [file.sha256]
+            guard digests.count == FileShards.count(fileSize: size, shardSize: shardSize) else {
+                throw SigningError(.hashingFailed, "\(root): file \(file.displayPath) was hashed without its shard digests; hash it again")
+            }
+            let layout = FileShards(shardSize: shardSize, sha256: digests)
+            for (index, digest) in digests.enumerated() {
+                let bytes = layout.range(of: index, fileSize: size)
+                out.append(ArtifactFile(path: "\(file.path):\(bytes.lowerBound):\(bytes.upperBound)", sha256: digest))
+            }
+        }
+        return out
     }
 
     /// Throws when a resource's name is not UTF-8: a statement names files in JSON text, which

@@ -18,7 +18,7 @@ struct SignatureBundle {
         /// The certificate method: the signing certificate, then the rest of its chain (DER).
         case certificates([[UInt8]])
         /// Sigstore keyless signing: a Fulcio certificate with transparency-log entries.
-        case keyless
+        case keyless(KeylessMaterial)
     }
 
     /// The DSSE payload (the statement's bytes).
@@ -76,8 +76,8 @@ struct SignatureBundle {
         } catch {
             throw SigningError(.bundleMalformed, "\(source): not a Sigstore bundle with a DSSE envelope (\(decodingSummary(error)))")
         }
-        guard raw.mediaType == ModelSigningFormat.bundleMediaType else {
-            throw SigningError(.bundleUnsupported, "\(source): bundle media type \(shown(raw.mediaType)) is not \(ModelSigningFormat.bundleMediaType) (model_signing's key method)")
+        guard let version = ModelSigningFormat.bundleVersions[raw.mediaType] else {
+            throw SigningError(.bundleUnsupported, "\(source): bundle media type \(shown(raw.mediaType)) is not a Sigstore bundle v0.1 to v0.3 (model_signing writes \(ModelSigningFormat.bundleMediaType))")
         }
         guard let envelope = raw.dsseEnvelope else {
             throw SigningError(.bundleMalformed, "\(source): the bundle holds no DSSE envelope (is it a signature over a single blob?)")
@@ -94,28 +94,46 @@ struct SignatureBundle {
         guard let signature = Base64.decode(first.sig), !signature.isEmpty else {
             throw SigningError(.bundleMalformed, "\(source): the DSSE signature is not base64")
         }
-        return SignatureBundle(payload: payload, signature: signature, material: try material(raw.verificationMaterial, source: source))
+        let material = try material(raw.verificationMaterial, version: version, source: source)
+        // model_signing has only ever written its key and certificate bundles as v0.3; older
+        // versions exist for keyless bundles (sigstore-python before 3.0).
+        if case .keyless = material {} else if version < 3 {
+            throw SigningError(.bundleUnsupported, "\(source): bundle media type \(shown(raw.mediaType)) with a key or certificate chain is not what model_signing writes (\(ModelSigningFormat.bundleMediaType))")
+        }
+        return SignatureBundle(payload: payload, signature: signature, material: material)
     }
 
     /// Keyless when the material is a single certificate or comes with transparency-log
     /// entries (model_signing's sigstore method); certificates when it is an X.509 chain alone.
-    private static func material(_ raw: BundleJSON.VerificationMaterial?, source: String) throws(SigningError) -> Material {
-        if raw?.certificate != nil || (raw?.publicKey == nil && raw?.tlogEntries?.isEmpty == false) { return .keyless }
-        guard let chain = raw?.x509CertificateChain else {
+    private static func material(_ raw: BundleJSON.VerificationMaterial?, version: Int, source: String) throws(SigningError) -> Material {
+        let entries = raw?.tlogEntries ?? []
+        let keyless = raw?.certificate != nil || (raw?.publicKey == nil && !entries.isEmpty)
+        guard let chain = raw?.certificate.map({ [$0] }) ?? raw?.x509CertificateChain?.certificates else {
             let hint = raw?.publicKey?.hint
             return .publicKey(hint: hint?.isEmpty == true ? nil : hint)
         }
-        guard !chain.certificates.isEmpty, chain.certificates.count <= Certificate.maximumCount else {
-            throw SigningError(.bundleMalformed, "\(source): the bundle's certificate chain holds \(chain.certificates.count) certificates (expected 1 to \(Certificate.maximumCount))")
+        guard !chain.isEmpty, chain.count <= Certificate.maximumCount else {
+            throw SigningError(.bundleMalformed, "\(source): the bundle's certificate chain holds \(chain.count) certificates (expected 1 to \(Certificate.maximumCount))")
         }
         var certificates: [[UInt8]] = []
-        for certificate in chain.certificates {
+        for certificate in chain {
             guard let der = Base64.decode(certificate.rawBytes), !der.isEmpty else {
                 throw SigningError(.bundleMalformed, "\(source): a certificate in the bundle is not base64")
             }
             certificates.append(der)
         }
-        return .certificates(certificates)
+        guard keyless else { return .certificates(certificates) }
+        guard entries.count <= KeylessMaterial.maximumEntries else {
+            throw SigningError(.bundleMalformed, "\(source): the bundle holds \(entries.count) transparency-log entries (at most \(KeylessMaterial.maximumEntries))")
+        }
+        var parsed: [TransparencyLogEntry] = []
+        for entry in entries {
+            guard let entry = TransparencyLogEntry(entry) else {
+                throw SigningError(.bundleMalformed, "\(source): a transparency-log entry lacks its log ID, index, time, kind or body, or holds more than \(TransparencyLogEntry.maximumProofHashes) proof hashes")
+            }
+            parsed.append(entry)
+        }
+        return .keyless(KeylessMaterial(certificates: certificates, entries: parsed, bundleVersion: version))
     }
 }
 
@@ -123,13 +141,11 @@ private struct BundleJSON: Decodable {
     struct PublicKey: Decodable { var hint: String? }
     struct RawCertificate: Decodable { var rawBytes: String }
     struct Chain: Decodable { var certificates: [RawCertificate] }
-    /// Any JSON value, not looked into (a transparency-log entry: only their count matters).
-    struct Opaque: Decodable { init(from decoder: any Decoder) {} }
     struct VerificationMaterial: Decodable {
         var publicKey: PublicKey?
         var x509CertificateChain: Chain?
         var certificate: RawCertificate?
-        var tlogEntries: [Opaque]?
+        var tlogEntries: [TransparencyLogEntry.JSON]?
     }
     struct Signature: Decodable { var sig: String }
     struct Envelope: Decodable {

@@ -14,20 +14,24 @@ public struct SigningError: CodedError {
         /// A certificate file is missing, unreadable, too large or holds no PEM certificate.
         case certificateUnreadable
         /// The bundle needs other trust material than was given: a certificate bundle checked
-        /// with a public key, or a key bundle checked with certificates (a usage error).
+        /// with a public key, a key bundle checked with certificates, a keyless bundle checked
+        /// without a signer identity, or a signer identity given for another kind of bundle
+        /// (a usage error).
         case verificationMaterialMismatch
-        /// A Sigstore keyless bundle, which modelctl does not verify yet.
-        case keylessUnsupported
+        /// A Sigstore trusted root (`--trusted-root`) is missing, unreadable, too large or not
+        /// the JSON Sigstore publishes.
+        case trustedRootUnreadable
         /// The signature bundle is missing, unreadable or too large.
         case bundleUnreadable
         /// The bundle or its DSSE payload is not the JSON model_signing writes.
         case bundleMalformed
         /// A well-formed bundle that uses a model_signing feature modelctl does not check
-        /// (shard serialization, another hash, the pre-1.0 predicate).
+        /// (shard serialization, another hash).
         case bundleUnsupported
         /// The DSSE signature does not verify with the public key, the bundle names another key,
-        /// or the signing certificate does not chain to the given CAs, is not valid now or may
-        /// not sign code. An integrity failure.
+        /// the signing certificate does not chain to the given CAs, is not valid now or may
+        /// not sign code, or a keyless bundle's Sigstore evidence (Rekor entry, SCT, Fulcio
+        /// chain, identity) does not hold. An integrity failure.
         case signatureInvalid
         /// The signature verifies but the files do not match the signed digests (a file changed,
         /// went missing or was added). An integrity failure.

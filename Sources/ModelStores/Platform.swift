@@ -195,13 +195,7 @@ enum FS {
 
     /// Creates `path` and its missing parents (mode 0700 for new ones).
     static func makeDirectories(_ path: String) throws(StoreError) {
-        if isDirectory(path) { return }
-        let parent = PathText.parent(path)
-        if parent != path, parent != ".", parent != "/" { try makeDirectories(parent) }
-        guard mkdir(path, 0o700) == 0 || errno == EEXIST else {
-            let err = errno
-            throw ioError(path, "cannot create directory", err)
-        }
+        do throws(FileError) { try Directory.make(path) } catch { throw StoreError(.io(errno: EIO), error.message) }
     }
 
     /// Copies the regular file `from` (not following a final link) to the new file `to`
@@ -251,15 +245,7 @@ enum FS {
             throw ioError(to, "fsync failed", err)
         }
         ok = true
-        syncDirectory(PathText.parent(to))
-    }
-
-    /// fsyncs a directory, so a rename or link in it survives a crash (best effort).
-    static func syncDirectory(_ path: String) {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        _ = fsync(fd)
-        close(fd)
+        Directory.sync(PathText.parent(to))
     }
 
     static func ioError(_ path: String, _ what: String, _ err: Int32) -> StoreError {

@@ -145,6 +145,8 @@ public struct StoreQuarantine: Sendable {
     public static func candidates(in report: ScanReport) -> [QuarantineCandidate] {
         var found: [String: QuarantineCandidate] = [:]
         var order: [String] = []
+        // Each cache repository's snapshots are read once, however many of its blobs are corrupt.
+        var linksByRepository: [String: [String: [String]]] = [:]
         // A --local-dir tree has files, not blobs named by their digest: nothing of it moves.
         for item in report.items where item.store != .huggingFaceLocalDir {
             for problem in item.problems {
@@ -160,7 +162,11 @@ public struct StoreQuarantine: Sendable {
                 }
                 if isModel, !(found[problem.path]!.models.contains(item.name)) {
                     found[problem.path]!.models.append(item.name)
-                    found[problem.path]!.repairCommands += repairCommands(item, blob: PathText.base(problem.path))
+                    if item.store == .huggingFace && linksByRepository[item.path] == nil {
+                        linksByRepository[item.path] = snapshotLinks(in: item.path)
+                    }
+                    let commits = linksByRepository[item.path]?[PathText.base(problem.path)] ?? []
+                    found[problem.path]!.repairCommands += repairCommands(item, linkedFrom: commits)
                 }
             }
         }
@@ -168,9 +174,9 @@ public struct StoreQuarantine: Sendable {
     }
 
     /// `ollama pull NAME`; for a cache repository `hf download REPO [--repo-type TYPE]
-    /// [--revision COMMIT] --cache-dir CACHE`, once per snapshot that links to `blob`
-    /// (`--revision` left out for the snapshot `refs/main` names).
-    static func repairCommands(_ item: ScanItem, blob: String) -> [[String]] {
+    /// [--revision COMMIT] --cache-dir CACHE`, once per snapshot `commits` that links to the
+    /// blob (`--revision` left out for the snapshot `refs/main` names).
+    static func repairCommands(_ item: ScanItem, linkedFrom commits: [String]) -> [[String]] {
         switch item.store {
         case .ollama:
             return [["ollama", "pull", item.name]]
@@ -180,23 +186,23 @@ public struct StoreQuarantine: Sendable {
             if location.repoType != "models" { command += ["--repo-type", String(location.repoType.dropLast())] }
             let cache = ["--cache-dir", PathText.parent(item.path)]
             let main = try? HuggingFaceCache.resolveRevision(repoDir: item.path, revision: "main")
-            let commits = snapshots(in: item.path, linkingTo: blob)
             if commits.isEmpty || commits.contains(where: { $0 == main }) { return [command + cache] }
             return commits.map { command + ["--revision", $0] + cache }
         }
     }
 
-    /// The commits whose snapshot has a file linking to `blob` in the repository's `blobs/`.
-    static func snapshots(in repoDir: String, linkingTo blob: String) -> [String] {
+    /// For each blob name in the repository's `blobs/`, the commits whose snapshot has a file
+    /// linking to it, in the order the snapshots are listed.
+    static func snapshotLinks(in repoDir: String) -> [String: [String]] {
         let snapshots = PathText.join(repoDir, "snapshots")
-        var commits: [String] = []
+        var commits: [String: [String]] = [:]
         for commit in (try? FS.list(snapshots)) ?? [] {
-            var links = false
+            var blobs = Set<String>()
             try? StoreScanner.forEachFile(under: PathText.join(snapshots, commit)) { _, _, path, entry throws(StoreError) in
-                guard !links, entry.isSymlink else { return }
-                links = PathText.base(PathText.resolveLink(at: path, target: try FS.readLink(path))) == blob
+                guard entry.isSymlink else { return }
+                blobs.insert(PathText.base(PathText.resolveLink(at: path, target: try FS.readLink(path))))
             }
-            if links { commits.append(commit) }
+            for blob in blobs { commits[blob, default: []].append(commit) }
         }
         return commits
     }
@@ -235,8 +241,8 @@ public struct StoreQuarantine: Sendable {
                 try? FS.remove(recordPath)
                 throw FS.ioError(source, "cannot move to \(blob)", renamed)
             } else {
-                FS.syncDirectory(PathText.parent(source))
-                FS.syncDirectory(directory)
+                Directory.sync(PathText.parent(source))
+                Directory.sync(directory)
             }
             let digest: String
             do { digest = try StoreQuarantine.digest(of: blob, algorithm: candidate.algorithm, hasher: hasher) } catch {
@@ -262,7 +268,7 @@ public struct StoreQuarantine: Sendable {
                     return refuse("\(source) changed since the scan; scan it again")
                 }
                 try FS.remove(source)
-                FS.syncDirectory(PathText.parent(source))
+                Directory.sync(PathText.parent(source))
             }
             if digest != record.actual {
                 record.actual = digest
@@ -345,7 +351,7 @@ public struct StoreQuarantine: Sendable {
             }
             if rc == EEXIST { return "\(target) exists again (downloaded since the quarantine); not overwritten" }
             guard rc == 0 else { throw FS.ioError(target, "cannot put \(blob) back", rc) }
-            FS.syncDirectory(PathText.parent(target))
+            Directory.sync(PathText.parent(target))
             try FS.remove(blob)
             try FS.remove(recordPath)
             return nil

@@ -81,13 +81,7 @@ public enum AtomicFile {
             guard Sys.replace(item.temporary, item.target) == 0 else { throw FileError.system("cannot replace", item.target) }
             renamed += 1
         }
-        for directory in Set(staged.map { PathText.parent($0.target) }) {
-            let dfd = Sys.openDirectory(directory)
-            if dfd >= 0 {
-                _ = Sys.flushToDisk(dfd)
-                Sys.closeFile(dfd)
-            }
-        }
+        for directory in Set(staged.map { PathText.parent($0.target) }) { Directory.sync(directory) }
     }
 
     /// The file a write to `path` must replace: `path` itself, or the final target of a link.

@@ -15,6 +15,7 @@ enum Sys {
     static let noSuchFile = ENOENT
     static let interrupted = EINTR
     static let wouldBlock = EWOULDBLOCK
+    static let alreadyExists = EEXIST
 
     /// Opens for reading without blocking (a FIFO must not hang the open) and without
     /// following nothing special; the caller checks the type with ``fileType(_:)``.
@@ -25,6 +26,11 @@ enum Sys {
     static func openLockFile(_ path: String) -> Int32 { open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644) }
 
     static func openDirectory(_ path: String) -> Int32 { open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+    static func makeDirectory(_ path: String) -> Bool { mkdir(path, 0o700) == 0 }
+    static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
 
     static func closeFile(_ fd: Int32) { _ = close(fd) }
 

@@ -32,18 +32,6 @@ enum LockPlatform {
     /// also sees a read-only mount).
     static func isWritableDirectory(_ path: String) -> Bool { access(path, W_OK) == 0 }
 
-    /// Creates `path` and its missing parents (mode 0700: the cache says which files exist).
-    /// Returns whether it is a directory afterwards.
-    static func makeDirectories(_ path: String) -> Bool {
-        var prefix = ""
-        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
-            prefix += (prefix.isEmpty && !path.hasPrefix("/") ? "" : "/") + part
-            if mkdir(prefix, 0o700) != 0 && errno != EEXIST { return false }
-        }
-        var st = stat()
-        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
-    }
-
     /// Puts this process in the idle I/O scheduling class (`ioprio_set(IOPRIO_WHO_PROCESS, 0,
     /// IOPRIO_CLASS_IDLE)`): its reads are served only when no other process wants the disk.
     /// Linux only; returns `false` elsewhere or when the kernel refuses.

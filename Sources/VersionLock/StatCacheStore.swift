@@ -50,11 +50,10 @@ public struct StatCacheStore: Sendable {
     /// naming it; `nil` when caches can be written. Creates the
     /// directory, as a save would.
     public func writeProblem() -> String? {
-        guard !LockPlatform.makeDirectories(directory) else {
-            return LockPlatform.isWritableDirectory(directory) ? nil
-                : "the stat cache directory \(directory) is not writable"
+        do throws(FileError) { try Directory.make(directory) } catch {
+            return "cannot create the stat cache directory \(directory): \(error.reason)"
         }
-        return "cannot create the stat cache directory \(directory)"
+        return LockPlatform.isWritableDirectory(directory) ? nil : "the stat cache directory \(directory) is not writable"
     }
 
     /// Replaces the cache for `root` (resolved with `realpath`), written to a temporary file and renamed.

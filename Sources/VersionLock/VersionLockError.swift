@@ -1,4 +1,5 @@
 public import ErrorSupport
+public import ModelRegistry
 /// Why verify, lock, unlock or sign could not run for an entry. The message names the model
 /// and the path, and says what to do next. Errors compare equal by ``code`` alone.
 public struct VersionLockError: CodedError {
@@ -50,10 +51,20 @@ public struct VersionLockError: CodedError {
     public let code: Code
     /// The full message.
     public let message: String
+    /// For ``Code/registry``, the registry's own error, so that callers can tell its kinds apart.
+    public let registryError: RegistryError?
 
     public init(_ code: Code, _ message: String = "") {
         self.code = code
         self.message = message
+        self.registryError = nil
+    }
+
+    /// The registry's `error`, passed on with its message.
+    public init(registry error: RegistryError) {
+        self.code = .registry
+        self.message = error.message
+        self.registryError = error
     }
 
     /// ``Severity/integrityFailure`` for a corrupt store blob or a refused activation, else ``Severity/error``.

@@ -84,7 +84,7 @@ public struct VersionLocker: Sendable {
     }
 
     private func loadSnapshot() throws(VersionLockError) -> RegistrySnapshot {
-        do { return try store.load() } catch { throw VersionLockError(.registry, error.message) }
+        do { return try store.load() } catch { throw VersionLockError(registry: error) }
     }
 
     /// One hashed (or failed) entry, before it is judged against the registry.
@@ -701,7 +701,7 @@ public struct VersionLocker: Sendable {
         do {
             return try store.update(change)
         } catch let error as RegistryError {
-            throw VersionLockError(.registry, error.message)
+            throw VersionLockError(registry: error)
         }
     }
 

@@ -62,6 +62,17 @@ struct FirstHourTests {
         #expect(!FileManager.default.fileExists(atPath: dir.file("reg/model_registry.discovered.json")))
     }
 
+    @Test("add writes the port the endpoint resolver assumes for each backend (an entry without one resolves to the same URL)",
+          arguments: [("triton", 9000), ("sglang", 8000), ("lmdeploy", 24001), ("vllm", 24001)])
+    func addDefaultPorts(backend: String, port: Int) throws {
+        let dir = TemporaryDirectory("first-add-port-\(backend)")
+        let weights = try model(dir)
+        #expect(try modelctl(["init", dir.file("reg")]).status == 0)
+        #expect(try modelctl(["--registry-dir", dir.file("reg"), "add", "m", weights, "--backend", backend]).status == 0)
+        let show = try modelctl(["show", "m", "--registry-dir", dir.file("reg")])
+        #expect(show.stdout.contains("\"port\": \(port)"), "\(show.stdout)")
+    }
+
     @Test("add ollama:NAME:TAG and hf:ORG/NAME: backend, port, served id; the snapshot of refs/main; unknown sources exit 1")
     func addStores() throws {
         let dir = TemporaryDirectory("first-add-stores")

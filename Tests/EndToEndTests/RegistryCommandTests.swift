@@ -168,6 +168,10 @@ struct RegistryCommandTests {
         let missing = try modelctl(["list", "--registry-dir", f.dir.file("nowhere")])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("registry directory not found (set --registry-dir or MODELCTL_REGISTRY_DIR)"), "\(missing.stderr)")
+        // verify reaches the registry through the locker, which passes the registry's error on.
+        let verify = try modelctl(["verify", "--all", "--registry-dir", f.dir.file("nowhere")])
+        #expect(verify.status == 1)
+        #expect(verify.stderr.contains("registry directory not found (set --registry-dir or MODELCTL_REGISTRY_DIR)"), "\(verify.stderr)")
         let disabled = try modelctl(["activate-model", "model-b", "--registry-dir", f.registry], environment: ["MODELCTL_STATE_DIR": f.dir.file("state")])
         #expect(disabled.status == 1)
         #expect(disabled.stderr.contains("the single-port orchestrator is disabled; enable it"), "\(disabled.stderr)")

@@ -17,6 +17,18 @@ struct BadInputTests {
         ("locked as a string", "[{\"name\": \"a\", \"version_lock\": {\"locked\": \"yes\"}}]", .wrongType, ["version_lock.locked"]),
         ("roles not strings", "[{\"name\": \"a\", \"roles\": [1]}]", .wrongType, ["roles"]),
         ("missing name", "[{\"backend\": \"vllm\"}]", .missingName, ["name"]),
+        ("signer not an object", #"[{"name": "a", "version_lock": {"signer": "ca.pem"}}]"#, .wrongType, ["entry \"a\"", "version_lock.signer", "an object"]),
+        ("signer of both kinds", #"[{"name": "a", "version_lock": {"signer": {"identity": "i", "identity_provider": "p", "certificate_chain": "ca.pem"}}}]"#,
+         .wrongType, ["entry \"a\"", "version_lock.signer", "both"]),
+        ("signer of neither kind", #"[{"name": "a", "version_lock": {"signer": {"trusted_root": "root.json"}}}]"#, .wrongType, ["entry \"a\"", "version_lock.signer", "names no signer"]),
+        ("signer identity without provider", #"[{"name": "a", "version_lock": {"signer": {"identity": "i"}}}]"#, .wrongType, ["version_lock.signer", "identity_provider"]),
+        ("signer identity not a string", #"[{"name": "a", "version_lock": {"signer": {"identity": 1, "identity_provider": "p"}}}]"#, .wrongType, ["version_lock.signer", "identity must be a non-empty string"]),
+        ("signer chain not paths", #"[{"name": "a", "version_lock": {"signer": {"certificate_chain": ["ca.pem", 2]}}}]"#, .wrongType, ["version_lock.signer", "certificate_chain"]),
+        ("signer chain empty", #"[{"name": "a", "version_lock": {"signer": {"certificate_chain": []}}}]"#, .wrongType, ["version_lock.signer", "certificate_chain"]),
+        ("signer with an unknown field", #"[{"name": "a", "version_lock": {"signer": {"identity": "i", "identity_provider": "p", "trusted_roots": "r"}}}]"#,
+         .wrongType, ["version_lock.signer", "\"trusted_roots\""]),
+        ("signer beside a public key", #"[{"name": "a", "version_lock": {"public_key": "k.pem", "signer": {"certificate_chain": "ca.pem"}}}]"#,
+         .wrongType, ["entry \"a\"", "version_lock.public_key", "version_lock.signer"]),
     ]
 
     @Test("bad input is refused with the file and place named, and nothing is written", arguments: cases.indices)

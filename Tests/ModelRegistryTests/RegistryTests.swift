@@ -225,6 +225,48 @@ struct MergeTests {
         #expect(!RegistryMerge.isPinned(try entry(["name": "m", "version_lock": ["last_verified": "x"]])))
     }
 
+    @Test("a curated signer is a pin: it replaces the discovered signer whole and drops a discovered public key, and a curated public key drops a discovered signer")
+    func curatedSignerPin() throws {
+        let identity: JSONValue = ["identity": "release@example.com", "identity_provider": "https://accounts.google.com"]
+        let chain: JSONValue = ["certificate_chain": "ca.pem"]
+        let discoveredSigner = try entry(["name": "m", "version_lock": ["signer": identity, "last_verified": "t1"]])
+        let curatedChain = try entry(["name": "m", "version_lock": ["signer": chain]])
+        let merged = RegistryMerge.merge(discovered: discoveredSigner, curated: curatedChain)
+        #expect(merged.versionLock.signer == .certificateChain(["ca.pem"]))
+        #expect(merged.json["version_lock"]?["signer"] == chain)
+        #expect(merged.versionLock.lastVerified == "t1")
+        let discoveredKey = try entry(["name": "m", "version_lock": ["public_key": "K"]])
+        let overKey = RegistryMerge.merge(discovered: discoveredKey, curated: curatedChain)
+        #expect(overKey.versionLock.publicKey == nil && overKey.versionLock.signer == .certificateChain(["ca.pem"]))
+        let curatedKey = try entry(["name": "m", "version_lock": ["public_key": "K2"]])
+        let overSigner = RegistryMerge.merge(discovered: discoveredSigner, curated: curatedKey)
+        #expect(overSigner.versionLock.publicKey == "K2" && overSigner.versionLock.signer == nil)
+        // Only in the discovered layer, a signer pins all the same.
+        #expect(RegistryMerge.merge(discovered: discoveredSigner, curated: nil).versionLock.signer
+            == .sigstore(identity: "release@example.com", identityProvider: "https://accounts.google.com", trustedRoot: nil))
+    }
+
+    @Test("version_lock.signer keeps the form it was written in when the lock is saved, and a new signer is written as an object")
+    func signerRoundTrip() throws {
+        let dir = TemporaryDirectory()
+        let text = #"[{"name": "m", "version_lock": {"locked": false, "signer": {"certificate_chain": "ca/root.pem"}}, "custom": {"kept": [1, 2]}}]"#
+        _ = try dir.write(RegistryStore.discoveredFileName, text)
+        let store = RegistryStore(directory: dir.path)
+        try store.update { discovered, _ in discovered.modify("m") { $0.versionLock.lastVerified = "2026-01-01T00:00:00Z" } }
+        let saved = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file(RegistryStore.discoveredFileName)))) as? [[String: Any]])
+        let savedLock = saved.first?["version_lock"] as? [String: Any]
+        #expect(savedLock?["signer"] as? [String: String] == ["certificate_chain": "ca/root.pem"])
+        #expect(savedLock?["last_verified"] as? String == "2026-01-01T00:00:00Z")
+        #expect((saved.first?["custom"] as? [String: Any])?["kept"] as? [Int] == [1, 2])
+        let loaded = try store.load().entry(named: "m")
+        #expect(loaded.versionLock.signer == .certificateChain(["ca/root.pem"]))
+        var lock = loaded.versionLock
+        lock.signer = .sigstore(identity: "a@b.c", identityProvider: "https://issuer", trustedRoot: "root.json")
+        var changed = loaded
+        changed.versionLock = lock
+        #expect(changed.json["version_lock"]?["signer"] == ["identity": "a@b.c", "identity_provider": "https://issuer", "trusted_root": "root.json"])
+    }
+
     @Test("entries only in one layer appear as they are, discovered order first")
     func layerOrder() throws {
         let snapshot = RegistrySnapshot(

@@ -35,11 +35,16 @@ import TestSupport
         #expect(outcome.statement?.resources.count == 2)
     }
 
-    @Test("a certificate chain that comes with transparency-log entries is a keyless bundle, refused as unsupported")
+    @Test("a certificate chain that comes with transparency-log entries is a keyless bundle, which CA certificates do not check (usage error)")
     func chainWithLogEntryIsKeyless() async throws {
         let dir = TemporaryDirectory()
-        let path = try bundle(material: ["x509CertificateChain": ["certificates": try chain()], "tlogEntries": [["logIndex": "1"]]], in: dir)
-        await #expect(throws: SigningError(.keylessUnsupported, "")) { try await verify(path) }
+        let keyless = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.upstream + "/v1.1.0-sigstore/model.sig"))) as? [String: Any]
+        let entries = try #require((keyless?["verificationMaterial"] as? [String: Any])?["tlogEntries"])
+        let path = try bundle(material: ["x509CertificateChain": ["certificates": try chain()], "tlogEntries": entries], in: dir)
+        #expect(try ModelSignatureVerifier.method(ofBundle: path) == .sigstore)
+        await #expect(throws: SigningError(.verificationMaterialMismatch, "")) { try await verify(path) }
+        let broken = try bundle(material: ["x509CertificateChain": ["certificates": try chain()], "tlogEntries": [["logIndex": "1"]]], in: dir)
+        await #expect(throws: SigningError(.bundleMalformed, "")) { try await verify(broken) }
     }
 
     @Test("a bundle with more than 16 certificates, or one that is not DER, is malformed")

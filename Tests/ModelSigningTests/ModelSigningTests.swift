@@ -351,7 +351,7 @@ func replacePayload(in bundle: String, with payload: [UInt8]) throws {
         }
     }
 
-    @Test("a signed statement that is not model_signing's v1.0 file manifest is refused after the signature checks")
+    @Test("a signed statement that is not model_signing's v1.0 file or shard manifest is refused after the signature checks")
     func signedButUnsupported() async throws {
         let dir = TemporaryDirectory()
         let tree = try copyTree(into: dir)
@@ -364,8 +364,11 @@ func replacePayload(in bundle: String, with payload: [UInt8]) throws {
         let inconsistent = String(decoding: statement.encoded(), as: UTF8.self)
             .replacingOccurrences(of: statement.subjectDigest, with: record.statement.subjectDigest)
         #expect(throws: SigningError(.bundleMalformed, "")) { try SignedStatement.decode(Array(inconsistent.utf8), source: "x") }
+        let tensors = String(decoding: record.statement.encoded(), as: UTF8.self).replacingOccurrences(of: "\"files\"", with: "\"tensors\"")
+        #expect(throws: SigningError(.bundleUnsupported, "")) { try SignedStatement.decode(Array(tensors.utf8), source: "x") }
+        // Shards without a shard size (model_signing always records one).
         let shards = String(decoding: record.statement.encoded(), as: UTF8.self).replacingOccurrences(of: "\"files\"", with: "\"shards\"")
-        #expect(throws: SigningError(.bundleUnsupported, "")) { try SignedStatement.decode(Array(shards.utf8), source: "x") }
+        #expect(throws: SigningError(.bundleMalformed, "")) { try SignedStatement.decode(Array(shards.utf8), source: "x") }
         let decoded = try SignedStatement.decode(record.statement.encoded(), source: "x")
         #expect(decoded.resources.map(\.line) == record.statement.resources.map(\.line))
         #expect(decoded.ignorePaths == record.statement.ignorePaths && decoded.modelName == record.statement.modelName)

@@ -111,3 +111,20 @@ struct AtomicWriteTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".tmp-") }.isEmpty)
     }
 }
+
+struct DirectoryTests {
+    @Test("make creates missing parents with mode 0700, accepts an existing directory, and names a file in the way")
+    func make() throws {
+        let dir = TemporaryDirectory()
+        let deep = dir.file("a/b/c")
+        try Directory.make(deep)
+        try Directory.make(deep)
+        let attributes = try FileManager.default.attributesOfItem(atPath: dir.file("a/b"))
+        #expect((attributes[.posixPermissions] as? Int) == 0o700)
+        _ = try dir.write("file", "x")
+        let inTheWay = #expect(throws: FileError(.io)) { try Directory.make(dir.file("file/sub")) }
+        #expect(inTheWay?.message.contains(dir.file("file/sub")) == true, "\(inTheWay?.message ?? "")")
+        let notADirectory = #expect(throws: FileError(.io)) { try Directory.make(dir.file("file")) }
+        #expect(notADirectory?.message.contains("not a directory") == true)
+    }
+}

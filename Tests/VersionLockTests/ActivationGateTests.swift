@@ -68,3 +68,33 @@ struct ActivationGateTests {
         #expect(check.signature == nil)
     }
 }
+
+struct PinnedTrustTests {
+    func entry(_ lock: String) throws -> RegistryEntry {
+        let text = #"{"name": "m", "version_lock": \#(lock)}"#
+        let object = try #require(try JSON.parse(text, source: "test").objectValue)
+        return try RegistryEntry(object, source: "test")
+    }
+
+    let source = ArtifactSource(registryDirectory: "/reg", context: LocationContext(home: nil, workingDirectory: "/work"))
+
+    @Test("an entry's pins become the trust its signature is checked against, paths resolved against the registry directory")
+    func pinnedTrust() throws {
+        guard case .certificateChain(let paths)? = SignatureTrust.pinned(by: try entry(#"{"signer": {"certificate_chain": ["ca.pem", "/etc/ca/int.pem"]}}"#), registry: source) else {
+            Issue.record("expected a certificate chain")
+            return
+        }
+        #expect(paths == ["/reg/ca.pem", "/etc/ca/int.pem"])
+        guard case .sigstore(let signer)? = SignatureTrust.pinned(by: try entry(#"{"signer": {"identity": "a@b.c", "identity_provider": "https://issuer", "trusted_root": "root.json"}}"#), registry: source) else {
+            Issue.record("expected a Sigstore signer")
+            return
+        }
+        #expect(signer == SigstoreSigner(identity: "a@b.c", identityProvider: "https://issuer", trustedRootPath: "/reg/root.json"))
+        guard case .publicKey(.file(let key))? = SignatureTrust.pinned(by: try entry(#"{"public_key": "keys/k.pem"}"#), registry: source) else {
+            Issue.record("expected a public key")
+            return
+        }
+        #expect(key == "/reg/keys/k.pem")
+        #expect(SignatureTrust.pinned(by: try entry(#"{"locked": true}"#), registry: source) == nil)
+    }
+}

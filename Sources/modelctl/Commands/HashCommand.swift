@@ -3,6 +3,7 @@ import ArtifactHashing
 import Foundation
 import ModelRegistry
 import OrderedJSON
+import SystemSupport
 import ModelSigning
 import VersionLock
 import ErrorSupport
@@ -175,7 +176,7 @@ struct HashCommand: AsyncParsableCommand {
             // Each line names the file as given: the PATH itself for a file, PATH/NAME inside a directory.
             var isDirectory: ObjCBool = false
             let isFile = FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory) && !isDirectory.boolValue
-            let base = Array((target.hasSuffix("/") ? String(target.dropLast()) : target).utf8)
+            let base = Array(PathText.trimTrailingSlashes(target).utf8)
             manifest = Manifest(root: manifest.root, files: manifest.files.map { file in
                 ArtifactFile(pathBytes: isFile ? base : base + [UInt8(ascii: "/")] + file.pathBytes, sha256: file.sha256, size: file.size)
             })
@@ -229,9 +230,7 @@ struct HashCommand: AsyncParsableCommand {
     private func defaultSignaturePath(_ path: String) -> String? {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { return nil }
-        var root = path
-        while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
-        return root + "/model.sig"
+        return PathText.join(PathText.trimTrailingSlashes(path), "model.sig")
     }
 
     /// The manifest lines, each with a newline. On a terminal, a line whose name would print

@@ -76,10 +76,11 @@ struct ActivateModelCommand: AsyncParsableCommand {
         let settings = orchestrator.configuration
         try refuseOrWarnUnchecked(entry, requireLocked: requireLocked, starting: "launched unchecked and recorded as verified: false")
         // What is served must be what was locked and signed: checked before anything is stopped or launched.
-        let gate = ActivationGate(locker: VersionLocker(store: try registry.store(), source: try registry.source(mapPaths: location.mapPaths)))
+        let gate = ActivationGate(locker: VersionLocker(store: try registry.store(), source: try registry.source(mapPaths: location.mapPaths)),
+                                  trustedRoot: Settings.current.trustedRoot(option: nil))
         let check = try await gate.check(entry, skipVerify: skipVerify, progress: Format.progressHandler())
         Terminal.clearProgress()
-        if check.verified == false { Terminal.warning("\(entry.name): --skip-verify: launching without checking the locked artifacts") }
+        if check.verified == false && check.failure == nil { Terminal.warning("\(entry.name): --skip-verify: launching without checking the locked artifacts") }
         try reportGate(check)
         // Nothing to check against (an unlocked entry) is recorded as not verified.
         let activation = try await orchestrator.activate(entry, modelPath: check.root, verified: check.verified ?? false) { event in
@@ -135,7 +136,7 @@ struct ExecCommand: AsyncParsableCommand {
         abstract: "Verify an entry, then replace modelctl with COMMAND (any backend: llama.cpp, Ollama, SGLang, TGI).",
         discussion: """
             The entry passes the gate activate-model uses: a locked entry is hashed and must \
-            match its expected aggregate, and an entry with a pinned version_lock.public_key must \
+            match its expected aggregate, and an entry with a pinned version_lock.public_key or signer must \
             have a recorded signature that verifies. Then modelctl execs COMMAND (searched on \
             PATH, no shell) with the same pid, environment and standard streams, so systemd or a \
             container runtime supervises the backend itself. Every {model_path} in ARGS becomes \
@@ -171,7 +172,7 @@ struct ExecCommand: AsyncParsableCommand {
         let source = try registry.source(mapPaths: location.mapPaths)
         try refuseOrWarnUnchecked(entry, requireLocked: requireLocked, starting: "started unchecked by \(displayEscaped(command[0]))")
         // activate-model's gate: what is started is what was locked and signed.
-        var gate = ActivationGate(locker: VersionLocker(store: try registry.store(), source: source))
+        var gate = ActivationGate(locker: VersionLocker(store: try registry.store(), source: source), trustedRoot: Settings.current.trustedRoot(option: nil))
         gate.acceptsOllama = true
         let check = try await gate.check(entry, progress: Format.progressHandler())
         Terminal.clearProgress()
@@ -225,11 +226,11 @@ struct CurrentModelCommand: ParsableCommand {
     }
 }
 
-/// activate-model's and exec's one rule for an entry with neither a lock nor a pinned public
-/// key (nothing to check its weights against): refused (exit 2) when the host requires locks
+/// activate-model's and exec's one rule for an entry with neither a lock nor a pinned signer
+/// (public key or signer: nothing to check its weights against): refused (exit 2) when the host requires locks
 /// (`--require-locked`, `MODELCTL_REQUIRE_LOCKED=1`), else a warning saying what happens.
 func refuseOrWarnUnchecked(_ entry: RegistryEntry, requireLocked: Bool, starting what: String) throws {
-    guard !entry.versionLock.locked, entry.versionLock.publicKey == nil else { return }
+    guard !entry.versionLock.locked, !entry.versionLock.pinsSigner else { return }
     let name = displayEscaped(entry.name)
     let lockIt = "modelctl lock \(entry.name.shellQuoted) --set-expected"
     if try Settings.current.requireLocked(option: requireLocked) {

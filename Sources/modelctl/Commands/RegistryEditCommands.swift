@@ -2,6 +2,7 @@ import ArgumentParser
 import ArtifactHashing
 import Foundation
 import ModelRegistry
+import ModelRuntime
 import ModelStores
 import OrderedJSON
 import SystemSupport
@@ -90,7 +91,7 @@ struct AddCommand: AsyncParsableCommand {
     func run() async throws {
         let (modelPath, servedModelID, defaultBackend) = try resolveSource()
         let backend = backend ?? defaultBackend
-        let port = port ?? (backend == "ollama" ? 11434 : backend == "llama.cpp" ? 8080 : 24001)
+        let port = port ?? EndpointResolver.defaultPort(forBackend: backend)
         let entry = try RegistryEntry(JSONObject([
             ("name", .string(name)),
             ("display_name", .string(name)),

@@ -60,8 +60,7 @@ struct ScanCommand: AsyncParsableCommand {
     @Option(name: .customLong("restore"), help: ArgumentHelp("Put the blobs quarantined in DIR back (never over a blob downloaded since).", valueName: "dir"))
     var restore: String?
 
-    @Option(name: .customLong("lock-timeout"), help: ArgumentHelp("Seconds to wait for another scan or restore holding a store's lock (default 60, at most 86400).", valueName: "seconds"))
-    var lockTimeout: Double = 60
+    @OptionGroup var lockTimeout: LockTimeoutOption
 
     @OptionGroup var hashing: HashingOptions
     @OptionGroup var reports: ReportFileOptions
@@ -69,14 +68,11 @@ struct ScanCommand: AsyncParsableCommand {
     func validate() throws {
         if dryRun && quarantine == nil { throw ValidationError("--dry-run goes with --quarantine DIR") }
         if restore != nil && (quarantine != nil || !paths.isEmpty) { throw ValidationError("--restore DIR takes no PATH and no --quarantine") }
-        guard lockTimeout.isFinite, lockTimeout >= 0, lockTimeout <= 86_400 else {
-            throw ValidationError("--lock-timeout must be between 0 and 86400 seconds")
-        }
     }
 
     private func quarantiner(_ directory: String) -> StoreQuarantine {
         StoreQuarantine(directory: directory, hasher: ArtifactHasher(jobs: hashing.jobs),
-                        lockTimeout: .milliseconds(Int(lockTimeout * 1000))) { Terminal.note("modelctl: " + $0) }
+                        lockTimeout: lockTimeout.duration) { Terminal.note("modelctl: " + $0) }
     }
 
     func run() async throws {

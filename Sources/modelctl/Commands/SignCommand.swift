@@ -18,7 +18,9 @@ struct SignCommand: AsyncParsableCommand {
             unencrypted PEM EC private key on P-256, P-384 or P-521. The bundle goes to \
             PATH/model.sig for a directory (left out of the signed files), FILE.sig for a file, \
             unless --output says otherwise. `.git`, `.gitattributes`, `.github` and `.gitignore` \
-            at the top of the tree are left out, as model_signing leaves them out.
+            at the top of the tree are left out, as model_signing leaves them out, and so is \
+            each --ignore-paths P (relative to the model directory, or a path under it), recorded \
+            in the statement's ignore_paths so that verifiers leave it out too.
 
             The key is named by one fingerprint everywhere (this output, the registry's \
             version_lock.signature, verify --signature): sha256: and the SHA-256 of its DER \
@@ -31,6 +33,12 @@ struct SignCommand: AsyncParsableCommand {
             the bundle is model_signing's certificate bundle: check it with `modelctl verify PATH \
             --signature model.sig --certificate-chain CA.pem` or `model_signing verify \
             certificate --signature model.sig --certificate_chain CA.pem PATH`.
+
+            With --shard-size SIZE, the statement lists the SHA-256 of every SIZE-byte shard of \
+            each file (model_signing's "shards" serialization, named path:start:end) instead of \
+            one per file, read in the same pass; model_signing's library API verifies it, and a \
+            changed file is reported with the byte range that changed. An empty file has no \
+            shard, so such a bundle does not cover empty files.
             """
     )
 
@@ -44,27 +52,40 @@ struct SignCommand: AsyncParsableCommand {
             help: ArgumentHelp("PEM certificates for a certificate bundle: the key's certificate first, then its issuers (repeatable).", valueName: "pem"))
     var certificateChain: [String] = []
 
+    @Option(name: .customLong("ignore-paths"),
+            help: ArgumentHelp("Leave this path out of the signature, relative to the model directory or under it (repeatable; recorded in ignore_paths).", valueName: "path"))
+    var ignorePaths: [String] = []
+
     @Option(name: .customLong("output"), help: "Where to write the bundle (default PATH/model.sig, or FILE.sig).")
     var output: String?
+
+    @Option(name: .customLong("shard-size"),
+            help: ArgumentHelp("Sign shards of this size instead of whole files (model_signing's shards serialization; 1M to 1T).", valueName: "size"))
+    var shardSize: String?
 
     @OptionGroup var hashing: HashingOptions
     @OptionGroup var location: LocationOptions
     @OptionGroup var registry: RegistryOptions
 
-    @Flag(name: .customLong("json"), help: "Print {signature, key_fingerprint, curve, subject_name, subject_sha256, file_count}.")
+    @Flag(name: .customLong("json"), help: "Print {signature, key_fingerprint, curve, subject_name, subject_sha256, file_count (with --shard-size: shard_size, shard_count)}.")
     var json = false
 
     func validate() throws {
         if key.isEmpty { throw ValidationError("--key must name a PEM private key file") }
+        if let shardSize, LockCommand.shardBytes(shardSize) == nil {
+            throw ValidationError("--shard-size takes a size from 1M to 1T such as 64M or 1G (binary units K, M, G, T), got '\(shardSize)'")
+        }
     }
 
     func run() async throws {
-        let (root, entry, ignoring) = try SignatureTarget.resolve(path, registry: registry, mapPaths: location.mapPaths)
+        let (root, entry, excluded) = try SignatureTarget.resolve(path, registry: registry, mapPaths: location.mapPaths)
+        let ignoring = try excluded + SignatureTarget.ignored(ignorePaths, root: root)
         // Made absolute here: the entry records this path, and a later command run from another
         // directory must find this bundle, not one there under the same name.
         let output = output.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
         let record = try await ModelSigner(jobs: hashing.jobs).sign(
-            root: root, privateKeyPEMPath: key, certificateChainPaths: certificateChain, output: output, ignoring: ignoring, progress: Format.progressHandler(label: path)
+            root: root, privateKeyPEMPath: key, certificateChainPaths: certificateChain, output: output, ignoring: ignoring,
+            shardSize: shardSize.flatMap(LockCommand.shardBytes), progress: Format.progressHandler(label: path)
         )
         Terminal.clearProgress()
         for warning in record.warnings { Terminal.warning(warning) }
@@ -78,17 +99,23 @@ struct SignCommand: AsyncParsableCommand {
             ]))
         }
         if json {
-            let object: JSONValue = .object(JSONObject([
+            var object = JSONObject([
                 ("signature", .string(record.bundlePath)),
                 ("key_fingerprint", .string(record.keyFingerprint)),
                 ("curve", .string(record.curve.rawValue)),
                 ("subject_name", .string(record.statement.modelName)),
                 ("subject_sha256", .string(record.statement.subjectDigest)),
-                ("file_count", .number(JSONNumber(record.statement.resources.count))),
-            ]))
-            print(JSON.serialize(object))
+            ])
+            if let shardSize = record.statement.shardSize {
+                object["shard_size"] = .number(JSONNumber(Int(shardSize)))
+                object["shard_count"] = .number(JSONNumber(record.statement.resources.count))
+            } else {
+                object["file_count"] = .number(JSONNumber(record.statement.resources.count))
+            }
+            print(JSON.serialize(.object(object)))
         } else {
-            print("signed \(displayEscaped(path)): \(Format.count(record.statement.resources.count, "file")) -> \(displayEscaped(record.bundlePath))")
+            let signed = Format.count(record.statement.resources.count, record.statement.shardSize == nil ? "file" : "shard")
+            print("signed \(displayEscaped(path)): \(signed) -> \(displayEscaped(record.bundlePath))")
             print("  key      \(record.curve.rawValue) sha256:\(record.keyFingerprint)")
             if let subject = record.certificateSubject { print("  certificate \(displayEscaped(subject))") }
             print("  subject  \(displayEscaped(record.statement.modelName)) sha256:\(record.statement.subjectDigest)")

@@ -1,3 +1,5 @@
+import ArgumentParser
+import ArtifactHashing
 import Foundation
 import ModelRegistry
 import ModelSigning
@@ -11,9 +13,13 @@ enum SignatureTarget {
     /// names one, and its `artifacts.exclude` as ignore paths (so a signature covers the files the lock does).
     static func resolve(_ nameOrPath: String, registry: RegistryOptions, mapPaths: [String]) throws -> (root: String, entry: RegistryEntry?, ignoring: [String]) {
         let source = try registry.source(mapPaths: mapPaths)
-        let snapshot = try? registry.load()
+        let isPath = FileManager.default.fileExists(atPath: nameOrPath)
+        // A registry that cannot be read is an error for a name (its pins must not be skipped
+        // silently), not for a path, which needs no registry.
+        let snapshot: RegistrySnapshot?
+        do { snapshot = try registry.load() } catch where isPath { snapshot = nil }
         let entry = snapshot?[nameOrPath]
-        guard entry != nil || FileManager.default.fileExists(atPath: nameOrPath) else {
+        guard entry != nil || isPath else {
             throw CommandFailure.error("'\(nameOrPath)' is neither an entry of \(registry.directory) nor an existing path (see modelctl list)")
         }
         let location = entry.map(source.location) ?? .local(path: nameOrPath)
@@ -24,21 +30,40 @@ enum SignatureTarget {
         return (try source.root(for: location, name: nameOrPath, written: entry?.backendConfig.modelPath), entry, ignoring)
     }
 
-    /// `verify NAME|PATH --signature F`: the CA certificates of `--certificate-chain`, else the
-    /// public key of the option, else the entry's `version_lock.public_key` (a PEM text or a
-    /// file), else `MODELCTL_PUBLIC_KEY`.
-    static func verify(_ nameOrPath: String, signature: String, publicKey: String?, certificateChain: [String], registry: RegistryOptions,
-                       mapPaths: [String], jobs: Int?, json: Bool) async throws {
+    /// `verify NAME|PATH --signature F`: checked against `explicit` (the trust the options
+    /// name), else the entry's pinned signer (``SignatureTrust/pinned(by:registry:)``:
+    /// `version_lock.signer`, else `version_lock.public_key`), else `MODELCTL_PUBLIC_KEY`;
+    /// `ignorePaths` (`--ignore-paths`) are left out beside the bundle's own; `trustedRoot`
+    /// (`--trusted-root`) checks a pinned Sigstore signer that names no root of its own.
+    static func verify(_ nameOrPath: String, signature: String, trust explicit: SignatureTrust?, trustedRoot: String?, ignorePaths: [String],
+                       registry: RegistryOptions, mapPaths: [String], jobs: Int?, json: Bool) async throws {
         let (root, entry, _) = try resolve(nameOrPath, registry: registry, mapPaths: mapPaths)
-        if !certificateChain.isEmpty {
-            return try await SignatureVerifyReport.run(path: root, signature: signature, trust: .certificateChain(paths: certificateChain), jobs: jobs, json: json)
-        }
+        let ignoring = try ignored(ignorePaths, root: root)
         let source = try registry.source(mapPaths: mapPaths)
-        let pinned = entry?.versionLock.publicKey.map { PublicKeyPEM(pinned: $0, source: "\(nameOrPath): version_lock.public_key", registry: source) }
-        guard let key = publicKey.map({ PublicKeyPEM(pinned: $0, source: "\(nameOrPath): public key") }) ?? pinned
-                ?? Settings.current.value("MODELCTL_PUBLIC_KEY").map({ PublicKeyPEM(pinned: $0, source: "MODELCTL_PUBLIC_KEY") }) else {
-            throw CommandFailure.error("\(nameOrPath): no public key: give --public-key PUBLIC.pem, pin version_lock.public_key, or set MODELCTL_PUBLIC_KEY")
+        guard let trust = explicit ?? entry.flatMap({ SignatureTrust.pinned(by: $0, registry: source, trustedRoot: Settings.current.trustedRoot(option: trustedRoot)) })
+                ?? Settings.current.value("MODELCTL_PUBLIC_KEY").map({ .publicKey(PublicKeyPEM(pinned: $0, source: "MODELCTL_PUBLIC_KEY")) }) else {
+            if (try? ModelSignatureVerifier.method(ofBundle: signature)) == .sigstore {
+                throw ValidationError("\(signature): a Sigstore keyless bundle: say who must have signed it with --identity ID --identity-provider URL, or pin version_lock.signer")
+            }
+            throw CommandFailure.error("\(nameOrPath): nothing to check the signature against: give --public-key PUBLIC.pem or --certificate-chain CA.pem, pin version_lock.public_key or version_lock.signer, or set MODELCTL_PUBLIC_KEY")
         }
-        try await SignatureVerifyReport.run(path: root, signature: signature, trust: .publicKey(key), jobs: jobs, json: json)
+        try await SignatureVerifyReport.run(path: root, signature: signature, trust: trust, ignoring: ignoring, jobs: jobs, json: json)
+    }
+
+    /// `--ignore-paths` of `sign` and `verify --signature`, relative to the model directory
+    /// `root` (``IgnoredPaths/relative(_:toModel:)``); a usage error for a path that can name
+    /// nothing inside it, or for a model that is one file.
+    static func ignored(_ paths: [String], root: String) throws -> [String] {
+        guard !paths.isEmpty else { return [] }
+        var isDirectory: ObjCBool = false
+        guard !FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory) || isDirectory.boolValue else {
+            throw ValidationError("--ignore-paths leaves paths out of a model directory; \(displayEscaped(root)) is a file")
+        }
+        return try paths.map { path in
+            guard let relative = IgnoredPaths.relative(path, toModel: root) else {
+                throw ValidationError("--ignore-paths \(displayEscaped(path)): not a path inside the model directory \(displayEscaped(root)); give it relative to that directory or under it")
+            }
+            return relative
+        }
     }
 }

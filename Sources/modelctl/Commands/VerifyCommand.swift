@@ -2,6 +2,7 @@ import ArgumentParser
 import ArtifactHashing
 import Foundation
 import ModelRegistry
+import ModelSigning
 import OrderedJSON
 import VersionLock
 
@@ -28,12 +29,21 @@ struct VerifyCommand: AsyncParsableCommand {
 
             With --signature FILE, one entry (or a path) is checked against a model_signing bundle \
             instead: the DSSE signature must verify with --public-key (else the entry's \
-            version_lock.public_key, else $MODELCTL_PUBLIC_KEY) and every file must match its \
-            signed digest, none missing or added. A certificate bundle (model_signing's certificate \
-            method) is checked with --certificate-chain CA.pem instead (repeatable; a file may hold \
-            several certificates): the bundle's signing certificate must chain to one of them, be \
-            valid now and carry the code-signing extended key usage. Keyless (Sigstore) bundles \
-            are refused: not supported yet.
+            version_lock.signer or version_lock.public_key, else $MODELCTL_PUBLIC_KEY) and every \
+            file must match its signed digest, none missing or added. A certificate bundle \
+            (model_signing's certificate method) is checked with --certificate-chain CA.pem \
+            instead (repeatable; a file may hold several certificates): the bundle's signing \
+            certificate must chain to one of them, be valid now and carry the code-signing \
+            extended key usage. A keyless (Sigstore) bundle, model_signing's default, is checked \
+            offline with --identity ID --identity-provider URL (cosign's --certificate-identity \
+            and --certificate-oidc-issuer are accepted too): its Rekor entry (signed entry \
+            timestamp, inclusion proof, checkpoint), the SCT in its Fulcio certificate, the \
+            entry's match with the bundle, the certificate chain at the time Rekor recorded the \
+            entry, and the certificate's identity and OIDC issuer, against Sigstore's public-good \
+            trusted root built into modelctl, or --trusted-root FILE (else $MODELCTL_TRUSTED_ROOT). \
+            --ignore-paths P leaves P out as well (relative to the model directory, or a path \
+            under it such as ./model/ignore-me), for bundles made before model_signing 1.1, which \
+            do not record the paths they left out.
 
             --quick re-reads only the files whose (device, inode, size, mtime, ctime) changed \
             since they were last read in full, taking the other digests from a stat cache under \
@@ -76,6 +86,22 @@ struct VerifyCommand: AsyncParsableCommand {
             help: ArgumentHelp("PEM CA certificates for a certificate bundle (repeatable; a file may hold several).", valueName: "pem"))
     var certificateChain: [String] = []
 
+    @Option(name: .customLong("ignore-paths"),
+            help: ArgumentHelp("With --signature: leave this path out too, relative to the model directory or under it (repeatable; for bundles older than model_signing 1.1, which record none).", valueName: "path"))
+    var ignorePaths: [String] = []
+
+    @Option(name: [.customLong("identity"), .customLong("certificate-identity")],
+            help: ArgumentHelp("For a keyless (Sigstore) bundle: the email or URI the signing certificate must name.", valueName: "id"))
+    var identity: String?
+
+    @Option(name: [.customLong("identity-provider"), .customLong("certificate-oidc-issuer")],
+            help: ArgumentHelp("For a keyless bundle: the OIDC issuer that must have vouched for --identity.", valueName: "url"))
+    var identityProvider: String?
+
+    @Option(name: .customLong("trusted-root"),
+            help: ArgumentHelp("For a keyless bundle (--identity, or the entry's version_lock.signer): a Sigstore trusted_root.json instead of the built-in public-good one (default: $MODELCTL_TRUSTED_ROOT).", valueName: "file"))
+    var trustedRoot: String?
+
     @Flag(name: [.customShort("a"), .customLong("all")], help: "Verify every entry of the registry.")
     var all = false
 
@@ -114,9 +140,21 @@ struct VerifyCommand: AsyncParsableCommand {
             throw ValidationError("--manifest checks one directory: give its path, without --all, --signature, --quick, --max-bytes, --junit or --prometheus")
         }
         if signature != nil && (all || names.count != 1) { throw ValidationError("--signature checks one entry or path at a time") }
-        if (publicKey != nil || !certificateChain.isEmpty) && signature == nil { throw ValidationError("--public-key and --certificate-chain go with --signature") }
+        if (publicKey != nil || !certificateChain.isEmpty || !ignorePaths.isEmpty) && signature == nil {
+            throw ValidationError("--public-key, --certificate-chain and --ignore-paths go with --signature")
+        }
         if publicKey != nil && !certificateChain.isEmpty { throw ValidationError("give --public-key (a key bundle) or --certificate-chain (a certificate bundle), not both") }
+        if (identity != nil || identityProvider != nil || trustedRoot != nil) && signature == nil {
+            throw ValidationError("--identity, --identity-provider and --trusted-root go with --signature")
+        }
+        if (identity == nil) != (identityProvider == nil) { throw ValidationError("a keyless bundle is checked with --identity ID and --identity-provider URL together") }
+        if identity != nil && (publicKey != nil || !certificateChain.isEmpty) {
+            throw ValidationError("give --identity/--identity-provider (a keyless bundle), --public-key or --certificate-chain, not several")
+        }
         try Settings.requireValue(publicKey, "--public-key")
+        try Settings.requireValue(identity, "--identity")
+        try Settings.requireValue(identityProvider, "--identity-provider")
+        try Settings.requireValue(trustedRoot, "--trusted-root")
         if signature != nil && (reports.junit != nil || reports.prometheus != nil) {
             throw ValidationError("--junit and --prometheus report registry entries; they do not go with --signature")
         }
@@ -138,7 +176,13 @@ struct VerifyCommand: AsyncParsableCommand {
             return
         }
         if let signature {
-            try await SignatureTarget.verify(names[0], signature: signature, publicKey: publicKey, certificateChain: certificateChain, registry: registry,
+            // The options given override what the entry pins.
+            let signer = identity.map {
+                SigstoreSigner(identity: $0, identityProvider: identityProvider ?? "", trustedRootPath: Settings.current.trustedRoot(option: trustedRoot))
+            }
+            let trust: SignatureTrust? = publicKey.map { .publicKey(PublicKeyPEM(pinned: $0, source: "\(names[0]): public key")) }
+                ?? (certificateChain.isEmpty ? nil : .certificateChain(paths: certificateChain)) ?? signer.map { .sigstore($0) }
+            try await SignatureTarget.verify(names[0], signature: signature, trust: trust, trustedRoot: trustedRoot, ignorePaths: ignorePaths, registry: registry,
                                              mapPaths: location.mapPaths, jobs: hashing.jobs, json: json)
             return
         }

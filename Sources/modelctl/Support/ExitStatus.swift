@@ -25,9 +25,7 @@ struct ExitStatus {
     static func message(_ error: any CodedError) -> String {
         let setting: String? = switch error {
         case let e as RegistryError where e.code == .directoryNotFound: "set --registry-dir or MODELCTL_REGISTRY_DIR"
-        // VersionLocker passes the registry's error on as its own, message and all.
-        case let e as VersionLockError where e.code == .registry && e.message.hasSuffix(": registry directory not found"):
-            "set --registry-dir or MODELCTL_REGISTRY_DIR"
+        case let e as VersionLockError where e.registryError?.code == .directoryNotFound: "set --registry-dir or MODELCTL_REGISTRY_DIR"
         case let e as RuntimeError where e.code == .orchestratorDisabled: "set MODELCTL_ORCHESTRATOR=1"
         case let e as RuntimeError where e.code == .portInUse: "MODELCTL_VLLM_PORT sets the port"
         case let e as StoreError where e.code == .storeNotFound || e.code == .modelNotFound: "OLLAMA_MODELS names the store"

@@ -75,8 +75,7 @@ struct GlobalOptions: Equatable {
                 if name == "--registry-dir" {
                     let given: String
                     if let inline { given = inline } else { given = try value(for: name) }
-                    // The one rule for empty values (see Settings): an empty option is refused, never read as unset.
-                    guard !given.allSatisfy(\.isWhitespace) else { throw UsageError(description: "--registry-dir was given an empty value; give a value, or leave the option out to use the default") }
+                    if let problem = Settings.emptyValueProblem(given, name) { throw UsageError(description: problem) }
                     result.registryDirectory = given
                     continue
                 }

@@ -4,21 +4,32 @@ import ModelRegistry
 import Synchronization
 import VersionLock
 
+/// `--lock-timeout`: how long a command waits for another modelctl holding a lock it needs
+/// (the registry's, or a store's for `scan --quarantine`).
+struct LockTimeoutOption: ParsableArguments {
+    @Option(name: .customLong("lock-timeout"), parsing: .unconditional,
+            help: ArgumentHelp("Seconds to wait for another modelctl holding the registry's or a store's lock (default 60, at most 86400).", valueName: "seconds"))
+    var seconds: Double = 60
+
+    func validate() throws {
+        guard seconds.isFinite, seconds >= 0, seconds <= 86_400 else {
+            throw ValidationError("--lock-timeout must be between 0 and 86400 seconds")
+        }
+    }
+
+    var duration: Duration { .milliseconds(Int(seconds * 1000)) }
+}
+
 /// `--registry-dir` and `--lock-timeout`, shared by every command that reads the registry.
 struct RegistryOptions: ParsableArguments {
     @Option(name: .customLong("registry-dir"),
             help: ArgumentHelp("Registry directory (default: $MODELCTL_REGISTRY_DIR, else ./configs).", valueName: "dir"))
     var registryDir: String?
 
-    @Option(name: .customLong("lock-timeout"), parsing: .unconditional,
-            help: ArgumentHelp("Seconds a save waits for another modelctl holding the registry lock (default 60, at most 86400).", valueName: "seconds"))
-    var lockTimeout: Double = 60
+    @OptionGroup var lockTimeout: LockTimeoutOption
 
     func validate() throws {
         try Settings.requireValue(registryDir, "--registry-dir")
-        guard lockTimeout.isFinite, lockTimeout >= 0, lockTimeout <= 86_400 else {
-            throw ValidationError("--lock-timeout must be between 0 and 86400 seconds")
-        }
     }
 
     /// The directory in force: the option (after the subcommand, else before it), else
@@ -41,7 +52,7 @@ struct RegistryOptions: ParsableArguments {
     /// The store for ``directory`` and what ``RegistryStore/checkFiles()`` warns of (`check`
     /// reports those as problems); throws as ``store(warn:)`` does.
     func checkedStore() throws -> (store: RegistryStore, warnings: [String]) {
-        let store = RegistryStore(directory: directory, lockTimeout: .milliseconds(Int(lockTimeout * 1000))) { Terminal.note("modelctl: " + $0) }
+        let store = RegistryStore(directory: directory, lockTimeout: lockTimeout.duration) { Terminal.note("modelctl: " + $0) }
         return (store, try store.checkFiles())
     }
 

@@ -43,11 +43,22 @@ struct Settings: Sendable {
 
     /// Refuses an option given an empty or blank value (see the type's rule for empty values).
     static func requireValue(_ option: String?, _ name: String) throws {
-        guard let option, option.allSatisfy(\.isWhitespace) else { return }
-        throw ValidationError("\(name) was given an empty value; give a value, or leave the option out to use the default")
+        if let problem = emptyValueProblem(option, name) { throw ValidationError(problem) }
+    }
+
+    /// What is wrong with option `name` given `option`: nil unless it is empty or blank.
+    static func emptyValueProblem(_ option: String?, _ name: String) -> String? {
+        guard let option, option.allSatisfy(\.isWhitespace) else { return nil }
+        return "\(name) was given an empty value; give a value, or leave the option out to use the default"
     }
 
     var home: String? { value("HOME") }
+
+    /// The Sigstore trusted root for keyless bundles: the option, else `MODELCTL_TRUSTED_ROOT`,
+    /// else nil (the public-good root built into modelctl).
+    func trustedRoot(option: String?) -> String? {
+        option ?? value("MODELCTL_TRUSTED_ROOT")
+    }
 
     // MARK: Registry and artifacts
 
