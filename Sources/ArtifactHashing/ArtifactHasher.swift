@@ -124,14 +124,20 @@ public struct ArtifactHasher: Sendable {
             ? ShardUse(size: shardSize, expected: expectedShards, jobs: workers, dropBehind: dropBehind, results: ShardResults()) : nil
         let executor = BlockingExecutor.shared
         executor.reserve(workers)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<workers {
-                group.addTask(executorPreference: executor) {
-                    var worker = Worker(chunkSize: chunk, filesPerTake: perTake, shards: shards)
-                    try await worker.run(walk: walk, meter: meter, collector: collector, known: known, stamps: stamps)
-                }
+        let work: @Sendable () async throws -> Void = {
+            var worker = Worker(chunkSize: chunk, filesPerTake: perTake, shards: shards)
+            try await worker.run(walk: walk, meter: meter, collector: collector, known: known, stamps: stamps)
+        }
+        if workers == 1 {
+            // One worker hashes in the calling task: verify --all hashes each entry with one
+            // worker when there are more entries than jobs (ImageWorks' 16 on two cores), and
+            // a child task cost two thread hand-offs per entry.
+            try await withTaskExecutorPreference(executor, operation: work)
+        } else {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<workers { group.addTask(executorPreference: executor, operation: work) }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
         }
         try walk.verifyUnchanged()
         meter?.finish()

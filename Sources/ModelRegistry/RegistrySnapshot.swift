@@ -1,4 +1,5 @@
 import OrderedJSON
+import SystemSupport
 /// The registry as read at one moment: both layers and the merged entries.
 public struct RegistrySnapshot: Sendable {
     /// The curated layer (written by people).
@@ -51,8 +52,10 @@ public struct RegistrySnapshot: Sendable {
     /// ``snapshotText`` as UTF-8 bytes.
     public var snapshotBytes: [UInt8] { RegistryLayer(entries: entries).fileBytes }
 
-    /// What a save writes: the discovered layer's file and the merged snapshot's.
+    /// What a save writes: the discovered layer's file and the merged snapshot's, written side
+    /// by side on two threads (for 1,000 entries each is 1 MB of text, most of a save's time).
     public var savedFiles: (discovered: [UInt8], snapshot: [UInt8]) {
-        (discovered.fileBytes, snapshotBytes)
+        let whole = self
+        return BlockingExecutor.shared.together({ discovered.fileBytes }, { whole.snapshotBytes })
     }
 }

@@ -51,11 +51,23 @@ public struct RegistryStore: Sendable {
             throw RegistryError(.directoryNotFound, "\(directory): registry directory not found")
         }
         let stamps = stampsNow()
-        // The snapshot is only needed for entries no layer holds: its other entries are not read.
-        let curated = try loadLayer(Self.curatedFileName)
-        var discovered = try loadLayer(Self.discoveredFileName)
-        let merged = try loadSnapshotEntries { curated[$0] == nil && discovered[$0] == nil }
-        discovered.entries.append(contentsOf: merged)
+        // The discovered layer is read here while a pool thread reads the curated layer and
+        // parses the snapshot: for 1,000 entries the discovered layer and the snapshot are 1 MB
+        // each, and the two sides take about as long. Errors are thrown in file order.
+        let (found, (people, merged)) = BlockingExecutor.shared.together({
+            Result { () throws(RegistryError) in try loadLayer(Self.discoveredFileName) }
+        }, {
+            (Result { () throws(RegistryError) in try loadLayer(Self.curatedFileName) },
+             Result { () throws(RegistryError) in
+                 try readFile(Self.snapshotFileName).map { bytes throws(RegistryError) in (bytes, try parseItems(bytes, file: path(Self.snapshotFileName))) }
+             })
+        })
+        let curated = try people.get(), layer = try found.get()
+        var discovered = layer
+        if let (bytes, items) = try merged.get() {
+            let adopted = try snapshotEntries(bytes, items: items) { curated[$0] == nil && layer[$0] == nil }
+            if !adopted.isEmpty { discovered.entries += adopted }
+        }
         var snapshot = RegistrySnapshot(curated: curated, discovered: discovered)
         // Taken before reading: if anyone replaced a file meanwhile, a later comparison fails.
         snapshot.stamps = stamps
@@ -96,13 +108,12 @@ public struct RegistryStore: Sendable {
         [Self.curatedFileName, Self.discoveredFileName, Self.snapshotFileName].map { RegistryPlatform.stamp(path($0)) }
     }
 
-    /// The snapshot's entries for which `isNew` holds. When every item is an object with a
-    /// distinct string `name`, only those entries are read (a broken copy of an entry a layer
-    /// holds does not matter); otherwise the whole file is read, which says what is wrong.
-    private func loadSnapshotEntries(_ isNew: (String) -> Bool) throws(RegistryError) -> [RegistryEntry] {
+    /// The entries of the snapshot (`bytes`, parsed into `items`) for which `isNew` holds: only
+    /// the entries no layer holds are needed. When every item is an object with a distinct
+    /// string `name`, only those entries are read (a broken copy of an entry a layer holds does
+    /// not matter); otherwise the whole file is read, which says what is wrong.
+    private func snapshotEntries(_ bytes: [UInt8], items: [JSONValue], _ isNew: (String) -> Bool) throws(RegistryError) -> [RegistryEntry] {
         let file = path(Self.snapshotFileName)
-        guard let bytes = try readFile(Self.snapshotFileName) else { return [] }
-        let items = try parseItems(bytes, file: file)
         let names = items.compactMap { $0["name"]?.stringValue }
         guard names.count == items.count, Set(names).count == names.count else {
             return try parseLayer(bytes, file: file).entries.filter { isNew($0.name) }

@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Foundation
 import ArtifactHashing
+import CLibCrypto
 
 /// A Sigstore trusted root (`trusted_root.json`, media type
 /// `application/vnd.dev.sigstore.trustedroot+json;version=0.1`): the Fulcio CAs that issue

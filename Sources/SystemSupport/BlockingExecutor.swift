@@ -88,6 +88,19 @@ public final class BlockingExecutor: TaskExecutor, @unchecked Sendable {
         return try result.get()
     }
 
+    /// Runs `here` on the calling thread while `there` runs on a thread of the pool (see
+    /// ``execute(_:)``), and returns both results when both are done: two independent pieces
+    /// of work in synchronous code, such as a registry's large files parsed or written side by
+    /// side. When both throw, `here`'s error is thrown.
+    public func together<A, B: Sendable, E: Error>(_ here: () throws(E) -> A,
+                                                   _ there: @escaping @Sendable () throws(E) -> B) throws(E) -> (A, B) {
+        let handoff = Handoff<Result<B, E>>()
+        execute { handoff.put(Result { () throws(E) -> B in try there() }) }
+        let first = Result { () throws(E) -> A in try here() }
+        let second = handoff.take()
+        return (try first.get(), try second.get())
+    }
+
     /// Makes `change` (queues work, or widens) under the lock, then wakes a thread for it, or starts one when no idle
     /// thread is left for the work that may run now.
     private func submit(_ change: () -> Void) {
@@ -186,5 +199,39 @@ private struct FIFO<Element> {
             head = 0
         }
         return item
+    }
+}
+
+/// One value passed from a pool thread to a thread that waits for it.
+private final class Handoff<Value>: @unchecked Sendable {
+    // `value` is guarded by `mutex`; `filled` is signalled when it is set.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let filled = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var value: Value?
+
+    init() {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(filled, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(filled)
+        pthread_mutex_destroy(mutex)
+        filled.deallocate()
+        mutex.deallocate()
+    }
+
+    func put(_ item: Value) {
+        pthread_mutex_lock(mutex)
+        value = item
+        pthread_cond_signal(filled)
+        pthread_mutex_unlock(mutex)
+    }
+
+    func take() -> Value {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        while value == nil { pthread_cond_wait(filled, mutex) }
+        return value!
     }
 }

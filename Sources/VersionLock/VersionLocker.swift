@@ -4,6 +4,7 @@ public import ModelRegistry
 public import OrderedJSON
 import ModelStores
 import SystemSupport
+import Synchronization
 
 /// Verify, lock and unlock over a registry.
 ///
@@ -156,12 +157,10 @@ public struct VersionLocker: Sendable {
         // while the others still hash. The save uses these verdicts when no registry file changed
         // meanwhile (the usual case); otherwise it judges again against the registry as it is then.
         let early = Verdicts(locker: self, snapshot: snapshot, strict: options.strict)
-        var verdicts = [Verdict?](repeating: nil, count: targets.count)
-        let hashed = try await hashAll(targets, snapshot: snapshot, options: options, full: full, skipUnhashable: skipUnhashable,
-                                       progress: progress) { index, item in
-            verdicts[index] = early.judge(item, stamp: now())
-        }
-        let judged = verdicts.map { $0! }
+        let now = self.now
+        let done = try await hashAll(targets, snapshot: snapshot, options: options, full: full, skipUnhashable: skipUnhashable,
+                                     progress: progress) { early.judge($0, stamp: now()) }
+        let (hashed, judged) = (done.map(\.0), done.map(\.1))
         var batch: BatchVerification
         if options.record {
             do {
@@ -202,46 +201,68 @@ public struct VersionLocker: Sendable {
     }
 
     /// Hashes every target, several entries at once when they are small: `hasher.jobs` files are
-    /// hashed at any moment, shared out across the entries in flight.
+    /// hashed at any moment, shared out across the entries in flight. Each lane takes the next
+    /// entry when it is done with one and judges what it hashed (`judge`) before going on.
     /// `full`: the entries to read in full (`nil`: every entry); the others reuse their stat caches.
     private func hashAll(_ targets: [(String, Result<RegistryEntry, RegistryError>)], snapshot: RegistrySnapshot, options: VerifyOptions,
                          full: Set<String>?, skipUnhashable: Bool, progress: (@Sendable (String, HashProgress) -> Void)?,
-                         hashed each: (Int, Hashed) -> Void) async throws -> [Hashed] {
+                         judge: @escaping @Sendable (Hashed) -> Verdict) async throws -> [(Hashed, Verdict)] {
         let lanes = max(1, min(hasher.jobs, targets.count))
         var perEntry = hasher
         perEntry.jobs = max(1, hasher.jobs / lanes)
-        let (source, entryHasher) = (self.source, perEntry)
-        let curatedByName = Dictionary(snapshot.curated.entries.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        var out = [Hashed?](repeating: nil, count: targets.count)
-        // A lane's own work blocks too (resolving links, reading stat caches and stores).
+        let (source, entryHasher, curated) = (self.source, perEntry, snapshot.curated)
+        let queue = TakeNext()
+        let roots = RootResolver()
+        var out = [(Hashed, Verdict)?](repeating: nil, count: targets.count)
+        // A lane's own work blocks too (resolving links, reading stat caches and stores). Lanes
+        // run on the executor from start to end: an entry costs no task and no thread hand-off.
         let executor = BlockingExecutor.shared
         executor.reserve(lanes)
-        try await withThrowingTaskGroup(of: (Int, Hashed).self) { group in
-            var next = 0
-            func start() {
-                let index = next
-                let (name, lookup) = targets[index]
-                next += 1
-                let curated = curatedByName[name]
-                let quick = full.map { !$0.contains(name) } ?? false
+        try await withThrowingTaskGroup(of: [(Int, Hashed, Verdict)].self) { group in
+            for _ in 0..<lanes {
                 group.addTask(executorPreference: executor) {
-                    (index, await VersionLocker.hashOne(name: name, lookup: lookup, curated: curated, source: source, hasher: entryHasher,
-                                                        options: options, quick: quick, skipUnhashable: skipUnhashable,
-                                                        progress: VersionLocker.labelled(progress, name)))
+                    var done: [(Int, Hashed, Verdict)] = []
+                    while case let index = queue.take(), index < targets.count {
+                        try Task.checkCancellation()
+                        let (name, lookup) = targets[index]
+                        let item = await VersionLocker.hashOne(name: name, lookup: lookup, curated: curated[name], source: source, roots: roots,
+                                                               hasher: entryHasher, options: options, quick: full.map { !$0.contains(name) } ?? false,
+                                                               skipUnhashable: skipUnhashable, progress: VersionLocker.labelled(progress, name))
+                        done.append((index, item, judge(item)))
+                    }
+                    return done
                 }
             }
-            while next < min(lanes, targets.count) { start() }
-            while let (index, result) = try await group.next() {
-                try Task.checkCancellation()
-                if next < targets.count { start() }
-                each(index, result)
-                out[index] = result
+            for try await done in group {
+                for (index, item, verdict) in done { out[index] = (item, verdict) }
             }
         }
         return out.map { $0! }
     }
 
-    private static func hashOne(name: String, lookup: Result<RegistryEntry, RegistryError>, curated: RegistryEntry?, source: ArtifactSource,
+    /// Resolves local artifact roots as `realpath` does, each parent directory once per batch:
+    /// a registry's roots mostly sit side by side in one models directory, and `realpath` reads
+    /// every link on the path again for each root (1,000 roots were ~6,000 `readlink` calls).
+    final class RootResolver: Sendable {
+        private let parents = Mutex<[String: String]>([:])
+
+        func realPath(_ path: String) -> String? {
+            let (parent, base) = (PathText.parent(path), PathText.base(path))
+            // A root that is a link itself, or whose last component realpath must interpret, is resolved whole.
+            guard path.hasPrefix("/"), !path.hasSuffix("/"), base != ".", base != "..", LockPlatform.linkStatus(path) == .other,
+                  let real = parents.withLock({ $0[parent] }) ?? LockPlatform.realPath(parent) else { return LockPlatform.realPath(path) }
+            parents.withLock { $0[parent] = real }
+            return PathText.join(real, base)
+        }
+    }
+
+    /// Hands out 0, 1, 2, ... to the lanes that share it.
+    private final class TakeNext: Sendable {
+        private let next = Atomic<Int>(0)
+        func take() -> Int { next.wrappingAdd(1, ordering: .relaxed).oldValue }
+    }
+
+    private static func hashOne(name: String, lookup: Result<RegistryEntry, RegistryError>, curated: RegistryEntry?, source: ArtifactSource, roots: RootResolver,
                                 hasher: ArtifactHasher, options: VerifyOptions, quick: Bool, skipUnhashable: Bool,
                                 progress: (@Sendable (HashProgress) -> Void)?) async -> Hashed {
         let entry: RegistryEntry
@@ -285,7 +306,7 @@ public struct VersionLocker: Sendable {
             var root: String?
             var warnings = EntryExclusions.ignoredUnderPin(entry, curated: curated).map { [$0] } ?? []
             var previous: StatCache?
-            if let statCache = options.statCache, case .local(let path) = location, let real = LockPlatform.realPath(path) {
+            if let statCache = options.statCache, case .local(let path) = location, let real = roots.realPath(path) {
                 // Resolved once: the cache's key, and where the Hugging Face cache check starts.
                 root = real
                 let loaded = statCache.load(resolvedRoot: real)
@@ -315,28 +336,19 @@ public struct VersionLocker: Sendable {
 
     /// One entry's result, and its discovered record with the outcome written in (`nil`: nothing
     /// to record), which the caller saves or, with `--no-record`, throws away.
-    private struct Verdict {
+    private struct Verdict: Sendable {
         var result: EntryVerification
         var record: RegistryEntry?
     }
 
     /// Judges hashed entries against one read of the registry.
-    private struct Verdicts {
+    private struct Verdicts: Sendable {
         let locker: VersionLocker
         let snapshot: RegistrySnapshot
-        /// One lookup table, not a search of the registry per entry (1,000 entries are 1,000 searches).
-        let byName: [String: RegistryEntry]
         let strict: Bool
 
-        init(locker: VersionLocker, snapshot: RegistrySnapshot, strict: Bool) {
-            self.locker = locker
-            self.snapshot = snapshot
-            byName = Dictionary(snapshot.entries.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-            self.strict = strict
-        }
-
         func judge(_ item: Hashed, stamp: Date) -> Verdict {
-            let current = byName[item.name]
+            let current = snapshot[item.name]
             // The record starts from the entry's discovered record, or the merged entry when it has none.
             var record: RegistryEntry?
             let result = locker.judge(item, current: current, stamp: stamp, strict: strict) { change in

@@ -47,4 +47,21 @@ struct BlockingExecutorTests {
         await #expect(throws: Refused()) { try await executor.run { () throws(Refused) -> Int in throw Refused() } }
         _ = await busy.value
     }
+
+    @Test("together runs its two pieces at the same time, returns both results and throws the first piece's error first")
+    func together() throws {
+        let executor = BlockingExecutor(width: 1)
+        let start = ContinuousClock.now
+        let (a, b) = executor.together({ usleep(300_000); return "here" }, { usleep(300_000); return 2 })
+        #expect(a == "here" && b == 2)
+        // One after the other they would take 0.6 s.
+        #expect((ContinuousClock.now - start).inSeconds < 0.55)
+        struct Failed: Error, Equatable { var which: String }
+        #expect(throws: Failed(which: "here")) {
+            _ = try executor.together({ () throws(Failed) in throw Failed(which: "here") }, { () throws(Failed) in throw Failed(which: "there") })
+        }
+        #expect(throws: Failed(which: "there")) {
+            _ = try executor.together({ () throws(Failed) in 1 }, { () throws(Failed) -> Int in throw Failed(which: "there") })
+        }
+    }
 }
