@@ -105,7 +105,7 @@ public struct SignedStatement: Sendable, Hashable {
     /// v1.0 model signature predicate, one subject, file or shard serialization with SHA-256
     /// (a shard size in ``shardSizes``, written as an integer or as model_signing's `4096.0`),
     /// and a subject digest that matches the resources; or model_signing 0.2's statement
-    /// (predicate `https://model_signing/Digests/v0.1`), which lists each file as a subject with
+    /// (predicate `https://model_signing/Digests/v0.1`), which lists each file (at least one) as a subject with
     /// its SHA-256 and records neither serialization nor ignored paths (read as files, SHA-256,
     /// no links, as model_signing reads it).
     ///
@@ -123,6 +123,11 @@ public struct SignedStatement: Sendable, Hashable {
         }
         if raw.predicateType == ModelSigningFormat.digestsPredicateType {
             // model_signing 0.2: the subjects are the files; there is no subject digest to check.
+            // None at all would vouch for an empty tree (a failed mount) as "OK": in-toto requires
+            // a subject, and model_signing 0.2 never wrote a statement without one.
+            guard !raw.subject.isEmpty else {
+                throw SigningError(.bundleMalformed, "\(source): the model_signing 0.2 statement lists no file (no subject); it vouches for nothing")
+            }
             let listed = raw.subject.map { (name: $0.name ?? "", algorithm: "sha256", digest: $0.digest["sha256"] ?? "") }
             return SignedStatement(modelName: "", resources: try resources(listed, algorithm: "sha256", shards: false, source: source),
                                    allowSymlinks: false, ignorePaths: [])

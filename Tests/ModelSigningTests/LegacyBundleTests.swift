@@ -43,6 +43,23 @@ import TestSupport
         }
     }
 
+    @Test("a 0.2 statement without subjects is malformed: signed, it would pass an empty tree (a failed mount) as OK")
+    func compatStatementWithoutSubjects() async throws {
+        #expect(throws: SigningError(.bundleMalformed, "")) { try SignedStatement.decode(statement(""), source: "s") }
+        // Through the verifier: the statement signed with the test key, an empty model directory.
+        let dir = TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: dir.file("empty"), withIntermediateDirectories: true)
+        let key = try ECKey.loadPrivate(path: fixture("keys/p256.pem"))
+        let payload = statement("")
+        let bundle = SignatureBundle(payload: payload, signature: try key.sign(ModelSigningFormat.preAuthenticationEncoding(payload)),
+                                     material: .publicKey(hint: nil))
+        try Data(bundle.encoded()).write(to: URL(fileURLWithPath: dir.file("empty.sig")))
+        await #expect(throws: SigningError(.bundleMalformed, "")) {
+            try await ModelSignatureVerifier(jobs: 1).verify(root: dir.file("empty"), bundlePath: dir.file("empty.sig"),
+                                                             trust: .publicKey(.file(fixture("keys/p256.pub.pem"))))
+        }
+    }
+
     @Test("model_signing 0.2's certificate bundle verifies through the library; a flipped payload byte does not")
     func compatBundle() async throws {
         let trust = SignatureTrust.certificateChain(paths: [Self.upstream + "/keys/certificate/ca-cert.pem"])
