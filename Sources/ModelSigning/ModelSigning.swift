@@ -116,6 +116,7 @@ public struct ModelSigner: Sendable {
     ///     its issuers. Empty: a key bundle.
     ///   - output: where to write the bundle; default `ROOT/model.sig` for a directory (left
     ///     out of the signed files, as model_signing leaves out its signature), `FILE.sig` for a file.
+    ///     An existing file there is replaced only when it is a signature bundle.
     ///   - ignoring: more paths to leave out and record in `ignore_paths` (an entry's exclusions).
     ///   - shardSize: sign shards of this many bytes (model_signing's `shards` serialization, see
     ///     ``SignedStatement``) instead of whole files; in ``SignedStatement/shardSizes``.
@@ -134,6 +135,12 @@ public struct ModelSigner: Sendable {
         // key is released while hashing and read again to sign.
         let certificates = try Self.signingChain(certificateChainPaths, for: ECKey.loadPrivate(path: privateKeyPEMPath))
         let bundlePath = output ?? Self.defaultBundlePath(forRoot: root)
+        // Only a bundle is replaced: an --output naming a model file (or the model itself)
+        // would overwrite it, and a file inside the root named as the signature is left out of
+        // what is signed, so the bundle would even verify over the tree that lost it.
+        if nodeKind(bundlePath, followLinks: true) != .missing, (try? SignatureBundle.read(path: bundlePath)) == nil {
+            throw SigningError(.writeFailed, "\(bundlePath): exists and is not a signature bundle; it is not replaced: give --output a new path (or remove the file first)")
+        }
         let statement = try await Self.statement(root: root, bundlePath: bundlePath, ignoring: ignoring, shardSize: shardSize,
                                                  jobs: jobs, progress: progress)
         // model_signing splits a shard's name at every colon: it could not read this one back.

@@ -246,6 +246,27 @@ func replacePayload(in bundle: String, with payload: [UInt8]) throws {
         #expect(after.diff?.changed.map(\.path) == ["."])
     }
 
+    @Test("an output naming a model file, or the model itself, is refused and the file kept; an old bundle there is replaced")
+    func outputOverModelFile() async throws {
+        let dir = TemporaryDirectory()
+        try dir.write("m/config.json", "{}")
+        try dir.write("m/w.bin", "weights")
+        let key = try copyKey("p256.pem", into: dir)
+        // Signed, the bundle would have left config.json out as "the signature" and verified.
+        for (root, output) in [(dir.file("m"), dir.file("m/config.json")), (dir.file("m/w.bin"), dir.file("m/w.bin"))] {
+            let before = try bytes(output)
+            await #expect(throws: SigningError(.writeFailed, "")) {
+                try await ModelSigner().sign(root: root, privateKeyPEMPath: key, output: output)
+            }
+            #expect(try bytes(output) == before)
+        }
+        let first = try await ModelSigner().sign(root: dir.file("m"), privateKeyPEMPath: key)
+        try dir.write("m/w.bin", "weights 2")
+        let again = try await ModelSigner().sign(root: dir.file("m"), privateKeyPEMPath: key)
+        #expect(again.bundlePath == first.bundlePath && again.statement != first.statement)
+        try await ModelSignatureVerifier().verify(root: dir.file("m"), bundlePath: again.bundlePath, publicKey: .file(fixture("keys/p256.pub.pem"))).check()
+    }
+
     @Test("symbolic links to files are followed and recorded as allow_symlinks")
     func symlinks() async throws {
         let dir = TemporaryDirectory()
