@@ -360,6 +360,23 @@ import TestSupport
         }
     }
 
+    @Test("a certificate with the OIDC issuer extension twice names no issuer, whichever comes first")
+    func issuerExtensionTwice() throws {
+        let dir = TemporaryDirectory()
+        // openssl writes no extension twice: the second is written as .1.9 (same length), then
+        // renamed in the DER. The signature breaks, which oidcIssuer does not read.
+        for (first, second) in [("https://accounts.example", "https://evil.example"), ("https://evil.example", "https://accounts.example")] {
+            let made = try Self.certificate(in: dir, ["1.3.6.1.4.1.57264.1.8=ASN1:UTF8String:\(first)", "1.3.6.1.4.1.57264.1.9=ASN1:UTF8String:\(second)"])
+            var der = made.der
+            let placeholder: [UInt8] = [0x06, 0x0A, 0x2B, 0x06, 0x01, 0x04, 0x01, 0x83, 0xBF, 0x30, 0x01, 0x09]
+            let at = try #require((0...(der.count - placeholder.count)).first { Array(der[$0..<$0 + placeholder.count]) == placeholder })
+            der[at + placeholder.count - 1] = 0x08
+            let twice = try #require(Certificate(der: der))
+            #expect(made.oidcIssuer == first)
+            #expect(twice.oidcIssuer == nil)
+        }
+    }
+
     @Test("a certificate naming several identities is reported under the one that was checked")
     func reportedSignerIsTheCheckedOne() throws {
         let dir = TemporaryDirectory()
