@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// The HTTP proxies requests go through, with curl's rules (the caller reads the settings):
 ///

@@ -1,5 +1,5 @@
 import ModelRegistry
-public import OrderedJSON
+import OrderedJSON
 
 /// The model specs shipped inside modelctl: the 46 models of the Tinker service as the vendor's
 /// `tinker-cookbook` 0.6.1 lists them (`tinker_cookbook/model_info.py`), in its order.

@@ -1,6 +1,6 @@
 import Foundation
 import ModelRegistry
-public import OrderedJSON
+import OrderedJSON
 
 /// The model catalog: every spec the sources produced, merged by precedence.
 ///

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPSupport
 import ModelRegistry
-public import OrderedJSON
+import OrderedJSON
 
 /// What one source contributed: its specs in the order it named them, and what went wrong.
 struct SourceLayer: Sendable {

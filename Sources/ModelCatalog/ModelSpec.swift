@@ -1,4 +1,4 @@
-public import ModelRegistry
+import ModelRegistry
 public import OrderedJSON
 
 /// What the catalog knows about one model: its traits and its context limit with provenance.

@@ -1,5 +1,5 @@
 import ModelRegistry
-public import OrderedJSON
+import OrderedJSON
 
 /// Parsers for the documented shapes of each source's answer. Each takes the parsed JSON and
 /// returns specs (one per listed model), reporting entries it skips through `problem`.

@@ -1,4 +1,4 @@
-public import OrderedJSON
+import OrderedJSON
 
 /// One layer of the registry: the entries of one file, in file order.
 public struct RegistryLayer: Sendable, Hashable {

@@ -1,4 +1,4 @@
-public import OrderedJSON
+import OrderedJSON
 
 /// The merge rules of the registry layers.
 public enum RegistryMerge {

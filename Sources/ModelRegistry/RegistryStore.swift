@@ -1,6 +1,6 @@
-public import SystemSupport
-public import OrderedJSON
-public import ErrorSupport
+import SystemSupport
+import OrderedJSON
+import ErrorSupport
 
 /// A registry directory: the curated layer, the discovered layer and the merged snapshot.
 ///

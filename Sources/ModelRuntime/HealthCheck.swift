@@ -1,7 +1,7 @@
 import Foundation
 import HTTPSupport
 import ModelRegistry
-public import OrderedJSON
+import OrderedJSON
 
 /// Whether a launched backend is ready to serve.
 ///

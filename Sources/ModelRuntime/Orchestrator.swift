@@ -1,9 +1,9 @@
 import Foundation
 import HTTPSupport
 public import ModelRegistry
-public import SystemSupport
+import SystemSupport
 public import OrderedJSON
-public import ErrorSupport
+import ErrorSupport
 
 /// The single-port orchestrator: at most one vLLM backend at a time, on one canonical port.
 ///

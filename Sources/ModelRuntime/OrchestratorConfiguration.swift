@@ -1,4 +1,4 @@
-public import SystemSupport
+import SystemSupport
 
 /// Settings of the single-port orchestrator, as values (the command line builds them from
 /// its options and environment).

@@ -1,4 +1,4 @@
-public import ModelRegistry
+import ModelRegistry
 public import OrderedJSON
 
 /// What the orchestrator records about the backend it launched (`active_model.json`).

@@ -2,7 +2,7 @@ import Foundation
 import HTTPSupport
 public import ModelRegistry
 public import OrderedJSON
-public import SystemSupport
+import SystemSupport
 
 /// Checks that a backend really sees images: sends one image with a question whose answer
 /// needs the image, and judges the reply.

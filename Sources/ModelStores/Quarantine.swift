@@ -1,6 +1,6 @@
 public import ArtifactHashing
 import Foundation
-public import SystemSupport
+import SystemSupport
 
 /// A corrupt blob that a quarantine moves (or, in a dry run, would move).
 public struct QuarantineCandidate: Sendable, Hashable {

@@ -1,7 +1,7 @@
 public import ArtifactHashing
 public import ModelRegistry
 import ModelStores
-public import ErrorSupport
+import ErrorSupport
 
 /// The one place that decides whether an entry's artifacts can be hashed here, and how.
 ///
