@@ -199,7 +199,7 @@ final class Certificate {
             } ?? reason
             return "the signing certificate\(subjectSuffix) does not chain to any of the given certificates (\(missing)); give the CA that issued it"
         default:
-            return "the certificate chain of \(subject) does not verify: \(name): \(reason)"
+            return "the certificate chain of the signing certificate\(subjectSuffix) does not verify: \(name): \(reason)"
         }
     }
 

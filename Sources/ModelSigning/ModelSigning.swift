@@ -364,7 +364,7 @@ public struct ModelSignatureVerifier: Sendable {
             key = try leaf.publicKey()
             outcome.keyFingerprint = fingerprint(ofSubjectPublicKeyInfo: try key.subjectPublicKeyInfo())
             outcome.certificateFingerprint = leaf.fingerprint
-            outcome.signerIdentity = "\(leaf.identities.first ?? "no identity") (\(leaf.oidcIssuer ?? "no OIDC issuer"))"
+            outcome.signerIdentity = leaf.signerDescription(expecting: sigstore.signer.identity)
             let check = KeylessVerification(material: material, leaf: leaf, payload: bundle.payload, signature: bundle.signature,
                                             signer: sigstore.signer, root: sigstore.root)
             trustProblem = check.problem

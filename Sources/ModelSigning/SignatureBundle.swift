@@ -58,7 +58,8 @@ struct SignatureBundle {
     }
 
     /// Reads a bundle file: size-bounded, media type, DSSE envelope with an in-toto payload and
-    /// at least one signature (the first is the one checked, as model_signing does).
+    /// at least one signature (the first is the one checked, as model_signing does), exactly one
+    /// in a keyless bundle.
     static func read(path: String) throws(SigningError) -> SignatureBundle {
         let bytes: [UInt8]
         do {
@@ -97,7 +98,13 @@ struct SignatureBundle {
         let material = try material(raw.verificationMaterial, version: version, source: source)
         // model_signing has only ever written its key and certificate bundles as v0.3; older
         // versions exist for keyless bundles (sigstore-python before 3.0).
-        if case .keyless = material {} else if version < 3 {
+        if case .keyless = material {
+            // Rekor logged the envelope with its one signature, and Sigstore's clients take an
+            // envelope with exactly one: another would be unverified text riding along.
+            guard envelope.signatures.count == 1 else {
+                throw SigningError(.bundleMalformed, "\(source): the DSSE envelope of a keyless bundle carries \(envelope.signatures.count) signatures; Sigstore verifies an envelope with exactly one")
+            }
+        } else if version < 3 {
             throw SigningError(.bundleUnsupported, "\(source): bundle media type \(shown(raw.mediaType)) with a key or certificate chain is not what model_signing writes (\(ModelSigningFormat.bundleMediaType))")
         }
         return SignatureBundle(payload: payload, signature: signature, material: material)

@@ -39,31 +39,67 @@ extension Certificate {
     }
 
     /// The OIDC issuer Fulcio recorded: extension 1.3.6.1.4.1.57264.1.8 (a DER UTF8String),
-    /// else the deprecated 1.3.6.1.4.1.57264.1.1 (the bare text); nil when neither is there.
+    /// else the deprecated 1.3.6.1.4.1.57264.1.1 (the bare text). Nil when neither is there, when
+    /// .1.8 is not a UTF8String, or when the certificate names two issuers: .1.8 and .1.1 that
+    /// differ (Fulcio writes the same issuer in both; sigstore-python reads .1.1, cosign .1.8), or
+    /// either extension twice (libcrypto takes such a certificate; Go's and Rust's parsers refuse it).
     var oidcIssuer: String? {
-        if let value = extensionValue(oid: "1.3.6.1.4.1.57264.1.8") {
-            // UTF8String: tag 12, a length (short or one/two long-form bytes), the text.
-            guard value.count >= 2, value[0] == 0x0C else { return nil }
-            var start = 2, length = Int(value[1])
-            if value[1] & 0x80 != 0 {
-                let count = Int(value[1] & 0x7F)
-                guard count >= 1, count <= 2, value.count >= 2 + count else { return nil }
-                length = value[2..<2 + count].reduce(0) { $0 << 8 | Int($1) }
-                start = 2 + count
-            }
-            guard value.count == start + length else { return nil }
-            return String(decoding: value[start...], as: UTF8.self)
+        let current = extensionValues(oid: "1.3.6.1.4.1.57264.1.8"), older = extensionValues(oid: "1.3.6.1.4.1.57264.1.1")
+        guard current.count <= 1, older.count <= 1 else { return nil }
+        let legacy = older.first
+        guard let value = current.first else { return legacy.map { String(decoding: $0, as: UTF8.self) } }
+        // UTF8String: tag 12, a length (short or one/two long-form bytes), the text.
+        guard value.count >= 2, value[0] == 0x0C else { return nil }
+        var start = 2, length = Int(value[1])
+        if value[1] & 0x80 != 0 {
+            let count = Int(value[1] & 0x7F)
+            guard count >= 1, count <= 2, value.count >= 2 + count else { return nil }
+            length = value[2..<2 + count].reduce(0) { $0 << 8 | Int($1) }
+            start = 2 + count
         }
-        return extensionValue(oid: "1.3.6.1.4.1.57264.1.1").map { String(decoding: $0, as: UTF8.self) }
+        guard value.count == start + length, legacy.map({ $0 == Array(value[start...]) }) ?? true else { return nil }
+        return String(decoding: value[start...], as: UTF8.self)
     }
 
-    /// The raw value (the OCTET STRING's content) of the extension `oid`, or nil when absent.
-    private func extensionValue(oid: String) -> [UInt8]? {
-        guard let object = OBJ_txt2obj(oid, 1) else { ERR_clear_error(); return nil }
+    /// Why this certificate does not bind `identity` to `provider`, or nil when it does: one of
+    /// its email or URI names is `identity` and its ``oidcIssuer`` is `provider`, byte for byte
+    /// (Swift's `==` would take Unicode-equivalent spellings of another name for the pinned one).
+    func identityProblem(identity: String, provider: String) -> String? {
+        let names = identities
+        guard names.contains(where: { $0.utf8.elementsEqual(identity.utf8) }) else {
+            let named = names.isEmpty ? "no email or URI" : names.map(shown).joined(separator: ", ")
+            return "the certificate was issued to \(named), not to \(shown(identity))"
+        }
+        guard let issuer = oidcIssuer else {
+            return "the certificate names no OIDC issuer (one extension 1.3.6.1.4.1.57264.1.8 or .1.1, the same text when both are there)"
+        }
+        guard issuer.utf8.elementsEqual(provider.utf8) else {
+            return "\(shown(identity)) was vouched for by the OIDC issuer \(shown(issuer)), not by \(shown(provider))"
+        }
+        return nil
+    }
+
+    /// `IDENTITY (OIDC ISSUER)` for reports: `identity` when the certificate names it among
+    /// several, else its first email or URI (text from a bundle).
+    func signerDescription(expecting identity: String) -> String {
+        let names = identities
+        let name = names.first { $0.utf8.elementsEqual(identity.utf8) } ?? names.first ?? "no identity"
+        return "\(name) (\(oidcIssuer ?? "no OIDC issuer"))"
+    }
+
+    /// The raw values (each OCTET STRING's content) of every extension `oid` in the certificate,
+    /// in order: empty when absent (at most two: one more than a certificate may hold).
+    private func extensionValues(oid: String) -> [[UInt8]] {
+        guard let object = OBJ_txt2obj(oid, 1) else { ERR_clear_error(); return [] }
         defer { ASN1_OBJECT_free(object) }
-        let index = X509_get_ext_by_OBJ(x509, object, -1)
-        guard index >= 0, let ext = X509_get_ext(x509, index), let data = X509_EXTENSION_get_data(ext) else { return nil }
-        return Array(UnsafeBufferPointer(start: ASN1_STRING_get0_data(data), count: Int(ASN1_STRING_length(data))))
+        var values: [[UInt8]] = []
+        var index: Int32 = -1
+        while values.count < 2 {
+            index = X509_get_ext_by_OBJ(x509, object, index)
+            guard index >= 0, let ext = X509_get_ext(x509, index), let data = X509_EXTENSION_get_data(ext) else { break }
+            values.append(Array(UnsafeBufferPointer(start: ASN1_STRING_get0_data(data), count: Int(ASN1_STRING_length(data)))))
+        }
+        return values
     }
 
     /// Whether `candidate`'s name and key identifier make it this certificate's issuer (its

@@ -284,16 +284,7 @@ struct KeylessVerification {
     }
 
     private func identityProblem() -> String? {
-        let identities = leaf.identities
-        guard identities.contains(signer.identity) else {
-            let named = identities.isEmpty ? "no email or URI" : identities.map(shown).joined(separator: ", ")
-            return "identity: the certificate was issued to \(named), not to \(shown(signer.identity))"
-        }
-        guard let provider = leaf.oidcIssuer else { return "identity: the certificate carries no OIDC issuer extension" }
-        guard provider == signer.identityProvider else {
-            return "identity: \(shown(signer.identity)) was vouched for by the OIDC issuer \(shown(provider)), not by \(shown(signer.identityProvider))"
-        }
-        return nil
+        leaf.identityProblem(identity: signer.identity, provider: signer.identityProvider).map { "identity: " + $0 }
     }
 }
 

@@ -323,6 +323,83 @@ import TestSupport
         #expect(parseRFC3339("2022-12-31T23:59:59+01:00") == nil)
     }
 
+    /// A self-signed certificate from `openssl req` with the extensions `addext` (what Fulcio
+    /// would sign: the identity checks read only the certificate's content).
+    static func certificate(in dir: TemporaryDirectory, _ addext: [String]) throws -> Certificate {
+        let made = try runProcess("/usr/bin/env", ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                                                   "-keyout", dir.file("key.pem"), "-out", dir.file("cert.pem"), "-subj", "/CN=test"]
+                                                  + addext.flatMap { ["-addext", $0] })
+        #expect(made.status == 0, "\(made.stderr)")
+        return try #require(try Certificate.load(pemFile: dir.file("cert.pem")).first)
+    }
+
+    @Test("the identity and the OIDC issuer match byte for byte, not as Unicode-equivalent text")
+    func identityMatchesBytes() throws {
+        let dir = TemporaryDirectory()
+        // The issuer spelled with a combining accent (NFD); the pin with the precomposed é (NFC).
+        let leaf = try Self.certificate(in: dir, ["subjectAltName=email:alice@example.com", "1.3.6.1.4.1.57264.1.8=ASN1:FORMAT:UTF8,UTF8String:https://issue\u{301}r.example"])
+        #expect(leaf.identityProblem(identity: "alice@example.com", provider: "https://issue\u{301}r.example") == nil)
+        let problem = leaf.identityProblem(identity: "alice@example.com", provider: "https://issu\u{E9}r.example")
+        #expect(problem?.contains("was vouched for by the OIDC issuer") == true, "\(problem ?? "no problem")")
+    }
+
+    @Test("a certificate whose two OIDC issuer extensions (.1.8 and the older .1.1) differ names no issuer")
+    func issuerExtensionsDisagree() throws {
+        let dir = TemporaryDirectory()
+        let good = "https://accounts.example", goodHex = "DER:" + "https://accounts.example".utf8.map { String($0, radix: 16) }.joined(separator: ":")
+        let agreeing = try Self.certificate(in: dir, ["subjectAltName=email:a@example.com", "1.3.6.1.4.1.57264.1.8=ASN1:UTF8String:\(good)",
+                                                      "1.3.6.1.4.1.57264.1.1=\(goodHex)"])
+        #expect(agreeing.oidcIssuer == good)
+        #expect(agreeing.identityProblem(identity: "a@example.com", provider: good) == nil)
+        for (v2, v1) in [(good, "DER:" + "https://evil.example".utf8.map { String($0, radix: 16) }.joined(separator: ":")),
+                         ("https://evil.example", goodHex)] {
+            let leaf = try Self.certificate(in: dir, ["subjectAltName=email:a@example.com", "1.3.6.1.4.1.57264.1.8=ASN1:UTF8String:\(v2)",
+                                                      "1.3.6.1.4.1.57264.1.1=\(v1)"])
+            #expect(leaf.oidcIssuer == nil)
+            #expect(leaf.identityProblem(identity: "a@example.com", provider: good)?.contains("names no OIDC issuer") == true)
+        }
+    }
+
+    @Test("a certificate with the OIDC issuer extension twice names no issuer, whichever comes first")
+    func issuerExtensionTwice() throws {
+        let dir = TemporaryDirectory()
+        // openssl writes no extension twice: the second is written as .1.9 (same length), then
+        // renamed in the DER. The signature breaks, which oidcIssuer does not read.
+        for (first, second) in [("https://accounts.example", "https://evil.example"), ("https://evil.example", "https://accounts.example")] {
+            let made = try Self.certificate(in: dir, ["1.3.6.1.4.1.57264.1.8=ASN1:UTF8String:\(first)", "1.3.6.1.4.1.57264.1.9=ASN1:UTF8String:\(second)"])
+            var der = made.der
+            let placeholder: [UInt8] = [0x06, 0x0A, 0x2B, 0x06, 0x01, 0x04, 0x01, 0x83, 0xBF, 0x30, 0x01, 0x09]
+            let at = try #require((0...(der.count - placeholder.count)).first { Array(der[$0..<$0 + placeholder.count]) == placeholder })
+            der[at + placeholder.count - 1] = 0x08
+            let twice = try #require(Certificate(der: der))
+            #expect(made.oidcIssuer == first)
+            #expect(twice.oidcIssuer == nil)
+        }
+    }
+
+    @Test("a certificate naming several identities is reported under the one that was checked")
+    func reportedSignerIsTheCheckedOne() throws {
+        let dir = TemporaryDirectory()
+        let leaf = try Self.certificate(in: dir, ["subjectAltName=email:bob@example.com,email:alice@example.com",
+                                                  "1.3.6.1.4.1.57264.1.8=ASN1:UTF8String:https://accounts.example"])
+        #expect(leaf.identityProblem(identity: "alice@example.com", provider: "https://accounts.example") == nil)
+        #expect(leaf.signerDescription(expecting: "alice@example.com") == "alice@example.com (https://accounts.example)")
+        #expect(leaf.signerDescription(expecting: "carol@example.com") == "bob@example.com (https://accounts.example)")
+    }
+
+    @Test("a keyless bundle's DSSE envelope with a second signature is refused, not verified on its first")
+    func envelopeWithTwoSignatures() async throws {
+        let model = try Model("v1.1.0")
+        var object = try model.json
+        var envelope = try #require(object["dsseEnvelope"] as? [String: Any])
+        var signatures = try #require(envelope["signatures"] as? [[String: Any]])
+        signatures.append(["sig": Data("unverified".utf8).base64EncodedString(), "keyid": ""])
+        envelope["signatures"] = signatures
+        object["dsseEnvelope"] = envelope
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: model.bundle))
+        await #expect(throws: SigningError(.bundleMalformed, "")) { try await model.verify() }
+    }
+
     static func flipLastByte(base64: String) throws -> String {
         var bytes = try #require(Data(base64Encoded: base64)).map { $0 }
         bytes[bytes.count - 1] ^= 0x01
