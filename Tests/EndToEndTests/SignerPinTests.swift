@@ -143,6 +143,20 @@ struct SignerPinTests {
         #expect(wrong.stdout.contains("identity"), "\(wrong.stdout)")
     }
 
+    @Test("a path checked while the registry cannot be read says so: no entry's pins are read for it")
+    func unreadableRegistryWithPath() throws {
+        let dir = TemporaryDirectory("signer-unreadable")
+        try dir.write("registry/model_registry.curated.json", "{not json")
+        let fixtures = repositoryRoot + "/fixtures/model-signing"
+        let result = try modelctl(["--registry-dir", dir.file("registry"), "verify", fixtures + "/tree", "--signature", fixtures + "/tree/model.sig",
+                                   "--public-key", fixtures + "/keys/p256.pub.pem"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("cannot be read") && result.stderr.contains("without any entry's pins"), "\(result.stderr)")
+        // A name that is no path still fails on the registry.
+        let named = try modelctl(["--registry-dir", dir.file("registry"), "verify", "some-entry", "--signature", fixtures + "/tree/model.sig"])
+        #expect(named.status == 1, "\(named.stderr)")
+    }
+
     @Test("a malformed signer is an error naming the entry and the field, for verify, activate-model and check alike")
     func malformedSigner() throws {
         let x = try Fixture(signer: #"{"certificate_chain": "ca/ca.pem"}"#)

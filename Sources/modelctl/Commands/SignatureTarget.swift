@@ -37,7 +37,11 @@ enum SignatureTarget {
             let isPath = FileManager.default.fileExists(atPath: target)
             // A registry that cannot be read is an error for a name (its pins must not be skipped
             // silently), not for a path, which needs no registry.
-            do { snapshot = try registry.load() } catch where isPath { snapshot = nil }
+            do { snapshot = try registry.load() } catch where isPath {
+                // Said aloud: were the path also an entry's name, that entry's pins go unread.
+                Terminal.warning("the registry in \(registry.directory) cannot be read (\(ExitStatus.message(of: error))); '\(displayEscaped(target))' is taken as a path, without any entry's pins")
+                snapshot = nil
+            }
             entry = snapshot?[target]
             guard entry != nil || isPath else {
                 throw CommandFailure.error("'\(displayEscaped(target))' is neither an entry of \(registry.directory) nor an existing path (see modelctl list)")
