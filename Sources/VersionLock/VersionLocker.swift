@@ -458,6 +458,11 @@ public struct VersionLocker: Sendable {
         }
         result.status = lock.locked ? (lock.expectedAggregateSHA256 == nil ? .expectationSet : .ok) : .recorded
         if lock.locked { lock.expectedAggregateSHA256 = aggregate }
+        if !lock.locked && lock.pinsSigner {
+            // Its pin is checked at launch (the gate) and by verify --signature, not here: said
+            // aloud, so that a scrub's "recorded" is not read as "checked against its signer".
+            result.warnings.append("\(hashed.name): pins a signer but is not locked, so verify recorded its digests without checking them; check the signature with modelctl verify \(hashed.name.shellQuoted) --signature BUNDLE, or lock it")
+        }
         lock.lastVerified = stamp
         // Only a verify that read every byte counts as a full one (the rolling scrub's order).
         if hashed.reusedFiles == 0 { lock.lastFullVerify = stamp }

@@ -143,6 +143,17 @@ struct SignerPinTests {
         #expect(wrong.stdout.contains("identity"), "\(wrong.stdout)")
     }
 
+    @Test("verify of an unlocked entry that pins a signer says its digests were recorded without a check, in text and JUnit")
+    func unlockedPinnedEntryWarns() throws {
+        let x = try Fixture(signer: #"{"certificate_chain": "ca/ca.pem"}"#)
+        let junit = x.f.dir.file("verify.xml")
+        let result = try modelctl(["verify", "signed", "--registry-dir", x.f.registry, "--junit", junit])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("pins a signer but is not locked"), "\(result.stderr)")
+        #expect(result.stderr.contains("--signature BUNDLE"), "\(result.stderr)")
+        #expect(try String(contentsOfFile: junit, encoding: .utf8).contains("pins a signer but is not locked"))
+    }
+
     @Test("a path checked while the registry cannot be read says so: no entry's pins are read for it")
     func unreadableRegistryWithPath() throws {
         let dir = TemporaryDirectory("signer-unreadable")

@@ -109,8 +109,8 @@ struct JUnitReport: Equatable {
 }
 
 extension JUnitReport {
-    /// The report of a verify run: one case per entry (classname `modelctl.verify`), a failure
-    /// for a violation listing the changed, missing, added and moved files, an error for an
+    /// The report of a verify run: one case per entry (classname `modelctl.verify`; a pass
+    /// carries its figures and warnings in system-out), a failure for a violation listing the changed, missing, added and moved files, an error for an
     /// entry that could not be checked, skipped for a skipped one; errors of the run as a whole
     /// are cases named `(run)`.
     init(_ batch: BatchVerification, hostname: String, finished: Date) {
@@ -119,6 +119,7 @@ extension JUnitReport {
             switch r.status {
             case .ok, .recorded, .expectationSet:
                 c.output = "status \(r.status.rawValue)\naggregate_sha256 \(r.aggregate ?? "-")\nfile_count \(r.fileCount)\nbytes \(r.bytes)"
+                    + r.warnings.filter { !$0.isEmpty }.map { "\nwarning \($0)" }.joined()
             case .violation:
                 c.outcome = .failure(type: r.storeProblems.isEmpty ? "lock_violation" : "store_corrupt",
                                      message: VerifyReport.summary(r), details: VerifyReport.details(r))
