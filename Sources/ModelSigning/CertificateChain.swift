@@ -36,12 +36,7 @@ final class Certificate {
 
     /// Every PEM certificate in `path` (one file may hold several, as a CA bundle does).
     static func load(pemFile path: String) throws(SigningError) -> [Certificate] {
-        let pem: [UInt8]
-        do {
-            pem = try readSmallFile(path, limit: maximumFileSize)
-        } catch {
-            throw SigningError(.certificateUnreadable, "\(path): cannot read the certificate file: \(error.reason)")
-        }
+        let pem = try readSmallFile(path, limit: maximumFileSize, what: "certificate file", code: .certificateUnreadable)
         let certificates = parse(pem: pem)
         guard !certificates.isEmpty else {
             throw SigningError(.certificateUnreadable, "\(path): holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)")

@@ -204,11 +204,7 @@ public enum PublicKeyPEM: Sendable {
 
 /// Reads a key file of at most ``maximumKeyFileSize`` bytes.
 private func readKeyFile(_ path: String) throws(SigningError) -> [UInt8] {
-    do {
-        return try readSmallFile(path, limit: maximumKeyFileSize)
-    } catch {
-        throw SigningError(.keyUnreadable, "\(path): cannot read the key file: \(error.reason)")
-    }
+    try readSmallFile(path, limit: maximumKeyFileSize, what: "key file", code: .keyUnreadable)
 }
 
 /// Overwrites secret bytes before their storage is released.

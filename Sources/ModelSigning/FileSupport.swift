@@ -6,17 +6,16 @@ import Darwin
 import Foundation
 import SystemSupport
 
-/// Why a small file could not be read.
-struct FileReadFailure: Error {
-    let reason: String
-}
-
 /// Reads a whole regular file of at most `limit` bytes with SystemSupport's bounded read (a
 /// FIFO is refused, not waited on; the file is read to its end, never past `limit`).
-func readSmallFile(_ path: String, limit: Int) throws(FileReadFailure) -> [UInt8] {
+///
+/// - Throws: ``SigningError`` with `code`, saying `PATH: cannot read the WHAT: why`.
+func readSmallFile(_ path: String, limit: Int, what: String, code: SigningError.Code) throws(SigningError) -> [UInt8] {
     let bytes: [UInt8]?
-    do { bytes = try AtomicFile.read(path, limit: limit) } catch { throw FileReadFailure(reason: error.reason) }
-    guard let bytes else { throw FileReadFailure(reason: "no such file") }
+    do { bytes = try AtomicFile.read(path, limit: limit) } catch {
+        throw SigningError(code, "\(path): cannot read the \(what): \(error.reason)")
+    }
+    guard let bytes else { throw SigningError(code, "\(path): cannot read the \(what): no such file") }
     return bytes
 }
 

@@ -61,13 +61,7 @@ struct SignatureBundle {
     /// at least one signature (the first is the one checked, as model_signing does), exactly one
     /// in a keyless bundle.
     static func read(path: String) throws(SigningError) -> SignatureBundle {
-        let bytes: [UInt8]
-        do {
-            bytes = try readSmallFile(path, limit: maximumSize)
-        } catch {
-            throw SigningError(.bundleUnreadable, "\(path): cannot read the signature bundle: \(error.reason)")
-        }
-        return try decode(bytes, source: path)
+        try decode(readSmallFile(path, limit: maximumSize, what: "signature bundle", code: .bundleUnreadable), source: path)
     }
 
     static func decode(_ bytes: [UInt8], source: String) throws(SigningError) -> SignatureBundle {

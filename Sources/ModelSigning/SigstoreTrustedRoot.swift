@@ -55,13 +55,7 @@ struct SigstoreTrustedRoot {
         guard let path else {
             return try decode(Array(sigstorePublicGoodTrustedRoot.utf8), source: "the built-in Sigstore public-good trusted root (\(sigstorePublicGoodTrustedRootSource))")
         }
-        let bytes: [UInt8]
-        do {
-            bytes = try readSmallFile(path, limit: maximumFileSize)
-        } catch {
-            throw SigningError(.trustedRootUnreadable, "\(path): cannot read the trusted root: \(error.reason)")
-        }
-        return try decode(bytes, source: path)
+        return try decode(readSmallFile(path, limit: maximumFileSize, what: "trusted root", code: .trustedRootUnreadable), source: path)
     }
 
     static func decode(_ bytes: [UInt8], source: String) throws(SigningError) -> SigstoreTrustedRoot {
