@@ -62,16 +62,7 @@ final class Certificate {
     }
 
     /// The DER encoding.
-    var der: [UInt8] {
-        let length = i2d_X509(x509, nil)
-        guard length > 0 else { return [] }
-        var out = [UInt8](repeating: 0, count: Int(length))
-        out.withUnsafeMutableBufferPointer { buffer in
-            var cursor: UnsafeMutablePointer<UInt8>? = buffer.baseAddress
-            _ = i2d_X509(x509, &cursor)
-        }
-        return out
-    }
+    var der: [UInt8] { derEncoding { i2d_X509(x509, $0) } ?? [] }
 
     /// The subject as RFC 2253 writes it (`CN=…,O=…`), at most 200 characters, control
     /// characters as `?`: it is text from a bundle.
@@ -203,4 +194,20 @@ final class Certificate {
         _ = X509_up_ref(x509)
         return Certificate(x509)
     }
+}
+
+/// The bytes an OpenSSL `i2d_*` encoder writes, called once for the length and once to write
+/// (`encode` gets nil, then a cursor into the buffer); nil when it fails or writes another length.
+func derEncoding(_ encode: (UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?) -> Int32) -> [UInt8]? {
+    let length = encode(nil)
+    guard length > 0 else {
+        ERR_clear_error()
+        return nil
+    }
+    var out = [UInt8](repeating: 0, count: Int(length))
+    let written = out.withUnsafeMutableBufferPointer { buffer -> Int32 in
+        var cursor: UnsafeMutablePointer<UInt8>? = buffer.baseAddress
+        return encode(&cursor)
+    }
+    return written == length ? out : nil
 }

@@ -142,14 +142,7 @@ final class ECKey {
 
     /// The DER SubjectPublicKeyInfo of the (public half of the) key.
     func subjectPublicKeyInfo() throws(SigningError) -> [UInt8] {
-        let length = i2d_PUBKEY(pkey, nil)
-        guard length > 0 else { throw cryptoFailure("encode the public key") }
-        var der = [UInt8](repeating: 0, count: Int(length))
-        let written = der.withUnsafeMutableBufferPointer { buffer -> Int32 in
-            var cursor: UnsafeMutablePointer<UInt8>? = buffer.baseAddress
-            return i2d_PUBKEY(pkey, &cursor)
-        }
-        guard written == length else { throw cryptoFailure("encode the public key") }
+        guard let der = derEncoding({ i2d_PUBKEY(pkey, $0) }) else { throw cryptoFailure("encode the public key") }
         return der
     }
 

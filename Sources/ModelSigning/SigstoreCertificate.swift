@@ -12,14 +12,7 @@ extension Certificate {
     /// The DER SubjectPublicKeyInfo of the certificate's key, whatever its type.
     var subjectPublicKeyInfo: [UInt8] {
         guard let key = X509_get_X509_PUBKEY(x509) else { return [] }
-        let length = i2d_X509_PUBKEY(key, nil)
-        guard length > 0 else { return [] }
-        var out = [UInt8](repeating: 0, count: Int(length))
-        out.withUnsafeMutableBufferPointer { buffer in
-            var cursor: UnsafeMutablePointer<UInt8>? = buffer.baseAddress
-            _ = i2d_X509_PUBKEY(key, &cursor)
-        }
-        return out
+        return derEncoding { i2d_X509_PUBKEY(key, $0) } ?? []
     }
 
     /// The email addresses and URIs of the subject alternative name extension, in order (at
@@ -148,13 +141,6 @@ extension Certificate {
         defer { X509_free(copy) }
         let index = X509_get_ext_by_NID(copy, NID_ct_precert_scts, -1)
         if index >= 0, let removed = X509_delete_ext(copy, index) { X509_EXTENSION_free(removed) }
-        let length = i2d_re_X509_tbs(copy, nil)
-        guard length > 0 else { ERR_clear_error(); return [] }
-        var out = [UInt8](repeating: 0, count: Int(length))
-        out.withUnsafeMutableBufferPointer { buffer in
-            var cursor: UnsafeMutablePointer<UInt8>? = buffer.baseAddress
-            _ = i2d_re_X509_tbs(copy, &cursor)
-        }
-        return out
+        return derEncoding { i2d_re_X509_tbs(copy, $0) } ?? []
     }
 }
