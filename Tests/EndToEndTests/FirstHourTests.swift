@@ -276,17 +276,9 @@ struct FirstHourTests {
     @Test("ollama: entries show ollama list's 12-digit ID in list and show; scan lists interrupted pulls")
     func ollama() throws {
         let dir = TemporaryDirectory("first-ollama")
-        let config = #"{"model_format":"gguf"}"#, weights = String(repeating: "G", count: 4096)
-        let configHex = try sha256sumOf(text: config), weightsHex = try sha256sumOf(text: weights)
-        try dir.write("ollama/blobs/sha256-\(configHex)", config)
-        try dir.write("ollama/blobs/sha256-\(weightsHex)", weights)
-        let manifest = """
-            {"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",\
-            "config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"sha256:\(configHex)","size":\(config.utf8.count)},\
-            "layers":[{"mediaType":"application/vnd.ollama.image.model","digest":"sha256:\(weightsHex)","size":\(weights.utf8.count)}]}
-            """
-        try dir.write("ollama/manifests/registry.ollama.ai/library/tiny/latest", manifest)
-        let id = String(try sha256sumOf(text: manifest).prefix(12))
+        let model = try OllamaTestModel(in: dir, weights: String(repeating: "G", count: 4096))
+        let weightsHex = model.weightsDigest
+        let id = String(try sha256sumOf(text: model.manifest).prefix(12))
         let env = ["OLLAMA_MODELS": dir.file("ollama")]
         #expect(try modelctl(["init", dir.file("reg")]).status == 0)
         let args = ["--registry-dir", dir.file("reg")]

@@ -96,19 +96,8 @@ struct HashFormatTests {
     /// A legacy Ollama store holding `library/tiny:latest`; returns the store, the weights blob
     /// path and the manifest's bytes.
     func ollamaStore(_ dir: TemporaryDirectory) throws -> (store: String, weights: String, manifest: String) {
-        let config = Data(#"{"model_format":"gguf"}"#.utf8)
-        let weights = Data(repeating: 0x47, count: 4096)
-        let configHex = try sha256sumOf(text: String(decoding: config, as: UTF8.self))
-        let weightsHex = try sha256sumOf(text: String(decoding: weights, as: UTF8.self))
-        try dir.write("ollama/blobs/sha256-\(configHex)", config)
-        let weightsPath = try dir.write("ollama/blobs/sha256-\(weightsHex)", weights)
-        let manifest = """
-            {"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",\
-            "config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"sha256:\(configHex)","size":\(config.count)},\
-            "layers":[{"mediaType":"application/vnd.ollama.image.model","digest":"sha256:\(weightsHex)","size":\(weights.count)}]}
-            """
-        try dir.write("ollama/manifests/registry.ollama.ai/library/tiny/latest", manifest)
-        return (dir.file("ollama"), weightsPath, manifest)
+        let model = try OllamaTestModel(in: dir, weights: String(repeating: "G", count: 4096))
+        return (model.store, model.weightsPath, model.manifest)
     }
 
     @Test("hash 'ollama:NAME' prints the manifest and blob lines whose aggregate verify records; a flipped blob byte exits 2")

@@ -8,18 +8,8 @@ import TestSupport
 struct SelectServedDigestTests {
     /// A legacy store holding `library/tiny:8b`; returns the store and the manifest's SHA-256.
     func store(_ dir: TemporaryDirectory) throws -> (store: String, manifestDigest: String) {
-        let config = #"{"model_format":"gguf"}"#
-        let weights = String(repeating: "W", count: 2048)
-        let configHex = try sha256sumOf(text: config), weightsHex = try sha256sumOf(text: weights)
-        try dir.write("ollama/blobs/sha256-\(configHex)", config)
-        try dir.write("ollama/blobs/sha256-\(weightsHex)", weights)
-        let manifest = """
-            {"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",\
-            "config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"sha256:\(configHex)","size":\(config.utf8.count)},\
-            "layers":[{"mediaType":"application/vnd.ollama.image.model","digest":"sha256:\(weightsHex)","size":\(weights.utf8.count)}]}
-            """
-        try dir.write("ollama/manifests/registry.ollama.ai/library/tiny/8b", manifest)
-        return (dir.file("ollama"), try sha256sumOf(text: manifest))
+        let model = try OllamaTestModel(in: dir, tag: "8b", weights: String(repeating: "W", count: 2048))
+        return (model.store, try sha256sumOf(text: model.manifest))
     }
 
     func tags(name: String, digest: String) -> String {

@@ -6,17 +6,8 @@ import TestSupport
 struct StoreVerifyTests {
     /// A legacy Ollama store holding `library/tiny:latest` (a config and one model layer).
     func ollamaStore(_ dir: TemporaryDirectory) throws -> (store: String, weights: String) {
-        let config = Data(#"{"model_format":"gguf"}"#.utf8)
-        let weights = Data(repeating: 0x47, count: 4096)
-        let configHex = try sha256(config), weightsHex = try sha256(weights)
-        try dir.write("ollama/blobs/sha256-\(configHex)", config)
-        let weightsPath = try dir.write("ollama/blobs/sha256-\(weightsHex)", weights)
-        try dir.write("ollama/manifests/registry.ollama.ai/library/tiny/latest", """
-            {"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",\
-            "config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"sha256:\(configHex)","size":\(config.count)},\
-            "layers":[{"mediaType":"application/vnd.ollama.image.model","digest":"sha256:\(weightsHex)","size":\(weights.count)}]}
-            """)
-        return (dir.file("ollama"), weightsPath)
+        let model = try OllamaTestModel(in: dir, weights: String(repeating: "G", count: 4096))
+        return (model.store, model.weightsPath)
     }
 
     func sha256(_ data: Data) throws -> String {

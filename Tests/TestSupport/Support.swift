@@ -105,6 +105,34 @@ public func sha256sumOf(text: String) throws -> String {
     return String(result.stdout.prefix(64))
 }
 
+/// A small Ollama model as `ollama pull` leaves it, under `dir/ollama`: a config blob, the
+/// `weights` blob, and the v2 manifest of `tiny:TAG` naming both.
+public struct OllamaTestModel {
+    /// The store directory (`OLLAMA_MODELS`).
+    public let store: String
+    /// The weights blob's path.
+    public let weightsPath: String
+    /// The weights blob's SHA-256.
+    public let weightsDigest: String
+    /// The manifest's text.
+    public let manifest: String
+
+    public init(in dir: TemporaryDirectory, tag: String = "latest", weights: String) throws {
+        let config = #"{"model_format":"gguf"}"#
+        let configHex = try sha256sumOf(text: config)
+        weightsDigest = try sha256sumOf(text: weights)
+        try dir.write("ollama/blobs/sha256-\(configHex)", config)
+        weightsPath = try dir.write("ollama/blobs/sha256-\(weightsDigest)", weights)
+        manifest = """
+            {"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",\
+            "config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"sha256:\(configHex)","size":\(config.utf8.count)},\
+            "layers":[{"mediaType":"application/vnd.ollama.image.model","digest":"sha256:\(weightsDigest)","size":\(weights.utf8.count)}]}
+            """
+        try dir.write("ollama/manifests/registry.ollama.ai/library/tiny/\(tag)", manifest)
+        store = dir.file("ollama")
+    }
+}
+
 /// The built `modelctl` binary: `MODELCTL_TEST_BIN`, else next to the test bundle in the build folder.
 public var modelctlBinary: String {
     if let env = ProcessInfo.processInfo.environment["MODELCTL_TEST_BIN"], !env.isEmpty { return env }
