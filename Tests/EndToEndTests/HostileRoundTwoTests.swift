@@ -168,12 +168,7 @@ struct HostileRoundTwoTests {
     @Test("a discovered artifacts.exclude under a curated pin is ignored with a warning, and check --strict names it")
     func discoveredExcludeUnderACuratedPin() throws {
         let f = try CLIFixture()
-        let hashed = try f.run(["verify", "model-b", "--no-record", "--json"])
-        let aggregate = try #require((try JSONSerialization.jsonObject(with: Data(hashed.stdout.utf8)) as? [String: Any])?["aggregate_sha256"] as? String)
-        try f.dir.write("registry/model_registry.curated.json", """
-            [{"name": "model-b", "backend": "vllm", "backend_config": {"model_path": "\(f.dir.file("models/b"))"},
-              "version_lock": {"locked": true, "expected_aggregate_sha256": "\(aggregate)"}}]
-            """)
+        let aggregate = try f.pinModelB()
         try f.dir.write("registry/model_registry.discovered.json", """
             [{"name": "model-b", "artifacts": {"exclude": ["modeling_evil.py"]}}]
             """)

@@ -53,12 +53,7 @@ struct LockWorkflowTests {
     @Test("a curated version_lock pins the entry: a tampered model fails, unlock is refused")
     func curatedPin() throws {
         let f = try CLIFixture()
-        let hashed = try f.run(["verify", "model-b", "--no-record", "--json"])
-        let aggregate = try #require((try JSONSerialization.jsonObject(with: Data(hashed.stdout.utf8)) as? [String: Any])?["aggregate_sha256"] as? String)
-        try f.dir.write("registry/model_registry.curated.json", """
-            [{"name": "model-b", "backend": "vllm", "backend_config": {"model_path": "\(f.dir.file("models/b"))"},
-              "version_lock": {"locked": true, "expected_aggregate_sha256": "\(aggregate)"}}]
-            """)
+        try f.pinModelB()
         #expect(try f.run(["verify", "model-b"]).status == 0)
         try f.dir.write("models/b/weights.bin", "tampered")
         let violation = try f.run(["verify", "model-b"])

@@ -26,6 +26,19 @@ struct CLIFixture {
         try modelctl(arguments + ["--registry-dir", registry])
     }
 
+    /// Replaces the curated file with model-b alone, its lock pinned there to the aggregate of
+    /// its artifacts as they are now; returns that aggregate.
+    @discardableResult
+    func pinModelB() throws -> String {
+        let hashed = try run(["verify", "model-b", "--no-record", "--json"])
+        let aggregate = try #require((try JSONSerialization.jsonObject(with: Data(hashed.stdout.utf8)) as? [String: Any])?["aggregate_sha256"] as? String)
+        try dir.write("registry/model_registry.curated.json", """
+            [{"name": "model-b", "backend": "vllm", "backend_config": {"model_path": "\(dir.file("models/b"))"},
+              "version_lock": {"locked": true, "expected_aggregate_sha256": "\(aggregate)"}}]
+            """)
+        return aggregate
+    }
+
     /// The registry files parsed, with every `version_lock.last_result` taken out.
     func registryWithoutLastResult() -> [String: NSArray] {
         registryBytes().compactMapValues { data in
